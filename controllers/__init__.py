@@ -1,0 +1,1 @@
+"""The censor: pure policy and DPI code, under a thin os-ken app (controllers.app)."""

@@ -1,0 +1,1 @@
+"""Protocol parsers: one module per protocol, pure functions over bytes, no I/O."""

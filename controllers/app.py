@@ -1,0 +1,223 @@
+"""The os-ken app: the thin adapter between OpenFlow 1.3 and the pure engine.
+
+It owns no policy. Switch connected → install the engine's base effects; packet-in → engine →
+flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
+for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from os_ken.base import app_manager
+from os_ken.controller import ofp_event
+from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from os_ken.lib import hub
+from os_ken.ofproto import ofproto_v1_3
+
+from controllers import effects as fx
+from controllers.engine import Engine
+from controllers.eventlog import EventLog
+
+log = logging.getLogger("blocklab.censor")
+
+
+@dataclass(frozen=True)
+class Settings:
+    policy_path: str
+    events_path: str
+    control_path: str
+    t0: float
+
+
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Set the run's settings; must be called before os-ken instantiates the app."""
+    global _settings
+    _settings = settings
+
+
+class CensorApp(app_manager.OSKenApp):
+    OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        assert _settings is not None, "controllers.app.configure() was not called"
+        self.settings = _settings
+        with open(self.settings.policy_path, encoding="utf-8") as f:
+            self.engine = Engine(json.load(f))
+        self.event_log = EventLog(self.settings.events_path)
+        self.datapath = None
+        self.ready = False
+        self._barrier_xid = None
+        hub.spawn(self._serve_control)
+        hub.spawn(self._tick_loop)
+
+    def now(self) -> float:
+        return time.time() - self.settings.t0
+
+    # --- OpenFlow events -------------------------------------------------------------------
+
+    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
+    def on_switch_features(self, ev):
+        dp = ev.msg.datapath
+        ofp, parser = dp.ofproto, dp.ofproto_parser
+        self.datapath, self.ready = dp, False
+        dp.send_msg(parser.OFPSetConfig(dp, ofp.OFPC_FRAG_NORMAL, 0xFFFF))
+        dp.send_msg(parser.OFPFlowMod(dp, command=ofp.OFPFC_DELETE, table_id=ofp.OFPTT_ALL,
+                                      out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY))
+        dp.send_msg(parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, meter_id=ofp.OFPM_ALL))
+        self.apply(self.engine.base_effects())
+        barrier = parser.OFPBarrierRequest(dp)
+        dp.set_xid(barrier)
+        self._barrier_xid = barrier.xid
+        dp.send_msg(barrier)
+        log.info("switch %016x connected; base rules sent", dp.id)
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
+    def on_barrier(self, ev):
+        if ev.msg.xid == self._barrier_xid:
+            self.ready = True
+            log.info("base rules installed: ready")
+
+    @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    def on_packet_in(self, ev):
+        msg = ev.msg
+        try:
+            effects = self.engine.packet_in(msg.data, msg.match["in_port"], self.now())
+        except Exception:  # one bad packet must never stop the censor
+            log.exception("engine failed on a packet; forwarding it unchanged")
+            effects = [fx.Output(msg.data, msg.match.get("in_port"))]
+        self.apply(effects)
+
+    @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
+    def on_error(self, ev):
+        msg = ev.msg
+        log.warning("switch error type=%s code=%s", msg.type, msg.code)
+
+    # --- effects → OpenFlow ----------------------------------------------------------------
+
+    def apply(self, effects) -> None:
+        dp = self.datapath
+        for effect in effects:
+            if isinstance(effect, fx.Event):
+                self.event_log.write(dict(t=round(self.now(), 6), **effect.record))
+            elif dp is None:
+                continue
+            elif isinstance(effect, fx.InstallFlow):
+                dp.send_msg(self._flow_mod(dp, effect.spec))
+            elif isinstance(effect, fx.Output):
+                dp.send_msg(self._packet_out(dp, effect))
+            elif isinstance(effect, fx.RemoveFlows):
+                ofp, parser = dp.ofproto, dp.ofproto_parser
+                dp.send_msg(parser.OFPFlowMod(
+                    dp, cookie=effect.cookie, cookie_mask=effect.cookie_mask,
+                    command=ofp.OFPFC_DELETE, table_id=ofp.OFPTT_ALL,
+                    out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY))
+            elif isinstance(effect, fx.AddMeter):
+                dp.send_msg(self._meter_mod(dp, effect))
+            elif isinstance(effect, fx.RemoveMeter):
+                ofp, parser = dp.ofproto, dp.ofproto_parser
+                dp.send_msg(parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE,
+                                               meter_id=effect.meter_id))
+
+    @staticmethod
+    def _actions(dp, atoms):
+        ofp, parser = dp.ofproto, dp.ofproto_parser
+        actions, meter_id = [], None
+        for atom in atoms:
+            kind = atom[0]
+            if kind == "normal":
+                actions.append(parser.OFPActionOutput(ofp.OFPP_NORMAL))
+            elif kind == "controller":
+                actions.append(parser.OFPActionOutput(ofp.OFPP_CONTROLLER, ofp.OFPCML_NO_BUFFER))
+            elif kind == "output":
+                actions.append(parser.OFPActionOutput(atom[1]))
+            elif kind == "meter":
+                meter_id = atom[1]
+        return actions, meter_id
+
+    def _flow_mod(self, dp, spec: fx.FlowSpec):
+        ofp, parser = dp.ofproto, dp.ofproto_parser
+        actions, meter_id = self._actions(dp, spec.actions)
+        inst = []
+        if meter_id is not None:
+            inst.append(parser.OFPInstructionMeter(meter_id, ofp.OFPIT_METER))
+        if actions:
+            inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
+        return parser.OFPFlowMod(dp, cookie=spec.cookie, priority=spec.priority,
+                                 idle_timeout=spec.idle_timeout, hard_timeout=spec.hard_timeout,
+                                 match=parser.OFPMatch(**spec.match), instructions=inst)
+
+    @staticmethod
+    def _packet_out(dp, out: fx.Output):
+        ofp, parser = dp.ofproto, dp.ofproto_parser
+        port = ofp.OFPP_NORMAL if out.out_port is None else out.out_port
+        in_port = ofp.OFPP_CONTROLLER if out.in_port is None else out.in_port
+        return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
+                                   actions=[parser.OFPActionOutput(port)], data=out.frame)
+
+    @staticmethod
+    def _meter_mod(dp, m: fx.AddMeter):
+        ofp, parser = dp.ofproto, dp.ofproto_parser
+        band = parser.OFPMeterBandDrop(rate=m.rate_kbps, burst_size=m.burst_kbits)
+        return parser.OFPMeterMod(dp, command=ofp.OFPMC_ADD,
+                                  flags=ofp.OFPMF_KBPS | ofp.OFPMF_BURST,
+                                  meter_id=m.meter_id, bands=[band])
+
+    # --- background loops ------------------------------------------------------------------
+
+    def _tick_loop(self):
+        while True:
+            hub.sleep(0.2)  # a periodic timer, not a synchronisation wait
+            try:
+                self.apply(self.engine.tick(self.now()))
+            except Exception:
+                log.exception("engine tick failed")
+
+    def _serve_control(self):
+        path = self.settings.control_path
+        if os.path.exists(path):
+            os.unlink(path)
+        old = os.umask(0o177)
+        try:
+            server = hub.StreamServer((path,), self._handle_control)
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        server.serve_forever()
+
+    def _handle_control(self, sock, _addr):
+        f = sock.makefile("rwb")
+        try:
+            for line in f:
+                reply = self._command(line)
+                f.write(json.dumps(reply).encode() + b"\n")
+                f.flush()
+        except (OSError, ValueError):
+            pass
+        finally:
+            sock.close()
+
+    def _command(self, line: bytes) -> dict:
+        try:
+            command = json.loads(line)
+            if not isinstance(command, dict):
+                raise ValueError("a command is a JSON object")
+        except ValueError as e:
+            return {"ok": False, "error": f"malformed command: {e}"}
+        if command.get("cmd") == "status":
+            return {"ok": True, "connected": self.datapath is not None, "ready": self.ready,
+                    "t": round(self.now(), 3)}
+        try:
+            reply, effects = self.engine.control(command, self.now())
+        except Exception as e:
+            log.exception("control command failed: %r", command)
+            return {"ok": False, "error": f"internal error: {e}"}
+        self.apply(effects)
+        return reply

@@ -1,0 +1,1 @@
+"""blocklab's lab: everything that is not the censor (scenarios, network, services, CLI)."""

@@ -1,0 +1,99 @@
+"""`blocklab clean`: remove what runs killed with SIGKILL left behind, and nothing else.
+
+A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
+its processes killed (host shells, services, the censor), its OVS bridge deleted, the
+root-namespace ends of its veths removed, its directory deleted. Runs still alive are left.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from lab.rundir import RUNS, RunState, load_states
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:   # a zombie is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _start_time(pid: int) -> float:
+    """Epoch seconds at which `pid` started (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
+
+
+def _kill_all(pids: list[int], since: float) -> None:
+    # A pid started before the run is a recycled one: never ours to kill.
+    pids = [p for p in pids if _alive(p) and _start_time(p) >= since - 2]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.05)  # polling step of a deadline wait
+        pids = [p for p in pids if _alive(p)]
+        if not pids:
+            return
+
+
+def _bridge_interfaces(bridge: str) -> list[str]:
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    names = []
+    for line in out.splitlines():
+        name = line.split(":", 2)[1].strip().split("@")[0]
+        if name == bridge or name.startswith(bridge + "-"):
+            names.append(name)
+    return names
+
+
+def clean_run(state: RunState) -> list[str]:
+    """Remove one run's leftovers; return what was removed, for the user."""
+    removed = []
+    run_path = RUNS / state.run_id
+    live = [p for p in state.pids.values() if _alive(p)]
+    if live and state.created:
+        _kill_all(live, since=state.created)
+        removed.append(f"{len(live)} processes")
+    if state.bridge:
+        r = subprocess.run(["ovs-vsctl", "--if-exists", "del-br", state.bridge],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            removed.append(f"bridge {state.bridge}")
+    for name in _bridge_interfaces(state.bridge or f"bl{state.run_id}"):
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
+        removed.append(f"interface {name}")
+    subprocess.run(["rm", "-rf", str(run_path)])
+    return removed
+
+
+def clean(force: bool = False) -> list[tuple[str, list[str]]]:
+    """Clean every run whose owner process is gone (all runs with force)."""
+    done = []
+    for state in load_states():
+        if not force and _alive(state.owner_pid) and state.owner_pid != os.getpid():
+            continue
+        done.append((state.run_id, clean_run(state)))
+    return done

@@ -1,0 +1,164 @@
+"""One lab run: scenario in, network up, censor attached, services ready; then all torn down.
+
+`with Lab(scenario) as lab:` brings everything up in order and takes it all down again on
+success, error, Ctrl-C or SIGTERM (the CLI turns SIGTERM into SystemExit).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+
+from lab import hostconfig
+from lab.censor import CensorProcess
+from lab.network import HostSpec, Network
+from lab.pki import LabCA
+from lab.policy import compile_policy
+from lab.rundir import RunDir
+from lab.services.base import Service
+from lab.services.dns import resolver
+from lab.services.web import wants_web, web
+
+log = logging.getLogger("blocklab.lab")
+
+
+class LabError(Exception):
+    """The lab could not come up; the message says which part and why."""
+
+
+@contextmanager
+def _no_interrupts():
+    """Teardown runs to the end: Ctrl-C and SIGTERM wait until it is done."""
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+class Lab:
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.run_dir: RunDir | None = None
+        self.network: Network | None = None
+        self.censor: CensorProcess | None = None
+        self.services: list[Service] = []
+        self.t0 = 0.0
+        self.timings: dict[str, float] = {}
+
+    # --- the hosts ---------------------------------------------------------------------
+
+    def host_specs(self) -> list[HostSpec]:
+        sc = self.scenario
+        specs = [HostSpec(h.name, h.ip, h.mac, "client") for h in sc.clients]
+        specs += [HostSpec(h.name, h.ip, h.mac, h.side) for h in sc.infrastructure()]
+        specs += [HostSpec(s.name, s.ip, s.mac, "internet") for s in sc.servers]
+        return specs
+
+    def resolver_ip(self) -> str:
+        return self.scenario.resolver_ip()
+
+    # --- up and down -------------------------------------------------------------------
+
+    def __enter__(self) -> "Lab":
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    def up(self) -> None:
+        start = time.monotonic()
+        self.t0 = time.time()
+        self.run_dir = run = RunDir()
+        specs = self.host_specs()
+        ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
+        policy = compile_policy(self.scenario, specs)
+        self.censor = CensorProcess(run, policy, self.t0)
+        self.censor.start()
+        self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode)
+        self.network.start()
+        self.censor.wait_ready()
+        for spec in specs:
+            hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
+                                 self.resolver_ip(), ca.trust_dir)
+        self._start_services(ca)
+        self.timings["up"] = time.monotonic() - start
+
+    def _start_services(self, ca: LabCA) -> None:
+        run = self.run_dir
+        wanted = []
+        for infra in self.scenario.infrastructure():
+            wanted.append(resolver(infra.name, self.host(infra.name), infra.ip,
+                                   self.scenario.servers, run.path / "services" / infra.name))
+        for server in self.scenario.servers:
+            if wants_web(server):
+                wanted.append(web(server, self.host(server.name), ca,
+                                  run.path / "services" / server.name / "web"))
+        for service in wanted:
+            self.services.append(service)
+            service.start(run)
+
+    def down(self) -> None:
+        start = time.monotonic()
+        with _no_interrupts():
+            for service in reversed(self.services):
+                _quietly(service.stop, self.run_dir)
+            self.services.clear()
+            if self.network:
+                _quietly(self.network.stop)
+                self.network = None
+            if self.censor:
+                _quietly(self.censor.stop)
+                self.censor = None
+            if self.run_dir:
+                self.run_dir.remove()
+                self.run_dir = None
+        self.timings["down"] = time.monotonic() - start
+
+    # --- using the lab -------------------------------------------------------------------
+
+    def host(self, name: str):
+        if not self.network or name not in self.network.ports:
+            raise LabError(f"no host named {name!r} in this lab")
+        return self.network.host(name)
+
+    def popen(self, host: str, cmd: list[str], **kwargs) -> subprocess.Popen:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        return self.host(host).popen(cmd, **kwargs)
+
+    def run(self, host: str, cmd: list[str], timeout: float | None = 60) -> subprocess.CompletedProcess:
+        """Run `cmd` in `host`, capture its output; the exit code is the command's."""
+        proc = self.popen(host, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+    def events(self) -> list[dict]:
+        import json
+        if not self.censor:
+            return []
+        lines = self.censor.events_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def control(self, command: dict) -> dict:
+        if not self.censor:
+            raise LabError("the lab is not up")
+        return self.censor.control.call(command)
+
+
+def _quietly(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("teardown step %s failed", getattr(fn, "__qualname__", fn))

@@ -1,0 +1,108 @@
+"""What a client sees, next to what the censor did: the table `blocklab run` prints.
+
+For each target (the scenario's `expect:` entries, or every server's first domain when there
+are none) a real client fetches it with curl; the censor's events for that client and target
+say what the censor did. Issue 5's prober classifies further; this is the plain observation.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+CURL_TIMEOUT = 6
+
+
+@dataclass
+class Observation:
+    client: str
+    target: str
+    expected_blocked: bool | None
+    censor: str          # what the events say: "rule/action" list, or "-"
+    saw: str             # what the client saw
+    reachable: bool
+    server_ip: str | None = None
+
+    @property
+    def holds(self) -> bool | None:
+        if self.expected_blocked is None:
+            return None
+        return self.expected_blocked != self.reachable
+
+    def as_dict(self) -> dict:
+        return dict(asdict(self), holds=self.holds)
+
+
+def _targets(scenario) -> list[tuple[str, str, bool | None]]:
+    if scenario.expect:
+        return [(e.client, e.target, e.blocked) for e in scenario.expect]
+    client = scenario.clients[0].name
+    out = []
+    for server in scenario.servers:
+        exact = [d for d in server.domains if not d.startswith("*")]
+        if not exact:
+            continue
+        scheme = "https" if "https" in server.serve else "http"
+        if scheme == "http" and not {"http", "bulk"} & set(server.serve):
+            continue
+        out.append((client, f"{scheme}://{exact[0]}/", None))
+    return out
+
+
+def fetch(lab, client: str, url: str) -> tuple[bool, str]:
+    """curl `url` from `client`: (reachable, what curl reported)."""
+    if "://" not in url:
+        r = lab.run(client, ["dig", "+short", "+time=2", "+tries=1", url], timeout=10)
+        out = (r.stdout or r.stderr).strip().replace("\n", " ")
+        return (r.returncode == 0 and bool(out) and not out.startswith(";")), \
+            f"dig: {out or 'no answer'}"
+    r = lab.run(client, ["curl", "-sS", "-o", "/dev/null", "--max-time", str(CURL_TIMEOUT),
+                         "-w", "%{http_code} %{size_download} %{time_total}", url],
+                timeout=CURL_TIMEOUT + 5)
+    if r.returncode == 0:
+        code, size, secs = (r.stdout.split() + ["?", "?", "?"])[:3]
+        return code.startswith(("2", "3")), f"HTTP {code}, {size} B in {float(secs):.2f}s"
+    err = r.stderr.strip().splitlines()
+    return False, (err[-1] if err else f"curl exit {r.returncode}")
+
+
+def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None) -> str:
+    host = urlsplit(target).hostname if "://" in target else target
+    seen = []
+    for ev in events:
+        flow = ev.get("flow") or {}
+        if flow.get("src") != client_ip:
+            continue
+        names = {str(v).lower() for v in (ev.get("detail") or {}).values()}
+        if (host and host.lower() in names) or (server_ip and flow.get("dst") == server_ip):
+            label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
+            if label not in seen:
+                seen.append(label)
+    return "; ".join(seen) or "-"
+
+
+def check_expectations(lab) -> list[Observation]:
+    sc = lab.scenario
+    rows = []
+    for client, target, blocked in _targets(sc):
+        reachable, saw = fetch(lab, client, target)
+        host = urlsplit(target).hostname if "://" in target else target
+        server = sc.server_for(host) if host else None
+        rows.append(Observation(client, target, blocked, "", saw, reachable,
+                                server.ip if server else None))
+    events = lab.events()
+    for row in rows:
+        client_ip = sc.host(row.client).ip
+        row.censor = censor_actions(events, client_ip, row.target, row.server_ip)
+    return rows
+
+
+def render_table(rows: list[Observation]) -> str:
+    head = ("client", "target", "censor did", "client saw", "expected")
+    body = []
+    for r in rows:
+        exp = "-" if r.expected_blocked is None else \
+            ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
+        body.append((r.client, r.target, r.censor, r.saw, exp))
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])

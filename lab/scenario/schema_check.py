@@ -1,0 +1,154 @@
+"""Checking a document against schema.json, in words a person understands.
+
+Owns the translation of jsonschema's errors into `Reporter` errors: each at the line:column of
+the key or value at fault, named by its field (`censor.rules[1].action`), with a did-you-mean
+for unknown keys and enum values. The schema carries a few hints for this: `x-unit` (the value is
+a rate/size/duration/percent: units.explain says what is wrong), `x-messages` (a message per
+failing keyword, `{value}` replaced), `x-expect` (what an anyOf wants) and `x-hints`.
+For an anyOf, the branch whose type fits the value explains the failure.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from lab.scenario import units
+from lab.scenario.errors import Reporter, did_you_mean, kind_of, show
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+_TYPE_WORDS = {"string": "a string", "array": "a list", "object": "a mapping",
+               "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "null": "nothing"}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def check(data: object, rep: Reporter) -> None:
+    """Report every way `data` breaks the schema (each problem once)."""
+    seen: set = set()
+    for error in _validator().iter_errors(data):
+        for blame, message, on_key, field in _explain(error):
+            if not message:                 # only marks the value bad (an anyOf's value)
+                rep.bad.add(blame)
+                continue
+            if (blame, message) in seen:
+                continue
+            seen.add((blame, message))
+            rep.error(blame, message, key=on_key, field=field)
+
+
+Finding = tuple  # (blame path, message, blame the key?, field path for the message)
+
+
+def _explain(e: ValidationError) -> list[Finding]:
+    path = tuple(e.absolute_path)
+    node = e.schema if isinstance(e.schema, dict) else {}
+    v, inst = e.validator, e.instance
+    unit = node.get("x-unit")
+    if unit and v in ("type", "pattern", "anyOf", "oneOf", "const"):
+        return [(path, units.explain(unit, inst), False, None)]
+    custom = node.get("x-messages", {}).get(v)
+    if custom:
+        return [(path, custom.format(value=show(inst)), False, None)]
+    if v in ("anyOf", "oneOf"):
+        return _alternatives(e, path, node)
+    if v == "additionalProperties":
+        allowed = list(node.get("properties", {}))
+        return [(path + (k,), f"unknown key '{k}'{did_you_mean(k, allowed)}", True, path)
+                for k in inst if k not in allowed]
+    if v == "required":
+        return [(path + (k,), f"missing required key '{k}'", False, path)
+                for k in e.validator_value if k not in inst]
+    return [(path, _simple(v, e.validator_value, inst, node), False, None)]
+
+
+def _simple(v: str, value, inst, node: dict) -> str:
+    if v == "type":
+        return f"expected {node.get('x-expect') or _type_words(value)}, got {kind_of(inst)}"
+    if v == "enum":
+        hint = node.get("x-hints", {}).get(inst) if isinstance(inst, str) else None
+        if hint:
+            return hint
+        return (f"{show(inst)} is not one of {', '.join(map(str, value))}"
+                f"{did_you_mean(inst, [str(x) for x in value])}")
+    if v == "const":
+        return f"expected {show(value)}, got {show(inst)}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo, hi = node.get("minimum"), node.get("maximum")
+        if lo is not None and hi is not None:
+            return f"{show(inst)} is out of range {lo}..{hi}"
+        return f"{show(inst)} must be at least {lo}" if lo is not None \
+            else f"{show(inst)} must be at most {hi}"
+    if v in ("minItems", "minLength", "minProperties"):
+        return "must not be empty" if value == 1 else f"needs at least {value} entries"
+    if v in ("maxItems", "maxLength", "maxProperties"):
+        return f"takes at most {value} entries"
+    if v == "pattern":
+        return f"bad value {show(inst)}"
+    return f"{show(inst)} is not valid ({v})"
+
+
+def _type_words(value) -> str:
+    types = value if isinstance(value, list) else [value]
+    return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+
+
+def _alternatives(e: ValidationError, path: tuple, node: dict) -> list[Finding]:
+    branches = node.get(e.validator, [])
+    inst = e.instance
+    if branches and all(set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
+        keys = [b["required"][0] for b in branches]
+        present = [k for k in keys if isinstance(inst, dict) and k in inst]
+        if not present:
+            return [(path + (keys[0],), f"missing key: one of {', '.join(keys)}", False, path)]
+        return [(path + (present[1],),
+                 f"give only one of {', '.join(keys)}, not both {present[0]} and {present[1]}",
+                 True, path)]
+    groups = _groups(e)
+    depth = len(path)
+    fitting = [(_root_count(errs, depth), i) for i, errs in groups.items() if _fits(errs, depth)]
+    if not fitting:
+        expected = node.get("x-expect") or "something else"
+        return [(path, f"expected {expected}, got {kind_of(inst)}", False, None)]
+    best = groups[min(fitting)[1]]
+    findings: list[Finding] = [(path, "", False, None)]   # mark the whole value bad
+    for sub in best:
+        findings.extend(_explain(sub))
+    return findings
+
+
+def _groups(e: ValidationError) -> dict[int, list[ValidationError]]:
+    groups: dict[int, list[ValidationError]] = {}
+    for sub in e.context or []:
+        groups.setdefault(sub.relative_schema_path[0], []).append(sub)
+    return groups
+
+
+def _root_count(errors: list[ValidationError], depth: int) -> int:
+    return sum(1 for sub in errors if len(sub.absolute_path) == depth)
+
+
+def _fits(errors: list[ValidationError], depth: int) -> bool:
+    """The branch accepts the value's type (its errors are about content, not kind)."""
+    for sub in errors:
+        if len(sub.absolute_path) != depth:
+            continue
+        if sub.validator in ("type", "const"):
+            return False
+        if sub.validator in ("anyOf", "oneOf") and sub.context:
+            if not any(_fits(errs, depth) for errs in _groups(sub).values()):
+                return False
+    return True

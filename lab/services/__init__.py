@@ -1,0 +1,1 @@
+"""Real servers run inside lab hosts: DNS (dnsmasq), web (nginx), and what scenarios ask for."""

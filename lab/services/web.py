@@ -1,0 +1,84 @@
+"""Web servers with nginx: http on :80, https on :443 with the lab CA, a bulk file to download.
+
+Each server's nginx serves its own domains with one certificate naming all of them, a small
+index page saying which server answered, and (with `serve: [bulk]`) /bulk/100M.
+"""
+from __future__ import annotations
+
+import html
+
+from pathlib import Path
+
+from lab.pki import LabCA
+from lab.services.base import Service, listening
+
+BULK_BYTES = 100 * 1024 * 1024
+
+
+def _site(folder: Path, server) -> Path:
+    www = folder / "www"
+    www.mkdir(parents=True, exist_ok=True)
+    names = ", ".join(server.domains)
+    (www / "index.html").write_text(
+        f"<!doctype html><title>{html.escape(server.name)}</title>"
+        f"<h1>blocklab server {html.escape(server.name)}</h1>"
+        f"<p>Serving {html.escape(names)}.</p>\n")
+    if "bulk" in server.serve:
+        bulk = www / "bulk"
+        bulk.mkdir(exist_ok=True)
+        with open(bulk / "100M", "wb") as f:   # sparse: costs no disk
+            f.truncate(BULK_BYTES)
+    return www
+
+
+def web(server, host, ca: LabCA, folder: Path) -> Service:
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("tmp", "logs"):
+        (folder / sub).mkdir(exist_ok=True)
+    www = _site(folder, server)
+    listens, ports = [], []
+    if "http" in server.serve or "bulk" in server.serve:
+        listens.append(f"listen {server.ip}:80;")
+        ports.append(80)
+    tls = ""
+    if "https" in server.serve:
+        leaf = ca.issue(server.name, list(server.domains), [server.ip])
+        listens.append(f"listen {server.ip}:443 ssl http2;")
+        ports.append(443)
+        tls = (f"ssl_certificate {leaf.cert}; ssl_certificate_key {leaf.key};\n"
+               "    ssl_protocols TLSv1.2 TLSv1.3;")
+    tmp = folder / "tmp"
+    conf = folder / "nginx.conf"
+    conf.write_text(f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {folder}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log {folder}/logs/access.log;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  types {{ text/html html; application/octet-stream bin; }}
+  default_type application/octet-stream;
+  sendfile on; tcp_nopush on; keepalive_timeout 30;
+  server {{
+    {' '.join(listens)}
+    server_name _;
+    {tls}
+    root {www};
+    index index.html;
+  }}
+}}
+""")
+    cmd = ["nginx", "-p", str(folder), "-e", str(folder / "logs" / "error.log"), "-c", str(conf)]
+    return Service(f"web@{server.name}", host, cmd, folder / "nginx.log",
+                   ready=lambda: all(listening(host.pid, "tcp", p) for p in ports))
+
+
+def wants_web(server) -> bool:
+    return bool({"http", "https", "bulk"} & set(server.serve))
+
+
+__all__ = ["web", "wants_web", "BULK_BYTES"]

@@ -7,27 +7,11 @@ root-namespace ends of its veths removed, its directory deleted. Runs still aliv
 from __future__ import annotations
 
 import os
-import signal
+import shutil
 import subprocess
-import time
 
+from lab.procs import alive, in_namespaces, netns_of, terminate
 from lab.rundir import RUNS, RunState, load_states
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:   # a zombie is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _start_time(pid: int) -> float:
@@ -40,23 +24,6 @@ def _start_time(pid: int) -> float:
         return btime + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return 0.0
-
-
-def _kill_all(pids: list[int], since: float) -> None:
-    # A pid started before the run is a recycled one: never ours to kill.
-    pids = [p for p in pids if _alive(p) and _start_time(p) >= since - 2]
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.05)  # polling step of a deadline wait
-        pids = [p for p in pids if _alive(p)]
-        if not pids:
-            return
 
 
 def _bridge_interfaces(bridge: str) -> list[str]:
@@ -73,10 +40,14 @@ def clean_run(state: RunState) -> list[str]:
     """Remove one run's leftovers; return what was removed, for the user."""
     removed = []
     run_path = RUNS / state.run_id
-    live = [p for p in state.pids.values() if _alive(p)]
-    if live and state.created:
-        _kill_all(live, since=state.created)
-        removed.append(f"{len(live)} processes")
+    # A pid started before the run is a recycled one: never ours to kill.
+    ours = [p for p in state.pids.values()
+            if p > 0 and alive(p) and _start_time(p) >= state.created - 2]
+    namespaces = {netns_of(p) for p in ours}
+    victims = sorted(set(ours) | set(in_namespaces(namespaces)))
+    if victims:
+        terminate(victims)
+        removed.append(f"{len(victims)} processes")
     if state.bridge:
         r = subprocess.run(["ovs-vsctl", "--if-exists", "del-br", state.bridge],
                            capture_output=True, text=True)
@@ -85,7 +56,7 @@ def clean_run(state: RunState) -> list[str]:
     for name in _bridge_interfaces(state.bridge or f"bl{state.run_id}"):
         subprocess.run(["ip", "link", "del", name], capture_output=True)
         removed.append(f"interface {name}")
-    subprocess.run(["rm", "-rf", str(run_path)])
+    shutil.rmtree(run_path, ignore_errors=True)
     return removed
 
 
@@ -93,7 +64,7 @@ def clean(force: bool = False) -> list[tuple[str, list[str]]]:
     """Clean every run whose owner process is gone (all runs with force)."""
     done = []
     for state in load_states():
-        if not force and _alive(state.owner_pid) and state.owner_pid != os.getpid():
+        if not force and alive(state.owner_pid) and state.owner_pid != os.getpid():
             continue
         done.append((state.run_id, clean_run(state)))
     return done

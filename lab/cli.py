@@ -59,7 +59,7 @@ def cmd_validate(args) -> int:
 def cmd_exec(args) -> int:
     from lab.lab import Lab
     sc = _load(args.scenario)
-    names = [h.name for h in sc.all_hosts()]
+    names = [h.name for h in sc.hosts()]
     if args.host not in names:
         raise UserError(f"no host named {args.host!r} in {sc.name}; hosts: {', '.join(names)}")
     if not args.cmd:

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 
 from lab import hostconfig
 from lab.censor import CensorProcess
-from lab.network import HostSpec, Network
+from lab.network import HostSpec, Network, switch_ports
 from lab.pki import LabCA
-from lab.policy import compile_policy
 from lab.rundir import RunDir
+from lab.scenario.addressing import RESERVED_NAMES
 from lab.services.base import Service
 from lab.services.dns import resolver
 from lab.services.web import wants_web, web
@@ -52,14 +52,11 @@ class Lab:
     # --- the hosts ---------------------------------------------------------------------
 
     def host_specs(self) -> list[HostSpec]:
-        sc = self.scenario
-        specs = [HostSpec(h.name, h.ip, h.mac, "client") for h in sc.clients]
-        specs += [HostSpec(h.name, h.ip, h.mac, h.side) for h in sc.infrastructure()]
-        specs += [HostSpec(s.name, s.ip, s.mac, "internet") for s in sc.servers]
-        return specs
+        return [HostSpec(h.name, h.ip, h.mac, h.side) for h in self.scenario.hosts()]
 
-    def resolver_ip(self) -> str:
-        return self.scenario.resolver_ip()
+    def infrastructure(self):
+        """The lab's own hosts: the ISP resolver inside the censor, the public one outside."""
+        return [h for h in self.scenario.hosts() if h.name in RESERVED_NAMES]
 
     # --- up and down -------------------------------------------------------------------
 
@@ -80,7 +77,7 @@ class Lab:
         self.run_dir = run = RunDir()
         specs = self.host_specs()
         ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
-        policy = compile_policy(self.scenario, specs)
+        policy = self.scenario.policy(switch_ports(specs))
         self.censor = CensorProcess(run, policy, self.t0)
         self.censor.start()
         self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode)
@@ -88,14 +85,14 @@ class Lab:
         self.censor.wait_ready()
         for spec in specs:
             hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
-                                 self.resolver_ip(), ca.trust_dir)
+                                 self.scenario.resolver_ip(), ca.trust_dir)
         self._start_services(ca)
         self.timings["up"] = time.monotonic() - start
 
     def _start_services(self, ca: LabCA) -> None:
         run = self.run_dir
         wanted = []
-        for infra in self.scenario.infrastructure():
+        for infra in self.infrastructure():
             wanted.append(resolver(infra.name, self.host(infra.name), infra.ip,
                                    self.scenario.servers, run.path / "services" / infra.name))
         for server in self.scenario.servers:

@@ -15,6 +15,7 @@ from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch, RemoteController
 
+from lab.procs import in_namespaces, netns_of, terminate
 from lab.rundir import RunDir
 
 PREFIX_LEN = 15  # 198.18.0.0/15: every lab address is on one segment
@@ -78,6 +79,10 @@ class Network:
         return self.net.get(name)
 
     def stop(self) -> None:
+        # End everything started in the hosts (commands, their children), then the hosts.
+        shells = [h.pid for h in self.net.hosts if h.shell]
+        stragglers = set(in_namespaces({netns_of(p) for p in shells})) - set(shells)
+        terminate(sorted(stragglers))
         self.net.stop()
         self.run.set_bridge("")
         for name in list(self.run.state.pids):

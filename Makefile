@@ -1,0 +1,31 @@
+# blocklab: `make demo` and `make test` are all a newcomer needs (both bootstrap setup).
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BL      := $(VENV)/bin/blocklab
+STAMP   := $(VENV)/.blocklab-installed
+DEMO    ?= $(shell test -f scenarios/ru/2025-12.yaml && echo ru/2025-12 || echo basics/open)
+JOBS    ?= 2
+
+.PHONY: setup demo test unit integration bench fuzz clean
+
+# Idempotent: installs Debian packages, starts Open vSwitch, builds .venv (scripts/setup.sh).
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(BL) run $(DEMO)
+
+# The whole suite: unit tests (pure) then integration tests (root, real labs, in parallel).
+test: setup
+	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) tests/integration
+
+unit: setup
+	@$(PY) -m pytest -q tests/unit
+
+integration: setup
+	@$(PY) -m pytest -q -n $(JOBS) tests/integration
+
+clean:
+	@test ! -x $(BL) || $(BL) clean
+	rm -rf .pytest_cache .hypothesis build *.egg-info

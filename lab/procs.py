@@ -1,0 +1,52 @@
+"""Finding and ending the processes that live in a lab host's network namespace.
+
+Whatever was started in a host (services, commands, their children) shares the host shell's
+network namespace; ending all of them is what lets the kernel free the namespace and its veth.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def netns_of(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None
+
+
+def in_namespaces(namespaces: set[str]) -> list[int]:
+    """Pids of every process whose network namespace is one of `namespaces`."""
+    mine = netns_of(os.getpid())
+    namespaces = {ns for ns in namespaces if ns and ns != mine}
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and netns_of(int(entry)) in namespaces:
+            found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def terminate(pids: list[int], grace: float = 2.0) -> None:
+    """SIGTERM, then SIGKILL what is still alive after `grace` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(alive(p) for p in pids):
+            time.sleep(0.02)  # polling step of a deadline wait
+        pids = [p for p in pids if alive(p)]
+        if not pids:
+            return

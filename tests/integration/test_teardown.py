@@ -1,0 +1,69 @@
+"""Every run leaves the machine as it found it: on success, error, SIGINT, SIGTERM, and after
+SIGKILL once `blocklab clean` has run. These tests compare whole-machine snapshots, so they run
+alone (the `serial` marker), after the parallel tests."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from lab.procs import netns_of
+from lab.wait import wait_until
+from tests.integration.helpers import blocklab, blocklab_popen, snapshot
+
+pytestmark = pytest.mark.serial
+
+
+def _lab_is_up() -> bool:
+    """The exec'd `sleep 300` runs inside a lab host (another network namespace)."""
+    mine = netns_of(os.getpid())
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and open(f"/proc/{pid}/comm").read().strip() == "sleep" \
+                    and netns_of(int(pid)) not in (None, mine):
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_successful_run_leaves_nothing():
+    before = snapshot()
+    assert blocklab("exec", "basics/open", "alice", "--", "true").returncode == 0
+    assert snapshot() == before
+
+
+def test_failed_command_leaves_nothing():
+    before = snapshot()
+    r = blocklab("exec", "basics/open", "alice", "--", "no-such-command-here")
+    assert r.returncode != 0
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + 15)])
+def test_interrupted_run_tears_down(sig, code):
+    before = snapshot()
+    proc = blocklab_popen("exec", "basics/open", "alice", "--", "sleep", "300")
+    try:
+        wait_until(_lab_is_up, 60, "the lab to come up")
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == code
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert snapshot() == before
+
+
+def test_sigkilled_run_is_cleaned_by_blocklab_clean():
+    before = snapshot()
+    proc = blocklab_popen("exec", "basics/open", "alice", "--", "sleep", "300")
+    wait_until(_lab_is_up, 60, "the lab to come up")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    left = snapshot()
+    assert left["bridges"] != before["bridges"] and left["processes"], "SIGKILL left nothing?"
+    r = blocklab("clean")
+    assert r.returncode == 0, r.stderr
+    assert "removed" in r.stdout
+    assert snapshot() == before

@@ -1,0 +1,371 @@
+"""The pure censor: policy in, packets in, effects out (docs/internals.md section 2).
+
+Ties the parts together and owns the per-packet pipeline: parse the frame, find or create
+the flow (client -> server orientation), answer decided flows from their verdict, and feed
+undecided ones to inspection until the rules (first match wins) decide; then the action's
+effects. No os-ken, no I/O, no clock (`now` is passed in), no threads. Nothing a frame holds
+makes it raise: bad frames are counted and ignored (or forwarded when not IPv4).
+
+    engine = Engine(policy)
+    effects = engine.base_effects()                 # once the switch connects
+    effects = engine.packet_in(frame, in_port, now) # each packet-in
+    effects = engine.tick(now)                      # about every 0.2 s
+    reply, effects = engine.control(command, now)   # the control socket
+"""
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from controllers import control as _control
+from controllers.actions import Executor
+from controllers.effects import AddMeter, Effect, Event, InstallFlow, Output, RemoveFlows, \
+    RemoveMeter
+from controllers.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
+from controllers.inspect import Inspector
+from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
+    rst_for
+from controllers.policy import MeterPool, RuleSet, meter_shape
+from controllers.residual import PenaltyBoxes
+from controllers.steering import steering_entries
+from controllers.tables import default_entry, flow_pair, steer_cookie
+
+HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
+HELD_CAP = 32              # packets held per flow before it is decided anyway
+UNDECIDED_CAP = 16         # client->server packets of an undecided flow, data or not
+SWEEP_EVERY = 1.0          # seconds between expiry sweeps of the flow table
+
+_COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
+             "flows_expired", "flows_evicted", "decisions", "held", "released", "discarded",
+             "injected", "events", "boxed", "cut", "internal_errors")
+
+
+def _ip_int(ip: str) -> int:
+    return int.from_bytes(socket.inet_aton(ip), "big")
+
+
+class _HeaderView:
+    """A flow-shaped view of a packet without ports (IP fragments)."""
+
+    __slots__ = ("proto", "c_n", "s_n", "c_ip", "s_ip", "c_port", "s_port")
+
+    def __init__(self, pkt: Packet) -> None:
+        self.proto, self.c_ip, self.s_ip = pkt.proto, pkt.src, pkt.dst
+        self.c_n, self.s_n = _ip_int(pkt.src), _ip_int(pkt.dst)
+        self.c_port = self.s_port = 0
+
+
+class Engine:
+    """The censor's decisions for one compiled policy."""
+
+    def __init__(self, policy: dict[str, Any]) -> None:
+        if not isinstance(policy, dict):
+            raise ValueError("policy: expected a mapping")
+        self.mode = policy.get("mode", "inline")
+        if self.mode not in ("inline", "tap"):
+            raise ValueError(f"policy.mode: expected inline or tap, not {self.mode!r}")
+        self.tap = self.mode == "tap"
+        self.reassembly = bool(policy.get("reassembly", True))
+        self.inspect_packets = max(1, int(policy.get("inspect_packets", 8)))
+        self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
+        self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
+        self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
+                           if "ip" in h and h.get("port") is not None}
+        self.client_ports = {h["port"] for h in self.hosts.values()
+                             if h.get("side") == "client" and h.get("port") is not None}
+        self.rules = RuleSet(policy.get("rules", []), self.hosts, policy.get("seed", 0))
+        self.flows = FlowTable()
+        self.boxes = PenaltyBoxes(self.tap)
+        self.meters = MeterPool()
+        self.rule_meters: dict[tuple, int] = {}
+        self.counters = dict.fromkeys(_COUNTERS, 0)
+        self.inspector = Inspector()
+        self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
+                                 self.counters)
+        self.held_flows: dict[tuple, Flow] = {}
+        self.steer_gen = 1
+        self._last_sweep = 0.0
+        for key, rate in self.rules.rule_meters_wanted().items():
+            self.rule_meters[key] = self.meters.take()
+
+    # ---------------------------------------------------------------- proactive table
+    def base_effects(self) -> list[Effect]:
+        """Default NORMAL entry, the rules' shared meters, steering to the controller."""
+        out: list[Effect] = [InstallFlow(default_entry())]
+        wanted = self.rules.rule_meters_wanted()
+        for key, mid in sorted(self.rule_meters.items(), key=lambda kv: kv[1]):
+            out.append(AddMeter(mid, *meter_shape(wanted[key])))
+        out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
+                                                         steer_cookie(self.steer_gen))]
+        return out
+
+    def rebuild_effects(self) -> list[Effect]:
+        """After a rule change: new steering (next cookie generation) and rule meters."""
+        old, self.steer_gen = self.steer_gen, self.steer_gen + 1
+        wanted = self.rules.rule_meters_wanted()
+        out: list[Effect] = []
+        for key, rate in wanted.items():
+            if key not in self.rule_meters:
+                self.rule_meters[key] = mid = self.meters.take()
+                out.append(AddMeter(mid, *meter_shape(rate)))
+        out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
+                                                         steer_cookie(self.steer_gen))]
+        out.append(RemoveFlows(steer_cookie(old)))
+        for key in [k for k in self.rule_meters if k not in wanted]:
+            mid = self.rule_meters.pop(key)
+            self.meters.give(mid)
+            out.append(RemoveMeter(mid))
+        return out
+
+    # ---------------------------------------------------------------- packets
+    def packet_in(self, frame: bytes, in_port: int, now: float) -> list[Effect]:
+        """Effects for one packet the switch sent up (never raises)."""
+        self.counters["packets_in"] += 1
+        try:
+            out = self._packet_in(bytes(frame), in_port, now)
+        except Exception:                   # a bug here must not stop the censor
+            self.counters["internal_errors"] += 1
+            return [Output(bytes(frame), in_port)]
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return out
+
+    def _packet_in(self, frame: bytes, in_port: int, now: float) -> list[Effect]:
+        try:
+            pkt = parse_frame(frame)
+        except Malformed:
+            self.counters["malformed"] += 1
+            return []
+        if pkt is None:
+            self.counters["non_ip"] += 1
+            return [Output(frame, in_port)]
+        if pkt.fragment:
+            return self._fragment(pkt, frame, in_port)
+        flow, c2s = self.flows.find(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
+        out: list[Effect] = []
+        if flow is None:
+            c2s = self._from_client(pkt, in_port)
+            key = (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport) if c2s else \
+                (pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+            flow = Flow(key, _ip_int(key[1]), _ip_int(key[3]), now)
+            self.counters["flows_created"] += 1
+            out += self._evict(self.flows.add(flow))
+        flow.last_seen = now
+        if c2s:
+            flow.c_in_port = in_port
+        if flow.state == DECIDED:
+            return out + self._decided(flow, pkt, frame, in_port, c2s)
+        if c2s and self.boxes.active((flow.proto, flow.c_ip, flow.s_ip, flow.s_port), now):
+            return out + self._boxed(pkt, frame, in_port)
+        return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
+
+    def _from_client(self, pkt: Packet, in_port: int) -> bool:
+        """Whether a packet of a new flow was sent by the flow's client."""
+        if pkt.proto == TCP and pkt.flags & (SYN | ACK) == SYN | ACK:
+            return False
+        src, dst = self.side_of_ip.get(pkt.src), self.side_of_ip.get(pkt.dst)
+        if src == "internet" and dst == "client":
+            return False
+        if src is None and dst is None:
+            return in_port in self.client_ports
+        return True
+
+    def _undecided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool,
+                   now: float) -> list[Effect]:
+        if not c2s:
+            return [Output(frame, in_port)]
+        flow.packets += 1
+        tcp = pkt.proto == TCP
+        payload = pkt.payload
+        if tcp:
+            self._track_seq(flow, pkt)
+            has_data = bool(payload)
+        else:
+            has_data = True
+        if has_data:
+            flow.data_packets += 1
+        candidates = self.rules.candidates(flow)
+        if not candidates:
+            flow.held.append((frame, in_port))
+            return self._decide(flow, None, pkt, now)
+        needs = self.rules.needs(candidates)
+        if has_data:
+            self._inspect(flow, pkt, needs)
+        flow.held.append((frame, in_port))
+        if tcp and has_data and flow.undelivered is None:
+            flow.undelivered = pkt.seq
+        decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, False)
+        if not decided and (flow.data_packets >= self.inspect_packets
+                            or len(flow.held) >= HELD_CAP or flow.packets >= UNDECIDED_CAP
+                            or (flow.stream is not None and flow.stream.full)):
+            flow.facts.finalise()
+            decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, True)
+        if decided:
+            return self._decide(flow, rule, pkt, now)
+        if self.tap or (tcp and not has_data):
+            flow.held.pop()                 # handshake packets (and all, in tap mode) pass
+            return [Output(frame, in_port)]
+        self.counters["held"] += 1
+        if flow.held_since is None:
+            flow.held_since = now
+        self.held_flows[flow.key] = flow
+        return []
+
+    def _track_seq(self, flow: Flow, pkt: Packet) -> None:
+        if pkt.flags & ACK:
+            flow.client_ack = pkt.ack
+        end = (pkt.seq + len(pkt.payload) + (1 if pkt.flags & SYN else 0)
+               + (1 if pkt.flags & FIN else 0)) % SEQ_MOD
+        if flow.client_end is None or 0 < (end - flow.client_end) % SEQ_MOD < SEQ_MOD // 2:
+            flow.client_end = end
+        if pkt.flags & SYN and flow.stream is None and self.reassembly:
+            flow.stream = Reassembler(pkt.seq + 1)
+
+    def _inspect(self, flow: Flow, pkt: Packet, needs: frozenset) -> None:
+        if not needs:
+            return
+        facts = flow.facts
+        if pkt.proto == TCP:
+            if self.reassembly:
+                if flow.stream is None:
+                    flow.stream = Reassembler(pkt.seq)
+                if flow.stream.add(pkt.seq, pkt.payload):
+                    self.inspector.tcp(facts, flow.stream.data(), needs, True)
+            else:
+                self.inspector.tcp(facts, pkt.payload, needs, False)
+        elif pkt.proto == UDP:
+            self.inspector.udp(facts, flow, pkt.payload, needs)
+        else:
+            self.inspector.no_data(facts)
+
+    def _decide(self, flow: Flow, rule, pkt: Packet | None, now: float) -> list[Effect]:
+        flow.state = DECIDED
+        self.held_flows.pop(flow.key, None)
+        self.counters["decisions"] += 1
+        if rule is not None:
+            self.rules.hit(rule)
+        out = self.executor.execute(flow, rule, pkt, now)
+        flow.stream = flow.quic = None
+        if rule is not None and rule.residual and rule.kind != "allow":
+            out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
+                                  rule.residual, rule.id, now)
+        return out
+
+    def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
+                 ) -> list[Effect]:
+        """A packet of a decided flow reached us (a race, or its pair timed out)."""
+        verdict = flow.verdict
+        if verdict == "reject":
+            return self.executor.reject_answer(flow, pkt) if c2s else []
+        if verdict == "cut":
+            size = len(pkt.payload)
+            if size and flow.cut_count + size > flow.cut_limit:
+                self.counters["cut"] += 1
+                return self.executor.pair(flow, (), "drop")
+            flow.cut_count += size
+            return [Output(frame, in_port)]
+        refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
+        if verdict == "drop":
+            return refresh
+        return refresh + [Output(frame, in_port)]
+
+    def _boxed(self, pkt: Packet, frame: bytes, in_port: int) -> list[Effect]:
+        self.counters["boxed"] += 1
+        if not self.tap:
+            return []
+        out: list[Effect] = []
+        if pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN:
+            out.append(Output(rst_for(pkt), None, in_port))
+            self.counters["injected"] += 1
+        return out + [Output(frame, in_port)]
+
+    def _fragment(self, pkt: Packet, frame: bytes, in_port: int) -> list[Effect]:
+        """A later IP fragment: only address/protocol rules can judge it (no ports)."""
+        self.counters["fragments"] += 1
+        view = _HeaderView(pkt)
+        for rule in self.rules.rules:
+            m = rule.match
+            if not rule.enabled or m.needs or m.ports is not None or m.sad:
+                continue
+            if m.header_ok(view):
+                if self.tap or rule.kind in ("allow", "throttle", "cut_after"):
+                    break
+                return []
+        return [Output(frame, in_port)]
+
+    def _evict(self, flows: list[Flow]) -> list[Effect]:
+        out: list[Effect] = []
+        for flow in flows:
+            self.counters["flows_evicted"] += 1
+            self.held_flows.pop(flow.key, None)
+            out += self.executor.release(flow)
+            out += self._free_meters(flow)
+        return out
+
+    def _free_meters(self, flow: Flow) -> list[Effect]:
+        out = [RemoveMeter(m) for m in flow.meters]
+        for m in flow.meters:
+            self.meters.give(m)
+        flow.meters = ()
+        return out
+
+    # ---------------------------------------------------------------- time
+    def tick(self, now: float) -> list[Effect]:
+        """Decide flows whose held packets waited too long; expire old state."""
+        out: list[Effect] = []
+        try:
+            for flow in list(self.held_flows.values()):
+                if flow.held_since is not None and now - flow.held_since > HOLD_MAX:
+                    out += self._timeout(flow, now)
+            if now - self._last_sweep >= SWEEP_EVERY:
+                self._last_sweep = now
+                for flow in self.flows.expired(now):
+                    self.counters["flows_expired"] += 1
+                    out += self._free_meters(flow)
+                self.boxes.prune(now)
+        except Exception:
+            self.counters["internal_errors"] += 1
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return out
+
+    def _timeout(self, flow: Flow, now: float) -> list[Effect]:
+        flow.facts.finalise()
+        decided, rule = self.rules.walk(flow, self.rules.candidates(flow),
+                                        flow.data_packets > 0, True)
+        pkt = None
+        for frame, _port in reversed(flow.held):
+            try:
+                pkt = parse_frame(frame)
+            except Malformed:
+                continue
+            break
+        return self._decide(flow, rule, pkt, now)
+
+    # ---------------------------------------------------------------- control and state
+    def control(self, command: Any, now: float) -> tuple[dict, list[Effect]]:
+        """A control-socket command: (reply, effects). Never raises."""
+        try:
+            reply, out = _control.run(self, command, now)
+        except Exception as exc:            # a bug, not a bad command: say so, keep going
+            self.counters["internal_errors"] += 1
+            return {"ok": False, "error": f"internal error: {exc}"}, []
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return reply, out
+
+    def stats(self) -> dict[str, int]:
+        """Counters since start, and the sizes of the tables."""
+        out = dict(self.counters)
+        out.update(parser_errors=self.inspector.parser_errors, flows=len(self.flows),
+                   held_flows=len(self.held_flows), boxes=len(self.boxes),
+                   meters=self.meters.in_use)
+        return out
+
+    def penalty_boxes(self, now: float) -> list[dict]:
+        """The penalty boxes in force (plain data: keep it to restore after a restart)."""
+        return self.boxes.snapshot(now)
+
+    def restore_penalty_boxes(self, boxes: list[dict], now: float) -> list[Effect]:
+        """Re-create boxes saved by `penalty_boxes` (no new events)."""
+        try:
+            return self.boxes.restore(boxes, now)
+        except (KeyError, TypeError, ValueError):
+            return []

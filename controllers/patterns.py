@@ -1,0 +1,104 @@
+"""Case-insensitive shell-glob name patterns, compiled so a lookup costs the same for 10 or 10^6.
+
+Owns only the pattern language of DESIGN.md (`example.com` exact, `*.example.com` any
+subdomain, `*t.co*` substring; `*` also matches dots, as in fnmatch). Patterns are sorted
+into shapes when compiled:
+
+- exact names                      -> one set; lookup O(1)
+- `*SUFFIX` (no other glob char)   -> a set of suffixes; lookup tries each suffix of the name,
+                                      O(len(name)) however many patterns
+- `PREFIX*`                        -> a set of prefixes, the same trick from the left
+- `*INFIX*`                        -> sets of infixes grouped by length; lookup slides one
+                                      window per distinct length, O(len(name) x lengths)
+- anything else (`?`, `[...]`, several `*`) -> fnmatch regexes, tried one by one (meant for
+                                      the handful a scenario writes by hand)
+
+Names are lower-cased and lose one trailing dot before matching.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Iterable
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def normalise_name(name: str) -> str:
+    name = name.lower()
+    return name[:-1] if name.endswith(".") else name
+
+
+class NamePatterns:
+    """A compiled set of glob patterns; `match(name)` says whether any of them matches."""
+
+    __slots__ = ("exact", "suffixes", "prefixes", "infixes", "infix_lengths", "regexes",
+                 "count", "_min_suffix")
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.exact: set[str] = set()
+        self.suffixes: set[str] = set()
+        self.prefixes: set[str] = set()
+        self.infixes: dict[int, set[str]] = {}
+        self.regexes: list[re.Pattern] = []
+        self.count = 0
+        for raw in patterns:
+            self.add(raw)
+        self._finish()
+
+    def add(self, raw: str) -> None:
+        pat = normalise_name(str(raw))
+        self.count += 1
+        if not (_GLOB_CHARS & set(pat)):
+            self.exact.add(pat)
+            return
+        body = pat.strip("*")
+        stars_only_at_ends = not (_GLOB_CHARS & set(body))
+        if stars_only_at_ends and body:
+            lead, trail = pat.startswith("*"), pat.endswith("*")
+            if lead and trail:
+                self.infixes.setdefault(len(body), set()).add(body)
+                return
+            if lead:
+                self.suffixes.add(body)
+                return
+            self.prefixes.add(body)
+            return
+        if stars_only_at_ends:       # "*", "**": everything
+            self.prefixes.add("")
+            return
+        self.regexes.append(re.compile(fnmatch.translate(pat), re.DOTALL))
+
+    def _finish(self) -> None:
+        self.infix_lengths = sorted(self.infixes)
+        self._min_suffix = min((len(s) for s in self.suffixes), default=0)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def match(self, name: str) -> bool:
+        name = normalise_name(name)
+        if name in self.exact:
+            return True
+        n = len(name)
+        if self.suffixes:
+            suffixes = self.suffixes
+            for i in range(0, n - self._min_suffix + 1):
+                if name[i:] in suffixes:
+                    return True
+        if self.prefixes:
+            prefixes = self.prefixes
+            for i in range(n + 1):
+                if name[:i] in prefixes:
+                    return True
+        for length in self.infix_lengths:
+            if length > n:
+                break
+            group = self.infixes[length]
+            for i in range(n - length + 1):
+                if name[i:i + length] in group:
+                    return True
+        for rx in self.regexes:
+            if rx.match(name):
+                return True
+        return False

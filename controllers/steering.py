@@ -1,0 +1,157 @@
+"""Steering: which packets the switch sends up to the controller, as few table-0 entries.
+
+Owns the coarse header prefilter of each enabled rule (its transport, destination ports and
+addresses: a superset of the flows the rule can match), merging prefilters that overlap, and
+turning them into CONTROLLER entries on every client-side port. `allow` rules steer nothing:
+forwarding is the default, and a flow another rule steers meets them in Python in rule order.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable
+
+from controllers.effects import CONTROLLER, FlowSpec
+from controllers.matching import CompiledRule
+from controllers.packets import ICMP, TCP, UDP
+from controllers.tables import ETH_IPV4, PRIO_STEER
+
+MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
+MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
+_DST_FIELD = {TCP: "tcp_dst", UDP: "udp_dst"}
+_ALL = frozenset((TCP, UDP, ICMP))
+
+
+def port_blocks(lo: int, hi: int) -> list:
+    """The range lo..hi as exact ports or (value, mask) blocks; [] means any port."""
+    if lo == 0 and hi == 0xFFFF:
+        return []
+    blocks = []
+    while lo <= hi:
+        size = lo & -lo if lo else 0x10000
+        while size > hi - lo + 1:
+            size >>= 1
+        blocks.append(lo if size == 1 else (lo, (0xFFFF ^ (size - 1))))
+        lo += size
+    return blocks
+
+
+def _net_value(cidr: str):
+    net = ipaddress.IPv4Network(cidr, strict=False)
+    if net.prefixlen == 32:
+        return str(net.network_address)
+    return (str(net.network_address), str(net.netmask))
+
+
+def rule_prefilters(rule: CompiledRule, hosts: dict[str, dict]) -> list[dict]:
+    """Matches (without in_port) covering every client->server packet the rule may match."""
+    m = rule.match
+    if not m.protos:
+        return []
+    protos = [None] if m.protos == _ALL else sorted(m.protos)
+    ports: list | None = None
+    if m.ports is not None:
+        ports = []
+        for lo, hi in m.ports:
+            blocks = port_blocks(lo, hi)
+            if not blocks:
+                ports = None
+                break
+            ports.extend(blocks)
+        if ports is not None and len(ports) > MAX_PORT_BLOCKS:
+            ports = None
+    nets: list[tuple[str, object]] | None = None
+    if m.servers is not None:
+        nets = []
+        for name in rule.rule["match"]["server"]:
+            host = hosts[name]
+            nets.append(("ipv4_dst", host["ip"]))
+            if host.get("side") == "client":
+                nets.append(("ipv4_src", host["ip"]))
+    elif m.ips is not None:
+        nets = []
+        for cidr in rule.rule["match"]["ip"]:
+            value = _net_value(cidr)
+            nets += [("ipv4_dst", value), ("ipv4_src", value)]
+
+    def count() -> int:
+        return len(protos) * max(1, len(ports or ())) * max(1, len(nets or ()))
+
+    if count() > MAX_VARIANTS:
+        ports = None
+    if count() > MAX_VARIANTS:
+        nets = None
+    out = []
+    for proto in protos:
+        base = {"eth_type": ETH_IPV4}
+        if proto is not None:
+            base["ip_proto"] = proto
+        port_opts = [None]
+        if ports and proto in _DST_FIELD:
+            port_opts = [(_DST_FIELD[proto], p) for p in ports]
+        for popt in port_opts:
+            for nopt in (nets or [None]):
+                match = dict(base)
+                if popt is not None:
+                    match[popt[0]] = popt[1]
+                if nopt is not None:
+                    match[nopt[0]] = nopt[1]
+                out.append(match)
+    return out
+
+
+def _as_block(field: str, value) -> tuple[int, int]:
+    """(value, mask) as integers, for comparing matches."""
+    if field.startswith("ipv4"):
+        if isinstance(value, tuple):
+            return int(ipaddress.IPv4Address(value[0])), int(ipaddress.IPv4Address(value[1]))
+        return int(ipaddress.IPv4Address(value)), 0xFFFFFFFF
+    if isinstance(value, tuple):
+        return value[0], value[1]
+    full = 0xFFFF if field.endswith(("_src", "_dst")) else -1
+    return value, full
+
+
+def covers(general: dict, specific: dict) -> bool:
+    """True when every packet `specific` matches is also matched by `general`."""
+    for field, gval in general.items():
+        if field not in specific:
+            return False
+        sval = specific[field]
+        if gval == sval:
+            continue
+        if field.startswith(("ipv4", "tcp", "udp")):
+            gv, gm = _as_block(field, gval)
+            sv, sm = _as_block(field, sval)
+            if gm & sm == gm and (sv & gm) == (gv & gm):
+                continue
+        return False
+    return True
+
+
+def merge(matches: Iterable[dict]) -> list[dict]:
+    """Drop duplicates and matches that another one already covers."""
+    unique: list[dict] = []
+    for m in matches:
+        if m not in unique:
+            unique.append(m)
+    kept = []
+    for i, m in enumerate(unique):
+        if any(j != i and covers(other, m) and not (covers(m, other) and j > i)
+               for j, other in enumerate(unique)):
+            continue
+        kept.append(m)
+    return sorted(kept, key=lambda m: sorted((k, str(v)) for k, v in m.items()))
+
+
+def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
+                     cookie: int) -> list[FlowSpec]:
+    """CONTROLLER entries for the enabled rules' prefilters on every client-side port."""
+    prefilters: list[dict] = []
+    for rule in rules:
+        if rule.enabled and rule.kind != "allow":
+            prefilters += rule_prefilters(rule, hosts)
+    merged = merge(prefilters)
+    client_ports = sorted({h["port"] for h in hosts.values()
+                           if h.get("side") == "client" and h.get("port") is not None})
+    return [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
+            for port in client_ports for m in merged]

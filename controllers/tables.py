@@ -1,0 +1,76 @@
+"""The layout of the switch's table 0: priorities, cookies, time-outs and flow-entry builders.
+
+Owns which entry sits above which (and why), how entries are tagged so a group can be removed
+with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
+
+    priority 300  per-flow pairs            (exact 5-tuple, both directions; idle time-out)
+    priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 100  steering to the controller (coarse prefilters, on client-side ports)
+    priority   0  NORMAL
+
+Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
+box included) keep their own entry, and over the steering so a new flow on the boxed
+3-tuple is dropped at switch speed without a packet-in.
+"""
+from __future__ import annotations
+
+from controllers.effects import NORMAL, FlowSpec
+from controllers.packets import TCP, UDP
+
+PRIO_DEFAULT, PRIO_STEER, PRIO_BOX, PRIO_FLOW = 0, 100, 200, 300
+
+KIND_SHIFT = 56
+COOKIE_BASE = 0x01 << KIND_SHIFT          # the default NORMAL entry
+COOKIE_STEER = 0x02 << KIND_SHIFT         # steering; low bits = generation
+COOKIE_FLOW = 0x03 << KIND_SHIFT          # per-flow pairs
+COOKIE_BOX = 0x04 << KIND_SHIFT           # penalty boxes
+KIND_MASK = 0xFF << KIND_SHIFT
+
+FLOW_IDLE = 30          # seconds a per-flow pair outlives the flow's last packet
+METERED_HARD = 120      # metered pairs are re-installed this often (their meters' liveness)
+
+ETH_IPV4 = 0x0800
+_PORT_FIELDS = {TCP: ("tcp_src", "tcp_dst"), UDP: ("udp_src", "udp_dst")}
+
+
+def default_entry() -> FlowSpec:
+    return FlowSpec(priority=PRIO_DEFAULT, match={}, actions=(NORMAL,), cookie=COOKIE_BASE)
+
+
+def steer_cookie(generation: int) -> int:
+    return COOKIE_STEER | (generation & 0xFFFFFFFF)
+
+
+def directed_match(proto: int, src: str, sport: int, dst: str, dport: int) -> dict:
+    """The exact match of one direction of a flow (ports only where the protocol has them)."""
+    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": src, "ipv4_dst": dst}
+    fields = _PORT_FIELDS.get(proto)
+    if fields is not None:
+        match[fields[0]] = sport
+        match[fields[1]] = dport
+    return match
+
+
+def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
+              hard_timeout: int = 0) -> list[FlowSpec]:
+    """Both directions of `flow` (controllers.flows.Flow), client -> server first."""
+    if actions_s2c is None:
+        actions_s2c = actions_c2s
+    c2s = directed_match(flow.proto, flow.c_ip, flow.c_port, flow.s_ip, flow.s_port)
+    s2c = directed_match(flow.proto, flow.s_ip, flow.s_port, flow.c_ip, flow.c_port)
+    return [FlowSpec(PRIO_FLOW, c2s, actions_c2s, idle_timeout=FLOW_IDLE,
+                     hard_timeout=hard_timeout, cookie=COOKIE_FLOW),
+            FlowSpec(PRIO_FLOW, s2c, actions_s2c, idle_timeout=FLOW_IDLE,
+                     hard_timeout=hard_timeout, cookie=COOKIE_FLOW)]
+
+
+def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
+              actions: tuple = ()) -> FlowSpec:
+    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
+    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": client, "ipv4_dst": server}
+    fields = _PORT_FIELDS.get(proto)
+    if fields is not None:
+        match[fields[1]] = dport
+    hard = max(1, int(-(-seconds // 1)))
+    return FlowSpec(PRIO_BOX, match, actions, hard_timeout=hard, cookie=COOKIE_BOX)
+

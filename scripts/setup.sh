@@ -7,12 +7,15 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
 
-# Debian packages: the lab's network, its real servers and its real clients.
+# Debian packages: the lab's network, its real servers and its real clients, and the checkers the
+# unit tests run. "a|b": the first of them the archive has (nginx-light is gone from Ubuntu 24.04);
+# "name?": only where the archive has it (Debian 12 has vagrant, newer releases may not).
 packages=(
   openvswitch-switch mininet iproute2 ethtool procps psmisc
   python3 python3-venv
-  dnsmasq-base nginx-light openssl
+  dnsmasq-base 'nginx-light|nginx' openssl
   dnsutils curl iperf3 iputils-ping
+  shellcheck 'vagrant?' 'vagrant-libvirt?'
 )
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -24,22 +27,42 @@ need_root() {
   fi
 }
 
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == 'install ok installed' ]]; }
+available() { apt-cache show "$1" >/dev/null 2>&1; }
+
 install_packages() {
-  local missing=()
+  local todo=() optional=() want=() p alt have_optional=0
+  local -a alts
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    if [[ $p == *\? ]]; then
+      installed "${p%\?}" || optional+=("${p%\?}")
+      continue
+    fi
+    IFS='|' read -r -a alts <<<"$p"
+    for alt in "${alts[@]}"; do installed "$alt" && continue 2; done
+    todo+=("$p")
   done
-  ((${#missing[@]})) || return 0
-  say "installing Debian packages: ${missing[*]}"
+  # Refresh the lists only when a required package is missing or an optional one is to be had:
+  # an optional package the archive lacks must not cost an apt-get update on every run.
+  for p in "${optional[@]}"; do available "$p" && have_optional=1; done
+  ((${#todo[@]} || have_optional)) || return 0
+  apt-get update -qq
+  for p in "${todo[@]}"; do
+    IFS='|' read -r -a alts <<<"$p"
+    for alt in "${alts[@]}"; do available "$alt" && break; done
+    want+=("$alt")   # the first one the archive has, else the last (apt-get then says why not)
+  done
+  for p in "${optional[@]}"; do available "$p" && want+=("$p"); done
+  ((${#want[@]})) || return 0
+  say "installing Debian packages: ${want[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Keep package scripts from starting daemons (nginx on the real interfaces): the lab starts
   # its own copies inside its namespaces.
-  local guard=/usr/sbin/policy-rc.d created=0
+  local guard=/usr/sbin/policy-rc.d created=0 rc=0
   if [[ ! -e $guard ]]; then printf '#!/bin/sh\nexit 101\n' >"$guard"; chmod +x "$guard"; created=1; fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  ((created)) && rm -f "$guard"
-  return 0
+  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null || rc=$?
+  ((created)) && rm -f "$guard"   # also when the install failed: never leave daemons disabled
+  return "$rc"
 }
 
 kernel_datapath() {
@@ -69,7 +92,7 @@ build_venv() {
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     say "installing blocklab and its Python dependencies into .venv"
     local log="$venv/pip.log"
-    if ! { "$venv/bin/pip" install -q --upgrade pip && "$venv/bin/pip" install -q -e "$repo[test]"; } >"$log" 2>&1; then
+    if ! { "$venv/bin/pip" install -q --upgrade pip && "$venv/bin/pip" install -q -e "${repo}[test]"; } >"$log" 2>&1; then
       cat "$log" >&2
       echo "setup: pip install failed (log above, also in $log)" >&2
       exit 1

@@ -133,7 +133,9 @@ def build_response(query: bytes, rcode: int, ipv4_answers: Sequence[str] = (),
     if parsed.value is None:
         raise ValueError(f"not a DNS query ({parsed.status})")
     q = parsed.value
-    addresses = [ipaddress.IPv4Address(a).packed for a in ipv4_answers] if q.qtype == QTYPE_A else []
+    addresses = []
+    if q.qtype == QTYPE_A:
+        addresses = [ipaddress.IPv4Address(a).packed for a in ipv4_answers]
     flags = _QR | (q.flags & (_OPCODE | _RD)) | _RA | rcode
     ttl = min(max(ttl, 0), _MAX_TTL)
     parts = [_HEADER.pack(q.id, flags, 1, len(addresses), 0, 0),
@@ -145,7 +147,7 @@ def build_response(query: bytes, rcode: int, ipv4_answers: Sequence[str] = (),
 
 
 def split_tcp_stream(stream: bytes) -> tuple[list[bytes], int]:
-    """The complete length-prefixed messages at the start of a TCP DNS stream, and the bytes used."""
+    """The complete length-prefixed messages opening a TCP DNS stream, and the bytes they use."""
     messages: list[bytes] = []
     pos, n = 0, len(stream)
     while pos + 2 <= n:
@@ -158,7 +160,7 @@ def split_tcp_stream(stream: bytes) -> tuple[list[bytes], int]:
 
 
 def frame_tcp(msg: bytes) -> bytes:
-    """``msg`` with the 2-byte length prefix of DNS over TCP. Raises ValueError above 65535 bytes."""
+    """``msg`` with the 2-byte length prefix of DNS over TCP; ValueError above 65535 bytes."""
     if len(msg) > 0xFFFF:
         raise ValueError("DNS message too long for TCP framing")
     return len(msg).to_bytes(2, "big") + msg

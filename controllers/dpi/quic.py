@@ -45,8 +45,10 @@ class _Version(NamedTuple):
 
 
 _VERSIONS = {
-    VERSION_1: _Version(bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"), b"quic ", 0, 3),
-    VERSION_2: _Version(bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"), b"quicv2 ", 1, 0),
+    VERSION_1: _Version(bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
+                        b"quic ", initial=0, retry=3),
+    VERSION_2: _Version(bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"),
+                        b"quicv2 ", initial=1, retry=0),
 }
 
 
@@ -143,8 +145,9 @@ def _long_header(data: bytes, pos: int) -> _Header | None:
     length, p = _varint(data, p)
     if length < 0 or p + length > n:
         return None
-    return _Header(first, version, data[pos + 6:scid_at], data[scid_at + 1:scid_at + 1 + data[scid_at]],
-                   packet_type == info.initial, p, p + length)
+    scid = data[scid_at + 1:scid_at + 1 + data[scid_at]]
+    return _Header(first, version, data[pos + 6:scid_at], scid, packet_type == info.initial,
+                   p, p + length)
 
 
 def _decrypt(data: bytes, start: int, h: _Header) -> tuple[int, bytes] | None:

@@ -1,4 +1,4 @@
-"""TLS ClientHello (RFC 8446 / RFC 5246): SNI, extensions, ALPN and versions from a client's first bytes.
+"""TLS ClientHello (RFC 8446, RFC 5246): SNI, extensions, ALPN and versions, from first bytes.
 
 Owns: the TLS record layer of a client->server stream (joining a handshake message fragmented
 over several records, or not, as a DPI that does not reassemble records would), and the

@@ -7,9 +7,9 @@ against the RFC 9001 vector in the tests) for hand-made frame layouts.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
-import os
 import random
 import ssl
 import struct
@@ -104,6 +104,46 @@ def post_quantum_hello(server_name: bytes = b"pq.example.net") -> bytes:
             + [(0x0033, struct.pack("!H", len(shares)) + shares), (0xFE0D, ech),
                (0x1A1A, b"\x00"), (0x0015, bytes(64))])
     return join_extensions(head, exts)
+
+
+# ---------------------------------------------------------------- DNS, HTTP, STUN
+
+# Captured from `dig +noedns example.com A` (RFC 1035 wire format, id 0x1d6b, RD set).
+DIG_QUERY = bytes.fromhex("1d6b01000001000000000000076578616d706c6503636f6d0000010001")
+
+# What `curl http://Example.COM:8080/a/b?c=d` sends (curl 7.88.1).
+CURL_GET = (b"GET /a/b?c=d HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: curl/7.88.1\r\n"
+            b"Accept: */*\r\n\r\n")
+
+STUN_MAGIC_COOKIE = 0x2112A442
+TXID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
+
+
+def stun_attribute(attr_type: int, value: bytes) -> bytes:
+    padding = b"\x00" * (-len(value) % 4)
+    return struct.pack("!HH", attr_type, len(value)) + value + padding
+
+
+def rfc5389_request(attributes: bytes = b"", msg_type: int = 0x0001) -> bytes:
+    return struct.pack("!HHI", msg_type, len(attributes), STUN_MAGIC_COOKIE) + TXID + attributes
+
+
+def with_fingerprint(message_without: bytes) -> bytes:
+    """Append FINGERPRINT (RFC 5389 15.5) the way clients such as libnice and WebRTC do."""
+    length = struct.unpack_from("!H", message_without, 2)[0] + 8
+    head = message_without[:2] + struct.pack("!H", length) + message_without[4:]
+    crc = binascii.crc32(head) ^ 0x5354554E
+    return head + stun_attribute(0x8028, struct.pack("!I", crc))
+
+
+# A WebRTC-style ICE check: USERNAME, ICE-CONTROLLING, PRIORITY, FINGERPRINT.
+ICE_CHECK = with_fingerprint(rfc5389_request(
+    stun_attribute(0x0006, b"abcd:efgh") + stun_attribute(0x802A, bytes(8))
+    + stun_attribute(0x0024, struct.pack("!I", 0x6E7F00FF))))
+# RFC 3489 Binding Requests as classic clients (e.g. old stunclient) send them.
+CLASSIC_STUN = bytes.fromhex("00010000") + bytes(range(16))
+CLASSIC_STUN_CHANGE_REQUEST = (bytes.fromhex("00010008") + bytes(range(16))
+                               + stun_attribute(0x0003, bytes(4)))
 
 
 # ---------------------------------------------------------------- QUIC
@@ -272,7 +312,3 @@ def long_alpn(total: int) -> tuple[str, ...]:
     """ALPN names adding about ``total`` bytes to a ClientHello (to reach post-quantum sizes)."""
     count = max(1, total // 100)
     return tuple(f"x-{i:03d}-" + "p" * 93 for i in range(count))
-
-
-def random_bytes(n: int, seed: int = 0) -> bytes:
-    return random.Random(seed).randbytes(n) if seed else os.urandom(n)

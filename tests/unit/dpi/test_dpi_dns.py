@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from controllers.dpi import dns
 from controllers.dpi.result import INCOMPLETE, INVALID, OK
+from dpi_samples import DIG_QUERY
 
 
 def query(name: bytes = b"www.example.com", qtype: int = dns.QTYPE_A, ident: int = 0xBEEF,
@@ -18,10 +19,6 @@ def query(name: bytes = b"www.example.com", qtype: int = dns.QTYPE_A, ident: int
     labels = b"".join(bytes((len(p),)) + p for p in name.split(b".") if p) + b"\x00"
     return struct.pack("!HHHHHH", ident, flags, 1, 0, 0, arcount) + labels + struct.pack(
         "!HH", qtype, 1)
-
-
-# Captured from `dig +noedns example.com A` (RFC 1035 wire format, id 0x1d6b, RD set).
-DIG_QUERY = bytes.fromhex("1d6b01000001000000000000076578616d706c6503636f6d0000010001")
 
 
 def test_hand_built_query():

@@ -8,10 +8,8 @@ from hypothesis import strategies as st
 
 from controllers.dpi import http
 from controllers.dpi.result import INCOMPLETE, INVALID, OK
+from dpi_samples import CURL_GET
 
-# What `curl http://Example.COM:8080/a/b?c=d` sends (curl 7.88.1).
-CURL_GET = (b"GET /a/b?c=d HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: curl/7.88.1\r\n"
-            b"Accept: */*\r\n\r\n")
 # What `curl -d 'x=1' http://example.org/form` sends.
 CURL_POST = (b"POST /form HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/7.88.1\r\n"
              b"Accept: */*\r\nContent-Length: 3\r\n"

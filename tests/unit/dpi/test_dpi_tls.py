@@ -120,7 +120,8 @@ def _legacy_version_2(body: bytearray) -> None:
     body[0] = 2
 
 
-@pytest.mark.parametrize("mutate", [_session_id_33, _odd_suites, _trailing_byte, _legacy_version_2])
+@pytest.mark.parametrize("mutate", [_session_id_33, _odd_suites, _trailing_byte,
+                                    _legacy_version_2])
 def test_invalid_hello_bodies(mutate):
     assert tls.parse_client_hello(_with_body(mutate)).status == INVALID
 

@@ -312,7 +312,7 @@ class CryptoAssembler:
         have = self.contiguous
         if have == 0:
             return INCOMPLETE_RESULT
-        result = tls.parse_handshake(memoryview(self._buf)[:have])
+        result = tls.parse_handshake(self._buf[:have])  # a copy: the buffer may grow later
         if not result.ok and have == MAX_CRYPTO and self._overflow:
             return INVALID_RESULT
         return result

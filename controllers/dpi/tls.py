@@ -86,7 +86,7 @@ class _Reader:
         self.pos = end
         return _Reader(self.buf, start, end)
 
-    def bytes(self, n: int) -> bytes:
+    def take(self, n: int) -> bytes:
         i = self.skip(n)
         return self.buf[i:i + n].tobytes()
 
@@ -100,7 +100,7 @@ def _server_name(r: _Reader) -> str | None:
         raise _Bad
     while not names.at_end():
         name_type = names.u8()
-        name = names.bytes(names.u16())
+        name = names.take(names.u16())
         if name_type == _HOST_NAME:
             return name.lower().decode("latin-1")
     return None
@@ -112,7 +112,7 @@ def _alpn(r: _Reader) -> tuple[str, ...]:
         raise _Bad
     out = []
     while not protocols.at_end():
-        out.append(protocols.bytes(protocols.u8()).decode("latin-1"))
+        out.append(protocols.take(protocols.u8()).decode("latin-1"))
     return tuple(out)
 
 

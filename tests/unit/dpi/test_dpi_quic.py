@@ -215,6 +215,14 @@ def test_assembler_gap_is_incomplete():
     assert assembler.contiguous == len(PQ) and assembler.client_hello().status == OK
 
 
+def test_assembler_grows_after_being_asked():
+    assembler = quic.CryptoAssembler()
+    assembler.add([(0, PQ[:10])])
+    assert assembler.client_hello().status == INCOMPLETE
+    assembler.add([(10, PQ[10:])])  # the buffer grows: no view of it may still be held
+    assert assembler.client_hello().status == OK
+
+
 def test_assembler_rejects_garbage_and_bounds_memory():
     assembler = quic.CryptoAssembler()
     assembler.add([(0, b"\x02\x00\x00\x10")])

@@ -16,15 +16,18 @@ demo: setup
 	@$(BL) run $(DEMO)
 
 # The whole suite: unit tests (pure) then integration tests (root, real labs, in parallel).
+# Integration tests run two labs at a time; the machine-snapshot ones run alone at the end.
 test: setup
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
-	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) tests/integration
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) -m "not serial" tests/integration
+	@$(PY) -m pytest -q -p no:cacheprovider -m serial tests/integration
 
 unit: setup
 	@$(PY) -m pytest -q tests/unit
 
 integration: setup
-	@$(PY) -m pytest -q -n $(JOBS) tests/integration
+	@$(PY) -m pytest -q -n $(JOBS) -m "not serial" tests/integration
+	@$(PY) -m pytest -q -m serial tests/integration
 
 clean:
 	@test ! -x $(BL) || $(BL) clean

@@ -29,6 +29,14 @@ class HostSpec:
     side: str        # "client" (censored side) or "internet"
 
 
+class CensorController(RemoteController):
+    """The censor, already running: no telnet probe of its OpenFlow port (Mininet's check
+    sends text to the port and chokes on the binary hello it reads back)."""
+
+    def checkListening(self) -> None:
+        return None
+
+
 def switch_ports(hosts: list[HostSpec]) -> dict[str, int]:
     """The switch port of each host: hosts are linked in order, from port 1."""
     return {h.name: i + 1 for i, h in enumerate(hosts)}
@@ -52,7 +60,7 @@ class Network:
         setLogLevel(os.environ.get("BLOCKLAB_MININET_LOG", "error"))
         self.net = Mininet(topo=None, build=False, controller=None, host=Host,
                            switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
-        self.net.addController(RemoteController(f"c{run.state.run_id}", ip="127.0.0.1",
+        self.net.addController(CensorController(f"c{run.state.run_id}", ip="127.0.0.1",
                                                 port=controller_port))
         self.switch = self.net.addSwitch(
             self.bridge, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",

@@ -49,16 +49,22 @@ def field_name(path: Sequence[PathKey]) -> str:
     return out
 
 
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """' (did you mean 'X'?)' for the closest choice, or ''."""
+def closest(word: object, choices: Iterable[str]) -> str | None:
+    """The choice `word` most likely meant (same word in other case, or a near spelling)."""
     if not isinstance(word, str):
-        return ""
+        return None
     choices = [c for c in choices if isinstance(c, str)]
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered and lowered[word.lower()] != word:
-        return f" (did you mean '{lowered[word.lower()]}'?)"
+        return lowered[word.lower()]
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for the closest choice, or ''."""
+    best = closest(word, choices)
+    return f" (did you mean '{best}'?)" if best else ""
 
 
 def show(value: object) -> str:
@@ -148,3 +154,39 @@ class Reporter:
         path = tuple(path)
         n = len(path)
         return self.ok(path) and not any(b[:n] == path for b in self.bad)
+
+    def get(self, data: object, path: DataPath, key: str, default=None, types=None, *,
+            whole: bool = True):
+        """`data[key]` when it is there and nothing in it was found bad; else `default`.
+
+        `types` (a type or tuple) double-checks what the schema promised; a mismatch is
+        reported rather than crashing a later pass. `whole=False` (see `part`) only asks
+        that the value itself is not bad, whatever is inside it."""
+        if not isinstance(data, dict) or key not in data:
+            return default
+        where = tuple(path) + (key,)
+        if not (self.clean(where) if whole else self.ok(where)):
+            return default
+        value = data[key]
+        if types is not None and not _is(value, types):
+            self.error(where, f"expected {_names(types)}, got {kind_of(value)}")
+            return default
+        return value
+
+    def part(self, data: object, path: DataPath, key: str, default=None, types=None):
+        """A container (list or mapping) to look into: like `get`, whatever is bad inside."""
+        return self.get(data, path, key, default, types, whole=False)
+
+
+def _is(value: object, types) -> bool:
+    types = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _names(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    words = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a mapping"}
+    return " or ".join(words.get(t, t.__name__) for t in types)

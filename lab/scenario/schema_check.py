@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from lab.scenario import units
-from lab.scenario.errors import Reporter, did_you_mean, kind_of, show
+from lab.scenario.errors import Reporter, closest, did_you_mean, kind_of, show
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 
@@ -38,19 +39,26 @@ def _validator() -> Draft202012Validator:
 
 def check(data: object, rep: Reporter) -> None:
     """Report every way `data` breaks the schema (each problem once)."""
+    findings = [f for error in _validator().iter_errors(data) for f in _explain(error)]
+    # a misspelt key explains the required key it was meant to be: say it once
+    meant = {(f.field, f.meant) for f in findings if f.meant}
     seen: set = set()
-    for error in _validator().iter_errors(data):
-        for blame, message, on_key, field in _explain(error):
-            if not message:                 # only marks the value bad (an anyOf's value)
-                rep.bad.add(blame)
-                continue
-            if (blame, message) in seen:
-                continue
-            seen.add((blame, message))
-            rep.error(blame, message, key=on_key, field=field)
+    for f in findings:
+        if not f.message or (f.missing and (f.field, f.blame[-1]) in meant):
+            rep.bad.add(f.blame)            # only marks the value bad
+            continue
+        if (f.blame, f.message) not in seen:
+            seen.add((f.blame, f.message))
+            rep.error(f.blame, f.message, key=f.on_key, field=f.field)
 
 
-Finding = tuple  # (blame path, message, blame the key?, field path for the message)
+class Finding(NamedTuple):
+    blame: tuple                    # the value at fault (or the missing key's path)
+    message: str                    # "" only marks `blame` bad
+    on_key: bool = False            # point at the key rather than the value
+    field: tuple | None = None      # the field the message names (default: blame)
+    meant: str | None = None        # an unknown key's closest known key
+    missing: bool = False           # a required key is missing
 
 
 def _explain(e: ValidationError) -> list[Finding]:
@@ -59,20 +67,21 @@ def _explain(e: ValidationError) -> list[Finding]:
     v, inst = e.validator, e.instance
     unit = node.get("x-unit")
     if unit and v in ("type", "pattern", "anyOf", "oneOf", "const"):
-        return [(path, units.explain(unit, inst), False, None)]
+        return [Finding(path, units.explain(unit, inst))]
     custom = node.get("x-messages", {}).get(v)
     if custom:
-        return [(path, custom.format(value=show(inst)), False, None)]
+        return [Finding(path, custom.format(value=show(inst)))]
     if v in ("anyOf", "oneOf"):
         return _alternatives(e, path, node)
     if v == "additionalProperties":
         allowed = list(node.get("properties", {}))
-        return [(path + (k,), f"unknown key '{k}'{did_you_mean(k, allowed)}", True, path)
-                for k in inst if k not in allowed]
+        return [Finding(path + (k,), f"unknown key '{k}'{did_you_mean(k, allowed)}", True, path,
+                        closest(k, allowed)) for k in inst if k not in allowed]
     if v == "required":
-        return [(path + (k,), f"missing required key '{k}'", False, path)
+        return [Finding(path + (k,), f"missing required key '{k}'", field=path, missing=True)
                 for k in e.validator_value if k not in inst]
-    return [(path, _simple(v, e.validator_value, inst, node), False, None)]
+    return [Finding(path, _simple(v, e.validator_value, inst, node))]
+
 
 
 def _simple(v: str, value, inst, node: dict) -> str:
@@ -113,18 +122,19 @@ def _alternatives(e: ValidationError, path: tuple, node: dict) -> list[Finding]:
         keys = [b["required"][0] for b in branches]
         present = [k for k in keys if isinstance(inst, dict) and k in inst]
         if not present:
-            return [(path + (keys[0],), f"missing key: one of {', '.join(keys)}", False, path)]
-        return [(path + (present[1],),
-                 f"give only one of {', '.join(keys)}, not both {present[0]} and {present[1]}",
-                 True, path)]
+            return [Finding(path + (keys[0],), f"missing key: one of {', '.join(keys)}",
+                            field=path)]
+        return [Finding(path + (present[1],),
+                        f"give only one of {', '.join(keys)}, not both {present[0]} and "
+                        f"{present[1]}", True, path)]
     groups = _groups(e)
     depth = len(path)
     fitting = [(_root_count(errs, depth), i) for i, errs in groups.items() if _fits(errs, depth)]
     if not fitting:
         expected = node.get("x-expect") or "something else"
-        return [(path, f"expected {expected}, got {kind_of(inst)}", False, None)]
+        return [Finding(path, f"expected {expected}, got {kind_of(inst)}")]
     best = groups[min(fitting)[1]]
-    findings: list[Finding] = [(path, "", False, None)]   # mark the whole value bad
+    findings = [Finding(path, "")]          # the whole value is bad, whatever the details
     for sub in best:
         findings.extend(_explain(sub))
     return findings

@@ -106,9 +106,17 @@ def _suggest(kind: str, value: object) -> str | None:
 def explain(kind: str, value: object) -> str:
     """Why `value` is not a valid `kind` ('rate', 'size', 'duration', 'percent')."""
     if kind == "percent":
+        m = _LOOSE.match(str(value)) if isinstance(value, (str, int, float)) else None
+        if m and not isinstance(value, bool) and m.group(2).lower() in ("", "pct", "percent"):
+            return f"bad percentage {_quote(value)} (did you mean '{_num(m.group(1))}%'?)"
         return (f"bad percentage {_quote(value)}: write a number from 0 to 100 and '%', "
                 f"e.g. '{_EXAMPLE['percent']}'")
+    if kind == "duration" and _bare_number(value):
+        n = _num(str(value).strip())
+        return f"bad duration {_quote(value)}: give a unit (did you mean '{n}s' or '{n}ms'?)"
     hint = _suggest(kind, value)
+    if hint and kind == "rate" and "B" in str(value):
+        return f"bad rate {_quote(value)} (did you mean '{hint}'? rates are bits per second)"
     if hint:
         return f"bad {kind} {_quote(value)} (did you mean '{hint}'?)"
     units_text = _KINDS[kind][4]
@@ -116,6 +124,14 @@ def explain(kind: str, value: object) -> str:
         return (f"bad {kind} {_quote(value)}: a {kind} needs a unit, {units_text}, "
                 f"e.g. '{_EXAMPLE[kind]}'")
     return f"bad {kind} {_quote(value)}: write a number and {units_text}, e.g. '{_EXAMPLE[kind]}'"
+
+
+def _bare_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return math.isfinite(value) and value >= 0 and abs(value) < 1e15
+    return isinstance(value, str) and re.match(r"^\s*[0-9]*\.?[0-9]+\s*$", value) is not None
 
 
 def _quote(value: object) -> str:

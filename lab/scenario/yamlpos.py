@@ -48,8 +48,8 @@ def load(text: str) -> tuple[object, Marks, list[YamlProblem]]:
     Raises YamlProblem for text that is not YAML at all (syntax, characters, several documents).
     Duplicate keys and non-scalar keys are returned as problems; the later key wins.
     """
-    loader = _Loader(text)
     try:
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
         finally:
@@ -81,8 +81,12 @@ def _problem(e: yaml.MarkedYAMLError) -> YamlProblem:
     mark = e.problem_mark or e.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     text = e.problem or e.context or "not valid YAML"
-    if e.context and e.problem and e.context_mark and e.context_mark is not mark:
+    if e.context and e.problem and e.problem.startswith("but "):
+        text = f"{e.context}, {e.problem}"
+    elif e.context and e.problem and e.context_mark and e.context_mark is not mark:
         text = f"{e.problem} ({e.context} at line {e.context_mark.line + 1})"
+    if e.problem == "mapping values are not allowed here":
+        text += " (a value with ': ' in it needs quotes)"
     return YamlProblem(line, col, f"YAML: {text}")
 
 
@@ -116,8 +120,8 @@ class _Walker:
         first_line: dict[str, int] = {}
         for i, (knode, vnode) in enumerate(node.value):
             if not isinstance(knode, ScalarNode):
-                self.problems.append(YamlProblem(*_mark(knode),
-                                                 "a key must be a plain word, not a list or mapping"))
+                self.problems.append(YamlProblem(
+                    *_mark(knode), "a key must be a plain word, not a list or mapping"))
                 continue
             key = str(knode.value)
             if key in first_line and i >= merged and first_line[key] > 0:

@@ -1,0 +1,70 @@
+"""The lab's addressing plan: every address in 198.18.0.0/15 (RFC 2544 benchmarking space).
+
+Owns which address and MAC each host gets. Clients (censored side) are numbered from 198.18.0.10
+and servers (internet side) from 198.19.0.10, in the order the file lists them, skipping any
+address a host was given explicitly. The lab's own resolvers have fixed addresses: `isp`
+198.18.0.2 and `public-dns` 198.19.0.2. A MAC is 02:00 (locally administered) followed by the
+four bytes of the IPv4 address: 198.18.0.10 -> 02:00:c6:12:00:0a.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable, Sequence
+
+LAB_NET = ipaddress.IPv4Network("198.18.0.0/15")
+CLIENT_START = ipaddress.IPv4Address("198.18.0.10")
+SERVER_START = ipaddress.IPv4Address("198.19.0.10")
+ISP_IP = "198.18.0.2"
+PUBLIC_DNS_IP = "198.19.0.2"
+RESERVED_NAMES = ("isp", "public-dns")
+RESERVED = {
+    ISP_IP: "the ISP resolver (isp)",
+    PUBLIC_DNS_IP: "the public resolver (public-dns)",
+    str(LAB_NET.network_address): "the lab network's own address",
+    str(LAB_NET.broadcast_address): "the lab network's broadcast address",
+}
+
+
+def mac_for(ip: str) -> str:
+    """The MAC of the host with address `ip`: 02:00 and the address's four bytes."""
+    return "02:00:" + ":".join(f"{b:02x}" for b in ipaddress.IPv4Address(ip).packed)
+
+
+ISP = ("isp", ISP_IP, mac_for(ISP_IP), "client")
+PUBLIC_DNS = ("public-dns", PUBLIC_DNS_IP, mac_for(PUBLIC_DNS_IP), "internet")
+
+
+def check_lab_address(value: str) -> str:
+    """`value` as a usable host address (normalised text); ValueError with the reason."""
+    try:
+        addr = ipaddress.IPv4Address(value.strip())
+    except (ipaddress.AddressValueError, ValueError):
+        if "/" in value:
+            raise ValueError(f"bad address '{value}': a host address has no /prefix") from None
+        raise ValueError(f"bad address '{value}': expected an IPv4 address such as "
+                         "198.18.0.50") from None
+    if addr not in LAB_NET:
+        raise ValueError(f"address {addr} is outside the lab's 198.18.0.0/15")
+    if str(addr) in RESERVED:
+        raise ValueError(f"address {addr} is reserved for {RESERVED[str(addr)]}")
+    return str(addr)
+
+
+def assign(explicit: Sequence[str | None], start: ipaddress.IPv4Address,
+           taken: Iterable[str]) -> list[str]:
+    """Addresses for hosts in order: the explicit one, or the next free one from `start`."""
+    used = set(taken) | set(RESERVED)
+    out: list[str] = []
+    nxt = start
+    for addr in explicit:
+        if addr is not None:
+            out.append(addr)
+            continue
+        while str(nxt) in used:
+            nxt += 1
+        if nxt not in LAB_NET:
+            raise ValueError("the lab's address space is full")
+        out.append(str(nxt))
+        used.add(str(nxt))
+        nxt += 1
+    return out

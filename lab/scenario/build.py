@@ -1,0 +1,139 @@
+"""From a schema-checked document to a `Scenario`: the checks a schema cannot say.
+
+Owns the order of the passes over one document and the top-level fields (name, title, summary,
+sources, resolver, censor, links, lesson), delegating hosts, rules, timeline and expectations
+to their modules. Every pass reports into the same Reporter and skips values already found bad,
+so one run finds every error once. With `strict`, also what this kernel cannot emulate.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from lab.scenario import kernel, units
+from lab.scenario.errors import Reporter, did_you_mean
+from lab.scenario.expect import build_expect
+from lab.scenario.hosts import Hosts, build_hosts
+from lab.scenario.model import Censor, Link, Links, Rule, Scenario
+from lab.scenario.rules import build_rule
+from lab.scenario.timeline import build_timeline, check_duplicates, raw_id
+
+RESOLVERS = ("isp", "public")
+NETEM_KEYS = ("delay", "jitter", "loss")
+
+
+def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenario | None:
+    """The scenario, or None when anything was reported (before or during this pass)."""
+    top = ()
+    name = rep.get(data, top, "name", None, str)
+    title = rep.get(data, top, "title", None, str) or name
+    summary = rep.get(data, top, "summary", "", str)
+    sources = tuple(rep.get(data, top, "sources", [], list))
+    hosts = build_hosts(rep, data)
+    resolver = _resolver(rep, data, hosts)
+    censor, initial_ids = _censor(rep, data, hosts)
+
+    def make_rule(where: tuple, value: object) -> Rule | None:
+        return build_rule(rep, where, value, servers=_server_names(hosts), mode=censor.mode)
+
+    timeline, ever_ids = build_timeline(rep, data, initial_ids, make_rule)
+    expect = build_expect(rep, data, hosts, ever_ids)
+    links = _links(rep, data)
+    lesson = rep.get(data, top, "lesson", None, list)
+    if strict:
+        _strict(rep, data)
+    if rep.diagnostics:
+        return None
+    return Scenario(path, name, title, summary, sources, tuple(hosts.clients), resolver,
+                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson)
+
+
+def _server_names(hosts: Hosts) -> list[str] | None:
+    return [s.name for s in hosts.servers] if hosts.servers_complete else None
+
+
+def _resolver(rep: Reporter, data: dict, hosts: Hosts) -> str:
+    resolver = rep.get(data, (), "resolver", "isp", str)
+    if resolver in RESOLVERS or not hosts.servers_complete:
+        return resolver
+    server = hosts.server(resolver)
+    if server is None:
+        choices = [*RESOLVERS, *(s.name for s in hosts.servers)]
+        rep.error(("resolver",), f"'{resolver}' is not isp, public or a server's name"
+                                 f"{did_you_mean(resolver, choices)}")
+    elif "dns" not in server.serve and rep.clean(hosts.paths[resolver] + ("serve",)):
+        rep.error(("resolver",), f"server '{resolver}' does not serve dns "
+                                 "(add dns to its serve list)")
+    return resolver
+
+
+def _censor(rep: Reporter, data: dict, hosts: Hosts) -> tuple[Censor, list[str] | None]:
+    """(the censor, its rules' ids or None when some id could not be read)."""
+    where = ("censor",)
+    if not rep.ok(where):
+        return Censor(), None
+    section = rep.part(data, (), "censor", {}, dict)
+    mode = rep.get(section, where, "mode", "inline", str)
+    items = rep.part(section, where, "rules", [], list) if rep.ok(where + ("rules",)) else None
+    rules: list[Rule] = []
+    for i, item in enumerate(items or []):
+        rule = build_rule(rep, where + ("rules", i), item, servers=_server_names(hosts),
+                          mode=mode)
+        if rule is not None:
+            rules.append(rule)
+    ids = [raw_id(item) for item in items] if items is not None else None
+    check_duplicates(rep, where + ("rules",), items or [])
+    number = (int, float)
+    censor = Censor(mode=mode,
+                    reassembly=rep.get(section, where, "reassembly", True, bool),
+                    inspect_packets=int(rep.get(section, where, "inspect_packets", 8, number)),
+                    fail_mode=rep.get(section, where, "fail_mode", "secure", str),
+                    seed=int(rep.get(section, where, "seed", 0, number)),
+                    rules=tuple(rules))
+    return censor, (None if ids is None or None in ids else ids)
+
+
+def _links(rep: Reporter, data: dict) -> Links | None:
+    section = rep.part(data, (), "links", None, dict)
+    if section is None:
+        return None
+    sides = {}
+    for side in ("client", "internet"):
+        where = ("links", side)
+        link = section.get(side) if rep.ok(where) else None
+        sides[side] = _link(rep, where, link) if isinstance(link, dict) else None
+    return Links(**sides)
+
+
+def _link(rep: Reporter, where: tuple, link: dict) -> Link:
+    def parsed(key, parse, scale):
+        value = rep.get(link, where, key, None)
+        if value is None:
+            return None
+        try:
+            return parse(value) * scale
+        except units.UnitError as e:
+            rep.error(where + (key,), str(e))
+            return None
+    result = Link(bw_mbit=parsed("bw", units.parse_rate, 1e-6),
+                  delay_ms=parsed("delay", units.parse_duration, 1e3),
+                  jitter_ms=parsed("jitter", units.parse_duration, 1e3),
+                  loss_pct=parsed("loss", units.parse_percent, 1))
+    if "jitter" in link and "delay" not in link:
+        rep.error(where + ("jitter",), "jitter varies the delay: give a delay too", key=True)
+    return result
+
+
+def _strict(rep: Reporter, data: dict) -> None:
+    """Report link settings this kernel cannot emulate (netem), at each key that asks."""
+    links = data.get("links")
+    wanted = [(side, key) for side in ("client", "internet") for key in NETEM_KEYS
+              if isinstance(links, dict) and isinstance(links.get(side), dict)
+              and key in links[side]]
+    if not wanted:
+        return
+    has, reason = kernel.netem_support()
+    if has:
+        return
+    for side, key in wanted:
+        rep.error(("links", side, key), f"this kernel cannot emulate {key}: {reason}",
+                  key=True)

@@ -1,0 +1,187 @@
+"""The validated scenario: frozen dataclasses, and their compiled-policy form.
+
+Owns the types the rest of the lab codes against (Host, Server, Rule, Censor, TimelineEntry,
+Expectation, Link, Links, Scenario). A Scenario only exists for a file that passed every check,
+so its values are already normalised: addresses assigned, units converted, rule match and action
+in the form of docs/internals.md §1 (`Rule.to_policy()`, `Scenario.policy()`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from lab.scenario.addressing import ISP, PUBLIC_DNS
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    ip: str
+    mac: str
+    side: str                       # "client" (censored side) or "internet"
+
+    def to_policy(self, port: int | None = None) -> dict:
+        out: dict = {"ip": self.ip, "mac": self.mac, "port": port, "side": self.side}
+        return out
+
+
+@dataclass(frozen=True)
+class Server(Host):
+    domains: tuple[str, ...] = ()   # lower case; exact names or globs
+    serve: tuple[str, ...] = ()     # dns, http, https, quic, stun, udp-echo, bulk, ssh, vps
+
+    def to_policy(self, port: int | None = None) -> dict:
+        return {**super().to_policy(port), "domains": list(self.domains)}
+
+    def covers(self, domain: str) -> bool:
+        """Whether `domain` is one of this server's names (glob-aware, case-insensitive)."""
+        name = domain.lower().rstrip(".")
+        return any(name == d or fnmatchcase(name, d) for d in self.domains)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    match: dict                     # normalised (internals §1): every value a list, ports [lo, hi]
+    action: dict                    # {"type": T, ...}
+    residual: float | None = None   # seconds
+    probability: float | None = None
+    per: str = "flow"               # "flow" | "rule"
+    enabled: bool = True
+
+    def to_policy(self) -> dict:
+        return {"id": self.id, "enabled": self.enabled, "match": _copy(self.match),
+                "action": dict(self.action), "residual": self.residual,
+                "probability": self.probability, "per": self.per}
+
+
+def _copy(match: dict) -> dict:
+    return {k: (_copy(v) if k == "not" else [list(x) if isinstance(x, list) else x for x in v]
+                if isinstance(v, list) else v)
+            for k, v in match.items()}
+
+
+@dataclass(frozen=True)
+class Censor:
+    mode: str = "inline"            # "inline" | "tap"
+    reassembly: bool = True
+    inspect_packets: int = 8
+    fail_mode: str = "secure"       # "secure" | "standalone"
+    seed: int = 0
+    rules: tuple[Rule, ...] = ()
+
+    def to_policy(self) -> dict:
+        """The compiled policy (internals §1) without its "hosts" map."""
+        return {"mode": self.mode, "reassembly": self.reassembly,
+                "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
+                "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: float                       # seconds since the lab came up
+    op: str                         # "enable" | "disable" | "replace" | "policy"
+    rule_id: str | None = None      # enable, disable, replace
+    rule: Rule | None = None        # replace
+    rules: tuple[Rule, ...] | None = None   # policy
+
+    def to_command(self) -> dict:
+        """The control-socket command (internals §3) that makes this change."""
+        if self.op == "replace":
+            return {"cmd": "replace", "rule": self.rule.to_policy()}
+        if self.op == "policy":
+            return {"cmd": "policy", "rules": [r.to_policy() for r in self.rules]}
+        return {"cmd": self.op, "rule": self.rule_id}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    client: str
+    target: str                     # a URL (has "://") or, for a DNS-only check, a domain
+    blocked: bool
+    technique: str | None = None
+    rule: str | None = None
+
+    @property
+    def is_url(self) -> bool:
+        return "://" in self.target
+
+    @property
+    def domain(self) -> str:
+        """The name the check resolves (a URL's host, lower case)."""
+        if self.is_url:
+            return (urlsplit(self.target).hostname or "").rstrip(".")
+        return self.target.lower().rstrip(".")
+
+
+@dataclass(frozen=True)
+class Link:
+    bw_mbit: float | None = None
+    delay_ms: float | None = None
+    jitter_ms: float | None = None
+    loss_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class Links:
+    client: Link | None = None
+    internet: Link | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    title: str
+    summary: str
+    sources: tuple[str, ...]
+    clients: tuple[Host, ...]
+    resolver: str                   # "isp", "public" or a server's name
+    servers: tuple[Server, ...]
+    censor: Censor = field(default_factory=Censor)
+    timeline: tuple[TimelineEntry, ...] = ()   # sorted by `at` (stable)
+    expect: tuple[Expectation, ...] = ()
+    links: Links | None = None
+    lesson: list | None = None
+
+    def hosts(self) -> list[Host]:
+        """Every lab host: the clients, the lab's `isp` and `public-dns` resolvers, the servers."""
+        return [*self.clients, ISP_HOST, PUBLIC_DNS_HOST, *self.servers]
+
+    def host(self, name: str) -> Host | None:
+        return next((h for h in self.hosts() if h.name == name), None)
+
+    def server_for(self, domain: str) -> Server | None:
+        """The server answering for `domain`: an exact name first, then the first glob."""
+        return find_server(self.servers, domain)
+
+    def resolver_ip(self) -> str:
+        """The address the clients' resolv.conf names."""
+        if self.resolver == "isp":
+            return ISP_HOST.ip
+        if self.resolver == "public":
+            return PUBLIC_DNS_HOST.ip
+        return self.host(self.resolver).ip
+
+    def policy(self, ports: Mapping[str, int] | None = None) -> dict:
+        """The compiled policy document of docs/internals.md §1 (`ports`: switch port by host)."""
+        ports = ports or {}
+        doc = self.censor.to_policy()
+        rules = doc.pop("rules")
+        doc["hosts"] = {h.name: h.to_policy(ports.get(h.name)) for h in self.hosts()}
+        doc["rules"] = rules
+        return doc
+
+
+def find_server(servers, domain: str) -> Server | None:
+    """The server of `servers` answering for `domain`: an exact name first, then a glob."""
+    name = domain.lower().rstrip(".")
+    exact = next((s for s in servers if name in s.domains), None)
+    return exact or next((s for s in servers if s.covers(name)), None)
+
+
+ISP_HOST = Host(*ISP)
+PUBLIC_DNS_HOST = Host(*PUBLIC_DNS)

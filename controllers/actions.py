@@ -1,6 +1,6 @@
 """What each action does to a decided flow, as effects: entries, meters, injected frames, event.
 
-Owns the client-observable behaviour of DESIGN.md's actions (see docs/engine.md for the table),
+Owns the client-observable behaviour of DESIGN.md's actions (the table in Executor._act),
 in both modes: inline (held packets are released or discarded, per-flow pairs may drop or
 meter) and tap (injections first, then the original is forwarded; nothing is dropped). The
 frames it builds answer the client from the server's address and port with the MACs swapped,

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from controllers.dpi import dns, http, quic, tls
+from controllers.dpi import dns, fingerprint, http, quic, tls
 from controllers.dpi.result import INCOMPLETE, OK
 from controllers.facts import UNKNOWN, Facts
-
-try:                                    # being written alongside; absent -> no fingerprints
-    from controllers.dpi import fingerprint as _fingerprint
-except ImportError:                     # pragma: no cover
-    _fingerprint = None
 
 TLS_FACTS = frozenset(("sni", "tls_ext"))
 HTTP_FACTS = frozenset(("host", "path"))
@@ -104,9 +99,7 @@ class Inspector:
             facts.quic_sni = None
 
     def _classify(self, data: bytes, transport: str):
-        if _fingerprint is None:
-            return frozenset()
-        found = self._call(_fingerprint.classify, data, transport)
+        found = self._call(fingerprint.classify, data, transport)
         return frozenset(found) if found is not None else frozenset()
 
     def no_data(self, facts: Facts) -> None:

@@ -152,7 +152,10 @@ class CompiledMatch:
         """The event's technique and detail for a flow this match holds for."""
         if self.content_keys:
             key = self.content_keys[0]
-            return key, {key: _jsonable(getattr(facts, key))}
+            value = getattr(facts, key)
+            if key == "tls_ext":
+                value = self.tls_ext & value        # the extensions the rule looked for
+            return key, {key: _jsonable(value)}
         if self.negated is not None and self.negated.content_keys:
             key = self.negated.content_keys[0]
             value = getattr(facts, key)

@@ -1,6 +1,7 @@
 """Real frames and a small policy for driving the engine in tests."""
 from __future__ import annotations
 
+import functools
 import ssl
 import struct
 
@@ -33,13 +34,19 @@ def policy(*rules, mode="inline", reassembly=True, inspect_packets=8, seed=1):
             "fail_mode": "secure", "seed": seed, "hosts": HOSTS, "rules": list(rules)}
 
 
-def client_hello(sni: str | None, alpn=("h2", "http/1.1")) -> bytes:
-    """The ClientHello record(s) Python's ssl module sends for `sni`."""
-    ctx = ssl.create_default_context()
+@functools.lru_cache(maxsize=None)
+def _context(alpn: tuple) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if alpn:
         ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def client_hello(sni: str | None, alpn=("h2", "http/1.1")) -> bytes:
+    """The ClientHello record(s) Python's ssl module sends for `sni`."""
+    ctx = _context(tuple(alpn or ()))
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
     try:

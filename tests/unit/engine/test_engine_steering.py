@@ -1,0 +1,100 @@
+"""Proactive table: default NORMAL, steering per client port, merged prefilters, meters."""
+from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow
+from controllers.engine import Engine
+from controllers.steering import covers, merge, port_blocks
+from controllers.tables import COOKIE_BASE, KIND_MASK, COOKIE_STEER, PRIO_STEER
+from engine_helpers import policy, rule
+
+CLIENT_PORTS = [1, 2, 3]
+
+
+def steering(effects):
+    return [e.spec for e in effects if isinstance(e, InstallFlow) and CONTROLLER in e.spec.actions]
+
+
+def matches_without_port(specs):
+    out = []
+    for s in specs:
+        m = dict(s.match)
+        m.pop("in_port")
+        if m not in out:
+            out.append(m)
+    return out
+
+
+def test_no_rules_forward_everything_and_steer_nothing():
+    eff = Engine(policy()).base_effects()
+    assert len(eff) == 1
+    spec = eff[0].spec
+    assert spec.priority == 0 and spec.match == {} and spec.actions == (NORMAL,)
+    assert spec.cookie == COOKIE_BASE
+
+
+def test_ip_rule_steers_both_ends_on_each_client_port():
+    eff = Engine(policy(rule("r", {"ip": ["198.19.0.10/32"]}, "drop"))).base_effects()
+    specs = steering(eff)
+    assert sorted({s.match["in_port"] for s in specs}) == CLIENT_PORTS
+    assert all(s.priority == PRIO_STEER and s.cookie & KIND_MASK == COOKIE_STEER for s in specs)
+    assert matches_without_port(specs) == [
+        {"eth_type": 0x800, "ipv4_dst": "198.19.0.10"},
+        {"eth_type": 0x800, "ipv4_src": "198.19.0.10"}]
+
+
+def test_cidr_is_a_masked_address():
+    specs = steering(Engine(policy(rule("r", {"ip": ["198.19.0.0/24"], "proto": ["udp"]},
+                                        "drop"))).base_effects())
+    assert {"eth_type": 0x800, "ip_proto": 17, "ipv4_dst": ("198.19.0.0", "255.255.255.0")} \
+        in matches_without_port(specs)
+
+
+def test_dns_rule_steers_udp_and_tcp_53():
+    specs = steering(Engine(policy(rule("d", {"dns": ["x.com"]}, "nxdomain"))).base_effects())
+    assert sorted(matches_without_port(specs), key=str) == [
+        {"eth_type": 0x800, "ip_proto": 17, "udp_dst": 53},
+        {"eth_type": 0x800, "ip_proto": 6, "tcp_dst": 53}]
+    assert len(specs) == 2 * len(CLIENT_PORTS)
+
+
+def test_sni_covers_dns_tcp_and_protocol_steers_tcp_and_udp():
+    p = policy(rule("d", {"dns": ["x.com"]}, "nxdomain"),
+               rule("s", {"sni": ["x.com"]}, "drop"),
+               rule("q", {"quic_sni": ["x.com"]}, "drop"),
+               rule("a", {"sni": ["y.com"]}, "allow"))
+    specs = steering(Engine(p).base_effects())
+    assert sorted(matches_without_port(specs), key=str) == [
+        {"eth_type": 0x800, "ip_proto": 17},        # quic_sni covers udp 53
+        {"eth_type": 0x800, "ip_proto": 6}]         # sni covers tcp 53
+
+
+def test_disabled_and_allow_rules_steer_nothing():
+    p = policy(rule("s", {"sni": ["x.com"]}, "drop", enabled=False),
+               rule("a", {"ip": ["198.19.0.10/32"]}, "allow"))
+    assert steering(Engine(p).base_effects()) == []
+
+
+def test_port_ranges_become_masked_blocks():
+    assert port_blocks(443, 443) == [443]
+    assert port_blocks(8000, 8007) == [(8000, 0xFFF8)]
+    assert port_blocks(0, 65535) == []
+    specs = steering(Engine(policy(rule("p", {"proto": ["tcp"], "port": [[8000, 8007]]},
+                                        "drop"))).base_effects())
+    assert matches_without_port(specs) == [{"eth_type": 0x800, "ip_proto": 6,
+                                            "tcp_dst": (8000, 0xFFF8)}]
+
+
+def test_merge_drops_covered_prefilters():
+    general = {"eth_type": 0x800, "ipv4_dst": ("198.19.0.0", "255.255.0.0")}
+    specific = {"eth_type": 0x800, "ip_proto": 6, "ipv4_dst": "198.19.0.10"}
+    assert covers(general, specific) and not covers(specific, general)
+    assert merge([specific, general, dict(general)]) == [general]
+
+
+def test_rule_meter_in_base_effects():
+    p = policy(rule("t", {"sni": ["*.googlevideo.com"]}, {"type": "throttle", "rate_bps": 128000},
+                    per="rule"))
+    meters = [e for e in Engine(p).base_effects() if isinstance(e, AddMeter)]
+    assert meters == [AddMeter(1, 128, 131)]
+    p = policy(rule("t", {"sni": ["x"]}, {"type": "throttle", "rate_bps": 10_000_000},
+                    per="rule"))
+    assert [e for e in Engine(p).base_effects() if isinstance(e, AddMeter)] == \
+        [AddMeter(1, 10000, 1000)]

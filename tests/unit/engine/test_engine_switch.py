@@ -1,0 +1,124 @@
+"""End to end through a fake OpenFlow table: what reaches the controller, what the switch does."""
+from controllers.engine import Engine
+from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, policy, rule)
+from fakeswitch import FakeSwitch
+
+FT = "facetime.apple.com"
+
+
+def tls_flow(sw, c, sni, now=0.0, extra=3):
+    """Run a TLS connection through the switch; the verdicts of every packet, in order."""
+    verdicts = [sw.send(c.syn(), c.c["port"], now), sw.send(c.synack(), c.s["port"], now),
+                sw.send(c.ack_(), c.c["port"], now)]
+    hello = client_hello(sni)
+    verdicts.append(sw.send(c.data(hello), c.c["port"], now))
+    for i in range(extra):
+        verdicts.append(sw.send(c.server_data(b"x" * 500, i * 500), c.s["port"], now))
+        verdicts.append(sw.send(c.data(b"y" * 100, len(hello) + i * 100), c.c["port"], now))
+    return verdicts
+
+
+def test_no_rules_nothing_reaches_the_controller():
+    sw = FakeSwitch(Engine(policy()))
+    assert sw.steering() == []
+    assert set(tls_flow(sw, TcpClient(), FT)) == {"normal"}
+    assert sw.packet_ins == 0
+
+
+def test_allowed_tls_flow_costs_three_packet_ins():
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
+    verdicts = tls_flow(sw, TcpClient(), "www.example.org", extra=20)
+    assert verdicts[:4] == ["controller", "normal", "controller", "controller"]
+    assert set(verdicts[4:]) == {"normal"}
+    assert sw.packet_ins == 3 and sw.events == []
+
+
+def test_blocked_tls_flow_is_dropped_at_switch_speed():
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
+    verdicts = tls_flow(sw, TcpClient(), FT)
+    assert set(verdicts[4:]) == {"drop"} and sw.packet_ins == 3 and len(sw.events) == 1
+
+
+def test_header_rule_costs_one_packet_in_per_flow():
+    sw = FakeSwitch(Engine(policy(rule("ip", {"ip": [WEB["ip"] + "/32"]}, "drop"))))
+    verdicts = tls_flow(sw, TcpClient(), FT)
+    assert verdicts[0] == "controller" and set(verdicts[1:]) == {"drop"}
+    assert sw.packet_ins == 1 and len(sw.events) == 1
+
+
+def test_residual_box_blocks_new_flows_on_the_3_tuple_then_expires():
+    e = Engine(policy(rule("ft", {"sni": [FT]}, "drop", residual=90)))
+    sw = FakeSwitch(e)
+    tls_flow(sw, TcpClient(sport=40000), FT, now=10.0, extra=0)
+    box = [ev for ev in sw.events if ev["technique"] == "residual"]
+    assert box == [{"rule": "ft", "technique": "residual", "action": "drop",
+                    "flow": {"proto": "tcp", "src": ALICE["ip"], "sport": None,
+                             "dst": WEB["ip"], "dport": 443},
+                    "detail": {"until": 100.0}}]
+    assert e.penalty_boxes(20.0)[0]["until"] == 100.0
+    # a new connection with an innocent SNI on the same 3-tuple: dropped, never reaches us
+    ins = sw.packet_ins
+    assert sw.send(TcpClient(sport=40001).syn(), 1, 20.0) == "drop"
+    assert sw.packet_ins == ins
+    # another port, or another client, is not boxed
+    assert sw.send(TcpClient(sport=40002, dport=8443).syn(), 1, 20.0) == "controller"
+    assert sw.send(TcpClient(client=BOB, sport=40003).syn(), 2, 20.0) == "controller"
+    # after 90 s the box is gone
+    c = TcpClient(sport=40004)
+    assert sw.send(c.syn(), 1, 101.0) == "controller"
+    assert e.penalty_boxes(101.0) == []
+    assert tls_flow(sw, TcpClient(sport=40005), "ok.example", now=102.0)[4:] == ["normal"] * 6
+
+
+def test_residual_boxes_restore_after_restart():
+    e = Engine(policy(rule("ft", {"sni": [FT]}, "drop", residual=90)))
+    tls_flow(FakeSwitch(e), TcpClient(), FT, now=10.0, extra=0)
+    saved = e.penalty_boxes(30.0)
+    e2 = Engine(policy(rule("ft", {"sni": [FT]}, "drop", residual=90)))
+    sw2 = FakeSwitch(e2)
+    sw2.apply(e2.restore_penalty_boxes(saved, 30.0), 30.0)
+    assert sw2.send(TcpClient(sport=40009).syn(), 1, 31.0) == "drop"
+    assert sw2.send(TcpClient(sport=40010).syn(), 1, 101.0) == "controller"
+
+
+def _probability_run(seed):
+    e = Engine(policy(rule("p", {"sni": [FT]}, "drop", probability=0.5), seed=seed))
+    sw = FakeSwitch(e)
+    blocked = []
+    for i in range(400):
+        c = TcpClient(sport=20000 + i)
+        v = tls_flow(sw, c, FT, extra=1)
+        blocked.append(v[-1] == "drop")
+    return blocked, e
+
+
+def test_probability_share_and_reproducible_by_seed():
+    a, e = _probability_run(7)
+    b, _ = _probability_run(7)
+    c, _ = _probability_run(8)
+    assert a == b and a != c
+    share = sum(a) / len(a)
+    assert 0.4 <= share <= 0.6
+    assert e.rules.hits["p"] == sum(a) and e.stats()["events"] == sum(a)
+
+
+def test_probability_not_chosen_falls_through_to_next_rule():
+    e = Engine(policy(rule("p", {"sni": [FT]}, "drop", probability=0.0),
+                      rule("all", {"proto": ["tcp"], "port": [[443, 443]]}, "reset")))
+    c = TcpClient()
+    e.packet_in(c.syn(), 1, 0)
+    e.packet_in(c.ack_(), 1, 0)
+    ev = [x.record for x in e.packet_in(c.data(client_hello(FT)), 1, 0) if hasattr(x, "record")]
+    assert [x["rule"] for x in ev] == ["all"]
+
+
+def test_throttled_flow_goes_through_meters():
+    e = Engine(policy(rule("t", {"sni": ["*.googlevideo.com"]},
+                           {"type": "throttle", "rate_bps": 128_000})))
+    sw = FakeSwitch(e)
+    v = tls_flow(sw, TcpClient(), "rr1.googlevideo.com", extra=1)
+    assert v[4:] == ["meter:2", "meter:1"] and sw.meters == {1: (128, 131), 2: (128, 131)}
+    # the metered pair hard-times out; the next client packet re-installs it with the same meters
+    c = TcpClient()
+    assert sw.send(c.data(b"z", 9000), 1, 200.0) == "controller"
+    assert sw.send(c.server_data(b"z", 9000), 4, 200.0) == "meter:2"

@@ -18,7 +18,7 @@ demo: setup
 # The whole suite: unit tests (pure) then integration tests (root, real labs, in parallel).
 # Integration tests run two labs at a time; the machine-snapshot ones run alone at the end.
 test: setup
-	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) tests/unit
 	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) -m "not serial" tests/integration
 	@$(PY) -m pytest -q -p no:cacheprovider -m serial tests/integration
 

@@ -4,7 +4,8 @@ Owns the action's normalised form (`{"type": T, ...}` of docs/internals.md §1: 
 `ip`, blockpage `status`/`body`, throttle `rate_bps`, cut_after `bytes`), the modifiers
 (residual, probability, per, enabled), and the checks that an action fits its match and the
 censor's mode: DNS answers need a `dns` match, a block page an HTTP `host`/`path`, a reset
-TCP; nothing QUIC can be reset or answered with a page; a tap cannot forge.
+TCP; nothing QUIC can be reset or answered with a page; a tap (copies only) cannot forge, drop,
+throttle or cut.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ DNS_ANSWERS = ("nxdomain", "servfail", "refused", "forge", "inject")
 TCP_FINGERPRINTS = {"dns", "tls", "http", "ssh", "openvpn", "fully-encrypted"}
 TCP_KEYS = {"sni", "host", "path", "tls_ext"}
 DEFAULT_STATUS = 403
-DEFAULT_BODY = ("<html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
-                "<p>Access to this resource has been restricted.</p></body></html>\n")
+DEFAULT_BODY = None                 # the censor's own "Access denied" page
+TAP_CANNOT = {"drop": "cannot drop (use reset or reject)", "throttle": "cannot slow a flow",
+              "cut_after": "cannot cut a flow (use reset)"}
 
 
 def build_rule(rep: Reporter, path: tuple, data: object, *,
@@ -135,6 +137,8 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
                "(e.g. dns: [example.com])"
     if action == "forge" and mode == "tap":
         return "forge needs mode: inline (a tap cannot drop the real answer): use inject"
+    if action in TAP_CANNOT and mode == "tap":
+        return f"{action} needs mode: inline: a tap only sees copies and {TAP_CANNOT[action]}"
     if action in ("reset", "blockpage") and "quic_sni" in keys:
         what = "no TCP connection to reset" if action == "reset" else "no HTTP to answer"
         return f"quic_sni matches QUIC over UDP: there is {what}; use drop"

@@ -70,13 +70,14 @@ def _explain(e: ValidationError) -> list[Finding]:
         return [Finding(path, units.explain(unit, inst))]
     custom = node.get("x-messages", {}).get(v)
     if custom:
-        return [Finding(path, custom.format(value=show(inst)))]
+        return [Finding(path, custom.replace("{value}", show(inst)))]
     if v in ("anyOf", "oneOf"):
         return _alternatives(e, path, node)
     if v == "additionalProperties":
-        allowed = list(node.get("properties", {}))
-        return [Finding(path + (k,), f"unknown key '{k}'{did_you_mean(k, allowed)}", True, path,
-                        closest(k, allowed)) for k in inst if k not in allowed]
+        allowed, hints = list(node.get("properties", {})), node.get("x-hints", {})
+        return [Finding(path + (k,), hints.get(k) or f"unknown key '{k}'"
+                        f"{did_you_mean(k, allowed)}", True, path, closest(k, allowed))
+                for k in inst if k not in allowed]
     if v == "required":
         return [Finding(path + (k,), f"missing required key '{k}'", field=path, missing=True)
                 for k in e.validator_value if k not in inst]
@@ -119,6 +120,8 @@ def _alternatives(e: ValidationError, path: tuple, node: dict) -> list[Finding]:
     branches = node.get(e.validator, [])
     inst = e.instance
     if branches and all(set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
+        if not isinstance(inst, dict):
+            return []                       # "expected a mapping" says it
         keys = [b["required"][0] for b in branches]
         present = [k for k in keys if isinstance(inst, dict) and k in inst]
         if not present:

@@ -560,6 +560,74 @@ expect:
   - {from: alice, url: 'https://example.com/'}
 """,
      "s.yaml:6:5: expect[0]: missing required key 'blocked'"),
+    ('drop-in-tap', HEAD + """\
+censor:
+  mode: tap
+  rules:
+    - {id: a, match: {sni: example.com}, action: drop}
+""",
+     's.yaml:8:50: censor.rules[0].action: drop needs mode: inline: a tap only sees copies and '
+     'cannot drop (use reset or reject)'),
+    ('throttle-in-tap', HEAD + """\
+censor:
+  mode: tap
+  rules:
+    - {id: a, match: {sni: example.com}, action: {throttle: 1Mbit}}
+""",
+     's.yaml:8:50: censor.rules[0].action: throttle needs mode: inline: a tap only sees copies '
+     'and cannot slow a flow'),
+    ('action-empty', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: example.com}, action: {}}
+""",
+     's.yaml:7:50: censor.rules[0].action: empty action: give one, e.g. drop or {throttle: '
+     '128kbit}'),
+    ('action-simple-with-value', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: example.com}, action: {drop: true}}
+""",
+     "s.yaml:7:51: censor.rules[0].action: 'drop' takes no value: write action: drop"),
+    ('action-null', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: example.com}, action:}
+""",
+     's.yaml:7:49: censor.rules[0].action: expected an action (drop, reject, reset, nxdomain, '
+     'servfail, refused, blockpage, allow) or a mapping such as {throttle: 128kbit}, got nothing '
+     '(null)'),
+    ('client-wrong-kind', """\
+name: t
+clients: [5]
+servers: []
+""",
+     's.yaml:2:11: clients[0]: expected a host name or a mapping {name, address}, got a number '
+     '(5)'),
+    ('client-unknown-key', """\
+name: t
+clients: [{name: alice, adress: 198.18.0.9}]
+servers: []
+""",
+     "s.yaml:2:25: clients[0]: unknown key 'adress' (did you mean 'address'?)"),
+    ('path-not-a-prefix', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {path: news}, action: blockpage}
+""",
+     "s.yaml:7:29: censor.rules[0].match.path: bad path 'news': a path prefix starts with '/' "
+     'and has no spaces'),
+    ('name-pattern-is-url', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: 'https://example.com/'}, action: drop}
+""",
+     "s.yaml:7:28: censor.rules[0].match.sni: bad name pattern 'https://example.com/': a name "
+     'like example.com or a shell glob like *.example.com'),
+    ('wrong-type-section', HEAD + """\
+timeline: {at: 1s}
+""",
+     's.yaml:5:11: timeline: expected a list, got a mapping'),
 ]
 
 

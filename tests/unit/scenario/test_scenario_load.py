@@ -131,7 +131,7 @@ servers:
     address: 198.19.0.11
   - {name: vps, serve: [vps, ssh]}
 censor:
-  mode: tap
+  mode: inline
   reassembly: false
   inspect_packets: 4
   fail_mode: standalone
@@ -201,7 +201,7 @@ def test_every_key_loads(tmp_path):
     assert sc.resolver == "dns" and sc.resolver_ip() == "198.19.0.10"
     c = sc.censor
     assert (c.mode, c.reassembly, c.inspect_packets, c.fail_mode, c.seed) == (
-        "tap", False, 4, "standalone", 7)
+        "inline", False, 4, "standalone", 7)
     rules = {r.id: r.to_policy() for r in c.rules}
     assert rules["ok"] == rule_json("ok", {"server": ["web"], "path": ["/public"]},
                                     {"type": "allow"})
@@ -209,7 +209,7 @@ def test_every_key_loads(tmp_path):
     assert rules["lie"]["action"] == {"type": "inject", "ip": "10.10.34.34"}
     assert rules["lie"]["probability"] == 0.5
     assert rules["page"]["action"] == {"type": "blockpage", "status": 451, "body": "<h1>451</h1>"}
-    assert rules["page2"]["action"]["status"] == 403 and rules["page2"]["action"]["body"]
+    assert rules["page2"]["action"] == {"type": "blockpage", "status": 403, "body": None}
     assert rules["rst"]["match"] == {"sni": ["*t.co*"],
                                      "port": [[443, 443], [8000, 8100], [80, 80]]}
     assert rules["rst"]["residual"] == 90.0
@@ -283,3 +283,23 @@ def test_load_reports_every_problem(tmp_path):
     assert len(lines) == len(info.value.diagnostics) == 3
     assert all(line.startswith(str(tmp_path / "s.yaml") + ":") or line.startswith("s.yaml:")
                or "s.yaml:" in line for line in lines)
+
+
+def test_a_tap_can_inject_reset_reject_and_answer(tmp_path):
+    sc = load(write(tmp_path, """\
+        name: gfw
+        clients: [alice]
+        servers: [{name: web, domains: [example.com], serve: [dns, http, https]}]
+        censor:
+          mode: tap
+          rules:
+            - {id: ok, match: {host: example.com, path: /ok}, action: allow}
+            - {id: dns, match: {dns: example.com}, action: {inject: 10.10.34.34}}
+            - {id: nx, match: {dns: "*.example.com"}, action: nxdomain}
+            - {id: rst, match: {sni: example.com}, action: reset, residual: 90s}
+            - {id: page, match: {host: example.com}, action: blockpage}
+            - {id: icmp, match: {proto: udp, port: 3478}, action: reject}
+        """))
+    assert sc.censor.mode == "tap"
+    assert [r.action["type"] for r in sc.censor.rules] == [
+        "allow", "inject", "nxdomain", "reset", "blockpage", "reject"]

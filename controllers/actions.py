@@ -204,20 +204,46 @@ class Executor:
 
     def _dns(self, flow: Flow, rule: CompiledRule, kind: str, pkt: Packet | None) -> list:
         facts = flow.facts
-        if facts.dns_query is None or pkt is None:
+        responses = self._responses(rule, kind, [facts.dns_msg]) \
+            if facts.dns_query is not None and pkt is not None else []
+        if not responses:
             return self._act(flow, rule, "allow" if self.tap else "drop", pkt)
-        answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
-        try:
-            response = dns.build_response(facts.dns_msg, _RCODES[kind], answers)
-        except ValueError:
-            return self._act(flow, rule, "allow" if self.tap else "drop", pkt)
-        inject = kind == "inject"
+        forward = kind == "inject" or self.tap
         if flow.proto == UDP:
-            injected = [self.to_client(flow, reply_udp(pkt, response))]
-            if inject:
+            injected = [self.to_client(flow, reply_udp(pkt, responses[0]))]
+            if forward:
                 return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
-            return self._finish(flow, injected)
-        return self._answer_tcp(flow, pkt, dns.frame_tcp(response), close=not inject)
+            # no pair: the flow's later queries (glibc sends A and AAAA from one socket)
+            # come up through the steering and are answered too (dns_again)
+            self.discard(flow)
+            flow.verdict = "dns"
+            return injected
+        stream = flow.stream.data() if flow.stream is not None else pkt.payload
+        messages = dns.split_tcp_stream(stream)[0] or [facts.dns_msg]
+        data = b"".join(dns.frame_tcp(r) for r in self._responses(rule, kind, messages))
+        return self._answer_tcp(flow, pkt, data, close=kind != "inject")
+
+    @staticmethod
+    def _responses(rule: CompiledRule, kind: str, messages: list[bytes]) -> list[bytes]:
+        """The rule's answer to each query in `messages` (unparseable ones skipped)."""
+        answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
+        out = []
+        for msg in messages:
+            try:
+                out.append(dns.build_response(msg, _RCODES[kind], answers))
+            except ValueError:
+                continue
+        return out
+
+    def dns_again(self, flow: Flow, rule: CompiledRule | None, pkt: Packet, frame: bytes,
+                  in_port: int) -> list:
+        """A later datagram of a UDP flow whose first query got a DNS answer (inline)."""
+        r = dns.parse_query(pkt.payload)
+        if rule is None or not rule.enabled or r.status != "ok" or (
+                rule.match.dns is not None and not rule.match.dns.match(r.value.qname)):
+            return [Output(frame, in_port)]
+        responses = self._responses(rule, rule.kind, [pkt.payload])
+        return [self.to_client(flow, reply_udp(pkt, responses[0]))] if responses else []
 
     def _throttle(self, flow: Flow, rule: CompiledRule) -> list:
         rate = rule.action["rate_bps"]

@@ -201,9 +201,9 @@ class Engine:
             decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, True)
         if decided:
             return self._decide(flow, rule, pkt, now)
-        if self.tap or (tcp and not has_data):
-            flow.held.pop()                 # handshake packets (and all, in tap mode) pass
-            return [Output(frame, in_port)]
+        if self.tap or (tcp and not has_data and len(flow.held) == 1):
+            flow.held.pop()                 # handshake packets (and all, in tap mode) pass,
+            return [Output(frame, in_port)]  # unless data waits ahead of them
         self.counters["held"] += 1
         if flow.held_since is None:
             flow.held_since = now
@@ -254,6 +254,11 @@ class Engine:
                  ) -> list[Effect]:
         """A packet of a decided flow reached us (a race, or its pair timed out)."""
         verdict = flow.verdict
+        if verdict == "dns":
+            if not c2s:
+                return [Output(frame, in_port)]
+            return self.executor.dns_again(flow, self.rules.get(flow.rule_id), pkt, frame,
+                                           in_port)
         if verdict == "reject":
             return self.executor.reject_answer(flow, pkt) if c2s else []
         if verdict == "cut":

@@ -77,6 +77,12 @@ class RuleSet:
                 return i
         raise KeyError(f"no rule {rule_id!r}")
 
+    def get(self, rule_id: Any) -> CompiledRule | None:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
+
     def set_enabled(self, rule_id: Any, enabled: bool) -> CompiledRule:
         rule = self.rules[self.index(rule_id)]
         rule.enabled = enabled

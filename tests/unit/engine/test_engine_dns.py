@@ -108,3 +108,34 @@ def test_tcp_query_split_in_two_segments():
     assert e.packet_in(c.data(wire[:5]), 1, 1.1) == []
     eff = e.packet_in(c.data(wire[5:], 5), 1, 1.1)
     assert events(eff)[0]["action"] == "nxdomain" and len(outputs(eff)) == 3
+
+
+def test_a_and_aaaa_from_one_socket_are_both_answered_with_one_event():
+    e = dns_engine("nxdomain")
+    eff1 = e.packet_in(udp(ALICE, ISP, 33340, 53, dns_query("blocked.example", "A", 1)), 1, 1.0)
+    eff2 = e.packet_in(udp(ALICE, ISP, 33340, 53, dns_query("blocked.example", "AAAA", 2)), 1,
+                       1.0)
+    assert len(events(eff1)) == 1 and events(eff2) == []
+    [(p, _)] = parsed_outputs(eff2)
+    answer = dns.message.from_wire(p.payload)
+    assert answer.id == 2 and answer.rcode() == 3
+    ok = udp(ALICE, ISP, 33340, 53, dns_query("fine.example", "A", 3))
+    assert e.packet_in(ok, 1, 1.1) == [Output(ok, 1)]       # another name on it passes
+    assert installs(eff1) == []
+
+
+def test_tcp_pipelined_queries_all_answered():
+    e = dns_engine("refused")
+    c = TcpClient(server=ISP, sport=41002, dport=53)
+    e.packet_in(c.syn(), 1, 1.0)
+    e.packet_in(c.ack_(), 1, 1.0)
+    wire = b"".join(len(q).to_bytes(2, "big") + q for q in
+                    (dns_query("blocked.example", "A", 5), dns_query("blocked.example", "AAAA", 6)))
+    eff = e.packet_in(c.data(wire), 1, 1.1)
+    data = parsed_outputs(eff)[0][0].payload
+    ids = []
+    while data:
+        n = int.from_bytes(data[:2], "big")
+        ids.append(dns.message.from_wire(data[2:2 + n]).id)
+        data = data[2 + n:]
+    assert ids == [5, 6]

@@ -194,3 +194,14 @@ def test_header_only_reset_waits_for_data_then_resets():
     eff = e.packet_in(c.data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 1, 0.1)
     assert events(eff)[0]["technique"] == "ip" and events(eff)[0]["detail"] == {"ip": WEB["ip"]}
     assert len(outputs(eff)) == 2
+
+
+def test_fin_behind_held_data_stays_behind_it():
+    e, c = sni_engine(), TcpClient()
+    handshake(e, c)
+    segs = c.segments(client_hello("ok.example"), 2)
+    assert e.packet_in(segs[0], 1, 0.1) == []
+    fin = c.data(b"", 10_000, flags=P.FIN | P.ACK)
+    assert e.packet_in(fin, 1, 0.1) == []
+    eff = e.packet_in(segs[1], 1, 0.2)
+    assert [o.frame for o in outputs(eff)] == [segs[0], fin, segs[1]]

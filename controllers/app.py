@@ -19,6 +19,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from controllers import effects as fx
+from controllers.checksums import complete_l4_checksum
 from controllers.engine import Engine
 from controllers.eventlog import EventLog
 
@@ -158,9 +159,12 @@ class CensorApp(app_manager.OSKenApp):
     def _packet_out(dp, out: fx.Output):
         ofp, parser = dp.ofproto, dp.ofproto_parser
         port = ofp.OFPP_NORMAL if out.out_port is None else out.out_port
-        in_port = ofp.OFPP_CONTROLLER if out.in_port is None else out.in_port
+        if out.in_port is None:   # made by the censor: its checksums are already right
+            in_port, frame = ofp.OFPP_CONTROLLER, out.frame
+        else:                     # a host's frame, maybe with an offloaded checksum
+            in_port, frame = out.in_port, complete_l4_checksum(out.frame)
         return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
-                                   actions=[parser.OFPActionOutput(port)], data=out.frame)
+                                   actions=[parser.OFPActionOutput(port)], data=frame)
 
     @staticmethod
     def _meter_mod(dp, m: fx.AddMeter):

@@ -251,7 +251,7 @@ class Executor:
         if mid is None:                     # per flow (or the rule's meter is gone)
             return self._throttle_flow(flow, rate)
         flow.lifetime = METERED_HARD + 60
-        return (self.pair(flow, (meter(mid),), "throttle", hard_timeout=METERED_HARD)
+        return (self.pair(flow, (meter(mid), NORMAL), "throttle", hard_timeout=METERED_HARD)
                 + self.release(flow))
 
     def _throttle_flow(self, flow: Flow, rate: int) -> list:
@@ -260,7 +260,8 @@ class Executor:
         flow.meters = (up, down)
         flow.lifetime = METERED_HARD + 60
         return ([AddMeter(up, kbps, burst), AddMeter(down, kbps, burst)]
-                + self.pair(flow, (meter(up),), "throttle", (meter(down),), METERED_HARD)
+                + self.pair(flow, (meter(up), NORMAL), "throttle", (meter(down), NORMAL),
+                            METERED_HARD)
                 + self.release(flow))
 
 

@@ -159,15 +159,15 @@ class Engine:
         return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
 
     def _from_client(self, pkt: Packet, in_port: int) -> bool:
-        """Whether a packet of a new flow was sent by the flow's client."""
+        """Whether a packet of a new flow was sent by the flow's client: the client-side end,
+        else the initiator (a SYN-ACK comes from the server)."""
         if pkt.proto == TCP and pkt.flags & (SYN | ACK) == SYN | ACK:
             return False
-        src, dst = self.side_of_ip.get(pkt.src), self.side_of_ip.get(pkt.dst)
-        if src == "internet" and dst == "client":
-            return False
-        if src is None and dst is None:
-            return in_port in self.client_ports
-        return True
+        src = self.side_of_ip.get(pkt.src) or \
+            ("client" if in_port in self.client_ports else "internet")
+        if src == "client":
+            return True
+        return self.side_of_ip.get(pkt.dst) != "client"
 
     def _undecided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool,
                    now: float) -> list[Effect]:

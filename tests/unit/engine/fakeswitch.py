@@ -181,13 +181,15 @@ class FakeSwitch:
             self.packet_ins += 1
             self.apply(self.engine.packet_in(frame, in_port, now), now)
             return "controller"
-        if not actions:
+        # as controllers.app translates them: a meter atom is a meter instruction, the other
+        # atoms are output actions; no output action drops (after the meter)
+        meters = [a[1] for a in actions if a[0] == "meter"]
+        outs = tuple(a for a in actions if a[0] != "meter")
+        assert all(m in self.meters for m in meters), "entry uses a missing meter"
+        if not outs:
             return "drop"
-        if actions[0][0] == "meter":
-            assert actions[0][1] in self.meters, "entry uses a missing meter"
-            return f"meter:{actions[0][1]}"
-        assert actions == (NORMAL,), actions
-        return "normal"
+        assert outs == (NORMAL,), actions
+        return f"meter:{meters[0]}" if meters else "normal"
 
     def tick(self, now: float) -> None:
         self.apply(self.engine.tick(now), now)

@@ -98,7 +98,7 @@ def test_throttle_per_flow_two_meters_and_freed_on_expiry():
     meters = [x for x in eff if isinstance(x, AddMeter)]
     assert meters == [AddMeter(1, 1000, 131), AddMeter(2, 1000, 131)]
     up, down = installs(eff)
-    assert up.actions == (meter(1),) and down.actions == (meter(2),)
+    assert up.actions == (meter(1), NORMAL) and down.actions == (meter(2), NORMAL)
     assert up.hard_timeout == METERED_HARD
     assert outputs(eff) == [Output(frame, 1)]
     assert events(eff)[0]["detail"] == {"sni": "r1.googlevideo.com", "rate_bps": 1_000_000}
@@ -117,7 +117,7 @@ def test_throttle_per_rule_shares_one_meter():
         eff = e.packet_in(c.data(client_hello("r1.googlevideo.com")), 1, 0.1)
         assert not [x for x in eff if isinstance(x, AddMeter)]
         actions |= {s.actions for s in installs(eff)}
-    assert actions == {(meter(1),)}
+    assert actions == {(meter(1), NORMAL)}
 
 
 def test_cut_after_counts_both_directions_then_drops():

@@ -1,10 +1,29 @@
 """What each action does to a decided flow, as effects: entries, meters, injected frames, event.
 
-Owns the client-observable behaviour of DESIGN.md's actions (the table in Executor._act),
-in both modes: inline (held packets are released or discarded, per-flow pairs may drop or
-meter) and tap (injections first, then the original is forwarded; nothing is dropped). The
-frames it builds answer the client from the server's address and port with the MACs swapped,
-with sequence numbers taken from the client's own segments.
+Owns the client-observable behaviour of DESIGN.md's actions, in both modes. Inline: held
+packets are released or discarded and per-flow pairs may drop or meter. Tap: injections
+first, then the original is forwarded; nothing is dropped (drop/throttle/cut_after act as
+allow, forge as inject; the event still names the rule's action).
+
+    allow      pair NORMAL, held packets released in order (event only for an allow rule)
+    drop       pair with no actions, held packets discarded
+    reject     TCP without data: RST|ACK answering the segment (the SYN), no pair, every
+               retransmission answered again; TCP with data: as reset; UDP: ICMP port
+               unreachable; ICMP echo: ICMP admin-prohibited
+    reset      RST|ACK to the client (seq = its ack field) and to the server (seq = first
+               client byte it has not got), data dropped, pair drop
+    nxdomain/servfail/refused/forge
+               UDP: the answer from the resolver's address and port, query dropped, no pair
+               (later queries of the flow are answered too); TCP: PSH|ACK with every query
+               of the stream answered, FIN|ACK, RST to the server, pair drop
+    inject     the forged answer, then the query forwarded, pair NORMAL
+    blockpage  HTTP response (PSH|ACK segments), FIN|ACK, RST to the server, pair drop;
+               on a flow without an HTTP request: as reset
+    throttle   pair through meters then NORMAL (per flow: one meter per direction; per rule:
+               the rule's shared meter), hard time-out METERED_HARD so Python sees liveness
+    cut_after  pair CONTROLLER both ways; the engine counts payload and drops past the size
+
+Injected frames answer from the server's address and port with the original's MACs swapped.
 """
 from __future__ import annotations
 

@@ -1,0 +1,140 @@
+"""A TLS client that shapes its ClientHello the way evasion tools and DPI tests need.
+
+`python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
+[--add-ext 0xffce] [--pad BYTES] [--timeout S]` connects, sends a real ClientHello made by
+Python's ssl module — split across two TCP segments after N bytes (--split), or across TLS
+records of at most N bytes (--records), optionally with an extra extension or a large padding
+extension (post-quantum sized hellos) — then finishes the handshake when the hello is unchanged
+(verifying the lab CA), or just waits for the ServerHello when it was changed.
+Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during handshake.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import ssl
+import struct
+import sys
+import time
+
+NOT_RESOLVED, REFUSED, TIMEOUT, RESET = 6, 7, 28, 35
+
+
+def client_hello(sni: str) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO, bytes]:
+    ctx = ssl.create_default_context()
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return obj, incoming, outgoing, outgoing.read()
+
+
+def add_extension(record: bytes, ext_type: int, body: bytes) -> bytes:
+    """`record` (one TLS record holding a ClientHello) with one more extension at the end."""
+    hs = bytearray(record[5:])
+    pos = 4 + 2 + 32
+    pos += 1 + hs[pos]                                   # session id
+    pos += 2 + struct.unpack_from("!H", hs, pos)[0]      # cipher suites
+    pos += 1 + hs[pos]                                   # compression methods
+    ext_len = struct.unpack_from("!H", hs, pos)[0]
+    ext = struct.pack("!HH", ext_type, len(body)) + body
+    struct.pack_into("!H", hs, pos, ext_len + len(ext))
+    hs += ext
+    hs_len = len(hs) - 4
+    hs[1:4] = hs_len.to_bytes(3, "big")
+    return record[:3] + struct.pack("!H", len(hs)) + bytes(hs)
+
+
+def split_records(record: bytes, size: int) -> bytes:
+    """The handshake inside `record` re-framed as several TLS records of ≤ `size` bytes."""
+    body, head = record[5:], record[:3]
+    return b"".join(head + struct.pack("!H", len(body[i:i + size])) + body[i:i + size]
+                    for i in range(0, len(body), size))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="tls_hello", description=__doc__.splitlines()[0])
+    p.add_argument("host")
+    p.add_argument("--port", type=int, default=443)
+    p.add_argument("--sni")
+    p.add_argument("--split", type=int, default=0, help="split into 2 TCP segments after N bytes")
+    p.add_argument("--records", type=int, default=0, help="TLS records of at most N bytes")
+    p.add_argument("--add-ext", type=lambda v: int(v, 0), help="extension type to add")
+    p.add_argument("--pad", type=int, default=0, help="add a padding extension of N bytes")
+    p.add_argument("--timeout", type=float, default=5.0)
+    a = p.parse_args(argv)
+    sni = a.sni or a.host
+    obj, incoming, outgoing, hello = client_hello(sni)
+    changed = False
+    if a.add_ext is not None:
+        hello, changed = add_extension(hello, a.add_ext, b"\x00" * 16), True
+    if a.pad:
+        hello, changed = add_extension(hello, 21, b"\x00" * a.pad), True
+    if a.records:
+        hello, changed = split_records(hello, a.records), True
+    deadline = time.monotonic() + a.timeout
+    try:
+        addr = socket.getaddrinfo(a.host, a.port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+    except socket.gaierror as e:
+        print(f"tls_hello: could not resolve {a.host}: {e}", file=sys.stderr)
+        return NOT_RESOLVED
+    try:
+        sock = socket.create_connection(addr, timeout=a.timeout)
+    except ConnectionRefusedError:
+        print("tls_hello: connection refused", file=sys.stderr)
+        return REFUSED
+    except (socket.timeout, TimeoutError):
+        print("tls_hello: connect timed out", file=sys.stderr)
+        return TIMEOUT
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        if a.split and 0 < a.split < len(hello):
+            sock.send(hello[:a.split])
+            time.sleep(0.05)   # two segments on the wire, as split-hello evasions send them
+            sock.send(hello[a.split:])
+        else:
+            sock.sendall(hello)
+        return _finish(sock, obj, incoming, outgoing, changed, deadline)
+    except (ConnectionResetError, BrokenPipeError):
+        print("tls_hello: connection reset by peer", file=sys.stderr)
+        return RESET
+    except (socket.timeout, TimeoutError):
+        print("tls_hello: handshake timed out", file=sys.stderr)
+        return TIMEOUT
+    finally:
+        sock.close()
+
+
+def _finish(sock, obj, incoming, outgoing, changed: bool, deadline: float) -> int:
+    while True:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        data = sock.recv(65536)
+        if not data:
+            print("tls_hello: connection closed by peer during handshake", file=sys.stderr)
+            return RESET
+        if changed:   # the hello was edited: a ServerHello back is all we can expect
+            if data[:1] == b"\x16":
+                print("tls_hello: ServerHello received")
+                return 0
+            print("tls_hello: unexpected answer to the ClientHello", file=sys.stderr)
+            return RESET
+        incoming.write(data)
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pending = outgoing.read()
+            if pending:
+                sock.sendall(pending)
+            continue
+        except ssl.SSLError as e:
+            print(f"tls_hello: TLS error: {e}", file=sys.stderr)
+            return RESET
+        sock.sendall(outgoing.read())
+        print(f"tls_hello: handshake complete, {obj.version()}, verified")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -136,7 +136,8 @@ def mac_bytes(mac: str | bytes) -> bytes:
     return bytes(int(x, 16) for x in mac.split(":"))
 
 
-def build_ipv4(src: str, dst: str, proto: int, data: bytes, ttl: int = 64, ident: int = 0) -> bytes:
+def build_ipv4(src: str, dst: str, proto: int, data: bytes, ttl: int = 64,
+               ident: int = 0) -> bytes:
     """An IPv4 packet (DF set, no options) carrying `data`, with its header checksum."""
     head = _IPV4.pack(0x45, 0, 20 + len(data), ident, 0x4000, ttl, proto, 0,
                       _aton(src), _aton(dst))

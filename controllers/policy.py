@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from controllers.matching import DATA_ACTIONS, CompiledRule
+from controllers.matching import CompiledRule
 from controllers.rules import check_rule
 
 DNS_ACTIONS = frozenset(("nxdomain", "servfail", "refused", "forge", "inject"))

@@ -121,7 +121,8 @@ def test_throttle_per_rule_shares_one_meter():
 
 
 def test_cut_after_counts_both_directions_then_drops():
-    e = Engine(policy(rule("cut", {"sni": ["slow.example"]}, {"type": "cut_after", "bytes": 3000})))
+    e = Engine(policy(rule("cut", {"sni": ["slow.example"]},
+                           {"type": "cut_after", "bytes": 3000})))
     c = TcpClient()
     open_flow(e, c)
     hello = client_hello("slow.example")

@@ -129,8 +129,8 @@ def test_tcp_pipelined_queries_all_answered():
     c = TcpClient(server=ISP, sport=41002, dport=53)
     e.packet_in(c.syn(), 1, 1.0)
     e.packet_in(c.ack_(), 1, 1.0)
-    wire = b"".join(len(q).to_bytes(2, "big") + q for q in
-                    (dns_query("blocked.example", "A", 5), dns_query("blocked.example", "AAAA", 6)))
+    queries = (dns_query("blocked.example", "A", 5), dns_query("blocked.example", "AAAA", 6))
+    wire = b"".join(len(q).to_bytes(2, "big") + q for q in queries)
     eff = e.packet_in(c.data(wire), 1, 1.1)
     data = parsed_outputs(eff)[0][0].payload
     ids = []

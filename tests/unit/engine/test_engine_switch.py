@@ -122,3 +122,16 @@ def test_throttled_flow_goes_through_meters():
     c = TcpClient()
     assert sw.send(c.data(b"z", 9000), 1, 200.0) == "controller"
     assert sw.send(c.server_data(b"z", 9000), 4, 200.0) == "meter:2"
+
+
+def test_tap_mode_box_steers_and_resets_new_connections():
+    from controllers import packets as P
+    e = Engine(policy(rule("ft", {"sni": [FT]}, "reset", residual=60), mode="tap"))
+    sw = FakeSwitch(e)
+    tls_flow(sw, TcpClient(sport=40000), FT, now=1.0, extra=0)
+    syn = TcpClient(sport=40001).syn()
+    n = len(sw.outputs)
+    assert sw.send(syn, 1, 2.0) == "controller"
+    rst, fwd = sw.outputs[n:]
+    assert P.parse_frame(rst.frame).flags == P.RST | P.ACK and rst.out_port == 1
+    assert fwd.frame == syn                                 # a tap forwards it all the same

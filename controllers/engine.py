@@ -94,18 +94,32 @@ class Engine:
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0
+        self._connected = False
+        self._boxes_due = False
         for key, rate in self.rules.rule_meters_wanted().items():
             self.rule_meters[key] = self.meters.take()
 
     # ---------------------------------------------------------------- proactive table
     def base_effects(self) -> list[Effect]:
-        """Default NORMAL entry, the rules' shared meters, steering to the controller."""
+        """Default NORMAL entry, the rules' shared meters, steering to the controller, and
+        (from the next tick on) the penalty boxes still in force.
+
+        Called again (the switch reconnected, and the app emptied its tables), it forgets the
+        per-flow state that pointed at the old tables: those flows are decided afresh."""
+        if self._connected:
+            for flow in self.flows:
+                for m in flow.meters:
+                    self.meters.give(m)
+            self.flows = FlowTable(self.flows.cap)
+            self.held_flows.clear()
+        self._connected = True
         out: list[Effect] = [InstallFlow(default_entry())]
         wanted = self.rules.rule_meters_wanted()
         for key, mid in sorted(self.rule_meters.items(), key=lambda kv: kv[1]):
             out.append(AddMeter(mid, *meter_shape(wanted[key])))
         out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
                                                          steer_cookie(self.steer_gen))]
+        self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
     def rebuild_effects(self) -> list[Effect]:
@@ -326,6 +340,9 @@ class Engine:
     def tick(self, now: float) -> list[Effect]:
         """Decide flows whose held packets waited too long; expire old state."""
         out: list[Effect] = []
+        if self._boxes_due:
+            self._boxes_due = False
+            out += self.boxes.restore(self.boxes.snapshot(now), now)
         try:
             for flow in list(self.held_flows.values()):
                 if flow.held_since is not None and now - flow.held_since > HOLD_MAX:

@@ -135,3 +135,21 @@ def test_tap_mode_box_steers_and_resets_new_connections():
     rst, fwd = sw.outputs[n:]
     assert P.parse_frame(rst.frame).flags == P.RST | P.ACK and rst.out_port == 1
     assert fwd.frame == syn                                 # a tap forwards it all the same
+
+
+def test_reconnect_reinstalls_base_and_boxes_and_redecides_flows():
+    e = Engine(policy(rule("ft", {"sni": [FT]}, "drop", residual=90),
+                      rule("t", {"sni": ["*.googlevideo.com"]},
+                           {"type": "throttle", "rate_bps": 128_000})))
+    sw = FakeSwitch(e)
+    tls_flow(sw, TcpClient(sport=40000), FT, now=10.0, extra=0)
+    tls_flow(sw, TcpClient(client=BOB, sport=40001), "r.googlevideo.com", now=10.0, extra=0)
+    assert e.stats()["meters"] == 2
+    sw2 = FakeSwitch(e, now=20.0)                   # a new, empty switch connects
+    assert e.stats()["meters"] == 0 and e.stats()["flows"] == 0
+    sw2.tick(20.0)                                   # the next tick restores the box
+    assert sw2.send(TcpClient(sport=40002).syn(), 1, 20.0) == "drop"
+    assert [x.spec.hard_timeout for x in sw2.entries if x.spec.priority == 200] == [80]
+    v = tls_flow(sw2, TcpClient(sport=40003, dport=8443), "r.googlevideo.com", now=21.0,
+                 extra=1)
+    assert v[-1].startswith("meter:")

@@ -53,17 +53,6 @@ def _ip_int(ip: str) -> int:
     return int.from_bytes(socket.inet_aton(ip), "big")
 
 
-class _HeaderView:
-    """A flow-shaped view of a packet without ports (IP fragments)."""
-
-    __slots__ = ("proto", "c_n", "s_n", "c_ip", "s_ip", "c_port", "s_port")
-
-    def __init__(self, pkt: Packet) -> None:
-        self.proto, self.c_ip, self.s_ip = pkt.proto, pkt.src, pkt.dst
-        self.c_n, self.s_n = _ip_int(pkt.src), _ip_int(pkt.dst)
-        self.c_port = self.s_port = 0
-
-
 class Engine:
     """The censor's decisions for one compiled policy."""
 
@@ -161,8 +150,10 @@ class Engine:
         if pkt is None:
             self.counters["non_ip"] += 1
             return [Output(frame, in_port)]
-        if pkt.fragment:
-            return self._fragment(pkt, frame, in_port)
+        if pkt.fragment:                    # a later IP fragment: no ports to go by
+            self.counters["fragments"] += 1
+            passes = self.rules.fragment_passes(pkt, self.tap)
+            return [Output(frame, in_port)] if passes else []
         flow, c2s = self.flows.find(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
         out: list[Effect] = []
         if flow is None:
@@ -305,20 +296,6 @@ class Engine:
             out.append(Output(rst_for(pkt), None, in_port))
             self.counters["injected"] += 1
         return out + [Output(frame, in_port)]
-
-    def _fragment(self, pkt: Packet, frame: bytes, in_port: int) -> list[Effect]:
-        """A later IP fragment: only address/protocol rules can judge it (no ports)."""
-        self.counters["fragments"] += 1
-        view = _HeaderView(pkt)
-        for rule in self.rules.rules:
-            m = rule.match
-            if not rule.enabled or m.needs or m.ports is not None or m.sad:
-                continue
-            if m.header_ok(view):
-                if self.tap or rule.kind in ("allow", "throttle", "cut_after"):
-                    break
-                return []
-        return [Output(frame, in_port)]
 
     def _evict(self, flows: list[Flow]) -> list[Effect]:
         out: list[Effect] = []

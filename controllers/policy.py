@@ -10,6 +10,7 @@ socket asks for (enable, disable, replace, add, whole policy) and the ids of the
 from __future__ import annotations
 
 import random
+import socket
 from typing import Any
 
 from controllers.matching import CompiledRule
@@ -43,6 +44,18 @@ def meter_shape(rate_bps: int) -> tuple[int, int]:
     rate_kbps = max(1, round(rate_bps / 1000))
     burst_kbits = max(round(rate_bps * 0.1 / 1000), 131)
     return rate_kbps, burst_kbits
+
+
+class _HeaderView:
+    """A flow-shaped view of a packet without ports (IP fragments)."""
+
+    __slots__ = ("proto", "c_n", "s_n", "c_ip", "s_ip", "c_port", "s_port")
+
+    def __init__(self, pkt) -> None:
+        self.proto, self.c_ip, self.s_ip = pkt.proto, pkt.src, pkt.dst
+        self.c_n = int.from_bytes(socket.inet_aton(pkt.src), "big")
+        self.s_n = int.from_bytes(socket.inet_aton(pkt.dst), "big")
+        self.c_port = self.s_port = 0
 
 
 class RuleSet:
@@ -141,6 +154,18 @@ class RuleSet:
             if hit and self.chosen(flow, rule):
                 return True, rule
         return True, None
+
+    def fragment_passes(self, pkt, tap: bool) -> bool:
+        """Whether a later IP fragment (no ports) is forwarded: only rules on addresses and
+        protocol can judge it; the first of them that holds decides."""
+        view = _HeaderView(pkt)
+        for rule in self.rules:
+            m = rule.match
+            if not rule.enabled or m.needs or m.ports is not None or m.sad:
+                continue
+            if m.header_ok(view):
+                return tap or rule.kind in ("allow", "throttle", "cut_after")
+        return True
 
     def chosen(self, flow, rule: CompiledRule) -> bool:
         if rule.probability is None:

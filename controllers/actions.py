@@ -147,12 +147,17 @@ class Executor:
         if kind == "throttle":
             return self._throttle(flow, rule)
         if kind == "cut_after":
-            flow.cut_limit = rule.action["bytes"]
-            flow.cut_count = 0
-            out = self.pair(flow, (CONTROLLER,), "cut")
+            flow.cut_limit, flow.cut_count = rule.action["bytes"], 0
+            passed = []
             for frame, port in flow.held:
-                flow.cut_count += _payload_len(frame)
-            return out + self.release(flow)
+                size = _payload_len(frame)
+                if size and flow.cut_count + size > flow.cut_limit:
+                    self.stats["discarded"] += len(flow.held) - len(passed)
+                    flow.held = passed          # the limit falls within the held data
+                    return self.pair(flow, (), "drop") + self.release(flow)
+                flow.cut_count += size
+                passed.append((frame, port))
+            return self.pair(flow, (CONTROLLER,), "cut") + self.release(flow)
         return self._act(flow, rule, "drop", pkt)          # unreachable: checked rules
 
     # -- the actions ------------------------------------------------------------------------

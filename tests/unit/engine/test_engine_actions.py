@@ -147,3 +147,11 @@ def test_client_side_flow_to_another_client_uses_initiator_as_client():
     e = Engine(policy(rule("ip", {"ip": [BOB["ip"] + "/32"]}, "drop")))
     c = TcpClient(client=ALICE, server=BOB, dport=22)
     assert events(e.packet_in(c.syn(), 1, 0.0))[0]["flow"]["src"] == ALICE["ip"]
+
+
+def test_cut_after_smaller_than_the_first_data_cuts_at_once():
+    e = Engine(policy(rule("cut", {"sni": ["slow.example"]}, {"type": "cut_after", "bytes": 10})))
+    c = TcpClient()
+    open_flow(e, c)
+    eff = e.packet_in(c.data(client_hello("slow.example")), 1, 0.1)
+    assert outputs(eff) == [] and {s.actions for s in installs(eff)} == {()}

@@ -5,6 +5,8 @@ subdomain, `*t.co*` substring; `*` also matches dots, as in fnmatch). Patterns a
 into shapes when compiled:
 
 - exact names                      -> one set; lookup O(1)
+- `*.SUFFIX` (subdomains)          -> a set of dot-suffixes; lookup tries the name's suffixes
+                                      at each dot, O(labels) however many patterns
 - `*SUFFIX` (no other glob char)   -> a set of suffixes; lookup tries each suffix of the name,
                                       O(len(name)) however many patterns
 - `PREFIX*`                        -> a set of prefixes, the same trick from the left
@@ -32,11 +34,12 @@ def normalise_name(name: str) -> str:
 class NamePatterns:
     """A compiled set of glob patterns; `match(name)` says whether any of them matches."""
 
-    __slots__ = ("exact", "suffixes", "prefixes", "infixes", "infix_lengths", "regexes",
-                 "count", "_min_suffix")
+    __slots__ = ("exact", "subdomains", "suffixes", "prefixes", "infixes", "infix_lengths",
+                 "regexes", "count", "_min_suffix")
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.exact: set[str] = set()
+        self.subdomains: set[str] = set()       # ".example.com" for "*.example.com"
         self.suffixes: set[str] = set()
         self.prefixes: set[str] = set()
         self.infixes: dict[int, set[str]] = {}
@@ -60,7 +63,7 @@ class NamePatterns:
                 self.infixes.setdefault(len(body), set()).add(body)
                 return
             if lead:
-                self.suffixes.add(body)
+                (self.subdomains if body.startswith(".") else self.suffixes).add(body)
                 return
             self.prefixes.add(body)
             return
@@ -81,6 +84,13 @@ class NamePatterns:
         if name in self.exact:
             return True
         n = len(name)
+        if self.subdomains:
+            subdomains = self.subdomains
+            dot = name.find(".")
+            while dot >= 0:
+                if name[dot:] in subdomains:
+                    return True
+                dot = name.find(".", dot + 1)
         if self.suffixes:
             suffixes = self.suffixes
             for i in range(0, n - self._min_suffix + 1):

@@ -19,7 +19,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from controllers import effects as fx
-from controllers.checksums import complete_l4_checksum
+from controllers.offload import for_the_wire
 from controllers.engine import Engine
 from controllers.eventlog import EventLog
 
@@ -89,12 +89,16 @@ class CensorApp(app_manager.OSKenApp):
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def on_packet_in(self, ev):
         msg = ev.msg
-        try:
-            effects = self.engine.packet_in(msg.data, msg.match["in_port"], self.now())
-        except Exception:  # one bad packet must never stop the censor
-            log.exception("engine failed on a packet; forwarding it unchanged")
-            effects = [fx.Output(msg.data, msg.match.get("in_port"))]
-        self.apply(effects)
+        in_port, now = msg.match["in_port"], self.now()
+        # The censor sees what a link would carry: offloaded checksums completed, TCP
+        # super-segments cut to the MTU.
+        for frame in for_the_wire(msg.data):
+            try:
+                effects = self.engine.packet_in(frame, in_port, now)
+            except Exception:  # one bad packet must never stop the censor
+                log.exception("engine failed on a packet; forwarding it unchanged")
+                effects = [fx.Output(frame, in_port)]
+            self.apply(effects)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def on_error(self, ev):
@@ -113,7 +117,7 @@ class CensorApp(app_manager.OSKenApp):
             elif isinstance(effect, fx.InstallFlow):
                 dp.send_msg(self._flow_mod(dp, effect.spec))
             elif isinstance(effect, fx.Output):
-                dp.send_msg(self._packet_out(dp, effect))
+                self._send_frame(dp, effect)
             elif isinstance(effect, fx.RemoveFlows):
                 ofp, parser = dp.ofproto, dp.ofproto_parser
                 dp.send_msg(parser.OFPFlowMod(
@@ -156,15 +160,12 @@ class CensorApp(app_manager.OSKenApp):
                                  match=parser.OFPMatch(**spec.match), instructions=inst)
 
     @staticmethod
-    def _packet_out(dp, out: fx.Output):
+    def _send_frame(dp, out: fx.Output) -> None:
         ofp, parser = dp.ofproto, dp.ofproto_parser
         port = ofp.OFPP_NORMAL if out.out_port is None else out.out_port
-        if out.in_port is None:   # made by the censor: its checksums are already right
-            in_port, frame = ofp.OFPP_CONTROLLER, out.frame
-        else:                     # a host's frame, maybe with an offloaded checksum
-            in_port, frame = out.in_port, complete_l4_checksum(out.frame)
-        return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
-                                   actions=[parser.OFPActionOutput(port)], data=frame)
+        in_port = ofp.OFPP_CONTROLLER if out.in_port is None else out.in_port
+        dp.send_msg(parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
+                                        actions=[parser.OFPActionOutput(port)], data=out.frame))
 
     @staticmethod
     def _meter_mod(dp, m: fx.AddMeter):

@@ -69,6 +69,7 @@ http {{
     {tls}
     root {www};
     index index.html;
+    location / {{ try_files $uri $uri/ /index.html; }}
   }}
 }}
 """)

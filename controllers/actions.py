@@ -16,7 +16,8 @@ allow, forge as inject; the event still names the rule's action).
                UDP: the answer from the resolver's address and port, query dropped, no pair
                (later queries of the flow are answered too); TCP: PSH|ACK with every query
                of the stream answered, FIN|ACK, RST to the server, pair drop
-    inject     the forged answer, then the query forwarded, pair NORMAL
+    inject     the forged answer, then the query forwarded (UDP: no pair, later queries of
+               the flow get the same; TCP: pair NORMAL)
     blockpage  HTTP response (PSH|ACK segments), FIN|ACK, RST to the server, pair drop;
                on a flow without an HTTP request: as reset
     throttle   pair through meters then NORMAL (per flow: one meter per direction; per rule:
@@ -234,13 +235,13 @@ class Executor:
             return self._act(flow, rule, "allow" if self.tap else "drop", pkt)
         forward = kind == "inject" or self.tap
         if flow.proto == UDP:
-            injected = [self.to_client(flow, reply_udp(pkt, responses[0]))]
-            if forward:
-                return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
             # no pair: the flow's later queries (glibc sends A and AAAA from one socket)
             # come up through the steering and are answered too (dns_again)
-            self.discard(flow)
             flow.verdict = "dns"
+            injected = [self.to_client(flow, reply_udp(pkt, responses[0]))]
+            if forward:
+                return injected + self.release(flow)
+            self.discard(flow)
             return injected
         stream = flow.stream.data() if flow.stream is not None else pkt.payload
         messages = dns.split_tcp_stream(stream)[0] or [facts.dns_msg]
@@ -261,13 +262,17 @@ class Executor:
 
     def dns_again(self, flow: Flow, rule: CompiledRule | None, pkt: Packet, frame: bytes,
                   in_port: int) -> list:
-        """A later datagram of a UDP flow whose first query got a DNS answer (inline)."""
+        """A later datagram of a UDP flow whose first query got a DNS answer: the same answer
+        to the same rule's names (forwarded after it, for inject or in tap mode)."""
         r = dns.parse_query(pkt.payload)
         if rule is None or not rule.enabled or r.status != "ok" or (
                 rule.match.dns is not None and not rule.match.dns.match(r.value.qname)):
             return [Output(frame, in_port)]
         responses = self._responses(rule, rule.kind, [pkt.payload])
-        return [self.to_client(flow, reply_udp(pkt, responses[0]))] if responses else []
+        out = [self.to_client(flow, reply_udp(pkt, responses[0]))] if responses else []
+        if self.tap or rule.kind == "inject":
+            out.append(Output(frame, in_port))
+        return out
 
     def _throttle(self, flow: Flow, rule: CompiledRule) -> list:
         rate = rule.action["rate_bps"]

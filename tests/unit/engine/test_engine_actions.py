@@ -4,9 +4,15 @@ import pytest
 from controllers import packets as P
 from controllers.effects import CONTROLLER, NORMAL, AddMeter, Output, RemoveMeter, meter
 from controllers.engine import Engine
+from controllers.policy import meter_shape
 from controllers.tables import METERED_HARD
 from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, events, installs, mac,
                             outputs, parsed_outputs, policy, rule, udp, verify_checksums)
+
+
+def burst(rate: int) -> int:
+    return meter_shape(rate)[1]
+
 
 GET = b"GET /news/today HTTP/1.1\r\nHost: News.Example:80\r\nUser-Agent: curl\r\n\r\n"
 
@@ -96,7 +102,7 @@ def test_throttle_per_flow_two_meters_and_freed_on_expiry():
     frame = c.data(client_hello("r1.googlevideo.com"))
     eff = e.packet_in(frame, 1, 0.1)
     meters = [x for x in eff if isinstance(x, AddMeter)]
-    assert meters == [AddMeter(1, 1000, 131), AddMeter(2, 1000, 131)]
+    assert meters == [AddMeter(1, 1000, burst(1_000_000)), AddMeter(2, 1000, burst(1_000_000))]
     up, down = installs(eff)
     assert up.actions == (meter(1), NORMAL) and down.actions == (meter(2), NORMAL)
     assert up.hard_timeout == METERED_HARD

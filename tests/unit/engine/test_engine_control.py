@@ -4,9 +4,15 @@ from hypothesis import given, settings, strategies as st
 
 from controllers.effects import AddMeter, Event, RemoveFlows, RemoveMeter
 from controllers.engine import Engine
+from controllers.policy import meter_shape
 from controllers.tables import steer_cookie
 from engine_helpers import TcpClient, client_hello, policy, rule
 from fakeswitch import FakeSwitch
+
+
+def burst(rate: int) -> int:
+    return meter_shape(rate)[1]
+
 
 FT = "facetime.apple.com"
 
@@ -72,7 +78,7 @@ def test_rule_meter_follows_enable_and_disable():
     _, eff = e.control({"cmd": "disable", "rule": "t"}, 1.0)
     assert RemoveMeter(1) in eff
     _, eff = e.control({"cmd": "enable", "rule": "t"}, 2.0)
-    assert [x for x in eff if isinstance(x, AddMeter)] == [AddMeter(1, 128, 131)]
+    assert [x for x in eff if isinstance(x, AddMeter)] == [AddMeter(1, 128, burst(128000))]
 
 
 @pytest.mark.parametrize("command", [

@@ -52,7 +52,10 @@ def test_inject_emits_forged_answer_then_forwards_query():
     assert len(outs) == 2 and outs[1] == Output(query, 1)
     forged = dns.message.from_wire(P.parse_frame(outs[0].frame).payload)
     assert [rr.address for rr in forged.answer[0]] == ["198.18.0.99"]
-    assert all(s.actions == (NORMAL,) for s in installs(eff))
+    assert installs(eff) == []
+    again = udp(ALICE, DNSSRV, 33335, 53, dns_query("blocked.example", "AAAA"))
+    outs = outputs(e.packet_in(again, 1, 1.1))        # same socket: injected and forwarded
+    assert len(outs) == 2 and outs[1] == Output(again, 1)
 
 
 def test_tap_nxdomain_is_injected_before_the_query_is_forwarded():

@@ -1,9 +1,15 @@
 """Proactive table: default NORMAL, steering per client port, merged prefilters, meters."""
 from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow
 from controllers.engine import Engine
+from controllers.policy import meter_shape
 from controllers.steering import covers, merge, port_blocks
-from controllers.tables import COOKIE_BASE, KIND_MASK, COOKIE_STEER, PRIO_STEER
+from controllers.tables import COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_STEER
 from engine_helpers import policy, rule
+
+
+def burst(rate: int) -> int:
+    return meter_shape(rate)[1]
+
 
 CLIENT_PORTS = [1, 2, 3]
 
@@ -93,8 +99,15 @@ def test_rule_meter_in_base_effects():
     p = policy(rule("t", {"sni": ["*.googlevideo.com"]}, {"type": "throttle", "rate_bps": 128000},
                     per="rule"))
     meters = [e for e in Engine(p).base_effects() if isinstance(e, AddMeter)]
-    assert meters == [AddMeter(1, 128, 131)]
+    assert meters == [AddMeter(1, 128, burst(128_000))]
     p = policy(rule("t", {"sni": ["x"]}, {"type": "throttle", "rate_bps": 10_000_000},
                     per="rule"))
     assert [e for e in Engine(p).base_effects() if isinstance(e, AddMeter)] == \
-        [AddMeter(1, 10000, 1000)]
+        [AddMeter(1, 10000, burst(10_000_000))]
+
+
+def test_meter_burst_lets_tcp_reach_the_rate():
+    for rate in (64_000, 128_000, 1_000_000, 10_000_000, 100_000_000):
+        kbps, burst_kbits = meter_shape(rate)
+        assert kbps == round(rate / 1000)
+        assert burst_kbits >= rate * 0.1 / 1000 and burst_kbits >= 131     # 100 ms, 16 KB

@@ -1,7 +1,13 @@
 """End to end through a fake OpenFlow table: what reaches the controller, what the switch does."""
 from controllers.engine import Engine
+from controllers.policy import meter_shape
 from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, policy, rule)
 from fakeswitch import FakeSwitch
+
+
+def burst(rate: int) -> int:
+    return meter_shape(rate)[1]
+
 
 FT = "facetime.apple.com"
 
@@ -117,7 +123,8 @@ def test_throttled_flow_goes_through_meters():
                            {"type": "throttle", "rate_bps": 128_000})))
     sw = FakeSwitch(e)
     v = tls_flow(sw, TcpClient(), "rr1.googlevideo.com", extra=1)
-    assert v[4:] == ["meter:2", "meter:1"] and sw.meters == {1: (128, 131), 2: (128, 131)}
+    shape = (128, burst(128_000))
+    assert v[4:] == ["meter:2", "meter:1"] and sw.meters == {1: shape, 2: shape}
     # the metered pair hard-times out; the next client packet re-installs it with the same meters
     c = TcpClient()
     assert sw.send(c.data(b"z", 9000), 1, 200.0) == "controller"

@@ -151,7 +151,7 @@ def check_rule(rule: Any, hosts: dict) -> dict:
         raise RuleError(f"rule {rid}.enabled: expected true or false")
     residual = rule.get("residual")
     if residual is not None and (not isinstance(residual, (int, float))
-                                 or isinstance(residual, bool) or residual <= 0):
+                                 or isinstance(residual, bool) or not 0 < residual < 1e9):
         raise RuleError(f"rule {rid}.residual: expected seconds > 0 or null")
     prob = rule.get("probability")
     if prob is not None and (not isinstance(prob, (int, float)) or isinstance(prob, bool)

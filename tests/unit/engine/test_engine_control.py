@@ -118,3 +118,12 @@ def test_fuzzed_commands_never_raise(cmd, rest):
     reply, _ = e.control({"cmd": cmd, **rest}, 1.0)
     assert reply["ok"] in (True, False)
     assert e.stats()["internal_errors"] == 0
+
+
+@pytest.mark.parametrize("bad", [{"residual": float("nan")}, {"residual": float("inf")},
+                                 {"residual": 0}, {"probability": float("nan")},
+                                 {"probability": 1.5}, {"per": "host"}, {"enabled": "yes"}])
+def test_bad_modifiers_are_refused(bad):
+    e = Engine(policy())
+    reply, eff = e.control({"cmd": "add", "rule": rule("x", {"sni": ["a"]}, "drop", **bad)}, 0.0)
+    assert reply["ok"] is False and eff == []

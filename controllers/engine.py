@@ -42,7 +42,7 @@ from controllers.tables import default_entry, flow_pair, steer_cookie
 HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
 UNDECIDED_CAP = 16         # client->server packets of an undecided flow, data or not
-SWEEP_EVERY = 1.0          # seconds between expiry sweeps of the flow table
+SWEEP_EVERY = 5.0          # seconds between expiry sweeps of the flow table (O(flows))
 
 _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
              "flows_expired", "flows_evicted", "decisions", "held", "released", "discarded",
@@ -258,7 +258,7 @@ class Engine:
         if rule is not None:
             self.rules.hit(rule)
         out = self.executor.execute(flow, rule, pkt, now)
-        flow.stream = flow.quic = None
+        flow.stream = flow.quic = flow.facts = None     # what a decided flow no longer needs
         if rule is not None and rule.residual and rule.kind != "allow":
             out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
                                   rule.residual, rule.id, now)

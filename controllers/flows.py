@@ -97,7 +97,7 @@ class Flow:
         self.state = UNDECIDED
         self.verdict = ""                       # allow, drop, reject, throttle, cut
         self.rule_id: str | None = None
-        self.facts = Facts()
+        self.facts: Facts | None = Facts()     # None once decided (memory)
         self.stream: Reassembler | None = None
         self.data_packets = 0                   # client->server packets with payload
         self.packets = 0                        # client->server packets seen while undecided
@@ -105,7 +105,7 @@ class Flow:
         self.held_since: float | None = None
         self.client_ack: int | None = None      # the server's next sequence number
         self.client_end: int | None = None      # the client's next sequence number
-        self.choices: dict[str, bool] = {}      # probability draws, by rule id
+        self.choices: dict[str, bool] | None = None  # probability draws, by rule id
         self.meters: tuple[int, ...] = ()
         self.cut_limit = 0
         self.cut_count = 0

@@ -170,6 +170,8 @@ class RuleSet:
     def chosen(self, flow, rule: CompiledRule) -> bool:
         if rule.probability is None:
             return True
+        if flow.choices is None:
+            flow.choices = {}
         draw = flow.choices.get(rule.id)
         if draw is None:
             rng = self._rngs.get(rule.id)

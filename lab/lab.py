@@ -13,10 +13,11 @@ from contextlib import contextmanager
 
 from lab import hostconfig
 from lab.censor import CensorProcess
-from lab.network import HostSpec, Network, switch_ports
+from lab.network import HostSpec, Network, Shaping, switch_ports
 from lab.pki import LabCA
 from lab.rundir import RunDir
 from lab.scenario.addressing import RESERVED_NAMES
+from lab.scenario.kernel import netem_support
 from lab.services.base import Service
 from lab.services.dns import resolver
 from lab.services.web import wants_web, web
@@ -71,7 +72,24 @@ class Lab:
     def __exit__(self, *exc) -> None:
         self.down()
 
+    def shaping(self) -> dict[str, Shaping]:
+        """The scenario's `links:` per side, refused here when the kernel lacks netem."""
+        links = self.scenario.links
+        out = {}
+        for side, link in (("client", links and links.client), ("internet", links and links.internet)):
+            if link:
+                out[side] = Shaping(link.bw_mbit, link.delay_ms, link.jitter_ms, link.loss_pct)
+        if any(s.needs_netem for s in out.values()):
+            ok, why = netem_support()
+            if not ok:
+                raise LabError(f"{self.scenario.name}: links need delay, jitter or loss, which "
+                               f"need the kernel's netem qdisc (sch_netem), and this kernel has "
+                               f"none ({why}). Bandwidth limits alone work here; the Vagrant VM "
+                               "has netem.")
+        return out
+
     def up(self) -> None:
+        self.shaping()   # refuse what this kernel cannot do before building anything
         start = time.monotonic()
         self.t0 = time.time()
         self.run_dir = run = RunDir()
@@ -80,7 +98,8 @@ class Lab:
         policy = self.scenario.policy(switch_ports(specs))
         self.censor = CensorProcess(run, policy, self.t0)
         self.censor.start()
-        self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode)
+        self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
+                               shaping=self.shaping())
         self.network.start()
         self.censor.wait_ready()
         for spec in specs:

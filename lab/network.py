@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch, RemoteController
@@ -27,6 +28,32 @@ class HostSpec:
     ip: str
     mac: str
     side: str        # "client" (censored side) or "internet"
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """One side's access links: bandwidth (HTB), delay, jitter and loss (netem)."""
+    bw_mbit: float | None = None
+    delay_ms: float | None = None
+    jitter_ms: float | None = None
+    loss_pct: float | None = None
+
+    @property
+    def needs_netem(self) -> bool:
+        return bool(self.delay_ms or self.jitter_ms or self.loss_pct)
+
+    def tc_params(self) -> dict:
+        """Mininet TCLink parameters, applied to both ends (so both directions)."""
+        p: dict = {}
+        if self.bw_mbit:
+            p["bw"] = self.bw_mbit
+        if self.delay_ms:
+            p["delay"] = f"{self.delay_ms:g}ms"
+        if self.jitter_ms:
+            p["jitter"] = f"{self.jitter_ms:g}ms"
+        if self.loss_pct:
+            p["loss"] = self.loss_pct
+        return p
 
 
 class CensorController(RemoteController):
@@ -51,7 +78,7 @@ class Network:
     """Builds, starts and stops the Mininet network for one run."""
 
     def __init__(self, run: RunDir, hosts: list[HostSpec], controller_port: int,
-                 fail_mode: str = "secure"):
+                 fail_mode: str = "secure", shaping: dict[str, Shaping] | None = None):
         self.run = run
         self.specs = hosts
         self.bridge = f"bl{run.state.run_id}"
@@ -65,9 +92,16 @@ class Network:
         self.switch = self.net.addSwitch(
             self.bridge, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
             failMode=fail_mode, dpid=f"{int(run.state.run_id, 16):016x}")
+        shaping = shaping or {}
         for spec in hosts:
             host = self.net.addHost(spec.name, ip=f"{spec.ip}/{PREFIX_LEN}", mac=spec.mac)
-            self.net.addLink(host, self.switch, port2=self.ports[spec.name])
+            side = shaping.get(spec.side)
+            if side and side.tc_params():
+                # TSO stays on: HTB shapes the host's super-segments like any other packet.
+                self.net.addLink(host, self.switch, port2=self.ports[spec.name], cls=TCLink,
+                                 **side.tc_params())
+            else:
+                self.net.addLink(host, self.switch, port2=self.ports[spec.name])
 
     def start(self) -> None:
         self.run.set_bridge(self.bridge)

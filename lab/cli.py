@@ -77,21 +77,40 @@ def cmd_exec(args) -> int:
 
 
 def cmd_run(args) -> int:
+    import json
+    import time
     from lab.lab import Lab
     from lab.observe import check_expectations, render_table
+    from lab.timeline import TimelineRunner, render
     sc = _load(args.scenario)
     _need_root("run")
     _sigterm_as_exit()
     with Lab(sc) as lab:
         print(f"{sc.name}: {sc.title}", file=sys.stderr)
         print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
-        rows = check_expectations(lab)
+        with TimelineRunner(lab) as timeline:
+            rows = check_expectations(lab)
+            if not timeline.done:
+                left = timeline.last_at - (time.time() - lab.t0)
+                print(f"waiting for the timeline: its last change is due at "
+                      f"{timeline.last_at:g}s ({max(left, 0):.1f}s from now)", file=sys.stderr)
+                # a deadline, not a guess: the last entry's time plus a censor round trip each
+                timeline.wait_done(max(left, 0) + 10 + 6 * len(timeline.entries))
+        timeline.attach_events(lab.events())
+        records = timeline.applied
+    failures = [r for r in records if r.status != "ok"]
     if args.json:
-        import json
-        print(json.dumps([r.as_dict() for r in rows], indent=1))
+        print(json.dumps({"rows": [r.as_dict() for r in rows],
+                          "timeline": [r.as_dict() for r in records]}, indent=1))
     else:
         print(render_table(rows))
-    return 0
+        if records:
+            print("\ntimeline (seconds since the lab came up):")
+            print(render(records))
+    for r in failures:
+        print(f"blocklab: timeline entry at {r.at:g}s ({r.change}) {r.status}: {r.error}",
+              file=sys.stderr)
+    return EXIT_ERROR if failures else 0
 
 
 def cmd_clean(args) -> int:

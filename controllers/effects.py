@@ -16,7 +16,9 @@ CONTROLLER = ("controller",)    # send the whole packet to the controller
 
 
 def meter(meter_id: int) -> tuple:
-    """The action atom that polices a flow with meter `meter_id`, then forwards it NORMAL."""
+    """The atom that polices a flow with meter `meter_id` (an OpenFlow meter instruction).
+
+    It does not forward: pair it with NORMAL, as in `(meter(n), NORMAL)`."""
     return ("meter", meter_id)
 
 

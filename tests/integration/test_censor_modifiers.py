@@ -1,0 +1,90 @@
+"""Throttles, residual penalty boxes and probabilistic blocking, measured with real clients."""
+from __future__ import annotations
+
+import sys
+import time
+
+from lab import scenario as scenarios
+from lab.lab import Lab
+from lab.wait import wait_until
+
+PY = sys.executable
+
+
+def _goodput(lab, client: str, url: str, seconds: int) -> float:
+    """Bytes per second a curl download of `url` gets over `seconds`."""
+    r = lab.run(client, ["curl", "-sS", "-o", "/dev/null", "--max-time", str(seconds),
+                         "-w", "%{speed_download}", url], timeout=seconds + 10)
+    assert r.returncode in (0, 28), r.stderr
+    return float(r.stdout)
+
+
+def test_throttle_per_flow_lands_within_15_percent_of_the_rate():
+    sc = scenarios.load("basics/throttle")
+    rate = sc.censor.rules[0].action["rate_bps"] / 8
+    with Lab(sc) as lab:
+        slow = _goodput(lab, "alice", "https://rr1.video.example/bulk/100M", 8)
+        fast = _goodput(lab, "alice", "https://open.example.org/bulk/100M", 2)
+        events = lab.events()
+    assert abs(slow - rate) <= 0.15 * rate, f"throttled goodput {slow:.0f} B/s vs {rate:.0f}"
+    assert fast > 20 * rate
+    assert any(e["action"] == "throttle" and e["rule"] == "slow" for e in events)
+
+
+def test_throttle_per_rule_is_shared_by_every_flow():
+    sc = scenarios.load("basics/throttle-per-rule")
+    rate = sc.censor.rules[0].action["rate_bps"] / 8
+    url = "https://rr1.video.example/bulk/100M"
+    cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "8", "-w", "%{speed_download}", url]
+    with Lab(sc) as lab:
+        procs = [lab.popen(c, cmd, stdout=-1, stderr=-1, text=True) for c in ("alice", "bob")]
+        speeds = [float(p.communicate(timeout=20)[0]) for p in procs]
+    total = sum(speeds)
+    assert abs(total - rate) <= 0.15 * rate, f"two flows got {speeds} B/s, rule rate {rate:.0f}"
+
+
+def test_residual_blocks_the_three_tuple_then_expires():
+    sc = scenarios.load("basics/residual")
+    residual = sc.censor.rules[0].residual
+    fine = ["curl", "-sS", "--max-time", "1", "https://fine.example.com/"]
+    with Lab(sc) as lab:
+        assert lab.run("alice", fine).returncode == 0
+        trigger = lab.run("alice", ["curl", "-sS", "--max-time", "3",
+                                    "https://blocked.example.com/"])
+        assert trigger.returncode in (35, 56), trigger.stderr
+        start = time.monotonic()
+        inside = lab.run("alice", fine)
+        assert inside.returncode == 28, "a name that is not blocked must be caught by the box"
+        wait_until(lambda: lab.run("alice", fine).returncode == 0, residual + 5,
+                   "the penalty box to expire")
+        elapsed = time.monotonic() - start
+        events = lab.events()
+    assert residual - 1.5 <= elapsed <= residual + 2, f"box lasted {elapsed:.1f}s"
+    box = [e for e in events if e["technique"] == "residual"]
+    assert len(box) == 1 and box[0]["flow"]["dport"] == 443
+
+
+def _coin_flips(lab, n: int) -> str:
+    """n TLS connections in a row: 'x' for reset, '.' for through, '?' for anything else."""
+    script = ("import subprocess, sys\n"
+              f"for _ in range({n}):\n"
+              "    r = subprocess.run([sys.executable, '-m', 'lab.clients.tls_hello',"
+              " 'coin.example.com', '--timeout', '2'], capture_output=True)\n"
+              "    print({0: '.', 35: 'x'}.get(r.returncode, '?'), end='', flush=True)\n")
+    r = lab.run("alice", [PY, "-c", script], timeout=600)
+    assert set(r.stdout) <= {".", "x"} and len(r.stdout) == n, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_probability_half_within_a_tenth_and_reproducible_by_seed():
+    sc = scenarios.load("basics/probability")
+    n = 200
+    with Lab(sc) as lab:
+        first = _coin_flips(lab, n)
+        resets = sum(1 for e in lab.events() if e["action"] == "reset")
+    with Lab(sc) as lab:
+        second = _coin_flips(lab, n)
+    share = first.count("x") / n
+    assert abs(share - 0.5) <= 0.1, f"blocked share {share:.2f}"
+    assert resets == first.count("x")
+    assert first == second, "the same seed must give the same choices"

@@ -109,18 +109,17 @@ class Lab:
         self.timings["up"] = time.monotonic() - start
 
     def _start_services(self, ca: LabCA) -> None:
-        run = self.run_dir
-        wanted = []
-        for infra in self.infrastructure():
-            wanted.append(resolver(infra.name, self.host(infra.name), infra.ip,
-                                   self.scenario.servers, run.path / "services" / infra.name))
+        """Each server's services (lab/services/registry.py), then the resolvers, which
+        forward to the servers' authoritative DNS. A service that fails ends the run."""
+        from lab.services import registry
+        ctx = registry.Context(self, ca)
         for server in self.scenario.servers:
-            if wants_web(server):
-                wanted.append(web(server, self.host(server.name), ca,
-                                  run.path / "services" / server.name / "web"))
-        for service in wanted:
+            for service in registry.for_server(ctx, server):
+                self.services.append(service)
+                service.start(self.run_dir)
+        for service in registry.resolvers(ctx, self.infrastructure(), self.scenario.servers):
             self.services.append(service)
-            service.start(run)
+            service.start(self.run_dir)
 
     def down(self) -> None:
         start = time.monotonic()

@@ -49,7 +49,13 @@ def _targets(scenario) -> list[tuple[str, str, bool | None]]:
 
 
 def fetch(lab, client: str, url: str) -> tuple[bool, str]:
-    """curl `url` from `client`: (reachable, what curl reported)."""
+    """Fetch `url` from `client` with a real client: (reachable, what it saw, one line).
+
+    http(s):// with curl, a bare domain with dig, and the schemes of lab.clients.targets
+    (stun://, quic://, udp://, tcp://, ssh://) with their probes."""
+    from lab.clients import targets
+    if urlsplit(url).scheme.lower() in targets.SCHEMES:
+        return targets.fetch(lab, client, url)
     if "://" not in url:
         r = lab.run(client, ["dig", "+short", "+time=2", "+tries=1", url], timeout=10)
         out = (r.stdout or r.stderr).strip().replace("\n", " ")

@@ -13,8 +13,8 @@ venv="$repo/.venv"
 packages=(
   openvswitch-switch mininet iproute2 ethtool procps psmisc
   python3 python3-venv
-  dnsmasq-base 'nginx-light|nginx' openssl
-  dnsutils curl iperf3 iputils-ping
+  dnsmasq-base 'nginx-light|nginx' openssl nsd coturn openssh-server socat
+  dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd
   shellcheck 'vagrant?' 'vagrant-libvirt?'
 )
 

@@ -1,0 +1,53 @@
+"""What the probes share: curl-like exit codes, one-line errors, resolving a host name.
+
+Exit codes (curl's, where curl has one): 0 ok, 1 other failure, 2 bad usage, 6 could not
+resolve host, 7 could not connect (refused: ICMP port unreachable), 28 timed out,
+35 handshake failed, 56 bad or unexpected answer, 60 certificate not trusted.
+"""
+from __future__ import annotations
+
+import socket
+import sys
+
+OK, FAILED, USAGE, RESOLVE, CONNECT, TIMEOUT, HANDSHAKE, BAD_ANSWER, CERT = \
+    0, 1, 2, 6, 7, 28, 35, 56, 60
+
+
+class ProbeError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def resolve(host: str) -> str:
+    """The IPv4 address of `host` (the host's resolver, as curl would ask it)."""
+    try:
+        return socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+    except socket.gaierror as e:
+        raise ProbeError(RESOLVE, f"Could not resolve host: {host} ({e.strerror})") from None
+
+
+def host_port(text: str, default: int | None) -> tuple[str, int]:
+    """`host[:port]` -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = text, ""
+    if not port:
+        if default is None:
+            raise ProbeError(USAGE, f"no port in {text!r} (want host:port)")
+        return host, default
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ProbeError(USAGE, f"bad port in {text!r}")
+    return host, int(port)
+
+
+def run(name: str, main, argv=None) -> None:
+    """Run a probe's main(argv) -> str, print what it returns, exit curl-like."""
+    try:
+        print(main(argv))
+    except ProbeError as e:
+        print(f"{name}: {e}", file=sys.stderr)
+        sys.exit(e.code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(OK)

@@ -1,0 +1,96 @@
+"""STUN binding request (RFC 5389) over UDP: prints the address the server saw us at.
+
+    python -m lab.clients.stun_probe HOST[:PORT] [--max-time S]     (port 3478)
+
+Prints `mapped 198.18.0.10:40211 (from 198.19.0.12:3478, 3.1 ms)`; exit 28 when no response
+arrives in time (requests are retransmitted as RFC 5389 §7.2.1 says: 0.5 s, then doubling).
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import struct
+import time
+
+from lab.clients.probe import BAD_ANSWER, CONNECT, TIMEOUT, ProbeError, host_port, resolve, run
+
+MAGIC = 0x2112A442
+BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
+MAPPED_ADDRESS, XOR_MAPPED_ADDRESS = 0x0001, 0x0020
+
+
+def request(txid: bytes) -> bytes:
+    return struct.pack("!HHI", BINDING_REQUEST, 0, MAGIC) + txid
+
+
+def mapped_address(msg: bytes, txid: bytes) -> tuple[str, int] | None:
+    """The (XOR-)MAPPED-ADDRESS of a success response to `txid`; None if it is not one."""
+    if len(msg) < 20:
+        return None
+    kind, length, magic = struct.unpack("!HHI", msg[:8])
+    if magic != MAGIC or msg[8:20] != txid:
+        return None
+    if kind == BINDING_ERROR:
+        raise ProbeError(BAD_ANSWER, "STUN error response")
+    if kind != BINDING_SUCCESS:
+        return None
+    found = None
+    pos, end = 20, min(len(msg), 20 + length)
+    while pos + 4 <= end:
+        atype, alen = struct.unpack("!HH", msg[pos:pos + 4])
+        value = msg[pos + 4:pos + 4 + alen]
+        if atype in (XOR_MAPPED_ADDRESS, MAPPED_ADDRESS) and len(value) >= 8 and value[1] == 1:
+            port, addr = struct.unpack("!HI", value[2:8])
+            if atype == XOR_MAPPED_ADDRESS:
+                port, addr = port ^ (MAGIC >> 16), addr ^ MAGIC
+            found = (str(ipaddress.IPv4Address(addr)), port)
+            if atype == XOR_MAPPED_ADDRESS:
+                return found
+        pos += 4 + alen + (-alen % 4)
+    if found is None:
+        raise ProbeError(BAD_ANSWER, "STUN response without a mapped address")
+    return found
+
+
+def main(argv=None) -> str:
+    p = argparse.ArgumentParser(prog="stun_probe", description=__doc__.splitlines()[0])
+    p.add_argument("target", help="HOST[:PORT]")
+    p.add_argument("--max-time", type=float, default=5.0)
+    args = p.parse_args(argv)
+    host, port = host_port(args.target, 3478)
+    ip = resolve(host)
+    txid = os.urandom(12)
+    start = time.monotonic()
+    deadline = start + args.max_time
+    rto = 0.5
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((ip, port))
+        next_send = start
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise ProbeError(TIMEOUT, f"STUN timed out after {args.max_time:g}s "
+                                          f"({ip}:{port})")
+            if now >= next_send:
+                s.send(request(txid))
+                next_send, rto = now + rto, rto * 2
+            s.settimeout(max(0.001, min(next_send, deadline) - now))
+            try:
+                msg = s.recv(2048)
+            except socket.timeout:
+                continue
+            except ConnectionRefusedError:
+                raise ProbeError(CONNECT, f"connection refused ({ip}:{port}, "
+                                          "ICMP port unreachable)") from None
+            except OSError as e:      # host or network unreachable
+                raise ProbeError(CONNECT, f"{e.strerror} ({ip}:{port})") from None
+            got = mapped_address(msg, txid)
+            if got:
+                ms = (time.monotonic() - start) * 1000
+                return f"mapped {got[0]}:{got[1]} (from {ip}:{port}, {ms:.1f} ms)"
+
+
+if __name__ == "__main__":
+    run("stun_probe", main)

@@ -70,7 +70,8 @@ def _coin_flips(lab, n: int) -> str:
               f"for _ in range({n}):\n"
               "    r = subprocess.run([sys.executable, '-m', 'lab.clients.tls_hello',"
               " 'coin.example.com', '--timeout', '2'], capture_output=True)\n"
-              "    print({0: '.', 35: 'x'}.get(r.returncode, '?'), end='', flush=True)\n")
+              "    print({0: '.', 35: 'x'}.get(r.returncode, f'[{r.returncode}:{r.stderr.decode().strip()}]'),"
+              " end='', flush=True)\n")
     r = lab.run("alice", [PY, "-c", script], timeout=600)
     assert set(r.stdout) <= {".", "x"} and len(r.stdout) == n, r.stdout + r.stderr
     return r.stdout

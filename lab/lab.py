@@ -19,8 +19,6 @@ from lab.rundir import RunDir
 from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
 from lab.services.base import Service
-from lab.services.dns import resolver
-from lab.services.web import wants_web, web
 
 log = logging.getLogger("blocklab.lab")
 

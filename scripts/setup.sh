@@ -65,6 +65,19 @@ install_packages() {
   return "$rc"
 }
 
+# The lab runs its own nginx, nsd and coturn inside its namespaces. Where systemd runs (the
+# Vagrant VM), the packages' own services would listen on the real interfaces: turn them off.
+quiet_system_daemons() {
+  [[ -d /run/systemd/system ]] || return 0
+  local unit
+  for unit in nginx nsd coturn; do
+    if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit" 2>/dev/null; then
+      say "disabling the system's $unit service (the lab starts its own in its namespaces)"
+      systemctl disable --now --quiet "$unit" 2>/dev/null || true
+    fi
+  done
+}
+
 kernel_datapath() {
   [[ -d /sys/module/openvswitch ]] || modprobe -q openvswitch 2>/dev/null
 }
@@ -110,6 +123,7 @@ build_venv() {
 main() {
   need_root
   install_packages
+  quiet_system_daemons
   kernel_datapath || true
   start_ovs
   build_venv

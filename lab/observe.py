@@ -71,15 +71,39 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     return False, (err[-1] if err else f"curl exit {r.returncode}")
 
 
+# Where a target's traffic goes: (transport, default port) by URL scheme.
+_TRANSPORT = {"https": ("tcp", 443), "http": ("tcp", 80), "quic": ("udp", 443),
+              "stun": ("udp", 3478), "udp": ("udp", None), "tcp": ("tcp", None),
+              "ssh": ("tcp", 22)}
+
+
+def _aims_at(flow: dict, target: str, server_ip: str | None) -> bool:
+    """Is `flow` the target's own traffic (its server, transport and port)?"""
+    if not server_ip or flow.get("dst") != server_ip:
+        return False
+    parts = urlsplit(target)
+    proto, port = _TRANSPORT.get(parts.scheme, (None, None))
+    port = parts.port or port
+    return flow.get("proto") == proto and (port is None or flow.get("dport") == port)
+
+
+_NAME_KEYS = ("dns", "sni", "quic_sni", "host")
+
+
 def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None) -> str:
+    """What the censor did to this client's traffic for `target`, from the ground truth:
+    events naming the target's host (DNS, SNI, Host), or on flows to its server and port."""
     host = urlsplit(target).hostname if "://" in target else target
     seen = []
     for ev in events:
         flow = ev.get("flow") or {}
         if flow.get("src") != client_ip:
             continue
-        names = {str(v).lower() for v in (ev.get("detail") or {}).values()}
-        if (host and host.lower() in names) or (server_ip and flow.get("dst") == server_ip):
+        detail = ev.get("detail") or {}
+        names = {str(detail[k]).lower() for k in _NAME_KEYS if k in detail}
+        hit = (host or "").lower() in names if names else \
+            "://" in target and _aims_at(flow, target, server_ip)
+        if hit:
             label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
             if label not in seen:
                 seen.append(label)

@@ -40,6 +40,10 @@ def dig(name: str, *extra: str) -> list[str]:
     return ["dig", "+time=2", "+tries=1", *extra, name]
 
 
+def probe(module: str, *args: str) -> list[str]:
+    return [PY, "-m", f"lab.clients.{module}", *args, "--max-time", "3"]
+
+
 TABLE = {
     "basics/sni-drop": [
         Check(curl("https://blocked.example.com/"), 28, r"Connection timed out",
@@ -129,6 +133,30 @@ TABLE = {
     "basics/reassembly-off": [
         Check(tls("blocked.example.com"), 28, r"timed out", {"rule": "sni-drop"}),
         Check(tls("blocked.example.com", "--split", "60"), 0, r"handshake complete"),
+    ],
+    "basics/tap-reset": [
+        # On-path: the ClientHello still reaches the server, the injected resets win.
+        Check(curl("https://blocked.example.com/"), {35, 56}, r"reset by peer",
+              {"rule": "sni-rst", "action": "reset"}),
+        Check(curl("https://open.example.org/"), 0, r"blocklab server open"),
+    ],
+    "basics/protocol-stun": [
+        Check(probe("stun_probe", "stun.messenger.example:3478"), 28, r"STUN timed out",
+              {"rule": "no-calls", "action": "drop", "technique": "protocol",
+               "flow": {"proto": "udp", "dport": 3478}}),
+        Check(curl("https://stun.messenger.example/"), 0, r"blocklab server calls"),
+    ],
+    "basics/quic-sni": [
+        Check(probe("quic_probe", "https://quic.video.example/"), 28, r"timed out",
+              {"rule": "quic-drop", "action": "drop", "technique": "quic_sni",
+               "detail": {"quic_sni": "quic.video.example"}}),
+        Check(curl("https://quic.video.example/"), 0, r"blocklab server video"),
+        Check(probe("quic_probe", "https://open.example.org/"), 0, r"HTTP/3 200"),
+    ],
+    "basics/tls-ext": [
+        Check(tls("www.site.example", "--add-ext", "0xffce"), 28, r"timed out",
+              {"rule": "esni", "action": "drop", "technique": "tls_ext"}),
+        Check(tls("www.site.example"), 0, r"handshake complete"),
     ],
     "basics/reassembly-on": [
         Check(tls("blocked.example.com", "--split", "60"), 28, r"timed out",

@@ -15,6 +15,7 @@ from lab import hostconfig
 from lab.censor import CensorProcess
 from lab.network import HostSpec, Network, Shaping, switch_ports
 from lab.pki import LabCA
+from lab.progress import default as default_progress
 from lab.rundir import RunDir
 from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
@@ -39,8 +40,10 @@ def _no_interrupts():
 
 
 class Lab:
-    def __init__(self, scenario):
+    def __init__(self, scenario, progress=None):
         self.scenario = scenario
+        # progress(message), e.g. "starting services 3/7: web@apple"; "" when up (lab/progress.py)
+        self.progress = progress if progress is not None else default_progress()
         self.run_dir: RunDir | None = None
         self.network: Network | None = None
         self.censor: CensorProcess | None = None
@@ -94,33 +97,39 @@ class Lab:
         specs = self.host_specs()
         ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
         policy = self.scenario.policy(switch_ports(specs))
+        self._say("starting the censor")
         self.censor = CensorProcess(run, policy, self.t0)
         self.censor.start()
+        self._say(f"building the network: {len(specs)} hosts on one switch")
         self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
                                shaping=self.shaping())
         self.network.start()
+        self._say("waiting for the switch to connect to the censor")
         self.censor.wait_ready()
+        self._say("configuring hosts (resolver, CA)")
         for spec in specs:
             hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
                                  self.scenario.resolver_ip(), ca.trust_dir)
         self._start_services(ca)
         self.timings["up"] = time.monotonic() - start
+        self._say("")
 
     def _start_services(self, ca: LabCA) -> None:
         """Each server's services (lab/services/registry.py), then the resolvers, which
         forward to the servers' authoritative DNS. A service that fails ends the run."""
         from lab.services import registry
         ctx = registry.Context(self, ca)
-        for server in self.scenario.servers:
-            for service in registry.for_server(ctx, server):
-                self.services.append(service)
-                service.start(self.run_dir)
-        for service in registry.resolvers(ctx, self.infrastructure(), self.scenario.servers):
+        planned = [service for server in self.scenario.servers
+                   for service in registry.for_server(ctx, server)]
+        planned += registry.resolvers(ctx, self.infrastructure(), self.scenario.servers)
+        for i, service in enumerate(planned, 1):
+            self._say(f"starting services {i}/{len(planned)}: {service.name}")
             self.services.append(service)
             service.start(self.run_dir)
 
     def down(self) -> None:
         start = time.monotonic()
+        self._say("")
         with _no_interrupts():
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
@@ -135,6 +144,10 @@ class Lab:
                 self.run_dir.remove()
                 self.run_dir = None
         self.timings["down"] = time.monotonic() - start
+
+    def _say(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
 
     # --- using the lab -------------------------------------------------------------------
 

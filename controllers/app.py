@@ -3,6 +3,15 @@
 It owns no policy. Switch connected → install the engine's base effects; packet-in → engine →
 flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
 for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
+
+Crash-safe: whenever the rule set (a live change) or the penalty boxes change, the state worth
+keeping is saved to the run directory (controllers.runstate); a censor started where such a
+state exists (the lab's watchdog restarting it) takes that rule set, restores the boxes still
+in force and appends to the same event log, with one `censor`/`restart` event.
+
+The control socket (mode 0600) takes one JSON object per line, at most MAX_LINE bytes; a line
+that is not a JSON object, not UTF-8, too long or too deep gets {"ok": false, "error": ...}
+(a too long line also ends the connection), and an idle connection is closed after IDLE s.
 """
 from __future__ import annotations
 
@@ -19,11 +28,15 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from controllers import effects as fx
+from controllers import runstate
 from controllers.offload import for_the_wire
 from controllers.engine import Engine
-from controllers.eventlog import EventLog
+from controllers.eventlog import KEEP, MAX_BYTES, EventLog
 
 log = logging.getLogger("blocklab.censor")
+
+MAX_LINE = 4 * 1024 * 1024      # bytes in one control-socket command line
+IDLE = 300.0                    # seconds a control connection may sit silent
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,9 @@ class Settings:
     events_path: str
     control_path: str
     t0: float
+    state_path: str | None = None        # censor-state.json: rules and boxes across restarts
+    events_max_bytes: int = MAX_BYTES
+    events_keep: int = KEEP
 
 
 _settings: Settings | None = None
@@ -50,14 +66,53 @@ class CensorApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         assert _settings is not None, "controllers.app.configure() was not called"
         self.settings = _settings
-        with open(self.settings.policy_path, encoding="utf-8") as f:
-            self.engine = Engine(json.load(f))
-        self.event_log = EventLog(self.settings.events_path)
+        self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
+                                  self.settings.events_keep)
+        self.engine = self._engine()
+        self.save_state()           # so that a restarted censor knows it is one
         self.datapath = None
         self.ready = False
         self._barrier_xid = None
         hub.spawn(self._serve_control)
         hub.spawn(self._tick_loop)
+
+    def _engine(self) -> Engine:
+        """The engine for the compiled policy, or for the saved state of a previous censor."""
+        with open(self.settings.policy_path, encoding="utf-8") as f:
+            policy = json.load(f)
+        path = self.settings.state_path
+        state = runstate.load(path) if path else None
+        if state is None:
+            return Engine(policy)
+        try:
+            engine = Engine(runstate.with_rules(policy, state))
+        except Exception:
+            log.exception("saved rule set unusable; starting from the compiled policy")
+            engine = Engine(policy)
+        now = self.now()
+        engine.restore_penalty_boxes(state["boxes"], now)   # installed once the switch connects
+        boxes = len(engine.penalty_boxes(now))
+        log.info("restarted: %d rules and %d penalty boxes restored from %s",
+                 len(engine.rules.rules), boxes, path)
+        self._log_event({"t": round(now, 6), "rule": None, "technique": "censor",
+                         "action": "restart", "flow": None,
+                         "detail": {"rules": [r.id for r in engine.rules.rules],
+                                    "boxes": boxes}})
+        return engine
+
+    def save_state(self) -> None:
+        if not self.settings.state_path:
+            return
+        try:
+            runstate.save(self.settings.state_path, runstate.current(self.engine, self.now()))
+        except Exception:
+            log.exception("could not save the censor state")
+
+    def _log_event(self, record: dict) -> None:
+        try:
+            self.event_log.write(record)
+        except Exception:
+            log.exception("could not write an event")
 
     def now(self) -> float:
         return time.time() - self.settings.t0
@@ -92,7 +147,12 @@ class CensorApp(app_manager.OSKenApp):
         in_port, now = msg.match["in_port"], self.now()
         # The censor sees what a link would carry: offloaded checksums completed, TCP
         # super-segments cut to the MTU.
-        for frame in for_the_wire(msg.data):
+        try:
+            frames = for_the_wire(msg.data)
+        except Exception:
+            log.exception("could not prepare a frame for the wire; inspecting it as it came")
+            frames = [bytes(msg.data)]
+        for frame in frames:
             try:
                 effects = self.engine.packet_in(frame, in_port, now)
             except Exception:  # one bad packet must never stop the censor
@@ -109,9 +169,11 @@ class CensorApp(app_manager.OSKenApp):
 
     def apply(self, effects) -> None:
         dp = self.datapath
+        boxed = False
         for effect in effects:
             if isinstance(effect, fx.Event):
-                self.event_log.write(dict(t=round(self.now(), 6), **effect.record))
+                self._log_event(dict(t=round(self.now(), 6), **effect.record))
+                boxed = boxed or effect.record.get("technique") == "residual"
             elif dp is None:
                 continue
             elif isinstance(effect, fx.InstallFlow):
@@ -130,6 +192,8 @@ class CensorApp(app_manager.OSKenApp):
                 ofp, parser = dp.ofproto, dp.ofproto_parser
                 dp.send_msg(parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE,
                                                meter_id=effect.meter_id))
+        if boxed:                   # a new penalty box: keep it across a restart
+            self.save_state()
 
     @staticmethod
     def _actions(dp, atoms):
@@ -198,13 +262,21 @@ class CensorApp(app_manager.OSKenApp):
         server.serve_forever()
 
     def _handle_control(self, sock, _addr):
-        f = sock.makefile("rwb")
         try:
-            for line in f:
-                reply = self._command(line)
-                f.write(json.dumps(reply).encode() + b"\n")
+            sock.settimeout(IDLE)
+            f = sock.makefile("rwb")
+            while True:
+                line = f.readline(MAX_LINE + 1)
+                if not line:
+                    break
+                too_long = len(line) > MAX_LINE
+                reply = ({"ok": False, "error": f"command longer than {MAX_LINE} bytes"}
+                         if too_long else self._command(line))
+                f.write(_encode(reply))
                 f.flush()
-        except (OSError, ValueError):
+                if too_long:        # the rest of that line cannot be told from a command
+                    break
+        except Exception:           # a vanished or stalled client: only this connection ends
             pass
         finally:
             sock.close()
@@ -214,15 +286,24 @@ class CensorApp(app_manager.OSKenApp):
             command = json.loads(line)
             if not isinstance(command, dict):
                 raise ValueError("a command is a JSON object")
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             return {"ok": False, "error": f"malformed command: {e}"}
         if command.get("cmd") == "status":
             return {"ok": True, "connected": self.datapath is not None, "ready": self.ready,
-                    "t": round(self.now(), 3)}
+                    "t": round(self.now(), 3), "pid": os.getpid()}
         try:
             reply, effects = self.engine.control(command, self.now())
+            self.apply(effects)
         except Exception as e:
             log.exception("control command failed: %r", command)
             return {"ok": False, "error": f"internal error: {e}"}
-        self.apply(effects)
+        if reply.get("ok") and command.get("cmd") in runstate.MUTATING:
+            self.save_state()
         return reply
+
+
+def _encode(reply: dict) -> bytes:
+    try:
+        return json.dumps(reply).encode() + b"\n"
+    except (TypeError, ValueError) as e:
+        return json.dumps({"ok": False, "error": f"internal error: reply: {e}"}).encode() + b"\n"

@@ -1,17 +1,66 @@
-"""The ground-truth log: one JSON object per line, appended and flushed as each event happens."""
+"""The ground-truth log: one JSON object per line, appended and flushed as each event happens.
+
+Bounded on disk: when writing a line would take `events.jsonl` past `max_bytes` (64 MiB by
+default), the file is rotated first: `events.jsonl.1` becomes `.2` and so on, the current file
+becomes `.1`, and a new `events.jsonl` is started. At most `keep` rotated files are kept (4 by
+default), the oldest is deleted, so the log never takes more than about (keep + 1) * max_bytes.
+The newest events are always in `events.jsonl`; read `.N` (oldest) down to `.1` and then the
+current file for the whole history. Opening appends: a restarted censor (the lab's watchdog)
+continues the same log, and nothing written before a crash is lost (every line is flushed).
+"""
 from __future__ import annotations
 
 import json
+import os
+
+MAX_BYTES = 64 * 1024 * 1024    # rotate when events.jsonl would grow past this
+KEEP = 4                        # rotated files kept: events.jsonl.1 (newest) .. .KEEP
+
+
+def rotated(path: str, keep: int = KEEP) -> list[str]:
+    """The log's files that exist, oldest first (events.jsonl.KEEP ... .1, events.jsonl)."""
+    files = [f"{path}.{n}" for n in range(keep, 0, -1)] + [path]
+    return [f for f in files if os.path.exists(f)]
 
 
 class EventLog:
-    """Append-only JSONL writer; every line is flushed so a crash loses nothing written."""
+    """Append-only JSONL writer, rotated by size; every line is flushed so a crash loses
+    nothing written."""
 
-    def __init__(self, path: str):
-        self._file = open(path, "a", encoding="utf-8", buffering=1)
+    def __init__(self, path: str, max_bytes: int = MAX_BYTES, keep: int = KEEP):
+        self.path = path
+        self.max_bytes = max(1, int(max_bytes))
+        self.keep = max(0, int(keep))
+        self.rotations = 0
+        self._open()
+
+    def _open(self) -> None:
+        self._file = open(self.path, "a", encoding="utf-8", buffering=1)
+        self._size = self._file.tell()
 
     def write(self, record: dict) -> None:
-        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        size = len(line.encode("utf-8"))
+        if self._size and self._size + size > self.max_bytes:
+            self.rotate()
+        self._file.write(line)
+        self._size += size
+
+    def rotate(self) -> None:
+        """Start a new file now: current -> .1, .1 -> .2, ...; beyond `keep` is deleted."""
+        self._file.close()
+        if self.keep == 0:
+            os.unlink(self.path)
+        else:
+            oldest = f"{self.path}.{self.keep}"
+            if os.path.exists(oldest):
+                os.unlink(oldest)
+            for n in range(self.keep - 1, 0, -1):
+                if os.path.exists(f"{self.path}.{n}"):
+                    os.replace(f"{self.path}.{n}", f"{self.path}.{n + 1}")
+            os.replace(self.path, f"{self.path}.1")
+        self.rotations += 1
+        self._open()
 
     def close(self) -> None:
         self._file.close()

@@ -11,6 +11,8 @@ import os
 import signal
 import sys
 
+from controllers.eventlog import KEEP, MAX_BYTES
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="blocklab-censor", description=__doc__)
@@ -19,6 +21,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--control", required=True, help="path of the control socket to create")
     p.add_argument("--port", type=int, required=True, help="OpenFlow port on 127.0.0.1")
     p.add_argument("--t0", type=float, required=True, help="epoch seconds the lab came up")
+    p.add_argument("--state", help="censor-state.json: the rule set and penalty boxes, saved "
+                   "when they change and taken back by a restarted censor")
+    p.add_argument("--events-max-bytes", type=int, default=MAX_BYTES,
+                   help="rotate the event log when it would grow past this (default 64 MiB)")
+    p.add_argument("--events-keep", type=int, default=KEEP,
+                   help="rotated event logs kept: events.jsonl.1 .. .N (default 4)")
     return p.parse_args(argv)
 
 
@@ -36,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
              project="os_ken")
     from controllers import app
     app.configure(app.Settings(policy_path=args.policy, events_path=args.events,
-                               control_path=args.control, t0=args.t0))
+                               control_path=args.control, t0=args.t0,
+                               state_path=args.state, events_max_bytes=args.events_max_bytes,
+                               events_keep=args.events_keep))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         AppManager.run_apps(["controllers.app"])

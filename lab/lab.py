@@ -70,8 +70,23 @@ class Lab:
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        dead = self.check_services() if exc_type is None else []
         self.down()
+        if dead:
+            raise LabError("during the run: " + "; ".join(dead))
+
+    def dead_services(self) -> list[str]:
+        """Each service that is no longer running, by name, with its exit code."""
+        return [f"service {s.name} died (exit code {s.proc.returncode})"
+                for s in list(self.services) if s.proc and not s.alive()]
+
+    def check_services(self) -> list[str]:
+        """What died during the run: services by name, and the censor when its watchdog
+        could not bring it back. Empty when every part is still running."""
+        dead = self.dead_services()
+        why = self.censor.failure() if self.censor else None
+        return dead + ([why] if why else [])
 
     def shaping(self) -> dict[str, Shaping]:
         """The scenario's `links:` per side, refused here when the kernel lacks netem."""
@@ -111,6 +126,7 @@ class Lab:
             hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
                                  self.scenario.resolver_ip(), ca.trust_dir)
         self._start_services(ca)
+        self.censor.watch(self.dead_services)     # restarts a dead censor, notices services
         self.timings["up"] = time.monotonic() - start
         self._say("")
 

@@ -54,4 +54,33 @@ def snapshot() -> dict:
         "iptables": _out("iptables-save 2>/dev/null | grep -v '^#'"),
         "processes": lab_processes(),
         "runs": sorted(os.listdir("/run/blocklab")) if os.path.isdir("/run/blocklab") else [],
+        **more_snapshot(),
+    }
+
+
+def _mount_points() -> list[str]:
+    """The root mount namespace's mount points and sources (a lab mounts only in hosts')."""
+    try:
+        lines = Path("/proc/1/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        fields = line.split()
+        sep = fields.index("-") if "-" in fields else len(fields)
+        out.append(" ".join([fields[4], *fields[sep + 1:sep + 3]]))
+    return sorted(out)
+
+
+def more_snapshot() -> dict:
+    """Machine state past links and routes: policy routing, forwarding and bridge-netfilter
+    switches, root mounts, OVS controller and manager records."""
+    sysctls = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding",
+               "net.bridge.bridge-nf-call-iptables"]
+    return {
+        "ip_rules": _out("ip rule show"),
+        "sysctl": _out("sysctl -e " + " ".join(sysctls) + " 2>/dev/null"),
+        "mounts": _mount_points(),
+        "ovs_controllers": _out("ovs-vsctl --format=csv --columns=target list controller"),
+        "ovs_managers": _out("ovs-vsctl get-manager"),
     }

@@ -1,0 +1,139 @@
+"""The scenario library, checked the way `blocklab run` checks it: with real clients.
+
+Every bundled scenario (`lab.scenario.bundled()`) comes up, its timeline runs as under
+`blocklab run`, and each `expect:` entry is fetched by a real client (lab.observe); the test
+fails on any entry that does not hold, and names it. A scenario without `expect:` entries is
+still brought up and observed, and says so in a warning: nothing is skipped silently.
+
+Some censorship no expect URL can trigger: a ClientHello carrying an ESNI extension, random
+first bytes (Shadowsocks-like), a non-DNS/HTTP/TLS protocol on port 443. Those scenarios'
+blocked cases are checked by TRIGGERS below, a table of client steps and the outcome each must
+have, plus the censor events (rule, technique) that must be in the ground truth afterwards.
+"""
+from __future__ import annotations
+
+import random
+import sys
+import time
+import warnings
+
+import pytest
+
+from lab import scenario as scenarios
+from lab.lab import Lab
+from lab.observe import check_expectations, render_table
+from lab.timeline import TimelineRunner
+
+BUNDLED = [name for name, _title in scenarios.bundled()]
+
+
+def _row(r) -> str:
+    return (f"{r.client} -> {r.target}: expected {'blocked' if r.expected_blocked else 'open'}, "
+            f"client saw {r.saw!r}, censor did {r.censor!r}")
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_expectation_holds(name):
+    sc = scenarios.load(name)
+    with Lab(sc) as lab:
+        with TimelineRunner(lab) as timeline:
+            rows = check_expectations(lab)
+            if not timeline.done:     # as `blocklab run`: the last change, plus a round trip each
+                left = timeline.last_at - (time.time() - lab.t0)
+                timeline.wait_done(max(left, 0) + 10 + 6 * len(timeline.entries))
+        applied = timeline.applied
+    table = render_table(rows)
+    assert rows, f"{name}: nothing was observed"
+    if not sc.expect:
+        warnings.warn(f"{name} has no expect: entries; only checked that it comes up and "
+                      f"its servers answer as observed:\n{table}")
+    failed = [_row(r) for r in rows if r.expected_blocked is not None and not r.holds]
+    assert not failed, f"{name}: expectations that do not hold:\n" + "\n".join(failed) + \
+        f"\n\n{table}"
+    bad = [f"at {a.at:g}s {a.change}: {a.status} {a.error or ''}" for a in applied
+           if a.status != "ok"]
+    assert not bad, f"{name}: timeline entries not applied:\n" + "\n".join(bad)
+
+
+# --- blocked cases that need a client no expect URL has ---------------------------------
+
+# Sends bytes (hex) to HOST:PORT and waits for any answer or close: exit 0 when one comes,
+# 28 (curl's timeout code) when nothing does within the time (the censor dropped the flow).
+RAW_CLIENT = """
+import socket, sys
+host, port, payload = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+try:
+    s = socket.create_connection((host, port), timeout=3)
+    s.sendall(payload)
+    s.recv(1)
+except (socket.timeout, TimeoutError):
+    sys.exit(28)
+"""
+
+
+def _fully_encrypted_first_packet(seed: int) -> bytes:
+    """600 random-looking bytes, as a Shadowsocks client's first packet: no exemption of Wu et
+    al. applies (the first byte is not printable; random bytes pass the popcount test)."""
+    return b"\x8f\x03" + random.Random(seed).randbytes(598)
+
+
+def _raw(host: str, port: int, payload: bytes) -> list[str]:
+    return [sys.executable, "-c", RAW_CLIENT, host, str(port), payload.hex()]
+
+
+def _tls_hello(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lab.clients.tls_hello", *args, "--timeout", "3"]
+
+
+def _curl(url: str) -> list[str]:
+    return ["curl", "-sS", "-o", "/dev/null", "--max-time", "3", url]
+
+
+SOCKS5_GREETING = b"\x05\x01\x00"       # a SOCKS proxy's first bytes: not DNS, HTTP or TLS
+
+# scenario: ([(client, argv, "ok" | "timeout")], [(rule, technique) events that must exist])
+TRIGGERS = {
+    "cn/gfw-esni-2020": ([
+        ("alice", _tls_hello("crypto.cloudflare.com"), "ok"),
+        ("alice", _tls_hello("crypto.cloudflare.com", "--add-ext", "0xffce"), "timeout"),
+        ("alice", _curl("https://www.cloudflare.com/"), "timeout"),          # penalty box
+        ("bob", _curl("https://www.cloudflare.com/"), "ok"),
+    ], [("esni", "tls_ext"), ("esni", "residual")]),
+    "cn/gfw-fet-2021": ([                  # seed 21: the 3rd fully encrypted flow is caught
+        ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(1)), "ok"),
+        ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(2)), "ok"),
+        ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(3)), "timeout"),
+        ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
+        ("bob", _curl("https://vps.example.net/"), "ok"),
+    ], [("fet", "protocol"), ("fet", "residual")]),
+    "ir/2020-protocol-filter": ([
+        ("alice", _raw("vps.example.net", 443, SOCKS5_GREETING), "timeout"),
+        ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
+        ("alice", _curl("http://vps.example.net/"), "ok"),                   # other port
+        ("bob", _curl("https://vps.example.net/"), "ok"),
+    ], [("protocol-filter", "protocol"), ("protocol-filter", "residual")]),
+}
+
+
+def _outcome(returncode: int) -> str:
+    return {0: "ok", 28: "timeout"}.get(returncode, f"exit {returncode}")
+
+
+@pytest.mark.parametrize("name", sorted(TRIGGERS))
+def test_blocked_cases_beyond_expect_urls(name):
+    steps, events = TRIGGERS[name]
+    seen = []
+    with Lab(scenarios.load(name)) as lab:
+        for client, argv, want in steps:
+            r = lab.run(client, argv, timeout=15)
+            got = _outcome(r.returncode)
+            seen.append(f"{client}: {' '.join(argv[:4])}... -> {got} "
+                        f"({(r.stderr or r.stdout).strip()[-120:]!r})")
+            assert got == want, f"{name}: step {len(seen)} should be {want}\n" + "\n".join(seen)
+        logged = {(e.get("rule"), e.get("technique")) for e in lab.events()}
+    missing = [e for e in events if e not in logged]
+    assert not missing, f"{name}: no censor event for {missing}; events: {sorted(logged)}"
+
+
+def test_trigger_table_names_bundled_scenarios():
+    assert set(TRIGGERS) <= set(BUNDLED)

@@ -73,8 +73,9 @@ except (socket.timeout, TimeoutError):
 
 def _fully_encrypted_first_packet(seed: int) -> bytes:
     """600 random-looking bytes, as a Shadowsocks client's first packet: no exemption of Wu et
-    al. applies (the first byte is not printable; random bytes pass the popcount test)."""
-    return b"\x8f\x03" + random.Random(seed).randbytes(598)
+    al. applies (the first bytes are not printable, and not a TLS or SSLv2 record header that
+    would make the server wait for more; random bytes pass the popcount test)."""
+    return b"\x01\x9c" + random.Random(seed).randbytes(598)
 
 
 def _raw(host: str, port: int, payload: bytes) -> list[str]:

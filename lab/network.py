@@ -89,9 +89,12 @@ class Network:
                            switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
         self.net.addController(CensorController(f"c{run.state.run_id}", ip="127.0.0.1",
                                                 port=controller_port))
+        # batch: the bridge and all its ports in one ovs-vsctl run as a subprocess. Without
+        # it Mininet types that command into the switch's shell, whose tty cuts a line at
+        # 4095 bytes: past ~45 hosts the bridge was silently never created.
         self.switch = self.net.addSwitch(
             self.bridge, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
-            failMode=fail_mode, dpid=f"{int(run.state.run_id, 16):016x}")
+            failMode=fail_mode, dpid=f"{int(run.state.run_id, 16):016x}", batch=True)
         shaping = shaping or {}
         for spec in hosts:
             host = self.net.addHost(spec.name, ip=f"{spec.ip}/{PREFIX_LEN}", mac=spec.mac)

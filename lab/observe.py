@@ -6,6 +6,7 @@ say what the censor did. Issue 5's prober classifies further; this is the plain 
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -101,8 +102,12 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
             continue
         detail = ev.get("detail") or {}
         names = {str(detail[k]).lower() for k in _NAME_KEYS if k in detail}
-        hit = (host or "").lower() in names if names else \
-            "://" in target and _aims_at(flow, target, server_ip)
+        if names:   # a name the censor read: DNS names any target; others its transport's
+            hit = (host or "").lower() in names and (
+                "dns" in detail or "://" not in target or
+                flow.get("proto") == _TRANSPORT.get(urlsplit(target).scheme, (None,))[0])
+        else:
+            hit = "://" in target and _aims_at(flow, target, server_ip)
         if hit:
             label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
             if label not in seen:
@@ -110,11 +115,20 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
     return "; ".join(seen) or "-"
 
 
+def _order_matters(scenario) -> bool:
+    """A penalty box or a probability makes one check's traffic change the next one's fate."""
+    return any(r.residual or r.probability for r in scenario.censor.rules)
+
+
 def check_expectations(lab) -> list[Observation]:
+    """Fetch every target (at once, or in order when the censor has memory) and attribute."""
     sc = lab.scenario
+    targets = _targets(sc)
+    workers = 1 if _order_matters(sc) else min(16, max(1, len(targets)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        seen = list(pool.map(lambda t: fetch(lab, t[0], t[1]), targets))
     rows = []
-    for client, target, blocked in _targets(sc):
-        reachable, saw = fetch(lab, client, target)
+    for (client, target, blocked), (reachable, saw) in zip(targets, seen):
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
@@ -123,7 +137,31 @@ def check_expectations(lab) -> list[Observation]:
     for row in rows:
         client_ip = sc.host(row.client).ip
         row.censor = censor_actions(events, client_ip, row.target, row.server_ip)
+    _measure_throttles(lab, rows)
     return rows
+
+
+def _measure_throttles(lab, rows: list[Observation], seconds: int = 3) -> None:
+    """For a throttled target whose server has a bulk file, say what a download gets."""
+    todo = []
+    for row in rows:
+        server = next((s for s in lab.scenario.servers if s.ip == row.server_ip), None)
+        if "throttle" in row.censor and server and "bulk" in server.serve and row.reachable:
+            base = row.target.split("://", 1)
+            todo.append((row, f"{base[0]}://{urlsplit(row.target).netloc}/bulk/100M"))
+
+    def speed(item):
+        row, url = item
+        r = lab.run(row.client, ["curl", "-sS", "-o", "/dev/null", "--max-time", str(seconds),
+                                 "-w", "%{speed_download}", url], timeout=seconds + 5)
+        try:
+            return float(r.stdout)
+        except ValueError:
+            return None
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        for (row, _), bps in zip(todo, pool.map(speed, todo)):
+            if bps is not None:
+                row.saw += f"; download {bps * 8 / 1000:.0f} kbit/s"
 
 
 def render_table(rows: list[Observation]) -> str:

@@ -98,6 +98,8 @@ def cmd_run(args) -> int:
                 timeline.wait_done(max(left, 0) + 10 + 6 * len(timeline.entries))
         timeline.attach_events(lab.events())
         records = timeline.applied
+        if args.report:
+            _report(args.report, lab, rows, records)
     failures = [r for r in records if r.status != "ok"]
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],
@@ -111,6 +113,79 @@ def cmd_run(args) -> int:
         print(f"blocklab: timeline entry at {r.at:g}s ({r.change}) {r.status}: {r.error}",
               file=sys.stderr)
     return EXIT_ERROR if failures else 0
+
+
+def _report(directory: str, lab, rows, records) -> None:
+    """`run --report DIR`: the report, written while the lab is still up."""
+    from lab import progress
+    from lab.report import write_report
+    page = write_report(directory, lab, rows, records, progress=progress.auto("report: "))
+    print(f"report: {page} (and report.md, timeline.png, events.jsonl beside it)",
+          file=sys.stderr)
+
+
+def cmd_shell(args) -> int:
+    from lab import progress
+    from lab.lab import Lab
+    from lab.shell import run_shell
+    from lab.timeline import TimelineRunner
+    sc = _load(args.scenario)
+    _need_root("shell")
+    _sigterm_as_exit()
+    if not sys.stdin.isatty():
+        print("blocklab: shell: standard input is not a terminal; commands are read from it "
+              "line by line", file=sys.stderr)
+    with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
+        entries = () if args.no_timeline else None
+        with TimelineRunner(lab, entries):
+            run_shell(lab)
+    print("lab torn down", file=sys.stderr)
+    return 0
+
+
+def cmd_lesson(args) -> int:
+    from lab import progress
+    from lab.lab import Lab
+    from lab.lesson import Lesson, LessonError, steps
+    sc = _load(args.scenario)
+    try:
+        plan = steps(sc)
+    except LessonError as e:
+        raise UserError(f"{sc.path}: the lesson cannot run:\n{e}") from None
+    _need_root("lesson")
+    _sigterm_as_exit()
+    with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
+        ok = Lesson(lab, plan).run(auto=args.auto)
+    return 0 if ok or not args.auto else EXIT_ERROR
+
+
+def cmd_compare(args) -> int:
+    import json
+    from pathlib import Path
+    from lab.compare import CompareError, compare
+    from lab.compare.report import markdown, matrix, write
+    from lab.compare.runner import resolve_tools
+    loaded = [_load(ref) for ref in args.scenarios]
+    names = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if args.repeat < 1:
+        raise UserError("--repeat must be at least 1")
+    try:
+        resolve_tools(names)
+    except CompareError as e:
+        raise UserError(str(e)) from None
+    _need_root("compare")
+    _sigterm_as_exit()
+    runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr))
+    m = matrix(runs, args.repeat)
+    if args.report:
+        files = write(m, Path(args.report))
+        print(f"report: {', '.join(str(f) for f in files)}", file=sys.stderr)
+    print(json.dumps(m, indent=1) if args.json else markdown(m), end="\n" if args.json else "")
+    failed = [c for c in m["cells"] if c["status"] == "failed"]
+    for c in failed:
+        print(f"blocklab: {c['tool']} failed in {c['scenario']} without the censor acting: "
+              f"{(c['errors'] or ['no target answered'])[0]}", file=sys.stderr)
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_clean(args) -> int:
@@ -142,7 +217,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="bring the lab up, check expectations, print a table, down")
     s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--report", metavar="DIR")
+    s.add_argument("--report", metavar="DIR",
+                   help="write report.md and report.html (self-contained) with plots to DIR")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_run)
 
@@ -151,6 +227,31 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("host", metavar="HOST")
     s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
     s.set_defaults(fn=cmd_exec)
+
+    s = sub.add_parser("shell", help="interactive lab: host commands, live censor control")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--no-timeline", action="store_true",
+                   help="do not apply the scenario's timeline (the rules stay as you set them)")
+    s.set_defaults(fn=cmd_shell)
+
+    s = sub.add_parser("lesson", help="walk through a scenario's lesson, step by step")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--auto", action="store_true",
+                   help="no pauses; check each step's expectation, exit 1 if one fails")
+    s.set_defaults(fn=cmd_lesson)
+
+    s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")
+    s.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    s.add_argument("--tools", default="all", metavar="T,...",
+                   help="comma-separated tools, or 'all' (the default): direct, doh, dot, "
+                        "ssh-socks, shadowsocks, obfs4, tls-tunnel, openvpn, split-hello-tcp, "
+                        "split-hello-records, quic-fallback")
+    s.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each tool N times; cells show the median and min–max")
+    s.add_argument("--json", action="store_true", help="print the matrix as JSON")
+    s.add_argument("--report", metavar="DIR",
+                   help="write compare.json, compare.md, goodput.png and success.png to DIR")
+    s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")
     s.add_argument("--force", action="store_true", help="also runs whose owner is still alive")

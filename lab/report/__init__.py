@@ -1,0 +1,173 @@
+"""`blocklab run SCENARIO --report DIR`: a report for someone who was not in the room.
+
+`write_report(directory, lab, rows, timeline)` runs while the lab is still up (it samples
+downloads and asks the censor for its rules' hit counts), then writes into DIR:
+report.md, report.html (self-contained: CSS inline, PNGs as data: URIs), timeline.png (the
+censor's events over time, one row per rule, a marker per action), throughput.png (goodput
+of sampled downloads from servers that serve `bulk`, every 100 ms) and events.jsonl (the
+censor's ground truth for the run).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lab.console import match_text
+from lab.explain import action_text
+from lab.report import document, downloads, plots
+
+DOWNLOAD_SECONDS = 6.0
+HOW_TO_READ = (
+    "blocklab built a small network on this machine: clients on the censored side, servers "
+    "standing in for the internet, and between them one Open vSwitch switch whose "
+    "controller is the censor. Real programs ran in it (curl, dig, nginx, a DNS resolver). "
+    "The censor records every flow it touches in `events.jsonl`, the ground truth: which "
+    "rule decided, what it did (drop, reset, throttle, ...) and to which flow. The tables "
+    "below put what each client saw next to what the censor did; the plots show when the "
+    "censor acted and what that did to throughput.")
+
+
+def _targets(lab, rows) -> list[tuple[str, str]]:
+    """(client, bulk URL) for each http(s) row whose server serves `bulk`, once each."""
+    sc = lab.scenario
+    out, seen = [], set()
+    for row in rows:
+        parts = urlsplit(row.target) if "://" in row.target else None
+        if not parts or parts.scheme not in ("http", "https"):
+            continue
+        server = sc.server_for(parts.hostname or "")
+        if server is None or "bulk" not in server.serve:
+            continue
+        key = (row.client, parts.scheme, parts.hostname)
+        if key in seen:
+            continue
+        seen.add(key)
+        path = parts.path if parts.path.startswith("/bulk/") else "/bulk/100M"
+        out.append((row.client, f"{parts.scheme}://{parts.netloc}{path}"))
+    return out
+
+
+def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
+    """Write the report into `directory` (created); returns report.html's path."""
+    say = progress or (lambda message: None)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    sc = lab.scenario
+    targets = _targets(lab, rows)
+    samples = downloads.sample(lab, targets, DOWNLOAD_SECONDS, progress=say) if targets else []
+    say("asking the censor for its rules and hit counts")
+    reply = lab.control({"cmd": "rules"})
+    rules = reply.get("rules", []) if reply.get("ok") else []
+    events = lab.events()
+    until = time.time() - lab.t0
+    (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    say("plotting")
+    timeline_png = plots.timeline_png(out / "timeline.png", events, [r["id"] for r in rules],
+                                      f"{sc.name}: censor events", until)
+    throughput_png = None
+    if samples:
+        rates, marks = downloads.shaping_of(samples, rules)
+        throughput_png = plots.goodput_png(
+            out / "throughput.png",
+            [{"label": f"{d.client} <- {urlsplit(d.url).hostname}", "samples": d.samples,
+              "offset": d.offset} for d in samples],
+            f"{sc.name}: goodput of sampled downloads", rates, marks, log=True)
+    say(f"writing {out / 'report.html'}")
+    blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png)
+    (out / "report.md").write_text(document.markdown(blocks), encoding="utf-8")
+    page = out / "report.html"
+    page.write_text(document.html_page(f"{sc.name}: {sc.title}", blocks), encoding="utf-8")
+    say("")
+    return page
+
+
+def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png):
+    sc = lab.scenario
+    when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(lab.t0))
+    b: list[tuple] = [
+        ("h", 1, sc.title),
+        ("p", f"Scenario `{sc.name}` (`{sc.path.name}`), run on {when}; the lab came up in "
+              f"{lab.timings.get('up', 0):.1f} s. Made with `blocklab run {sc.name} --report`."),
+    ]
+    if sc.summary:
+        b += [("h", 2, "What this scenario shows"), ("p", " ".join(sc.summary.split()))]
+    b += [("h", 2, "Sources"),
+          ("list", list(sc.sources)) if sc.sources else ("p", "None given.")]
+    b += [("h", 2, "How to read this report"), ("p", HOW_TO_READ)]
+    b += [("h", 2, "The network"),
+          ("table", ("host", "address", "side", "names", "serves"),
+           [(h.name, h.ip, "censored" if h.side == "client" else "internet",
+             ", ".join(getattr(h, "domains", ()) or ()) or _infra(h.name),
+             ", ".join(getattr(h, "serve", ()) or ())) for h in sc.hosts()])]
+    c = sc.censor
+    b += [("h", 2, "The censor's rules"),
+          ("p", f"Mode `{c.mode}` ({'in the path: it can hold, drop and slow packets' if c.mode == 'inline' else 'a tap: it sees copies and can only inject'}); "
+                f"reassembly {'on' if c.reassembly else 'off'}. The first rule that matches a "
+                "flow decides; hits count the flows each rule decided during this run.")]
+    if rules:
+        b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
+                  [(i, r["id"], "yes" if r["enabled"] else "no", r.get("hits", 0),
+                    action_text(r["action"]), match_text(r["match"]))
+                   for i, r in enumerate(rules, 1)]))
+    else:
+        b.append(("p", "No rules: the censor let everything through."))
+    checked = [r for r in rows if r.expected_blocked is not None]
+    held = [r for r in checked if r.holds]
+    b += [("h", 2, "What the clients saw"),
+          ("p", f"Each row is one real fetch from a client. {len(held)} of {len(checked)} "
+                "expectations held." if checked else
+                "Each row is one real fetch from a client (the scenario states no "
+                "expectations)."),
+          ("table", ("client", "target", "censor did", "client saw", "expected"),
+           [(r.client, r.target, r.censor, r.saw,
+             "-" if r.expected_blocked is None else
+             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗"))
+            for r in rows])]
+    b += [("h", 2, "Censor events over time"),
+          ("p", f"{len(events)} events. One row per rule; each marker is one event at the "
+                "time the censor logged it (seconds since the lab came up), shaped and "
+                "coloured by action. Rule changes (enable, disable, add) are markers too."),
+          ("image", timeline_png, "censor events over time")]
+    counts: dict = {}
+    for ev in events:
+        key = (str(ev.get("rule")), str(ev.get("action")), str(ev.get("technique")))
+        counts[key] = counts.get(key, 0) + 1
+    if counts:
+        b.append(("table", ("rule", "action", "technique", "events"),
+                  [(*k, n) for k, n in sorted(counts.items())]))
+    b.append(("h", 2, "Throughput"))
+    if samples:
+        b += [("p", f"Each line is one download of a large file (`/bulk/100M`) from a server "
+                    f"that serves bulk, {DOWNLOAD_SECONDS:g} s at most, all at once, sampled "
+                    "every 100 ms inside the client (the y axis is logarithmic). Dashed lines: "
+                    "the rate of a throttle that decided one of these flows; dotted: when the "
+                    "censor decided."),
+              ("image", throughput_png, "goodput of sampled downloads"),
+              ("table", ("client", "download", "result", "mean", "after 1 s", "censor"),
+               [(d.client, d.url, d.outcome(), f"{d.mean_kbit:,.0f} kbit/s",
+                 f"{d.tail_kbit():,.0f} kbit/s",
+                 "; ".join(f"{e.get('rule')}: {e.get('action')}" for e in d.decisions)
+                 or "-") for d in samples])]
+    else:
+        b.append(("p", "No server in this scenario serves `bulk`, so no download was "
+                       "sampled (add `bulk` to a server's `serve` to see throughput)."))
+    if timeline:
+        b += [("h", 2, "Timeline of rule changes"),
+              ("table", ("due", "sent", "change", "censor replied"),
+               [(f"{r.at:g} s", "-" if r.t is None else f"{r.t:.3f} s", r.change,
+                 "ok" if r.status == "ok" else f"{r.status}: {r.error}") for r in timeline])]
+    b += [("h", 2, "Files"),
+          ("list", ["`report.md` and `report.html`: this report",
+                    "`timeline.png`, `throughput.png`: the plots",
+                    "`events.jsonl`: every censor event of the run, one JSON object a line "
+                    "(the format is in DESIGN.md)"])]
+    return b
+
+
+def _infra(name: str) -> str:
+    return {"isp": "the ISP's resolver", "public-dns": "a public resolver"}.get(name, "")
+
+
+__all__ = ["write_report"]

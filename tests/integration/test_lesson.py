@@ -1,0 +1,82 @@
+"""`blocklab lesson`: the flagship's lesson holds end to end; a wrong expectation fails the run
+with exit 1; a lesson that cannot run is refused before any lab comes up; Enter paces it."""
+from __future__ import annotations
+
+import re
+import textwrap
+
+from tests.integration.helpers import blocklab
+
+SCENARIO = """\
+name: lesson-test
+clients: [alice]
+servers:
+  - {name: blocked, domains: [blocked.example.com], serve: [https]}
+censor:
+  rules: [{id: sni-drop, match: {sni: blocked.example.com}, action: drop}]
+"""
+
+
+def _write(tmp_path, lesson: str):
+    path = tmp_path / "lesson.yaml"
+    path.write_text(SCENARIO + textwrap.dedent(lesson))
+    return str(path)
+
+
+def test_ru_2025_12_lesson_holds_step_by_step():
+    r = blocklab("lesson", "ru/2025-12", "--auto", timeout=400)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    steps = len(re.findall(r"^Step \d+/\d+$", r.stdout, re.MULTILINE))
+    assert steps >= 8
+    assert r.stdout.count("✓ as expected") == steps, r.stdout
+    assert f"{steps} of {steps} expected observations held." in r.stdout
+    assert "✗" not in r.stdout and "Traceback" not in r.stderr
+
+
+def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):
+    path = _write(tmp_path, """\
+        lesson:
+          - say: The block holds.
+            run: "alice curl -sS --max-time 2 https://blocked.example.com/"
+            expect: {exit: 28, event: {rule: sni-drop, action: drop}}
+          - say: This teacher expected the site to load; it does not.
+            run: "alice curl -sS --max-time 2 https://blocked.example.com/"
+            expect: {exit: 0, contains: "blocklab server blocked"}
+          - say: Lifting the block.
+            run: ["disable sni-drop", "alice curl -sS --max-time 5 https://blocked.example.com/"]
+            expect: 'blocklab server blocked'
+        """)
+    r = blocklab("lesson", path, "--auto", timeout=200)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "✗ expected exit 0; output contains 'blocklab server blocked': exit 28, expected 0" \
+        in r.stdout, r.stdout
+    assert "2 of 3 expected observations held: steps 2 did not." in r.stdout
+
+
+def test_a_lesson_that_cannot_run_is_refused_before_the_lab(tmp_path):
+    path = _write(tmp_path, """\
+        lesson:
+          - {run: "mallory curl https://blocked.example.com/"}
+          - {run: "disable no-such-rule"}
+          - {run: "alice true", expect: '(unclosed'}
+        """)
+    r = blocklab("lesson", path, "--auto", timeout=60)
+    assert r.returncode == 1
+    assert "lesson step 1.run: 'mallory curl" in r.stderr
+    assert "lesson step 2.run: 'disable no-such-rule': no rule 'no-such-rule'" in r.stderr
+    assert "lesson step 3.expect: bad regular expression" in r.stderr
+    assert "starting the censor" not in r.stderr
+
+
+def test_enter_runs_each_step_and_q_stops(tmp_path):
+    path = _write(tmp_path, """\
+        lesson:
+          - {say: First., run: "alice echo one", expect: '^one$'}
+          - {say: Second., run: "alice echo two", expect: '^two$'}
+          - {say: Third., run: "alice echo three"}
+        """)
+    r = blocklab("lesson", path, input="\n\nq\n", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("[Enter runs it, q quits]") == 3
+    assert "    one" in r.stdout and "    two" in r.stdout and "    three" not in r.stdout
+    assert "Lesson stopped after 2 of 3 steps." in r.stdout

@@ -15,6 +15,7 @@ packages=(
   python3 python3-venv
   dnsmasq-base 'nginx-light|nginx' openssl nsd coturn openssh-server socat
   dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd
+  dnsdist knot-dnsutils shadowsocks-libev obfs4proxy stunnel4 openvpn microsocks nftables
   shellcheck 'vagrant?' 'vagrant-libvirt?'
 )
 

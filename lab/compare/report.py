@@ -1,0 +1,138 @@
+"""A comparison's results as a matrix (tool × scenario): JSON, Markdown, and files on disk.
+
+Each cell sums up a tool's trials in one scenario: the status most trials had (ties go to the
+worse one), the share of targets that answered, the time to first byte (the median over a
+trial's answered targets) and the bulk goodput, each as the median over trials with its
+spread (min–max) when there was more than one, and the censor rules that blocked or degraded it.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from statistics import median
+
+STATUS_ORDER = ("works", "degraded", "partial", "blocked", "failed")
+MARK = {"works": "✅", "degraded": "🐢", "partial": "⚠️", "blocked": "⛔", "failed": "❌"}
+
+
+def _spread(values: list) -> dict | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": round(median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "n": len(values)}
+
+
+def cell(run, tool: str) -> dict:
+    trials = [t for t in run.trials if t.tool == tool]
+    counts = Counter(t.status for t in trials)
+    status = max(counts, key=lambda s: (counts[s], STATUS_ORDER.index(s)))
+    rules = lambda attr: list(dict.fromkeys(r for t in trials for r in getattr(t, attr)))
+    tunnel = list(dict.fromkeys(f"{e.get('rule')}: {e.get('action')} ({e.get('technique')})"
+                                for t in trials for e in t.events if e.get("on_tunnel")))
+    per_target = {}
+    for t in trials:
+        for f in t.fetches:
+            per_target.setdefault(f.url, []).append(f)
+    return {
+        "scenario": run.name, "tool": tool, "status": status,
+        "success": round(median(t.success for t in trials), 3),
+        "ttfb_ms": _spread([t.ttfb * 1000 if t.ttfb is not None else None for t in trials]),
+        "goodput_mbit": _spread([t.goodput_mbit for t in trials]),
+        "blocked_by": rules("blocked_by"), "degraded_by": rules("degraded_by"),
+        "on_tunnel": tunnel,
+        "errors": list(dict.fromkeys(t.error for t in trials if t.error)),
+        "targets": {url: {"ok": sum(f.ok for f in fs), "of": len(fs),
+                          "saw": next((f.error for f in fs if not f.ok), "") or
+                          f"HTTP {fs[0].status}" + (f" via {fs[0].via}" if fs[0].via else "")}
+                    for url, fs in per_target.items()},
+        "trials": [t.as_dict() for t in trials],
+    }
+
+
+def matrix(runs, repeat: int) -> dict:
+    tools = list(dict.fromkeys(t.tool for r in runs for t in r.trials))
+    return {
+        "repeat": repeat,
+        "tools": tools,
+        "scenarios": [{"name": r.name, "title": r.title, "ref": r.ref, "client": r.client,
+                       "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets}
+                      for r in runs],
+        "cells": [cell(r, tool) for r in runs for tool in tools],
+    }
+
+
+def _num(s: dict | None, unit: str, digits: int) -> str:
+    if not s:
+        return "–"
+    text = f"{s['median']:.{digits}f}"
+    if s["n"] > 1 and s["min"] != s["max"]:
+        text += f" ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
+    return f"{text} {unit}"
+
+
+def cell_text(c: dict) -> str:
+    """One matrix cell in a line: status, why, TTFB, goodput."""
+    parts = [f"{MARK[c['status']]} {c['status']}"]
+    n = len(c["targets"])
+    if c["status"] in ("partial", "blocked") and n:
+        ok = sum(1 for t in c["targets"].values() if t["ok"])
+        parts[0] += f" ({ok}/{n} ok)"
+    if c["blocked_by"]:
+        parts.append("by " + ", ".join(c["blocked_by"]))
+    if c["degraded_by"]:
+        parts.append("slowed by " + ", ".join(c["degraded_by"]))
+    if c["status"] == "failed" and c["errors"]:
+        parts.append(c["errors"][0][:80])
+    parts.append("TTFB " + _num(c["ttfb_ms"], "ms", 1))
+    parts.append(_num(c["goodput_mbit"], "Mbit/s", 2))
+    return " · ".join(parts)
+
+
+def markdown(m: dict) -> str:
+    cells = {(c["tool"], c["scenario"]): c for c in m["cells"]}
+    names = [s["name"] for s in m["scenarios"]]
+    out = ["# blocklab compare", "",
+           f"{len(m['tools'])} tool(s) × {len(names)} scenario(s), {m['repeat']} run(s) each. "
+           "A cell: status (✅ works, 🐢 degraded: throttled or cut, ⚠️ partial, ⛔ blocked, "
+           "❌ failed without the censor acting), the censor rules behind it, the median time "
+           "to first byte over the targets, the bulk download's goodput"
+           + (" (median, and min–max over runs)." if m["repeat"] > 1 else "."), "",
+           "| tool | " + " | ".join(names) + " |",
+           "|---|" + "---|" * len(names)]
+    for tool in m["tools"]:
+        out.append(f"| {tool} | " + " | ".join(cell_text(cells[(tool, n)]) for n in names)
+                   + " |")
+    for s in m["scenarios"]:
+        vps = s["vps"]
+        out += ["", f"## {s['name']}", "", s["title"], "",
+                f"Client `{s['client']}`; vps `{vps['name']}` {vps['ip']}"
+                + (" (added for the comparison)" if vps["added"] else "")
+                + f"; bulk download `{s['bulk_url']}`.", "",
+                "| target | expected | " + " | ".join(m["tools"]) + " |",
+                "|---|---|" + "---|" * len(m["tools"])]
+        for t in s["targets"]:
+            exp = {True: "blocked", False: "open", None: "–"}[t["expected_blocked"]]
+            row = []
+            for tool in m["tools"]:
+                r = cells[(tool, s["name"])]["targets"].get(t["url"], {})
+                mark = "✓" if r.get("ok") == r.get("of") else ("✗" if not r.get("ok") else "½")
+                row.append(f"{mark} {r.get('saw', '')}".strip())
+            out.append(f"| {t['url']} | {exp} | " + " | ".join(row) + " |")
+        seen = [(tool, cells[(tool, s["name"])]["on_tunnel"]) for tool in m["tools"]]
+        seen = [(tool, ev) for tool, ev in seen if ev]
+        if seen:
+            out += ["", "What the censor did to the tools' own flows (to the vps):", ""]
+            out += [f"- {tool}: {'; '.join(ev)}" for tool, ev in seen]
+    return "\n".join(out) + "\n"
+
+
+def write(m: dict, folder: Path) -> list[Path]:
+    """compare.json, compare.md, goodput.png and success.png in `folder`."""
+    from lab.compare import plots
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "compare.json").write_text(json.dumps(m, indent=1) + "\n")
+    (folder / "compare.md").write_text(markdown(m))
+    return [folder / "compare.json", folder / "compare.md",
+            plots.goodput(m, folder / "goodput.png"), plots.success(m, folder / "success.png")]

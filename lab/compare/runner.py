@@ -1,0 +1,210 @@
+"""Running a comparison: for each scenario one lab, in it each tool in turn, `repeat` times.
+
+A trial is one tool in one lab: start it (server on the vps, client on the client host), fetch
+every target through it at once (a page each, `PAGE_TIME` at most), download the bulk file for
+`BULK_TIME` seconds, stop it. The censor's events are then read once per lab and each trial gets
+those of its time window that involve its client: the ones on the tool's own flows (to the vps
+ports it names) are the tunnel's, the rest are the targets'.
+
+A trial's status:
+- `works`: every target answered; `degraded`: it did, but the censor throttled or cut a flow;
+- `partial`: some targets answered; `blocked`: none did (or the tunnel never came up) and the
+  censor's events show it acting; `failed`: the tool did not work and the censor did nothing
+  (a broken tool or lab, not censorship).
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Callable
+
+from lab.compare import tools as registry
+from lab.compare import vps as vpsmod
+from lab.compare.base import ToolContext, ToolError
+from lab.compare.measure import Fetch
+from lab.scenario.addressing import ISP_IP
+
+PAGE_TIME = 5.0           # seconds per page fetch
+BULK_TIME = 3.0           # seconds of bulk download per trial
+EVENT_SLACK = 1.0         # the censor writes an event just after it acts
+DEGRADING = ("throttle", "cut_after")
+NOT_BLOCKING = DEGRADING + ("allow",)
+
+
+class CompareError(Exception):
+    """The comparison cannot run as asked (unknown tool, a program missing, ...)."""
+
+
+@dataclass
+class Trial:
+    scenario: str
+    tool: str
+    repeat: int
+    started: bool = False
+    error: str = ""                          # why the tool did not come up
+    fetches: list[Fetch] = field(default_factory=list)
+    bulk: Fetch | None = None
+    window: tuple[float, float] = (0.0, 0.0)  # seconds since the lab came up
+    events: list[dict] = field(default_factory=list)
+    status: str = ""
+    blocked_by: list[str] = field(default_factory=list)
+    degraded_by: list[str] = field(default_factory=list)
+
+    @property
+    def ok_count(self) -> int:
+        return sum(f.ok for f in self.fetches)
+
+    @property
+    def success(self) -> float:
+        return self.ok_count / len(self.fetches) if self.fetches else 0.0
+
+    @property
+    def ttfb(self) -> float | None:
+        times = [f.ttfb for f in self.fetches if f.ok and f.ttfb is not None]
+        return median(times) if times else None
+
+    @property
+    def goodput_mbit(self) -> float | None:
+        return self.bulk.goodput_mbit if self.bulk else None
+
+    def as_dict(self) -> dict:
+        return {"repeat": self.repeat, "status": self.status, "started": self.started,
+                "error": self.error, "ok": self.ok_count, "targets": len(self.fetches),
+                "ttfb_ms": _ms(self.ttfb), "goodput_mbit": self.goodput_mbit,
+                "blocked_by": self.blocked_by, "degraded_by": self.degraded_by,
+                "fetches": [f.as_dict() for f in self.fetches],
+                "bulk": self.bulk.as_dict() if self.bulk else None,
+                "window": list(self.window), "events": self.events}
+
+
+@dataclass
+class ScenarioRun:
+    name: str
+    title: str
+    ref: str
+    client: str
+    vps: dict
+    bulk_url: str
+    targets: list[dict]
+    trials: list[Trial] = field(default_factory=list)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+def resolve_tools(names: list[str]) -> list:
+    """Tools by name ('all' for every one); CompareError naming unknown or uninstalled ones."""
+    if names == ["all"]:
+        names = list(registry.NAMES)
+    unknown = [n for n in names if n not in registry.NAMES]
+    if unknown:
+        hint = "; ".join(f"{n}: left out ({registry.LEFT_OUT[n]})" for n in unknown
+                         if n in registry.LEFT_OUT)
+        raise CompareError(f"unknown tool(s) {', '.join(unknown)}; known: "
+                           f"{', '.join(registry.NAMES)}" + (f". {hint}" if hint else ""))
+    chosen = [registry.get(n) for n in dict.fromkeys(names)]
+    missing = sorted({p for t in chosen for p in t.missing()})
+    if missing:
+        raise CompareError(f"missing program(s) {', '.join(missing)}: run `make setup` "
+                           "(scripts/setup.sh installs them)")
+    return chosen
+
+
+def classify(trial: Trial) -> None:
+    """Set the trial's status and the rules that blocked or degraded it (from its events)."""
+    acts = [(e.get("rule"), e.get("action")) for e in trial.events]
+    trial.blocked_by = list(dict.fromkeys(r for r, a in acts if a not in NOT_BLOCKING and r))
+    trial.degraded_by = list(dict.fromkeys(r for r, a in acts if a in DEGRADING and r))
+    if not trial.started or trial.ok_count == 0:
+        trial.status = "blocked" if trial.blocked_by else "failed"
+    elif trial.ok_count < len(trial.fetches):
+        trial.status = "partial"
+    else:
+        trial.status = "degraded" if trial.degraded_by else "works"
+
+
+def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: str) -> None:
+    """Give each event that involves the client (or its ISP resolver) to the one trial running
+    when it happened (the censor logs just after it acts: up to EVENT_SLACK after a trial's
+    end still counts, unless the next trial had begun), then classify every trial."""
+    ordered = sorted(trials, key=lambda t: t.window[0])
+    for trial in ordered:
+        trial.events = []
+    for ev in events:
+        flow = ev.get("flow") or {}
+        if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
+            continue
+        t = float(ev.get("t", -1))
+        owner = next((tr for tr in reversed(ordered) if tr.window[0] <= t), None)
+        if owner is None or t > owner.window[1] + EVENT_SLACK:
+            continue
+        tunnel = flow.get("dst") == vps_ip and \
+            (flow.get("proto"), flow.get("dport")) in set(registry.get(owner.tool).tunnel)
+        owner.events.append({**ev, "on_tunnel": tunnel})
+    for trial in trials:
+        classify(trial)
+
+
+def run_trial(lab, prepared, tool, client: str, repeat: int, folder) -> Trial:
+    trial = Trial(prepared.scenario.name, tool.name, repeat)
+    ctx = ToolContext(lab, prepared, client, folder)
+    begin = time.time() - lab.t0
+    try:
+        tool.start(ctx)
+        trial.started = True
+        urls = [url for url, _ in prepared.targets]
+        with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
+            trial.fetches = list(pool.map(lambda u: tool.fetch(ctx, u, PAGE_TIME), urls))
+        trial.bulk = tool.fetch(ctx, prepared.bulk_url, BULK_TIME, bulk=True)
+    except ToolError as e:
+        trial.error = str(e)
+        trial.fetches = [Fetch(url, False, error=f"{tool.name} did not come up")
+                         for url, _ in prepared.targets]
+    finally:
+        tool.stop(ctx)
+    trial.window = (begin, time.time() - lab.t0)
+    return trial
+
+
+def run_scenario(scenario, tools: list, repeat: int,
+                 say: Callable[[str], None] = lambda s: None) -> ScenarioRun:
+    from lab.lab import Lab
+    prepared = vpsmod.prepare(scenario)
+    sc = prepared.scenario
+    client = sc.clients[0].name
+    v = prepared.vps
+    out = ScenarioRun(sc.name, sc.title, str(scenario.path), client,
+                      {"name": v.name, "ip": v.ip, "domains": list(v.domains),
+                       "added": prepared.vps_added},
+                      prepared.bulk_url,
+                      [{"url": u, "expected_blocked": b} for u, b in prepared.targets])
+    with Lab(sc) as lab:
+        say(f"{sc.name}: lab up in {lab.timings['up']:.1f}s; client {client}, vps {v.name} "
+            f"({v.ip}{', added' if prepared.vps_added else ''}); {len(prepared.targets)} "
+            f"target(s); bulk {prepared.bulk_url}")
+        vpsmod.outside_resolver(lab, v)
+        for r in range(repeat):
+            for tool in tools:
+                folder = lab.run_dir.path / "compare" / f"{tool.name}-{r}"
+                trial = run_trial(lab, prepared, tool, client, r, folder)
+                out.trials.append(trial)
+                say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}: "
+                    f"{trial.ok_count}/{len(trial.fetches)} targets"
+                    + (f", did not come up: {trial.error}" if trial.error else "")
+                    + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
+        time.sleep(EVENT_SLACK / 2)       # the last trial's events reach the log
+        events = lab.events()
+        attribute(out.trials, events, sc.host(client).ip, v.ip)
+    return out
+
+
+def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
+            say: Callable[[str], None] = lambda s: None) -> list[ScenarioRun]:
+    """Every tool through every scenario (loaded Scenario objects), `repeat` times each."""
+    if repeat < 1:
+        raise CompareError("--repeat must be at least 1")
+    tools = resolve_tools(tool_names)
+    return [run_scenario(sc, tools, repeat, say) for sc in scenarios]

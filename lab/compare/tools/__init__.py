@@ -1,0 +1,36 @@
+"""The tools `blocklab compare` knows: one adapter module each, in the order they are shown.
+
+Each module has a `TOOL` (a lab.compare.base.Tool). Adding a tool is a module and a line here.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+_MODULES = {
+    "direct": "direct",
+    "doh": "doh",
+    "dot": "dot",
+    "ssh-socks": "ssh_socks",
+    "shadowsocks": "shadowsocks",
+    "obfs4": "obfs4",
+    "tls-tunnel": "tls_tunnel",
+    "openvpn": "openvpn",
+    "split-hello-tcp": "split_hello_tcp",
+    "split-hello-records": "split_hello_records",
+    "quic-fallback": "quic_fallback",
+}
+
+NAMES = tuple(_MODULES)
+
+LEFT_OUT = {
+    "tor": "a Tor client needs a Tor network: directory authorities, a consensus, relays "
+           "(chutney builds one in minutes, not the seconds a comparison run has); the obfs4 "
+           "part of a Tor bridge is measured by `obfs4`",
+}
+
+
+def get(name: str):
+    """The Tool named `name`; KeyError with the known names otherwise."""
+    if name not in _MODULES:
+        raise KeyError(name)
+    return import_module(f"lab.compare.tools.{_MODULES[name]}").TOOL

@@ -132,9 +132,6 @@ def cmd_shell(args) -> int:
     sc = _load(args.scenario)
     _need_root("shell")
     _sigterm_as_exit()
-    if not sys.stdin.isatty():
-        print("blocklab: shell: standard input is not a terminal; commands are read from it "
-              "line by line", file=sys.stderr)
     with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
         entries = () if args.no_timeline else None
         with TimelineRunner(lab, entries):

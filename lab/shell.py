@@ -117,6 +117,18 @@ class Shell(CLI):
         self.say(f"unknown command or host {head!r}: `help` lists the commands; hosts: "
                  f"{', '.join(self.console.hosts())}")
 
+    def waitForNode(self, node):    # noqa: N802 (Mininet's name)
+        """A terminal's keys go to the running command (Mininet's way); piped input is the
+        shell's next commands, so it is left alone and only the output is shown."""
+        if self.isatty():
+            return CLI.waitForNode(self, node)
+        while node.waiting:
+            data = node.monitor(timeoutms=200)
+            if data:
+                self.out.write(data)
+                self.out.flush()
+        return None
+
     def do_help(self, line):
         if line.strip():
             return CLI.do_help(self, line)

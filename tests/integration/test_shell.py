@@ -2,6 +2,7 @@
 censor control (disable, add, explain, events, plot) and teardown on exit and on Ctrl-D."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,7 +16,6 @@ from matplotlib import image as mpimg
 
 from lab.procs import alive
 from lab.rundir import RUNS
-from tests.integration.helpers import REPO
 
 PROMPT = "blocklab> "
 UP = 120             # seconds for the lab to come up on a loaded machine
@@ -25,6 +25,7 @@ def _spawn(scenario: str, cwd) -> pexpect.spawn:
     env = dict(os.environ, NO_COLOR="1")
     child = pexpect.spawn(sys.executable, ["-m", "lab.cli", "shell", scenario], cwd=str(cwd),
                           env=env, encoding="utf-8", timeout=60, dimensions=(60, 200))
+    child.logfile_read = io.StringIO()           # the whole session, as the teacher saw it
     child.expect_exact(PROMPT, timeout=UP)
     return child
 
@@ -93,7 +94,9 @@ def test_disable_makes_curl_succeed_explain_names_the_rule_exit_tears_down(tmp_p
             child.terminate(force=True)
     child.close()
     assert child.exitstatus == 0
-    assert "***" not in child.before and "Traceback" not in child.before
+    seen = child.logfile_read.getvalue()
+    assert "***" not in seen and "Traceback" not in seen and "mininet>" not in seen, seen
+    assert "lab torn down" in seen
     _assert_torn_down(state)
 
 

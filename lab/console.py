@@ -274,7 +274,8 @@ class Console:
         rules = self._rules()
         rates, marks = downloads.shaping_of([d], rules, origin=d.offset)
         plots.goodput_png(path, [{"label": f"{host} <- {url}", "samples": d.samples}],
-                          f"{self.scenario.name}: goodput of {url} at {host}", rates, marks)
+                          f"{self.scenario.name}: goodput of {url} at {host}", rates, marks,
+                          xlabel="seconds since the download started")
         lines = [f"wrote {path}",
                  f"  {d.outcome()}; {d.mean_kbit:.0f} kbit/s on average, "
                  f"{d.tail_kbit():.0f} kbit/s after the first second"]

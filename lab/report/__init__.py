@@ -73,7 +73,8 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
             out / "throughput.png",
             [{"label": f"{d.client} <- {urlsplit(d.url).hostname}", "samples": d.samples,
               "offset": d.offset} for d in samples],
-            f"{sc.name}: goodput of sampled downloads", rates, marks, log=True)
+            f"{sc.name}: goodput of sampled downloads", rates, marks, log=True,
+            xlabel="seconds since the lab came up")
     say(f"writing {out / 'report.html'}")
     blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png)
     (out / "report.md").write_text(document.markdown(blocks), encoding="utf-8")
@@ -88,8 +89,9 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
     when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(lab.t0))
     b: list[tuple] = [
         ("h", 1, sc.title),
-        ("p", f"Scenario `{sc.name}` (`{sc.path.name}`), run on {when}; the lab came up in "
-              f"{lab.timings.get('up', 0):.1f} s. Made with `blocklab run {sc.name} --report`."),
+        ("p", f"Scenario `{sc.name}` (`{_ref(sc.path)}`), run on {when}; the lab came up in "
+              f"{lab.timings.get('up', 0):.1f} s. Made with "
+              f"`blocklab run {_ref(sc.path)} --report DIR`."),
     ]
     if sc.summary:
         b += [("h", 2, "What this scenario shows"), ("p", " ".join(sc.summary.split()))]
@@ -164,6 +166,15 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                     "`events.jsonl`: every censor event of the run, one JSON object a line "
                     "(the format is in DESIGN.md)"])]
     return b
+
+
+def _ref(path: Path) -> str:
+    """A bundled scenario's name (`ru/2025-12`), else its path."""
+    from lab.scenario.loader import SCENARIOS
+    try:
+        return path.resolve().relative_to(SCENARIOS.resolve()).with_suffix("").as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _infra(name: str) -> str:

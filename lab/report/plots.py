@@ -35,7 +35,7 @@ def goodput(samples: list) -> tuple[list[float], list[float]]:
     return times, rates
 
 
-def smoothed(samples: list, window: float = 1.0) -> tuple[list[float], list[float]]:
+def smoothed(samples: list, window: float = 2.0) -> tuple[list[float], list[float]]:
     """(times, kbit/s averaged over the last `window` seconds) from [[t, bytes so far], ...]."""
     times, rates = [], []
     j = 0
@@ -59,7 +59,7 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def goodput_png(path: Path, series: list[dict], title: str,
                 rates: list[tuple[str, float]] = (), marks: list[tuple[float, str]] = (),
-                log: bool = False) -> Path:
+                log: bool = False, xlabel: str = "seconds") -> Path:
     """`series`: [{"label", "samples": [[t, bytes]...], "offset": seconds to add to t}];
     `rates`: (label, bit/s) drawn dashed; `marks`: (t, label) drawn as vertical lines;
     `log`: a symlog y axis, so 128 kbit/s and 1 Gbit/s both show."""
@@ -75,7 +75,7 @@ def goodput_png(path: Path, series: list[dict], title: str,
                 alpha=0.35)
         st, sk = smoothed(s["samples"])
         ax.plot([t + off for t in st], sk, color=colour, linewidth=1.8,
-                label=f"{s['label']} ({_size(total)}; bold: 1 s average)")
+                label=f"{s['label']} ({_size(total)}; bold: 2 s average)")
         top = max([top, *kbit])
     for i, (label, bps) in enumerate(rates):
         ax.axhline(bps / 1000, linestyle="--", linewidth=1, color="#555555")
@@ -90,7 +90,7 @@ def goodput_png(path: Path, series: list[dict], title: str,
     if log and top > 0:
         ax.set_yscale("symlog", linthresh=max(1.0, min(top / 100, 100.0)))
     ax.set_ylim(bottom=0, top=max(top * 1.6, 1.0))
-    ax.set_xlabel("seconds")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("goodput, kbit/s (every 100 ms)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)

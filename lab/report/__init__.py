@@ -104,8 +104,10 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
              ", ".join(getattr(h, "domains", ()) or ()) or _infra(h.name),
              ", ".join(getattr(h, "serve", ()) or ())) for h in sc.hosts()])]
     c = sc.censor
+    mode = ("in the path: it can hold, drop and slow packets" if c.mode == "inline"
+            else "a tap: it sees copies and can only inject")
     b += [("h", 2, "The censor's rules"),
-          ("p", f"Mode `{c.mode}` ({'in the path: it can hold, drop and slow packets' if c.mode == 'inline' else 'a tap: it sees copies and can only inject'}); "
+          ("p", f"Mode `{c.mode}` ({mode}); "
                 f"reassembly {'on' if c.reassembly else 'off'}. The first rule that matches a "
                 "flow decides; hits count the flows each rule decided during this run.")]
     if rules:

@@ -3,6 +3,8 @@ with exit 1; a lesson that cannot run is refused before any lab comes up; Enter 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 
 from tests.integration.helpers import blocklab
@@ -23,14 +25,17 @@ def _write(tmp_path, lesson: str):
     return str(path)
 
 
-def test_ru_2025_12_lesson_holds_step_by_step():
-    r = blocklab("lesson", "ru/2025-12", "--auto", timeout=400)
+def test_ru_2025_12_lesson_holds_step_by_step(tmp_path):
+    # from tmp_path: the lesson's `plot` step writes its PNG into the current folder
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-12", "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     steps = len(re.findall(r"^Step \d+/\d+$", r.stdout, re.MULTILINE))
     assert steps >= 8
     assert r.stdout.count("✓ as expected") == steps, r.stdout
     assert f"{steps} of {steps} expected observations held." in r.stdout
     assert "✗" not in r.stdout and "Traceback" not in r.stderr
+    assert (tmp_path / "plot-alice-r1---sn-abc.googlevideo.com.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):

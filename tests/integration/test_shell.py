@@ -11,7 +11,6 @@ import sys
 import time
 
 import pexpect
-import pytest
 from matplotlib import image as mpimg
 
 from lab.procs import alive
@@ -76,7 +75,8 @@ def test_disable_makes_curl_succeed_explain_names_the_rule_exit_tears_down(tmp_p
         assert "rule sni-drop decides: drop" in explained, explained
 
         rules = _do(child, "rules")
-        assert re.search(r"1\s+sni-drop\s+yes\s+1\s+drop\s+sni: blocked\.example\.com", rules), rules
+        assert re.search(r"1\s+sni-drop\s+yes\s+1\s+drop\s+sni: blocked\.example\.com",
+                         rules), rules
 
         assert "rule sni-drop disabled" in _do(child, "disable sni-drop")
         after = _do(child, "alice curl -sS --max-time 5 https://blocked.example.com/")
@@ -104,7 +104,8 @@ def test_add_checks_the_rule_events_follow_and_ctrl_d_tears_down(tmp_path):
     child = _spawn("basics/sni-drop", tmp_path)
     try:
         state = _run_of(child)
-        bad = _do(child, "add {id: slow, match: {sni: open.example.org}, action: {throttle: 1Mbps}}")
+        bad = _do(child, "add {id: slow, match: {sni: open.example.org}, "
+                         "action: {throttle: 1Mbps}}")
         assert "not added" in bad and "did you mean '1Mbit'" in bad, bad
         unknown = _do(child, "add {id: x, match: {server: nosuch}, action: drop}")
         assert "not added" in unknown and "nosuch" in unknown, unknown
@@ -147,7 +148,8 @@ def test_plot_shows_the_throttle_kick_in(tmp_path):
         if child.isalive():
             child.terminate(force=True)
     assert f"wrote {png}" in out, out
-    assert "censor: rule slow throttle" in out and "dashed line: rule slow: throttle 1 Mbit/s" in out
+    assert "censor: rule slow throttle" in out
+    assert "dashed line: rule slow: throttle 1 Mbit/s" in out
     kbit = float(re.search(r"(\d+) kbit/s after the first second", out).group(1))
     assert kbit < 2000, f"a 1 Mbit/s throttle let {kbit} kbit/s through"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -29,6 +29,13 @@ integration: setup
 	@$(PY) -m pytest -q -n $(JOBS) -m "not serial" tests/integration
 	@$(PY) -m pytest -q -m serial tests/integration
 
+# Fuzz every parser with atheris (libFuzzer) for FUZZ_SECONDS each (tests/fuzz/run.py):
+# installs atheris into the venv on first use; prints executions per target.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	@$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q atheris
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) tests/fuzz/run.py
+
 clean:
 	@test ! -x $(BL) || $(BL) clean
 	rm -rf .pytest_cache .hypothesis build *.egg-info

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import struct
 import time
 from dataclasses import dataclass
 
@@ -25,7 +27,8 @@ from os_ken.base import app_manager
 from os_ken.controller import ofp_event
 from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from os_ken.lib import hub
-from os_ken.ofproto import ofproto_v1_3
+from os_ken.lib.pack_utils import msg_pack_into
+from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from controllers import effects as fx
 from controllers import runstate
@@ -37,6 +40,7 @@ log = logging.getLogger("blocklab.censor")
 
 MAX_LINE = 4 * 1024 * 1024      # bytes in one control-socket command line
 IDLE = 300.0                    # seconds a control connection may sit silent
+BACKLOG = 1024                  # control connections waiting to be accepted
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,8 @@ class CensorApp(app_manager.OSKenApp):
             inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
         return parser.OFPFlowMod(dp, cookie=spec.cookie, priority=spec.priority,
                                  idle_timeout=spec.idle_timeout, hard_timeout=spec.hard_timeout,
-                                 match=parser.OFPMatch(**spec.match), instructions=inst)
+                                 match=packed_match(spec.match) or parser.OFPMatch(**spec.match),
+                                 instructions=inst)
 
     @staticmethod
     def _send_frame(dp, out: fx.Output) -> None:
@@ -256,6 +261,7 @@ class CensorApp(app_manager.OSKenApp):
         old = os.umask(0o177)
         try:
             server = hub.StreamServer((path,), self._handle_control)
+            server.server.listen(BACKLOG)   # room for bursts of clients (and silent ones)
         finally:
             os.umask(old)
         os.chmod(path, 0o600)
@@ -288,18 +294,66 @@ class CensorApp(app_manager.OSKenApp):
                 raise ValueError("a command is a JSON object")
         except (ValueError, RecursionError) as e:
             return {"ok": False, "error": f"malformed command: {e}"}
-        if command.get("cmd") == "status":
-            return {"ok": True, "connected": self.datapath is not None, "ready": self.ready,
-                    "t": round(self.now(), 3), "pid": os.getpid()}
         try:
             reply, effects = self.engine.control(command, self.now())
             self.apply(effects)
         except Exception as e:
             log.exception("control command failed: %r", command)
             return {"ok": False, "error": f"internal error: {e}"}
+        if command.get("cmd") == "status":      # the engine's status, and the app's own
+            reply.update(ok=True, connected=self.datapath is not None, ready=self.ready,
+                         t=round(self.now(), 3), pid=os.getpid())
         if reply.get("ok") and command.get("cmd") in runstate.MUTATING:
             self.save_state()
         return reply
+
+
+# --- OXM matches, packed directly ------------------------------------------------------------
+# Building an OFPMatch from keywords goes through os-ken's generic field conversion (netaddr
+# for every address), the largest cost of a packet-in under load. The engine's matches use a
+# handful of fields, so they are packed here (field order by OXM number, which keeps every
+# prerequisite before the field needing it); a match with any other field goes the usual way.
+
+_OXM_FIELDS = {"in_port": (0, 4), "eth_type": (5, 2), "ip_proto": (10, 1), "ipv4_src": (11, 4),
+               "ipv4_dst": (12, 4), "tcp_src": (13, 2), "tcp_dst": (14, 2), "udp_src": (15, 2),
+               "udp_dst": (16, 2)}
+
+
+def _oxm_value(size: int, value) -> bytes:
+    if size == 4 and isinstance(value, str):
+        return socket.inet_aton(value)
+    return int(value).to_bytes(size, "big")
+
+
+class PackedMatch(ofproto_v1_3_parser.OFPMatch):
+    """An OFPMatch already in wire form (type, length, OXM fields, padding)."""
+
+    def __init__(self, data: bytes):          # pylint: disable=super-init-not-called
+        self.data = data
+        self.length = struct.unpack_from("!H", data, 2)[0]
+
+    def serialize(self, buf, offset):
+        msg_pack_into(f"{len(self.data)}s", buf, offset, self.data)
+        return len(self.data)
+
+
+def packed_match(match: dict) -> PackedMatch | None:
+    """The match in OXM wire form, or None when it uses a field not packed here."""
+    fields = []
+    try:
+        for key, value in match.items():
+            field, size = _OXM_FIELDS[key]
+            if isinstance(value, tuple):            # value bits outside the mask are 0
+                mask = _oxm_value(size, value[1])
+                body = bytes(a & b for a, b in zip(_oxm_value(size, value[0]), mask)) + mask
+                fields.append((field, 0x80000000 | field << 9 | 1 << 8 | 2 * size, body))
+            else:
+                fields.append((field, 0x80000000 | field << 9 | size, _oxm_value(size, value)))
+    except (KeyError, ValueError, TypeError, OSError, OverflowError):
+        return None
+    oxm = b"".join(struct.pack("!I", head) + body for _f, head, body in sorted(fields))
+    length = 4 + len(oxm)
+    return PackedMatch(struct.pack("!HH", 1, length) + oxm + bytes(-length % 8))
 
 
 def _encode(reply: dict) -> bytes:

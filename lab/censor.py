@@ -58,7 +58,15 @@ class ControlClient:
     def call(self, command: dict, timeout: float = 5.0) -> dict:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
-            s.connect(str(self.path))
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    s.connect(str(self.path))
+                    break
+                except BlockingIOError:     # the censor's accept queue is full: a moment
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.01)    # polling step of a deadline wait
             s.sendall(json.dumps(command).encode() + b"\n")
             buf = b""
             while not buf.endswith(b"\n"):

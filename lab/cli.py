@@ -185,6 +185,16 @@ def cmd_compare(args) -> int:
     return EXIT_ERROR if failed else 0
 
 
+def cmd_probe(args) -> int:
+    from lab.probe.command import probe_command
+    sc = _load(args.scenario)
+    if args.json and args.markdown:
+        raise UserError("choose one of --json and --markdown")
+    _need_root("probe")
+    _sigterm_as_exit()
+    return probe_command(sc, args)
+
+
 def cmd_clean(args) -> int:
     from lab.clean import clean
     _need_root("clean")
@@ -249,6 +259,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--report", metavar="DIR",
                    help="write compare.json, compare.md, goodput.png and success.png to DIR")
     s.set_defaults(fn=cmd_compare)
+
+    s = sub.add_parser("probe", help="measure the scenario's targets and score the verdicts "
+                                     "against the censor's ground truth")
+    from lab.probe.command import add_arguments as probe_arguments
+    probe_arguments(s)
+    s.set_defaults(fn=cmd_probe)
 
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")
     s.add_argument("--force", action="store_true", help="also runs whose owner is still alive")

@@ -1,0 +1,205 @@
+"""Running a detector over a scenario's targets in a live lab, and scoring it.
+
+`Prober(lab).run(targets)` measures the targets one after another (their order matters:
+penalty boxes and probabilistic rules depend on what came before), each from its client,
+and records each target's window (seconds since the lab came up) so the censor's events can
+be told apart by target (lab/probe/truth.py). The built-in detector runs
+`python -m lab.probe.measure` in the client and, for the control, right before it, in the
+`public-dns` host, which sits outside the censor, as OONI's control is a vantage point outside
+the censored network; lab/probe/classify.py compares the two. An external detector
+(`detector=`) runs in the client instead (lab/probe/detector.py). `Prober.score(results)` reads
+the events and returns a lab.probe.score.Score.
+
+The scenario's timeline is not played: `expect:` describes the starting policy, and so does the
+censor while the prober runs.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lab.probe import classify, detector as ext, ooni
+from lab.probe.classify import Verdict
+from lab.probe.measure import REACH_PORTS, WEB_PORTS
+from lab.probe.score import Row, Score, score
+from lab.probe.truth import Window, matching_events, truth_for
+from lab.scenario.addressing import PUBLIC_DNS_IP
+
+CONTROL_HOST = "public-dns"
+UDP_SCHEMES = {"stun", "udp", "quic"}
+
+
+@dataclass
+class Target:
+    client: str
+    url: str                          # a URL, or a bare domain (DNS only)
+    expected: bool | None = None      # the scenario's expect: blocked (None: no entry)
+    technique: str | None = None
+    rule: str | None = None
+
+    @property
+    def host(self) -> str:
+        if "://" in self.url:
+            return (urlsplit(self.url).hostname or "").rstrip(".")
+        return self.url.strip().lower().rstrip(".")
+
+    def proto_port(self) -> tuple[str | None, int | None]:
+        """The transport and port of the target's own flows (a bare domain: none)."""
+        if "://" not in self.url:
+            return None, None
+        p = urlsplit(self.url)
+        scheme = p.scheme.lower()
+        port = p.port or WEB_PORTS.get(scheme) or REACH_PORTS.get(scheme)
+        return ("udp" if scheme in UDP_SCHEMES else "tcp"), port
+
+
+def targets(scenario, urls: list[str] | tuple = ()) -> list[Target]:
+    """The scenario's `expect:` entries, then each URL from the first client. A scenario with
+    neither gets one target per server that serves the web (its first exact domain)."""
+    out = [Target(e.client, e.target, e.blocked, e.technique, e.rule) for e in scenario.expect]
+    first = scenario.clients[0].name
+    out += [Target(first, u) for u in urls]
+    if out:
+        return out
+    for server in scenario.servers:
+        exact = [d for d in server.domains if not d.startswith("*")]
+        if not exact:
+            continue
+        if "https" in server.serve:
+            out.append(Target(first, f"https://{exact[0]}/"))
+        elif {"http", "bulk"} & set(server.serve):
+            out.append(Target(first, f"http://{exact[0]}/"))
+    return out
+
+
+@dataclass
+class Result:
+    target: Target
+    window: Window
+    verdict: Verdict
+    record: dict | None               # the OONI measurement, or the detector's own record
+    seconds: float
+
+
+class Prober:
+    def __init__(self, lab, timeout: float = 3.0, detector: str | None = None,
+                 detector_timeout: float = 60.0, throughput: bool = True) -> None:
+        self.lab = lab
+        self.scenario = lab.scenario
+        self.timeout = timeout
+        self.detector = detector
+        self.detector_timeout = detector_timeout
+        self.throughput = throughput
+
+    # --- the built-in prober's two vantage points -----------------------------------------
+
+    def _measure_cmd(self, resolver: str, urls: list[str]) -> list[str]:
+        cmd = [sys.executable, "-m", "lab.probe.measure", "--resolver", resolver,
+               "--timeout", f"{self.timeout:g}"]
+        if not self.throughput:
+            cmd.append("--no-throughput")
+        return cmd + list(urls)
+
+    def _run_measure(self, host: str, resolver: str, urls: list[str]) -> tuple[dict, str]:
+        budget = (8 * self.timeout + 10) * len(urls)
+        r = self.lab.run(host, self._measure_cmd(resolver, urls), timeout=budget)
+        out = {}
+        for line in (r.stdout or "").splitlines():
+            try:
+                m = json.loads(line)
+            except ValueError:
+                continue
+            out[m.get("input")] = m
+        err = (r.stderr or "").strip().splitlines()
+        return out, (err[-1] if err else f"exit {r.returncode}")
+
+    def control(self, url: str) -> dict | None:
+        """The control measurement of `url`, from outside the censor. Taken again for each
+        target, right before the client's: the two throughput steps then share the machine's
+        load of the moment."""
+        got, _err = self._run_measure(CONTROL_HOST, PUBLIC_DNS_IP, [url])
+        return got.get(url)
+
+    def _builtin(self, target: Target, control: dict | None) -> tuple[Verdict, dict | None]:
+        got, err = self._run_measure(target.client, self.scenario.resolver_ip(), [target.url])
+        raw = got.get(target.url)
+        if raw is None:
+            return Verdict(target.url, None, None, f"the prober failed: {err}"), None
+        test_keys, verdict = classify.classify(raw, control)
+        host = self.scenario.host(target.client)
+        record = ooni.measurement(
+            target.url, test_keys, start_time=raw["measurement_start_time"],
+            runtime=raw.get("test_runtime", 0.0),
+            test_start_time=ooni.now_string(self.lab.t0), client=target.client,
+            client_ip=host.ip if host else "", scenario=self.scenario.name,
+            control=f"{CONTROL_HOST} ({PUBLIC_DNS_IP}), outside the censor")
+        return verdict, record
+
+    def _external(self, target: Target) -> tuple[Verdict, dict | None]:
+        cmd = ext.command(self.detector, target.url)
+        r = self.lab.run(target.client, ["sh", "-c", cmd], timeout=self.detector_timeout)
+        return ext.parse(r.stdout or "", r.stderr or "", r.returncode, target.url)
+
+    # --- running and scoring ----------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds since the lab came up: the clock of the censor's events."""
+        return time.time() - self.lab.t0
+
+    def measure(self, target: Target) -> Result:
+        """One target: its measurement (or the detector's verdict) and its window."""
+        control = self.control(target.url) if self.detector is None else None
+        start = self.now()         # the control, outside the censor, is left out of the window
+        t = time.monotonic()
+        if self.detector is None:
+            verdict, record = self._builtin(target, control)
+        else:
+            verdict, record = self._external(target)
+        secs = time.monotonic() - t
+        return Result(target, Window(start, self.now()), verdict, record, secs)
+
+    def run(self, targets: list[Target], progress=None) -> list[Result]:
+        out = []
+        for t in targets:
+            if progress:
+                progress(t)
+            out.append(self.measure(t))
+        return out
+
+    def server_ip(self, target: Target) -> str | None:
+        host = target.host
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            server = self.scenario.server_for(host) if host else None
+            return server.ip if server else None
+
+    def rows(self, results: list[Result], events: list[dict] | None = None) -> list[Row]:
+        events = self.lab.events() if events is None else events
+        rows = []
+        for res in results:
+            t = res.target
+            client = self.scenario.host(t.client)
+            proto, port = t.proto_port()
+            matched = matching_events(events, client.ip if client else "", t.host,
+                                      self.server_ip(t), res.window, proto, port)
+            truth = truth_for(matched, t.expected, t.technique)
+            rows.append(Row(t.client, t.url, res.verdict, truth, seconds=res.seconds))
+        return rows
+
+    def score(self, results: list[Result], events: list[dict] | None = None) -> Score:
+        time.sleep(0.2)      # the censor writes its log as it decides; let the last lines land
+        return score(self.rows(results, events))
+
+
+def attach(results: list[Result], sc: Score) -> None:
+    """Copy each target's outcome into its record's `x_blocklab` key."""
+    for res, row in zip(results, sc.rows):
+        if res.record is not None:
+            res.record["x_blocklab"] = {"client": row.client, "outcome": row.outcome,
+                                        "reason": row.reason, "verdict": row.verdict.as_dict(),
+                                        "truth": row.truth.as_dict()}

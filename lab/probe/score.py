@@ -1,0 +1,206 @@
+"""Scoring verdicts against the ground truth: TP/FP/TN/FN, precision, recall, a CI gate. Pure.
+
+A verdict (lab.probe.classify.Verdict) says blocked, open, or nothing (None: the detector
+gave no verdict; it counts as "not blocked", and the reason says so). The truth
+(lab.probe.truth.Truth) says censored or not. Positive = blocked / censored:
+
+    TP  blocked, censored     FP  blocked, not censored
+    FN  open, censored        TN  open, not censored
+
+precision = TP / (TP + FP), recall = TP / (TP + FN); None where the denominator is 0
+(nothing reported blocked, or nothing censored), which a gate lets pass.
+
+Per technique, recall is counted by the censor's technique (what was done: `dns`, `sni`,
+`ip`, `throttle`, ...) and precision by the detector's (what it reported: `dns`, `tcp_ip`,
+`http-failure`, `http-diff`, `throttle`, ...): the two vocabularies differ, as a censor's
+method and a user's symptom do.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from lab.probe.classify import Verdict
+from lab.probe.truth import Truth
+
+OUTCOMES = ("TP", "FP", "FN", "TN")
+
+
+@dataclass
+class Row:
+    client: str
+    url: str
+    verdict: Verdict
+    truth: Truth
+    outcome: str = ""
+    reason: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"client": self.client, "url": self.url, "outcome": self.outcome,
+                "reason": self.reason, "seconds": round(self.seconds, 3),
+                "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
+
+
+def outcome(verdict: Verdict, truth: Truth) -> tuple[str, str]:
+    """(TP|FP|FN|TN, why) for one target."""
+    said = _said(verdict)
+    did = truth.describe()
+    if verdict.blocked:
+        if truth.censored:
+            return "TP", f"reported {said}; the censor did {did}"
+        return "FP", f"reported {said}, but the censor did {did}"
+    if truth.censored:
+        return "FN", f"reported {said}, but the censor did {did}"
+    return "TN", f"reported {said}; the censor did {did}"
+
+
+def _said(v: Verdict) -> str:
+    if v.blocked is None:
+        head = "no verdict"
+    elif v.blocked:
+        head = f"blocked ({v.technique or 'technique not given'})"
+    else:
+        head = "not blocked"
+    return head + (f": {v.why}" if v.why else "")
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+@dataclass
+class Score:
+    rows: list[Row]
+    confusion: dict = field(default_factory=dict)
+    precision: float | None = None
+    recall: float | None = None
+    by_censor_technique: dict = field(default_factory=dict)
+    by_detector_technique: dict = field(default_factory=dict)
+
+    def gate(self, min_precision: float | None, min_recall: float | None) -> list[str]:
+        """The failed gate lines (empty: the gate passes)."""
+        out = []
+        for name, want, got, bad in (("precision", min_precision, self.precision, "FP"),
+                                     ("recall", min_recall, self.recall, "FN")):
+            if want is None or got is None or got >= want:
+                continue
+            wrong = [f"{r.client} {r.url}" for r in self.rows if r.outcome == bad]
+            out.append(f"{name} {got:.2f} is below --min-{name} {want:g} "
+                       f"({len(wrong)} {bad}: {', '.join(wrong)})")
+        return out
+
+    def as_dict(self) -> dict:
+        return {"targets": [r.as_dict() for r in self.rows], "confusion": self.confusion,
+                "precision": self.precision, "recall": self.recall,
+                "by_technique": {"censor": self.by_censor_technique,
+                                 "detector": self.by_detector_technique}}
+
+
+def score(rows: list[Row]) -> Score:
+    for row in rows:
+        row.outcome, row.reason = outcome(row.verdict, row.truth)
+    confusion = {k: sum(1 for r in rows if r.outcome == k) for k in OUTCOMES}
+    tp, fp, fn = confusion["TP"], confusion["FP"], confusion["FN"]
+    by_censor: dict[str, dict] = {}
+    for r in rows:
+        if r.truth.censored:
+            tech = r.truth.technique or "unknown"
+            d = by_censor.setdefault(tech, {"censored": 0, "found": 0, "missed": 0})
+            d["censored"] += 1
+            d["found" if r.outcome == "TP" else "missed"] += 1
+    for d in by_censor.values():
+        d["recall"] = _ratio(d["found"], d["censored"])
+    by_detector: dict[str, dict] = {}
+    for r in rows:
+        if r.verdict.blocked:
+            tech = r.verdict.technique or "unspecified"
+            d = by_detector.setdefault(tech, {"reported": 0, "right": 0, "wrong": 0})
+            d["reported"] += 1
+            d["right" if r.outcome == "TP" else "wrong"] += 1
+    for d in by_detector.values():
+        d["precision"] = _ratio(d["right"], d["reported"])
+    return Score(rows, confusion, _ratio(tp, tp + fp), _ratio(tp, tp + fn),
+                 dict(sorted(by_censor.items())), dict(sorted(by_detector.items())))
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def _table(head: tuple, body: list[tuple]) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def render_text(s: Score, title: str = "") -> str:
+    out = [title] if title else []
+    body = []
+    for r in s.rows:
+        said = "no verdict" if r.verdict.blocked is None else \
+            (f"blocked: {r.verdict.technique or '?'}" if r.verdict.blocked else "open")
+        body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60)))
+    out += _table(("result", "client", "target", "detector said", "censor did"), body)
+    out.append("")
+    out.append("why:")
+    for r in s.rows:
+        out.append(f"  {r.outcome} {r.client} {r.url}: {r.reason}")
+    c = s.confusion
+    out += ["", "confusion matrix      censored   not censored",
+            f"  reported blocked    TP {c['TP']:<6}  FP {c['FP']}",
+            f"  reported open       FN {c['FN']:<6}  TN {c['TN']}", "",
+            f"precision {_fmt(s.precision)} ({c['TP']}/{c['TP'] + c['FP']})   "
+            f"recall {_fmt(s.recall)} ({c['TP']}/{c['TP'] + c['FN']})"]
+    if s.by_censor_technique:
+        out += [""] + _table(("censor technique", "censored", "found", "missed", "recall"),
+                             [(k, d["censored"], d["found"], d["missed"], _fmt(d["recall"]))
+                              for k, d in s.by_censor_technique.items()])
+    if s.by_detector_technique:
+        out += [""] + _table(("detector technique", "reported", "right", "wrong", "precision"),
+                             [(k, d["reported"], d["right"], d["wrong"], _fmt(d["precision"]))
+                              for k, d in s.by_detector_technique.items()])
+    return "\n".join(out)
+
+
+def _md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(s: Score, title: str = "") -> str:
+    out = [f"### {title}", ""] if title else []
+    out += ["| result | client | target | detector said | censor did | why |",
+            "|---|---|---|---|---|---|"]
+    for r in s.rows:
+        said = "no verdict" if r.verdict.blocked is None else \
+            (f"blocked: `{r.verdict.technique or '?'}`" if r.verdict.blocked else "open")
+        out.append("| " + " | ".join(_md_cell(x) for x in (
+            f"**{r.outcome}**", r.client, f"`{r.url}`", said, r.truth.describe(),
+            r.verdict.why)) + " |")
+    c = s.confusion
+    out += ["", "| | censored | not censored |", "|---|---|---|",
+            f"| **reported blocked** | TP {c['TP']} | FP {c['FP']} |",
+            f"| **reported open** | FN {c['FN']} | TN {c['TN']} |", "",
+            f"**precision** {_fmt(s.precision)} · **recall** {_fmt(s.recall)}", ""]
+    if s.by_censor_technique:
+        out += ["| censor technique | censored | found | missed | recall |",
+                "|---|---|---|---|---|"]
+        out += [f"| `{k}` | {d['censored']} | {d['found']} | {d['missed']} | "
+                f"{_fmt(d['recall'])} |" for k, d in s.by_censor_technique.items()]
+        out.append("")
+    if s.by_detector_technique:
+        out += ["| detector technique | reported | right | wrong | precision |",
+                "|---|---|---|---|---|"]
+        out += [f"| `{k}` | {d['reported']} | {d['right']} | {d['wrong']} | "
+                f"{_fmt(d['precision'])} |" for k, d in s.by_detector_technique.items()]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_json(s: Score, **extra) -> str:
+    return json.dumps({**extra, **s.as_dict()}, indent=1)

@@ -1,0 +1,138 @@
+"""The ground truth for one target: what the censor really did to its flows. Pure.
+
+The censor logs every flow it decided (events.jsonl, DESIGN.md's event record). A target's
+events are those
+- whose flow's `src` is the target's client, and
+- that happened while that target was being measured (its *window*: targets are measured one
+  after another, so flows to a server two targets share are told apart by time), and
+- whose `detail` names the target's host (a DNS query, an SNI, a Host header) or whose `dst`
+  is the target's server's address;
+plus the penalty boxes (`residual` events) in force during the window for the client, the
+target's server address and its port: a boxed flow is dropped at the switch and leaves no
+event of its own.
+
+An `allow` event is not censorship. A `throttle` is censorship, of technique `throttle`; any
+other action is censorship of the technique the event names (`dns`, `sni`, `ip`, `server`,
+`protocol`, `host`, `path`, `quic_sni`, `residual`, ...).
+
+The target is *censored* when the censor did censor its flows, or when the scenario's
+`expect:` says it is blocked. Where the two disagree the truth says so in `note`: the
+expectation and the censor's log, side by side, tell a wrong scenario from a broken censor.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Window:
+    start: float           # seconds since the lab came up, as the events' `t`
+    end: float
+
+
+@dataclass
+class Truth:
+    censored: bool
+    techniques: list[str] = field(default_factory=list)   # the censoring events', in order
+    rules: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    allowed_by: list[str] = field(default_factory=list)   # `allow` rules that matched
+    expected: bool | None = None
+    expected_technique: str | None = None
+    note: str = ""
+    events: list[dict] = field(default_factory=list)
+
+    @property
+    def technique(self) -> str | None:
+        """The main technique: the first censoring event's that is not a box, else the box."""
+        main = [t for t in self.techniques if t != "residual"]
+        if main:
+            return main[0]
+        if self.techniques:
+            return self.techniques[0]
+        return self.expected_technique if self.censored else None
+
+    def describe(self) -> str:
+        if self.rules:
+            did = "; ".join(f"{r}: {a} ({t})" for r, a, t in
+                            _unique(zip(self.rules, self.actions, self.techniques)))
+        elif self.allowed_by:
+            did = f"allowed by {', '.join(self.allowed_by)}"
+        else:
+            did = "nothing"
+        return did + (f" [{self.note}]" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return dict(asdict(self), technique=self.technique)
+
+
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def technique_of(event: dict) -> str:
+    if event.get("action") == "throttle":
+        return "throttle"
+    return str(event.get("technique") or event.get("action") or "?")
+
+
+def names_in(detail: dict | None) -> set[str]:
+    out = set()
+    for value in (detail or {}).values():
+        for v in (value if isinstance(value, list) else [value]):
+            if isinstance(v, str):
+                out.add(v.lower().rstrip("."))
+    return out
+
+
+def matching_events(events: list[dict], client_ip: str, host: str | None,
+                    server_ip: str | None, window: Window, proto: str | None = None,
+                    port: int | None = None) -> list[dict]:
+    """The events that belong to one target (see the module's docstring)."""
+    host = (host or "").lower().rstrip(".") or None
+    out = []
+    for ev in events:
+        flow = ev.get("flow")
+        if not isinstance(flow, dict) or flow.get("src") != client_ip:
+            continue
+        t = float(ev.get("t", -1))
+        if ev.get("technique") == "residual" and server_ip and flow.get("dst") == server_ip:
+            until = float((ev.get("detail") or {}).get("until", t))
+            same_port = port is None or flow.get("dport") in (None, port)
+            same_proto = proto is None or flow.get("proto") in (None, proto)
+            if t <= window.end and until >= window.start and same_port and same_proto:
+                out.append(ev)
+            continue
+        if not window.start <= t <= window.end:
+            continue
+        if (host and host in names_in(ev.get("detail"))) or \
+                (server_ip and flow.get("dst") == server_ip):
+            out.append(ev)
+    return out
+
+
+def truth_for(matched: list[dict], expected: bool | None = None,
+              expected_technique: str | None = None) -> Truth:
+    """The truth from a target's events and its `expect:` entry (None: no entry)."""
+    truth = Truth(censored=False, expected=expected, expected_technique=expected_technique,
+                  events=matched)
+    for ev in matched:
+        if ev.get("action") == "allow":
+            if ev.get("rule") not in truth.allowed_by:
+                truth.allowed_by.append(str(ev.get("rule")))
+            continue
+        truth.techniques.append(technique_of(ev))
+        truth.rules.append(str(ev.get("rule")))
+        truth.actions.append(str(ev.get("action")))
+    did = bool(truth.techniques)
+    truth.censored = did or expected is True
+    if expected is True and not did:
+        truth.note = "expect says blocked, but no censor event touched this target's flows"
+    elif expected is False and did:
+        kinds = sorted(set(truth.actions))
+        truth.note = f"expect says not blocked; the censor did {', '.join(kinds)}"
+    return truth

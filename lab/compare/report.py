@@ -28,7 +28,7 @@ def cell(run, tool: str) -> dict:
     trials = [t for t in run.trials if t.tool == tool]
     counts = Counter(t.status for t in trials)
     status = max(counts, key=lambda s: (counts[s], STATUS_ORDER.index(s)))
-    rules = lambda attr: list(dict.fromkeys(r for t in trials for r in getattr(t, attr)))
+    rules = lambda attr: sorted({r for t in trials for r in getattr(t, attr)})
     tunnel = list(dict.fromkeys(f"{e.get('rule')}: {e.get('action')} ({e.get('technique')})"
                                 for t in trials for e in t.events if e.get("on_tunnel")))
     per_target = {}

@@ -9,8 +9,9 @@ ports it names) are the tunnel's, the rest are the targets'.
 A trial's status:
 - `works`: every target answered; `degraded`: it did, but the censor throttled or cut a flow;
 - `partial`: some targets answered; `blocked`: none did (or the tunnel never came up) and the
-  censor's events show it acting; `failed`: the tool did not work and the censor did nothing
-  (a broken tool or lab, not censorship).
+  censor's events show it acting, or a penalty box it opened earlier still covers the tool's
+  tunnel; `failed`: the tool did not work and the censor did nothing (a broken tool or lab,
+  not censorship).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Callable
+from urllib.parse import urlsplit
 
 from lab.compare import tools as registry
 from lab.compare import vps as vpsmod
@@ -116,8 +118,8 @@ def resolve_tools(names: list[str]) -> list:
 def classify(trial: Trial) -> None:
     """Set the trial's status and the rules that blocked or degraded it (from its events)."""
     acts = [(e.get("rule"), e.get("action")) for e in trial.events]
-    trial.blocked_by = list(dict.fromkeys(r for r, a in acts if a not in NOT_BLOCKING and r))
-    trial.degraded_by = list(dict.fromkeys(r for r, a in acts if a in DEGRADING and r))
+    trial.blocked_by = sorted({r for r, a in acts if a not in NOT_BLOCKING and r})
+    trial.degraded_by = sorted({r for r, a in acts if a in DEGRADING and r})
     if not trial.started or trial.ok_count == 0:
         trial.status = "blocked" if trial.blocked_by else "failed"
     elif trial.ok_count < len(trial.fetches):
@@ -126,13 +128,30 @@ def classify(trial: Trial) -> None:
         trial.status = "degraded" if trial.degraded_by else "works"
 
 
-def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: str) -> None:
+def _penalty_boxes(events: list[dict], residual: dict[str, float]) -> list[dict]:
+    """The penalty boxes the censor opened (one `residual` event each) with their end."""
+    out = []
+    for ev in events:
+        if ev.get("technique") == "residual" and ev.get("rule") in residual:
+            t = float(ev.get("t", 0))
+            out.append({**ev, "until_t": t + residual[ev["rule"]]})
+    return out
+
+
+def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: str,
+              residual: dict[str, float] | None = None,
+              target_ips: frozenset = frozenset()) -> None:
     """Give each event that involves the client (or its ISP resolver) to the one trial running
     when it happened (the censor logs just after it acts: up to EVENT_SLACK after a trial's
-    end still counts, unless the next trial had begun), then classify every trial."""
+    end still counts, unless the next trial had begun), then classify every trial.
+
+    A penalty box outlives its trial and the censor logs it once, when it opens: a later trial
+    that got nothing through while a box of its client covered the tool's tunnel (or a
+    target's address) gets that box's event too, marked `carried: true`."""
     ordered = sorted(trials, key=lambda t: t.window[0])
     for trial in ordered:
         trial.events = []
+    tunnels = {tr.tool: set(registry.get(tr.tool).tunnel) for tr in ordered}
     for ev in events:
         flow = ev.get("flow") or {}
         if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
@@ -142,9 +161,23 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         if owner is None or t > owner.window[1] + EVENT_SLACK:
             continue
         tunnel = flow.get("dst") == vps_ip and \
-            (flow.get("proto"), flow.get("dport")) in set(registry.get(owner.tool).tunnel)
+            (flow.get("proto"), flow.get("dport")) in tunnels[owner.tool]
         owner.events.append({**ev, "on_tunnel": tunnel})
-    for trial in trials:
+    boxes = [b for b in _penalty_boxes(events, residual or {})
+             if (b.get("flow") or {}).get("src") == client_ip]
+    for trial in ordered:
+        classify(trial)
+        if trial.status not in ("failed", "partial") or trial.blocked_by:
+            continue
+        lo, hi = trial.window
+        for box in boxes:
+            flow = box["flow"]
+            tunnel = flow.get("dst") == vps_ip and \
+                (flow.get("proto"), flow.get("dport")) in tunnels[trial.tool]
+            if box["t"] < lo and box["until_t"] > lo and \
+                    (tunnel or flow.get("dst") in target_ips):
+                trial.events.append({**{k: v for k, v in box.items() if k != "until_t"},
+                                     "on_tunnel": tunnel, "carried": True})
         classify(trial)
 
 
@@ -197,7 +230,10 @@ def run_scenario(scenario, tools: list, repeat: int,
                     + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
         time.sleep(EVENT_SLACK / 2)       # the last trial's events reach the log
         events = lab.events()
-        attribute(out.trials, events, sc.host(client).ip, v.ip)
+        residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
+        ips = frozenset(s.ip for url, _ in prepared.targets
+                        if (s := sc.server_for(urlsplit(url).hostname or "")))
+        attribute(out.trials, events, sc.host(client).ip, v.ip, residual, ips)
     return out
 
 

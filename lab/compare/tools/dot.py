@@ -20,7 +20,7 @@ class DoT(Tool):
 
     def resolve(self, ctx, name: str) -> str | None:
         r = ctx.run(ctx.client, [
-            "kdig", "+tls", "+tls-ca=/etc/ssl/certs/ca-certificates.crt",
+            "kdig", "+noidn", "+tls", "+tls-ca=/etc/ssl/certs/ca-certificates.crt",
             f"+tls-hostname={ctx.vps_name}", "+short", "+time=3", "+retry=0",
             f"@{ctx.vps_ip}", "-p", str(PORT), name, "A"], timeout=10)
         answers = [a for a in (r.stdout or "").split() if a.count(".") == 3 and

@@ -3,8 +3,10 @@
 The vps forwards what comes out of its tun device and masquerades it behind its own address
 (an nftables table in the vps's namespace only); the client routes nothing through the tunnel
 but what it fetches: the VPN's resolver (the lab's public one, as a VPN pushes its DNS) and,
-once resolved through it, each target's address, one /32 route each. Tunnel addresses are
-two free ones of 198.18.255.0/24, inside the lab's range; nothing leaves the lab.
+once resolved through it, each target's address, one /32 route each. The vps's own address
+stays outside the tunnel (the tunnel runs to it), so a target on the vps is fetched at the
+server's tunnel address, which the vps maps to its own (DNAT). Tunnel addresses are two free
+ones of 198.18.255.0/24, inside the lab's range; nothing leaves the lab.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 from lab.compare import measure
 from lab.compare.base import Tool, ToolError
 from lab.scenario.addressing import PUBLIC_DNS_IP
+from lab.wait import Timeout, wait_until
 
 PORT = 1194
 DEV = "tun0"
@@ -31,7 +34,7 @@ def _tunnel_addresses(scenario) -> tuple[str, str]:
 class OpenVPN(Tool):
     name = "openvpn"
     summary = "OpenVPN (TLS mode, UDP) to the vps, which NATs; only targets routed into it"
-    programs = ("curl", "openvpn", "nft", "dig")
+    programs = ("curl", "openvpn", "nft", "dig", "ping")
     tunnel = (("udp", PORT),)
 
     def start(self, ctx) -> None:
@@ -45,9 +48,12 @@ class OpenVPN(Tool):
         vps = ctx.vps.name
         self._vps(ctx, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
         rules = ctx.folder / "nat.nft"
-        rules.write_text(f"table ip {TABLE} {{\n  chain post {{ type nat hook postrouting "
-                         f"priority 100; ip saddr {client_ip} oifname != \"{DEV}\" masquerade; "
-                         "}\n}\n")
+        rules.write_text(
+            f"table ip {TABLE} {{\n"
+            f"  chain pre {{ type nat hook prerouting priority -100; iifname \"{DEV}\" "
+            f"ip daddr {server_ip} dnat to {ctx.vps_ip}; }}\n"
+            f"  chain post {{ type nat hook postrouting priority 100; ip saddr {client_ip} "
+            f"oifname != \"{DEV}\" masquerade; }}\n}}\n")
         self._vps(ctx, ["nft", "-f", str(rules)])
         ctx.start(vps, "openvpn-server", [
             "openvpn", *common, "--local", ctx.vps_ip, "--lport", str(PORT),
@@ -61,6 +67,14 @@ class OpenVPN(Tool):
             "--verify-x509-name", ctx.vps_name, "name", "--connect-retry-max", "1",
             "--ca", str(cli.ca), "--cert", str(cli.cert), "--key", str(cli.key)],
             ready=lambda: "Initialization Sequence Completed" in _read(log), timeout=12)
+        # the client may finish its handshake before the server has its data-channel keys:
+        # the tunnel is up when a ping crosses it
+        ping = ["ping", "-c1", "-W1", "-n", server_ip]
+        try:
+            wait_until(lambda: ctx.run(ctx.client, ping, timeout=5).returncode == 0, 8,
+                       "a ping through the tunnel")
+        except Timeout as e:
+            raise ToolError(str(e)) from None
         self._route(ctx, PUBLIC_DNS_IP)
 
     def _vps(self, ctx, argv) -> None:
@@ -82,11 +96,15 @@ class OpenVPN(Tool):
         ips = [a for a in (r.stdout or "").split() if a.replace(".", "").isdigit()]
         if r.returncode != 0 or not ips:
             return measure.failed(url, f"no answer for {parts.hostname} through the VPN")
+        ip = ips[0]
         try:
-            self._route(ctx, ips[0])
+            if ip == ctx.vps_ip:        # the tunnel's own end: through it, at its tunnel address
+                ip = _tunnel_addresses(ctx.lab.scenario)[0]
+            else:
+                self._route(ctx, ip)
         except ToolError as e:
             return measure.failed(url, str(e))
-        return ctx.curl(url, ["--resolve", f"{parts.hostname}:{port}:{ips[0]}"], max_time, bulk)
+        return ctx.curl(url, ["--resolve", f"{parts.hostname}:{port}:{ip}"], max_time, bulk)
 
     def stop(self, ctx) -> None:
         ctx.stop_all()          # the tun devices, and the routes through them, go with openvpn

@@ -1,0 +1,150 @@
+"""`blocklab compare` from real runs: real tools, real censor, the censor's events as witness.
+
+Each case is one `blocklab compare ... --json` run (its own lab), checked against what the
+scenario's censor must do to each tool: which targets answer, which rule blocked what, and
+that the rule acted on the tunnel's own flow.
+"""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from helpers import REPO, blocklab
+
+TIMEOUT = 240
+
+
+def compare(*args: str) -> dict:
+    r = blocklab("compare", *args, "--json", timeout=TIMEOUT)
+    assert r.returncode == 0, f"exit {r.returncode}\n{r.stderr[-3000:]}"
+    return json.loads(r.stdout)
+
+
+def cells(m: dict) -> dict:
+    return {(c["scenario"], c["tool"]): c for c in m["cells"]}
+
+
+def tunnel_rules(cell: dict) -> set[str]:
+    return {e["rule"] for t in cell["trials"] for e in t["events"] if e["on_tunnel"]}
+
+
+def test_unknown_tool_is_refused_by_name():
+    r = blocklab("compare", "basics/open", "--tools", "direct,tor,warp")
+    assert r.returncode == 1
+    assert "unknown tool(s) tor, warp" in r.stderr and "shadowsocks" in r.stderr
+    assert "tor: left out" in r.stderr
+
+
+def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):
+    m = compare("ru/2025-12", "--tools", "direct,ssh-socks,shadowsocks",
+                "--report", str(tmp_path))
+    c = cells(m)
+    direct = c[("ru-2025-12", "direct")]
+    facetime = direct["targets"]["https://facetime.apple.com/"]
+    assert facetime["ok"] == 0, facetime
+    assert "facetime" in direct["blocked_by"]
+    assert "youtube-throttle" in direct["degraded_by"]       # the bulk download is policed
+    for tool in ("ssh-socks", "shadowsocks"):
+        cell = c[("ru-2025-12", tool)]
+        assert cell["status"] == "works", cell
+        assert all(t["ok"] for t in cell["targets"].values()), cell["targets"]
+        assert not cell["blocked_by"] and not cell["degraded_by"]
+        # through the tunnel the throttled video host comes at full speed
+        assert cell["goodput_mbit"]["median"] > 20 * direct["goodput_mbit"]["median"]
+    # the vps was added outside the censor, and the report has its files
+    assert m["scenarios"][0]["vps"]["added"] is True
+    for name in ("compare.json", "compare.md", "goodput.png", "success.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    md = (tmp_path / "compare.md").read_text()
+    assert "| tool | ru-2025-12 |" in md and "| shadowsocks | ✅ works" in md
+
+
+def test_split_hello_evades_only_a_censor_without_reassembly():
+    tools = "direct,split-hello-tcp,split-hello-records"
+    c = cells(compare("basics/reassembly-off", "basics/reassembly-on", "--tools", tools))
+    for scenario in ("basics-reassembly-off", "basics-reassembly-on"):
+        direct = c[(scenario, "direct")]
+        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
+    for tool in ("split-hello-tcp", "split-hello-records"):
+        off, on = c[("basics-reassembly-off", tool)], c[("basics-reassembly-on", tool)]
+        assert off["status"] == "works" and not off["blocked_by"], off
+        assert on["status"] == "blocked" and on["blocked_by"] == ["sni-drop"], on
+
+
+def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):
+    data = yaml.safe_load((REPO / "scenarios/cn/gfw-fet-2021.yaml").read_text())
+    for rule in data["censor"]["rules"]:
+        if "probability" in rule:
+            rule["probability"] = 1.0
+    path = tmp_path / "fet-always.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    m = compare(str(path), "--tools", "shadowsocks,tls-tunnel", "--repeat", "2")
+    c = cells(m)
+    ss, tls = c[("cn-gfw-fet-2021", "shadowsocks")], c[("cn-gfw-fet-2021", "tls-tunnel")]
+    assert ss["status"] == "blocked" and ss["blocked_by"] == ["fet"], ss
+    assert tunnel_rules(ss) == {"fet"}
+    assert [t["status"] for t in ss["trials"]] == ["blocked", "blocked"]
+    assert tls["status"] == "works" and not tls["blocked_by"], tls
+    assert tls["goodput_mbit"]["n"] == 2 and tls["ttfb_ms"]["n"] == 2
+    assert tls["goodput_mbit"]["min"] <= tls["goodput_mbit"]["median"] <= \
+        tls["goodput_mbit"]["max"]
+    assert m["scenarios"][0]["vps"] == {"name": "vps", "ip": "198.19.20.10",
+                                        "domains": ["vps.example.net"], "added": False}
+
+
+def test_fingerprints_block_openvpn_and_ssh_only():
+    tools = "openvpn,ssh-socks,shadowsocks,tls-tunnel,obfs4,direct"
+    c = cells(compare("basics/fingerprint-tunnels", "--tools", tools))
+    name = "basics-fingerprint-tunnels"
+    for tool in ("openvpn", "ssh-socks"):
+        cell = c[(name, tool)]
+        assert cell["status"] == "blocked" and cell["blocked_by"] == ["tunnels"], cell
+        assert tunnel_rules(cell) == {"tunnels"}
+    for tool in ("shadowsocks", "tls-tunnel", "obfs4", "direct"):
+        cell = c[(name, tool)]
+        assert cell["status"] == "works" and not cell["blocked_by"], cell
+        assert cell["goodput_mbit"]["median"] > 1, cell
+
+
+# --- the pure parts, checked against the censor's own parser (no lab) ----------------------
+
+def _hello(name: str) -> bytes:
+    from lab.clients.tls_hello import client_hello
+    return client_hello(name)[3]
+
+
+def test_split_proxy_cuts_inside_the_server_name():
+    from controllers.dpi import tls
+    from lab.compare.splitproxy import sni_cut, two_records
+    hello = _hello("blocked.example.com")
+    cut = sni_cut(hello)
+    assert b"blocked.example.com" not in hello[:cut] and b"blocked.example.com" not in hello[cut:]
+    assert hello[cut - 3:cut + 3] in b"blocked.example.com"
+    framed = two_records(hello, cut)
+    assert tls.parse_client_hello(framed, join_records=True).value.sni == "blocked.example.com"
+    assert tls.parse_client_hello(framed, join_records=False).status != tls.OK
+    assert tls.parse_client_hello(hello[:cut], join_records=False).status != tls.OK
+
+
+def test_a_penalty_box_blocks_the_next_trial_too():
+    from lab.compare.runner import Trial, attribute
+    from lab.compare.measure import Fetch
+    box = {"t": 2.0, "rule": "fet", "technique": "residual", "action": "drop",
+           "flow": {"proto": "tcp", "src": "198.18.0.10", "sport": None,
+                    "dst": "198.19.20.10", "dport": 8388}}
+    first = Trial("s", "shadowsocks", 0, True, window=(1.0, 8.0),
+                  fetches=[Fetch("https://a/", False)])
+    other = Trial("s", "tls-tunnel", 0, True, window=(8.0, 12.0),
+                  fetches=[Fetch("https://a/", True)])
+    again = Trial("s", "shadowsocks", 1, True, window=(12.0, 19.0),
+                  fetches=[Fetch("https://a/", False)])
+    later = Trial("s", "shadowsocks", 2, True, window=(200.0, 205.0),
+                  fetches=[Fetch("https://a/", False)])
+    attribute([first, other, again, later], [box], "198.18.0.10", "198.19.20.10",
+              {"fet": 180.0})
+    assert (first.status, first.blocked_by) == ("blocked", ["fet"])
+    assert other.status == "works" and other.events == []
+    assert (again.status, again.blocked_by) == ("blocked", ["fet"])
+    assert again.events[0]["carried"] and again.events[0]["on_tunnel"]
+    assert later.status == "failed"        # the box had ended: not the censor's doing

@@ -22,7 +22,7 @@ def goodput(m: dict, path: Path) -> Path:
     cells, tools = _cells(m), m["tools"]
     names = [s["name"] for s in m["scenarios"]]
     width = 0.8 / max(1, len(tools))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 + len(names) * len(tools) * 0.45), 4.5))
+    fig, ax = plt.subplots(figsize=(min(14, max(6, 2 + len(names) * len(tools) * 0.3)), 5))
     cmap = plt.get_cmap("tab20")
     floor = 0.01
     for i, tool in enumerate(tools):
@@ -65,7 +65,8 @@ def success(m: dict, path: Path) -> Path:
                                        ec="white", lw=2))
             label = f"{c['status']}\n{c['success'] * 100:.0f}%"
             if c["blocked_by"] and c["status"] != "works":
-                label += f"\n{', '.join(c['blocked_by'])[:22]}"
+                more = len(c["blocked_by"]) - 1
+                label += f"\n{c['blocked_by'][0][:18]}" + (f" +{more}" if more else "")
             ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=7)
     ax.set_xlim(0, len(names))
     ax.set_ylim(len(tools), 0)

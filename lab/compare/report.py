@@ -79,8 +79,9 @@ def cell_text(c: dict) -> str:
     if c["status"] in ("partial", "blocked") and n:
         ok = sum(1 for t in c["targets"].values() if t["ok"])
         parts[0] += f" ({ok}/{n} ok)"
-    if c["blocked_by"]:
-        parts.append("by " + ", ".join(c["blocked_by"]))
+    if c["blocked_by"]:        # a tool that works anyway got past them (quic-fallback)
+        got_through = c["status"] in ("works", "degraded")
+        parts.append(("got past " if got_through else "by ") + ", ".join(c["blocked_by"]))
     if c["degraded_by"]:
         parts.append("slowed by " + ", ".join(c["degraded_by"]))
     if c["status"] == "failed" and c["errors"]:

@@ -19,6 +19,7 @@ from typing import Any
 from controllers.facts import UNKNOWN, Facts
 from controllers.packets import ICMP, TCP, UDP
 from controllers.patterns import NamePatterns
+from controllers.rules import cidr_ints
 
 PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP}
 _ALL = frozenset((TCP, UDP, ICMP))
@@ -34,13 +35,17 @@ DATA_ACTIONS = frozenset(("reset", "blockpage", "nxdomain", "servfail", "refused
 class IpSet:
     """IPv4 networks grouped by prefix length: membership costs one probe per length."""
 
-    __slots__ = ("by_len", "nets")
+    __slots__ = ("by_len",)
 
     def __init__(self, cidrs: list[str]) -> None:
         self.by_len: dict[int, set[int]] = {}
-        self.nets = [ipaddress.IPv4Network(c, strict=False) for c in cidrs]
-        for net in self.nets:
-            self.by_len.setdefault(net.prefixlen, set()).add(int(net.network_address))
+        nets, lengths = getattr(cidrs, "parsed", None) or cidr_ints(cidrs)
+        kinds = set(lengths)
+        if len(kinds) == 1:                 # a blocklist of one size: one C-level pass
+            self.by_len[kinds.pop()] = set(nets)
+            return
+        for net, length in zip(nets, lengths):
+            self.by_len.setdefault(length, set()).add(net)
 
     def __contains__(self, addr: int) -> bool:
         for plen, nets in self.by_len.items():

@@ -23,11 +23,26 @@ import fnmatch
 import re
 from typing import Iterable
 
-_GLOB_CHARS = frozenset("*?[")
+
+
+def _has_glob(text: str) -> bool:
+    """Whether `text` holds a glob character (three C scans: cheaper than a set per name)."""
+    return "*" in text or "?" in text or "[" in text
+
+
+def _normalised(patterns: Iterable[str]) -> list[str]:
+    """normalise_name of each; the strings themselves when they need nothing (checked in
+    three C-level passes over the whole list, not name by name)."""
+    names = [p if type(p) is str else str(p) for p in patterns]
+    joined = "\n".join(names)
+    if joined.endswith(".") or ".\n" in joined or joined.lower() != joined:
+        return [normalise_name(n) for n in names]
+    return names
 
 
 def normalise_name(name: str) -> str:
-    name = name.lower()
+    if not name.islower():          # lower() copies even a lower-case name: keep the one
+        name = name.lower()         # we have (10^6 blocklist names stay one copy each)
     return name[:-1] if name.endswith(".") else name
 
 
@@ -44,19 +59,35 @@ class NamePatterns:
         self.prefixes: set[str] = set()
         self.infixes: dict[int, set[str]] = {}
         self.regexes: list[re.Pattern] = []
-        self.count = 0
-        for raw in patterns:
-            self.add(raw)
+        names = _normalised(patterns)
+        self.count = len(names)
+        # A blocklist of 10^6 is exact names and `*.zone`s: those go in whole, in C-level
+        # passes; only the other globs take the pattern-by-pattern path.
+        globs = [n for n in names if "*" in n or "?" in n or "[" in n]
+        if not globs:
+            self.exact.update(names)
+        else:
+            self.exact.update(n for n in names if not ("*" in n or "?" in n or "[" in n))
+            zones = [g[1:] for g in globs if g[:2] == "*." and "*" not in g[1:]
+                     and "?" not in g and "[" not in g]
+            self.subdomains.update(zones)
+            if len(zones) < len(globs):
+                for pat in globs:
+                    if not (pat[:2] == "*." and not _has_glob(pat[1:])):
+                        self._add_glob(pat)
         self._finish()
 
     def add(self, raw: str) -> None:
         pat = normalise_name(str(raw))
         self.count += 1
-        if not (_GLOB_CHARS & set(pat)):
+        if not _has_glob(pat):
             self.exact.add(pat)
             return
+        self._add_glob(pat)
+
+    def _add_glob(self, pat: str) -> None:
         body = pat.strip("*")
-        stars_only_at_ends = not (_GLOB_CHARS & set(body))
+        stars_only_at_ends = not _has_glob(body)
         if stars_only_at_ends and body:
             lead, trail = pat.startswith("*"), pat.endswith("*")
             if lead and trail:

@@ -68,10 +68,14 @@ def rule_prefilters(rule: CompiledRule, hosts: dict[str, dict]) -> list[dict]:
             if host.get("side") == "client":
                 nets.append(("ipv4_src", host["ip"]))
     elif m.ips is not None:
+        cidrs = rule.rule["match"]["ip"]
         nets = []
-        for cidr in rule.rule["match"]["ip"]:
-            value = _net_value(cidr)
-            nets += [("ipv4_dst", value), ("ipv4_src", value)]
+        if len(protos) * 2 * len(cidrs) <= MAX_VARIANTS:
+            for cidr in cidrs:
+                value = _net_value(cidr)
+                nets += [("ipv4_dst", value), ("ipv4_src", value)]
+        else:       # too many: steered by transport alone (what count() below would decide)
+            nets = ports = None
 
     def count() -> int:
         return len(protos) * max(1, len(ports or ())) * max(1, len(nets or ()))

@@ -101,6 +101,7 @@ def authoritative(server, host, folder: Path) -> Service:
   port: 53
   do-ip6: no
   server-count: 1
+  rrl-ratelimit: 0      # NSD answers at most 200/s per /24 by default: no limit here
   username: ""
   chroot: ""
   zonesdir: "{folder}"

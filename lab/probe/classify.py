@@ -11,9 +11,8 @@ without its ASN and bogon checks (every lab address is in 198.18.0.0/15).
 On top, `x_blocking` adds what v0.4 leaves out, and the verdict uses it when `blocking` is
 false: a TLS handshake or TCP connect that failed on one connection while the control's
 succeeded (probabilistic blocking, as OONI's v0.5 flags it: `http-failure` / `tcp_ip`), and
-the throughput step: `throttle` (bytes keep coming, five times slower or worse than the
-control's and under 10 Mbit/s, past the first half of the transfer, where a policer's burst
-is spent) or `stall` (they stopped coming before the transfer ended: a cut-off flow).
+the throughput step: `throttle` (bytes keep coming, but even the client's best transfer is
+five times slower than the control's and under 10 Mbit/s) or `stall` (they stopped coming before the transfer ended: a cut-off flow).
 
 Non-web targets: a bare domain is DNS only (`dns` or false); `tcp://`, `ssh://`, `stun://`,
 `udp://`, `quic://` add one reachability check (`tcp_ip` when it fails only for the client).
@@ -29,7 +28,7 @@ CONSISTENT, INCONSISTENT = "consistent", "inconsistent"
 THROTTLE_RATIO = 5.0          # the control moves bytes this many times faster: a throttle,
 THROTTLE_CEILING = 10e6       # if the client's rate is below this too (bit/s): lab links run
                               # at tens of Mbit/s or more, and a busy machine halves that
-STALL_IDLE = 1.0              # seconds without a byte at the end of a transfer: a stall
+STALL_IDLE = 0.5              # share of a transfer's time without a byte at its end: a stall
 
 HTTP_FAILURES = {F.REFUSED, F.RESET, F.EOF, F.TIMEOUT, F.SSL_INVALID_HOSTNAME,
                  F.SSL_INVALID_CERTIFICATE, F.SSL_UNKNOWN_AUTHORITY}
@@ -218,27 +217,36 @@ def control_keys(control: dict | None) -> dict:
 # --- extensions: what v0.4 does not look at ----------------------------------------------------
 
 def throughput_verdict(client: dict | None, control: dict | None) -> tuple[str | bool | None, str]:
-    """Compare the two throughput steps: ("throttle"|"stall"|"http-failure"|False|None, why)."""
+    """Compare the two throughput steps: ("throttle"|"stall"|"http-failure"|False|None, why).
+
+    Each side made a few transfers (rounds); a side's speed is its best round's average rate.
+    stall: every client round stopped getting bytes for half its time or more (a flow cut
+    after its first bytes); throttle: the client's best is five times below the control's
+    best and under 10 Mbit/s; http-failure: a round broke (a reset)."""
     if not client or not control:
         return None, "no throughput step"
-    if control.get("failure") or not control.get("complete"):
-        return None, f"the control's transfer did not finish ({control.get('failure')})"
-    got = client.get("bytes", 0)
-    if not client.get("complete"):
-        failure = client.get("failure")
-        if failure not in (None, F.TIMEOUT):
-            return "http-failure", f"transfer broke after {got} B: {failure}"
-        if client.get("idle_at_end", 0) >= STALL_IDLE:
-            return "stall", (f"transfer stopped after {got} B; nothing for "
-                             f"{client['idle_at_end']:.1f}s (the control's finished in "
-                             f"{control.get('seconds', 0):.2f}s)")
-        return "throttle", (f"{_kbit(client.get('rate_bps'))} until the deadline, against "
-                            f"{_kbit(control.get('rate_bps'))} for the control")
-    mine = client.get("sustained_rate_bps") or client.get("rate_bps") or 0
-    theirs = control.get("sustained_rate_bps") or control.get("rate_bps") or 0
-    if mine and theirs and theirs / mine >= THROTTLE_RATIO and mine < THROTTLE_CEILING:
-        return "throttle", (f"{_kbit(mine)} against {_kbit(theirs)} for the control "
-                            f"({theirs / mine:.0f}x slower)")
+    ctrl = [r for r in control.get("rounds") or [] if r.get("complete") and not r.get("failure")]
+    if not ctrl:
+        return None, "the control's transfers did not finish"
+    theirs = max(r.get("rate_bps") or 0 for r in ctrl)
+    rounds = client.get("rounds") or []
+    if not rounds:
+        return None, "no throughput step"
+    broken = [r["failure"] for r in rounds if r.get("failure") not in (None, F.TIMEOUT)]
+    if broken:
+        return "http-failure", f"a transfer broke: {broken[0]}"
+    deadline = client.get("deadline") or 1.0
+    stalled = [r for r in rounds if not r.get("complete")
+               and r.get("idle_at_end", 0) >= STALL_IDLE * deadline]
+    if len(stalled) == len(rounds):
+        sizes = ", ".join(str(r["bytes"]) for r in rounds)
+        return "stall", (f"every transfer stopped (after {sizes} B; then nothing for "
+                         f"{deadline * STALL_IDLE:.1f}s or longer), while the control's "
+                         f"finished in {min(r['seconds'] for r in ctrl):.2f}s")
+    mine = max((r.get("rate_bps") or 0) for r in rounds)
+    if mine and theirs / mine >= THROTTLE_RATIO and mine < THROTTLE_CEILING:
+        return "throttle", (f"{_kbit(mine)} at best in {len(rounds)} transfers, against "
+                            f"{_kbit(theirs)} for the control ({theirs / mine:.0f}x slower)")
     return False, f"{_kbit(mine)} (control {_kbit(theirs)})"
 
 

@@ -3,9 +3,9 @@
 stdout is the result — the terminal table (default), Markdown (`--markdown`), or JSON lines
 (`--json`): one OONI measurement per target (an external detector's own, or
 `{"input": URL, "x_detector": its line}`), each with an `x_blocklab` key (client, outcome,
-reason, verdict, truth), then one last line `{"blocklab_score": {...}}`. Progress goes to stderr. `--report DIR` also writes
-measurements.jsonl, score.json, score.md, score.txt and the censor's events.jsonl there.
-Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says which
+reason, verdict, truth), then one last line `{"blocklab_score": {...}}`. Progress goes to
+stderr. `--report DIR` also writes measurements.jsonl, score.json, score.md, score.txt and
+the censor's events.jsonl there. Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says which
 and names the targets at fault).
 """
 from __future__ import annotations

@@ -11,8 +11,16 @@ PAGE = {"code": 200, "title": "blocklab server web", "length": 96,
 BLOCKPAGE = {"code": 403, "title": "", "length": 40,
              "headers": {"Content-Type": "text/html", "Content-Length": "40",
                          "Connection": "close"}}
-FAST = {"bytes": 300000, "seconds": 0.03, "rate_bps": 80e6, "sustained_rate_bps": 90e6,
-        "complete": True, "idle_at_end": 0.0, "failure": None}
+FAST_ROUND = {"bytes": 300000, "seconds": 0.03, "rate_bps": 80e6, "complete": True,
+              "idle_at_end": 0.0, "failure": None}
+
+
+def rounds(*items: dict, deadline: float = 1.0) -> dict:
+    """An x_throughput record: each item updates a fast round."""
+    return {"deadline": deadline, "rounds": [dict(FAST_ROUND, **i) for i in items]}
+
+
+FAST = rounds({}, {}, {})
 
 
 def response(page: dict) -> dict:
@@ -59,9 +67,9 @@ def web(url: str = "https://www.example.com/", *, dns_failure: str | None = None
             req["failure"] = http
         m["requests"] = [req]
     if throughput is not None:
-        m["x_throughput"] = dict(FAST, **throughput)
+        m["x_throughput"] = throughput
     elif http == "ok" or isinstance(http, dict):
-        m["x_throughput"] = dict(FAST)
+        m["x_throughput"] = FAST
     return m
 
 

@@ -9,16 +9,20 @@ import pytest
 from lab.probe import failures as F
 from lab.probe.classify import (CONSISTENT, INCONSISTENT, classify, dns_consistency,
                                 summarize, throughput_verdict)
-from probe_samples import BLOCKPAGE, control, domain, reach, web
+from probe_samples import BLOCKPAGE, control, domain, reach, rounds, web
 
 H = "https://www.example.com/"
 P = "http://www.example.com/"
-SLOW = {"bytes": 120000, "seconds": 3.0, "rate_bps": 128e3, "sustained_rate_bps": 120e3,
-        "complete": False, "idle_at_end": 0.02, "failure": F.TIMEOUT}
-SLOW_DONE = {"bytes": 300000, "seconds": 1.2, "rate_bps": 2e6, "sustained_rate_bps": 1.9e6,
-             "complete": True}
-FROZEN = {"bytes": 16000, "seconds": 3.0, "rate_bps": 42e3, "sustained_rate_bps": None,
-          "complete": False, "idle_at_end": 2.9, "failure": F.TIMEOUT}
+_SLOW = {"bytes": 32000, "seconds": 1.0, "rate_bps": 256e3, "complete": False,
+         "idle_at_end": 0.02, "failure": F.TIMEOUT}
+SLOW = rounds(_SLOW, _SLOW, _SLOW)
+_DONE = {"bytes": 300000, "seconds": 0.8, "rate_bps": 3e6}
+SLOW_DONE = rounds(_DONE, _DONE, _DONE)
+_FROZEN = {"bytes": 16000, "seconds": 1.0, "rate_bps": 128e3, "complete": False,
+           "idle_at_end": 0.98, "failure": F.TIMEOUT}
+FROZEN = rounds(_FROZEN, _FROZEN, _FROZEN)
+# one slow round among fast ones: a busy machine, not a throttle
+HICCUP = rounds({"seconds": 0.5, "rate_bps": 4.8e6}, {}, {})
 
 # name, client measurement, control measurement, OONI blocking, accessible, verdict technique
 CASES = [
@@ -69,12 +73,14 @@ CASES = [
      False, True, None),
     ("throttled: slow until the deadline", web(H, throughput=SLOW), control(H),
      False, True, "throttle"),
-    ("throttled: finished, but 45x slower", web(H, throughput=SLOW_DONE), control(H),
+    ("throttled: finished, but 27x slower", web(H, throughput=SLOW_DONE), control(H),
      False, True, "throttle"),
+    ("one slow transfer of three is not a throttle", web(H, throughput=HICCUP), control(H),
+     False, True, None),
     ("frozen after 16 KB", web(H, throughput=FROZEN), control(H), False, True, "stall"),
-    ("transfer reset midway", web(H, throughput={"complete": False, "failure": F.RESET,
-                                                 "bytes": 0}), control(H),
-     False, True, "http-failure"),
+    ("transfer reset midway", web(H, throughput=rounds({}, {"complete": False,
+                                                          "failure": F.RESET, "bytes": 0})),
+     control(H), False, True, "http-failure"),
     ("one of two handshakes reset (probabilistic)",
      dict(web(H), tls_handshakes=[{"address": "198.19.0.10:443", "failure": F.RESET,
                                    "server_name": "www.example.com"}]),
@@ -179,11 +185,12 @@ def test_other_targets(name, client, ctrl, blocking, technique):
 
 
 def test_throughput_needs_a_finished_control():
-    assert throughput_verdict(SLOW, dict(SLOW))[0] is None
+    assert throughput_verdict(SLOW, SLOW)[0] is None
     assert throughput_verdict(None, SLOW_DONE)[0] is None
 
 
 def test_a_fast_enough_client_is_not_throttled_even_if_the_control_is_faster():
-    client = {"complete": True, "rate_bps": 19e6, "sustained_rate_bps": 19e6}
-    ctrl = {"complete": True, "rate_bps": 200e6, "sustained_rate_bps": 200e6}
-    assert throughput_verdict(client, ctrl)[0] is False
+    client = rounds({"rate_bps": 19e6}, {"rate_bps": 12e6})
+    assert throughput_verdict(client, rounds({"rate_bps": 200e6}))[0] is False
+    assert throughput_verdict(rounds({"rate_bps": 2e6}), rounds({"rate_bps": 200e6}))[0] == \
+        "throttle"

@@ -7,11 +7,14 @@ import socket
 import ssl
 import struct
 import threading
+import time
 
 import pytest
 
 from lab.probe import failures as F
 from lab.probe import measure as M
+from lab.probe import netsteps as N
+from lab.probe import web as W
 
 
 @pytest.mark.parametrize("exc,want", [
@@ -48,7 +51,7 @@ def test_probe_exit_codes():
 
 
 def _answer(qid: int, rcode: int, ips: list[str]) -> bytes:
-    q = M._dns_query("www.example.com", qid)
+    q = N._dns_query("www.example.com", qid)
     head = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, len(ips), 0, 0)
     body = q[12:]
     for ip in ips:
@@ -57,9 +60,9 @@ def _answer(qid: int, rcode: int, ips: list[str]) -> bytes:
 
 
 def test_dns_answer_parsing():
-    assert M.parse_dns_answer(_answer(7, 0, ["198.19.0.10", "198.19.0.11"])) == \
+    assert N.parse_dns_answer(_answer(7, 0, ["198.19.0.10", "198.19.0.11"])) == \
         (0, [("198.19.0.10", 30), ("198.19.0.11", 30)])
-    assert M.parse_dns_answer(_answer(7, 3, [])) == (3, [])
+    assert N.parse_dns_answer(_answer(7, 3, [])) == (3, [])
 
 
 class _Resolver:
@@ -96,41 +99,40 @@ def test_resolve(monkeypatch, rcode, ips, silent, failure):
     real = socket.socket.connect
     monkeypatch.setattr(socket.socket, "connect",
                         lambda self, addr: real(self, (addr[0], port) if addr[1] == 53 else addr))
-    q = M.resolve("www.example.com", "127.0.0.1", 0.6, M.Clock())
+    q = N.resolve("www.example.com", "127.0.0.1", 0.6, N.Clock())
     assert q["failure"] == failure
-    assert M.addresses_of(q) == ips
+    assert N.addresses_of(q) == ips
     assert q["resolver_address"] == "127.0.0.1:53" and q["query_type"] == "A"
 
 
-def _reader(data: bytes) -> M._Reader:
+def _reader(data: bytes) -> W.Reader:
     a, b = socket.socketpair()
     b.sendall(data)
     b.close()
-    return M._Reader(a, M.time.monotonic() + 2)
+    return W.Reader(a, time.monotonic() + 2)
 
 
 def test_http_response_parsing():
-    r = M.read_response(_reader(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n"
+    r = W.read_response(_reader(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n"
                                 b"Connection: close\r\n\r\nhello"), 1 << 20)
     assert (r.code, r.body, r.header("connection")) == (403, b"hello", "close")
-    r = M.read_response(_reader(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    r = W.read_response(_reader(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                 b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), 1 << 20)
     assert r.body == b"abcde"
-    r = M.read_response(_reader(b"HTTP/1.1 200 OK\r\n\r\n<title> A  page </title>"), 1 << 20)
-    assert M.title_of(r.body.decode()) == "A page" and not r.truncated
-    r = M.read_response(_reader(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100),
+    r = W.read_response(_reader(b"HTTP/1.1 200 OK\r\n\r\n<title> A  page </title>"), 1 << 20)
+    assert W.title_of(r.body.decode()) == "A page" and not r.truncated
+    r = W.read_response(_reader(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100),
                         10)
     assert r.body == b"x" * 10 and r.truncated
     with pytest.raises(EOFError):
-        M.read_response(_reader(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"), 1000)
+        W.read_response(_reader(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"), 1000)
 
 
 def test_pump_reads_while_writing_to_a_peer_that_stops_reading():
     a, b = socket.socketpair()
     b.sendall(b"x" * 1000)       # the peer answers once, then reads nothing more
-    got, _last, complete = (None, None, None)
-    with pytest.raises(M._Stopped) as e:
-        M.pump(a, b"y" * (8 << 20), 10 ** 9, M.time.monotonic() + 0.5)
+    with pytest.raises(W._Stopped) as e:
+        W.pump(a, b"y" * (8 << 20), 10 ** 9, time.monotonic() + 0.5)
     assert e.value.got == 1000 and F.of_exception(e.value.cause) == F.TIMEOUT
     b.close()
     a.close()
@@ -138,15 +140,8 @@ def test_pump_reads_while_writing_to_a_peer_that_stops_reading():
     b.sendall(b"z" * 5000)
     b.close()
     progress = []
-    got, _last, complete = M.pump(a, b"req", 10 ** 9, M.time.monotonic() + 2, progress)
+    got, _last, complete = W.pump(a, b"req", 10 ** 9, time.monotonic() + 2, progress)
     assert (got, complete) == (5000, True) and progress[-1][1] == 5000
-
-
-def test_sustained_rate_uses_the_second_half():
-    # 50 KB at once (a policer's burst), then 50 KB over one second
-    progress = [(0.0, 50_000), (0.5, 75_000), (1.0, 100_000)]
-    assert M.sustained_rate(progress) == pytest.approx(50_000 * 8 / 1.0)
-    assert M.sustained_rate([(0.0, 10)]) is None
 
 
 class _Web:
@@ -194,7 +189,9 @@ def test_whole_web_measurement_on_localhost():
     assert req["failure"] is None and req["response"]["code"] == 200
     assert req["response"]["x_title"] == "local page"
     thr = m["x_throughput"]
-    assert thr["complete"] and thr["failure"] is None and thr["bytes"] >= 20_000
+    assert len(thr["rounds"]) == 3 and thr["deadline"] == pytest.approx(2 / 3, abs=1e-3)
+    for r in thr["rounds"]:
+        assert r["complete"] and r["failure"] is None and r["bytes"] >= 20_000
 
 
 def test_connect_refused_on_localhost():
@@ -205,6 +202,32 @@ def test_connect_refused_on_localhost():
     m = M.measure(f"http://127.0.0.1:{port}/", "127.0.0.1", timeout=1)
     assert m["tcp_connect"][0]["status"]["failure"] == F.REFUSED
     assert m["requests"][0]["failure"] == F.REFUSED and m["x_throughput"] is None
+
+
+def _ssh_server(kexinit: bool) -> int:
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+            conn.recv(100)
+            if kexinit:
+                conn.sendall(struct.pack("!IBB", 100, 4, 20) + b"\0" * 99)
+            time.sleep(1.5)
+    threading.Thread(target=serve, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def test_ssh_reachability_waits_for_kexinit():
+    port = _ssh_server(kexinit=True)
+    rec = M.reach_step(f"ssh://127.0.0.1:{port}", "127.0.0.1", 1.0, N.Clock())
+    assert rec["failure"] is None and rec["said"] == "SSH-2.0-OpenSSH_9.2, KEXINIT"
+    port = _ssh_server(kexinit=False)            # our banner was dropped: no KEXINIT comes
+    rec = M.reach_step(f"ssh://127.0.0.1:{port}", "127.0.0.1", 0.5, N.Clock())
+    assert rec["failure"] == F.TIMEOUT
 
 
 def test_kinds():

@@ -43,7 +43,9 @@ class PenaltyBoxes:
         if event:
             name = PROTO_NAMES.get(proto, str(proto))
             has_ports = name in ("tcp", "udp")
-            out.insert(0, Event({"rule": rule_id, "technique": "residual", "action": "drop",
+            # Inline, the box drops; on-path (tap) it can only answer new connections with RSTs.
+            action = "reset" if self.tap else "drop"
+            out.insert(0, Event({"rule": rule_id, "technique": "residual", "action": action,
                                  "flow": {"proto": name, "src": client, "sport": None,
                                           "dst": server, "dport": dport if has_ports else None},
                                  "detail": {"until": round(until, 3)}}))

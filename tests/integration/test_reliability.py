@@ -37,7 +37,7 @@ from tests.integration.helpers import REPO
 PY = sys.executable
 FLOOD = REPO / "tests" / "fuzz" / "flood.py"
 FLOOD_SECONDS = float(os.environ.get("BLOCKLAB_FLOOD_SECONDS", "10"))
-FLOOD_RATE = float(os.environ.get("BLOCKLAB_FLOOD_RATE", "200"))   # per sender, packets/s
+FLOOD_RATE = float(os.environ.get("BLOCKLAB_FLOOD_RATE", "100"))   # per sender, packets/s
 RECOVERY = 60.0       # seconds for allowed traffic to flow again once a flood stops
 
 SCENARIO = """\

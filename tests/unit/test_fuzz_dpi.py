@@ -49,7 +49,7 @@ def mutated(kind: str):
     return st.builds(apply, st.sampled_from(SAMPLES[kind]), edits)
 
 
-ANY = dict(max_examples=300, deadline=None)
+ANY = dict(max_examples=200, deadline=None)
 
 
 @settings(**ANY)

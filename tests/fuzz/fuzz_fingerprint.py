@@ -12,7 +12,8 @@ NAMES = {"dns", "stun", "quic", "tls", "http", "ssh", "openvpn", "wireguard", "f
 def seeds():
     from dpi_samples import CURL_GET, DIG_QUERY, ICE_CHECK, ssl_client_hello
     return [b"\x00" + DIG_QUERY, b"\x01" + ICE_CHECK, b"\x00" + ssl_client_hello(),
-            b"\x00" + CURL_GET, b"\x00SSH-2.0-OpenSSH_9.2\r\n", b"\x01\x01\x00\x00\x00" + bytes(144)]
+            b"\x00" + CURL_GET, b"\x00SSH-2.0-OpenSSH_9.2\r\n",
+            b"\x01\x01\x00\x00\x00" + bytes(144)]
 
 
 def test_one_input(data: bytes) -> None:

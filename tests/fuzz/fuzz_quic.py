@@ -18,7 +18,8 @@ DCID = bytes.fromhex("8394c8f03e515708")
 def seeds():
     from dpi_samples import crypto_frame, handshake_of, ssl_client_hello
     hello = handshake_of(ssl_client_hello("quic.example.net", alpn=("h3",)))
-    out = [b"\x01" + crypto_frame(0, hello), b"\x01" + crypto_frame(0, hello[:100]) + crypto_frame(100, hello[100:]),
+    out = [b"\x01" + crypto_frame(0, hello),
+           b"\x01" + crypto_frame(0, hello[:100]) + crypto_frame(100, hello[100:]),
            b"\x01\x02\x00\x00\x00\x00" + crypto_frame(0, hello) + bytes(50)]
     try:
         from dpi_samples import aioquic_datagrams

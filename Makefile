@@ -29,6 +29,13 @@ integration: setup
 	@$(PY) -m pytest -q -n $(JOBS) -m "not serial" tests/integration
 	@$(PY) -m pytest -q -m serial tests/integration
 
+# The performance suite (bench/): JSON, a Markdown table and PNG plots in $(BENCH_OUT).
+# BENCH_ARGS=--quick for a small version of everything (~90 s).
+BENCH_OUT ?= bench-results
+BENCH_ARGS ?=
+bench: setup
+	@$(BL) bench --out $(BENCH_OUT) $(BENCH_ARGS)
+
 # Fuzz every parser with atheris (libFuzzer) for FUZZ_SECONDS each (tests/fuzz/run.py):
 # installs atheris into the venv on first use; prints executions per target.
 FUZZ_SECONDS ?= 30

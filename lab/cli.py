@@ -195,6 +195,16 @@ def cmd_probe(args) -> int:
     return probe_command(sc, args)
 
 
+def cmd_bench(args) -> int:
+    from bench import suite
+    _need_root("bench")
+    _sigterm_as_exit()
+    try:
+        return suite.main(args.quick, args.json, args.out, args.only)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
 def cmd_clean(args) -> int:
     from lab.clean import clean
     _need_root("clean")
@@ -265,6 +275,17 @@ def parser() -> argparse.ArgumentParser:
     from lab.probe.command import add_arguments as probe_arguments
     probe_arguments(s)
     s.set_defaults(fn=cmd_probe)
+
+    s = sub.add_parser("bench", help="performance suite: goodput, new flows, DNS, blocklist "
+                                     "scale, lab size; JSON, a table and plots")
+    s.add_argument("--quick", action="store_true", help="a small version of everything (~90 s)")
+    s.add_argument("--json", action="store_true", help="print the results as JSON")
+    s.add_argument("--out", default="bench-results", metavar="DIR",
+                   help="write results.json, results.md and the PNG plots to DIR "
+                        "(default: ./bench-results)")
+    s.add_argument("--only", metavar="S,...",
+                   help="only these sections: goodput, new_flows, dns, scale, lab_size")
+    s.set_defaults(fn=cmd_bench)
 
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")
     s.add_argument("--force", action="store_true", help="also runs whose owner is still alive")

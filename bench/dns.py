@@ -1,0 +1,98 @@
+"""DNS queries per second through a DNS policy with 10% of the names blocked, and the losses.
+
+The traffic lab's `dns` server runs NSD, authoritative for `*.dns.bench.example` (a wildcard:
+every name under it has an A record). The censor's policy: a `nxdomain` rule over a blocklist
+of 1,000 exact names and one wildcard, ahead of the 100 mixed rules. Generators
+(bench.loadgen dns, one per client host, a closed loop of `concurrency` queries each) ask for
+names of which one in ten is on the blocklist (half exact entries, half under the wildcard):
+those must come back NXDOMAIN from the censor, the others NOERROR from NSD. Every query comes
+from a fresh socket on a port of its own, as a stub resolver or a port-randomising recursive
+resolver sends them, so every query is a new flow the censor inspects.
+
+`lost` counts queries with no answer within the timeout; `wrong` answers that break the
+policy (a blocked name answered, an allowed one refused). Measured with the censor and with
+the policy emptied (plain switching: what NSD and the generators manage alone).
+"""
+from __future__ import annotations
+
+import time
+
+from bench.common import CpuMeter, collect, ovs_pid, python, rnd, say
+
+BLOCKED_EXACT = [f"b{i}.dns.bench.example" for i in range(1000)]
+BLOCK_RULE = {"id": "bench-dns-block",
+              "match": {"dns": BLOCKED_EXACT + ["*.blocked.dns.bench.example"]},
+              "action": "nxdomain"}
+
+
+def names() -> list[str]:
+    """100 NAME=EXPECT: 90 allowed, 5 exact blocklist entries, 5 under the wildcard."""
+    out = []
+    for i in range(100):
+        if i % 20 == 3:
+            out.append(f"b{i * 7 % 1000}.dns.bench.example=nxdomain")
+        elif i % 20 == 13:
+            out.append(f"q{i}.blocked.dns.bench.example=nxdomain")
+        else:
+            out.append(f"a{i}.dns.bench.example=noerror")
+    return out
+
+
+def _phase(lab, hosts: list[str], concurrency: int, seconds: float, pids: dict) -> dict:
+    ip = lab.scenario.host("dns").ip
+    start = time.time() + 0.5
+    procs = []
+    for h in hosts:
+        cmd = [python(), "-m", "bench.loadgen", "dns", ip, "--names", *names(),
+               "--concurrency", str(concurrency), "--duration", f"{seconds:g}",
+               "--ports", "1025-65535", "--timeout", "2", "--start-at", repr(start)]
+        procs.append(lab.popen(h, cmd, stdout=-1, stderr=-1, text=True))
+    time.sleep(max(0.0, start - time.time() + 0.2))
+    meter = CpuMeter(pids).start()
+    time.sleep(max(0.1, seconds - 0.4))
+    cpu = meter.stop()
+    results = [collect(p, seconds + 30) for p in procs]
+    ok = [r for r in results if "error" not in r]
+    sent = sum(r["flows"] for r in ok)
+    dur = max((r["duration_s"] for r in ok), default=0) or 1
+    outcomes: dict[str, dict[str, int]] = {}
+    for r in ok:
+        for expect, per in r["outcomes"].items():
+            dst = outcomes.setdefault(expect, {})
+            for k, v in per.items():
+                dst[k] = dst.get(k, 0) + v
+    lost = sum(per.get("lost", 0) for per in outcomes.values())
+    right = sum(per.get(expect, 0) for expect, per in outcomes.items())
+    answered = sent - lost
+    lat = {}
+    for r in ok:
+        for k, v in r.get("ttfb_ms", {}).items():
+            lat.setdefault(k, []).append(v)
+    out = {"queries": sent, "answered": answered, "qps": rnd(answered / dur, 1),
+           "lost": lost, "wrong": answered - right, "outcomes": outcomes,
+           "generators": len(hosts), "concurrency_each": concurrency,
+           "latency_ms_p50": {k: rnd(sum(x["p50"] for x in v) / len(v))
+                              for k, v in lat.items()},
+           "generator_cpu_s": rnd(sum(r["cpu_s"] for r in ok)), "cpu_cores": cpu}
+    errors = [r["error"] + " " + r.get("stderr", "") for r in results if "error" in r]
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def run(lab, censor_rules: list[dict], hosts: dict[str, list[str]], concurrency: int,
+        seconds: float) -> dict:
+    from bench.goodput import _policy
+    pids = {"censor": lab.censor.proc.pid, "ovs_vswitchd": ovs_pid()}
+    out: dict = {"seconds": seconds, "blocked_share": 0.10,
+                 "blocklist": len(BLOCK_RULE["match"]["dns"]), "rules": len(censor_rules)}
+    for policy, rules in (("censor", censor_rules), ("none", [])):
+        _policy(lab, rules)
+        say(f"dns: {policy} ({len(hosts[policy])} generators x {concurrency}, {seconds:g}s)")
+        out[policy] = _phase(lab, hosts[policy], concurrency, seconds, pids)
+    _policy(lab, [])
+    out["qps"] = out["censor"]["qps"]
+    out["lost"] = out["censor"]["lost"]
+    out["wrong"] = out["censor"]["wrong"]
+    out["qps_no_censor"] = out["none"]["qps"]
+    return out

@@ -1,0 +1,129 @@
+"""The benchmark's results as a Markdown table: one row per figure, its target, met or not."""
+from __future__ import annotations
+
+
+def _fmt(v, unit: str = "", digits: int = 2) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        text = f"{v:,.{digits}f}"
+    elif isinstance(v, int):
+        text = f"{v:,}"
+    else:
+        text = str(v)
+    return f"{text} {unit}".strip()
+
+
+def _mark(ok) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def rows(result: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, value, target, met) for the table."""
+    out: list[tuple[str, str, str, str]] = []
+    g = result.get("goodput")
+    if g:
+        r = g.get("ratio_vs_ovs_plain")
+        out.append((f"Allowed goodput through the censor ({g['rules']} rules, none matching)",
+                    _fmt(g["censor"]["gbit_s"], "Gbit/s"), "", ""))
+        out.append(("Same lab, no rules (NORMAL only)", _fmt(g["lab_no_rules"]["gbit_s"],
+                                                             "Gbit/s"), "", ""))
+        out.append(("Plain OVS bridge, no controller", _fmt(g["ovs_plain"]["gbit_s"], "Gbit/s"),
+                    "", ""))
+        out.append(("Goodput ratio censor / plain OVS", _fmt(r), "≥ 0.95",
+                    _mark(None if r is None else r >= 0.95)))
+        out.append(("Goodput ratio censor / same lab without rules",
+                    _fmt(g.get("ratio_vs_lab_no_rules")), "", ""))
+        out.append(("Ceiling: Linux bridge (namespaces)", _fmt(g["linux_bridge"]["gbit_s"],
+                                                               "Gbit/s"), "", ""))
+    n = result.get("new_flows")
+    if n:
+        fps = n.get("flows_per_s")
+        c = n["censor"]["throughput"]
+        out.append((f"New TLS flows/s classified by SNI ({c['generators']}×"
+                    f"{n['concurrency_per_generator']} concurrent, half reset)",
+                    _fmt(fps, "/s", 0), "≥ 5,000 /s",
+                    _mark(None if fps is None else fps >= 5000)))
+        out.append(("New TLS flows/s, same lab without censor rules",
+                    _fmt(n.get("flows_per_s_no_censor"), "/s", 0), "", ""))
+        out.append(("Flows decided as the policy says", f"{c['as_expected']:,} of "
+                    f"{c['flows']:,}", "all", _mark(c["unexpected"] == 0)))
+        p50 = n.get("added_ttfb_ms_p50_latency")
+        out.append(("Time to first byte added by the censor, p50 (one flow at a time)",
+                    _fmt(p50, "ms"), "≤ 1 ms", _mark(None if p50 is None else p50 <= 1.0)))
+        out.append(("Time to first byte added by the censor, p99 (one flow at a time)",
+                    _fmt(n.get("added_ttfb_ms_p99_latency"), "ms"), "", ""))
+        out.append(("Time to first byte added, p50 / p99 under the throughput load",
+                    f"{_fmt(n.get('added_ttfb_ms_p50_throughput'), 'ms')} / "
+                    f"{_fmt(n.get('added_ttfb_ms_p99_throughput'), 'ms')}", "", ""))
+        out.append(("What limited new flows", n.get("limit", "n/a"), "", ""))
+    d = result.get("dns")
+    if d:
+        qps = d.get("qps")
+        out.append((f"DNS queries/s through the censor ({int(d['blocked_share'] * 100)}% "
+                    "blocked, each query a new flow)", _fmt(qps, "/s", 0), "≥ 10,000 /s",
+                    _mark(None if qps is None else qps >= 10000)))
+        out.append(("DNS queries lost / answered against the policy",
+                    f"{d['lost']:,} of {d['censor']['queries']:,} / {d['wrong']:,}", "0",
+                    _mark(d["lost"] == 0 and d["wrong"] == 0)))
+        out.append(("DNS queries/s, same lab without censor rules",
+                    _fmt(d.get("qps_no_censor"), "/s", 0), "", ""))
+    s = result.get("scale")
+    if s:
+        for r in s["results"]:
+            ctl = r.get("controller", {})
+            n_ = r["n"]
+            load = r.get("load_s")
+            ready = ctl.get("start_to_ready_s")
+            rss = ctl.get("rss_mib") or r.get("rss_mib")
+            big = n_ >= 10**6
+            out.append((f"Blocklist {n_:,} names + {n_:,} CIDRs: engine load from JSON",
+                        _fmt(load, "s"), "≤ 10 s" if big else "",
+                        _mark(None if load is None else load <= 10) if big else ""))
+            if ctl:
+                out.append((f"Blocklist {n_:,}: censor start → ready / RSS",
+                            f"{_fmt(ready, 's')} / {_fmt(rss, 'MiB', 0)}"
+                            + (f" ({ctl['error']})" if "error" in ctl else ""),
+                            "RSS ≤ 1,024 MiB" if big else "",
+                            _mark(None if rss is None else rss <= 1024) if big else ""))
+            if "name_lookup_ns" in r:
+                out.append((f"Blocklist {n_:,}: name / address lookup, whole new flow",
+                            f"{r['name_lookup_ns']:,} ns / {r['ip_lookup_ns']:,} ns, "
+                            f"{r['engine_flows']['us_per_flow']:.0f} µs",
+                            "", ""))
+        ratio = s.get("name_lookup_ratio_largest_vs_smallest")
+        if ratio is not None:
+            flat = max(ratio, s.get("ip_lookup_ratio_largest_vs_smallest") or 0)
+            out.append(("Lookup cost, largest / smallest blocklist (name, address, flow)",
+                        f"{ratio:.2f}, {s.get('ip_lookup_ratio_largest_vs_smallest'):.2f}, "
+                        f"{s.get('flow_cost_ratio_largest_vs_smallest'):.2f}",
+                        "flat (≤ 1.5)", _mark(flat <= 1.5)))
+    z = result.get("lab_size")
+    if z:
+        for r in z["results"]:
+            big = r["clients"] >= 100
+            up, down = r.get("up_s"), r.get("down_s")
+            ok = None if up is None or down is None else (up <= 30 and down <= 10)
+            out.append((f"Lab of {r['clients']} clients: up / down",
+                        f"{_fmt(up, 's', 1)} / {_fmt(down, 's', 1)}"
+                        + (f" ({r['error']})" if "error" in r else ""),
+                        "≤ 30 s / ≤ 10 s" if big else "", _mark(ok) if big else ""))
+    return out
+
+
+def markdown(result: dict) -> str:
+    m = result.get("machine", {})
+    lines = [f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
+             f"{m.get('os')}, kernel {m.get('kernel')}, OVS {m.get('ovs')} "
+             f"({m.get('ovs_datapath')}"
+             + (", userspace TSO" if m.get("ovs_userspace_tso") else "")
+             + f"), Python {m.get('python')}; hypervisor {m.get('hypervisor')}, "
+             f"container {m.get('container')}.",
+             f"Load average before / after: {result.get('load_before', {}).get('loadavg')} / "
+             f"{result.get('load_after', {}).get('loadavg')}"
+             f"{' (quick run)' if result.get('quick') else ''}; {result.get('duration_s')} s in "
+             "all.", "",
+             "| Measure | Value | Target | |", "|---|---|---|---|"]
+    for measure, value, target, met in rows(result):
+        lines.append(f"| {measure} | {value} | {target} | {met} |")
+    return "\n".join(lines) + "\n"

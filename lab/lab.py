@@ -147,6 +147,9 @@ class Lab:
         start = time.monotonic()
         self._say("")
         with _no_interrupts():
+            # The watchdog first: services stopped from here on have not died.
+            if self.censor and self.censor.watchdog:
+                _quietly(self.censor.watchdog.stop)
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
             self.services.clear()

@@ -162,18 +162,21 @@ def cmd_compare(args) -> int:
     from lab.compare import CompareError, compare
     from lab.compare.report import markdown, matrix, write
     from lab.compare.runner import resolve_tools
+    from lab.scenario.units import UnitError, parse_rate
     loaded = [_load(ref) for ref in args.scenarios]
     names = [t.strip() for t in args.tools.split(",") if t.strip()]
     if args.repeat < 1:
         raise UserError("--repeat must be at least 1")
     try:
         resolve_tools(names)
-    except CompareError as e:
-        raise UserError(str(e)) from None
+        rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
+    except (CompareError, UnitError) as e:
+        raise UserError(f"compare: {e}") from None
     _need_root("compare")
     _sigterm_as_exit()
-    runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr))
-    m = matrix(runs, args.repeat)
+    runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr),
+                   bulk_rate=rate)
+    m = matrix(runs, args.repeat, rate)
     if args.report:
         files = write(m, Path(args.report))
         print(f"report: {', '.join(str(f) for f in files)}", file=sys.stderr)
@@ -268,6 +271,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the matrix as JSON")
     s.add_argument("--report", metavar="DIR",
                    help="write compare.json, compare.md, goodput.png and success.png to DIR")
+    s.add_argument("--bulk-rate", metavar="RATE",
+                   help="cap each bulk download (curl), e.g. 100Mbit: lighter on a shared "
+                        "machine; throttles below the cap still show")
     s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("probe", help="measure the scenario's targets and score the verdicts "

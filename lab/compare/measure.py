@@ -59,8 +59,10 @@ def parse(url: str, returncode: int, stdout: str, stderr: str, bulk: bool) -> Fe
 
 
 def curl(ctx, url: str, options: list[str], max_time: float, bulk: bool = False) -> Fetch:
-    """`curl` in the tool's client host, with `options` before the URL."""
+    """`curl` in the tool's client host, with `options` before the URL (a bulk download
+    capped at the comparison's bulk rate, if it has one)."""
+    limit = ["--limit-rate", str(max(1, ctx.bulk_rate // 8))] if bulk and ctx.bulk_rate else []
     argv = ["curl", "-sS", "-o", "/dev/null", "--max-time", f"{max_time:g}",
-            "-w", WRITE_OUT, *options, url]
+            "-w", WRITE_OUT, *limit, *options, url]
     r = ctx.lab.run(ctx.client, argv, timeout=max_time + 10)
     return parse(url, r.returncode, r.stdout or "", r.stderr or "", bulk)

@@ -51,10 +51,11 @@ def cell(run, tool: str) -> dict:
     }
 
 
-def matrix(runs, repeat: int) -> dict:
+def matrix(runs, repeat: int, bulk_rate: int | None = None) -> dict:
     tools = list(dict.fromkeys(t.tool for r in runs for t in r.trials))
     return {
         "repeat": repeat,
+        "bulk_rate_bps": bulk_rate,
         "tools": tools,
         "scenarios": [{"name": r.name, "title": r.title, "ref": r.ref, "client": r.client,
                        "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets}
@@ -99,7 +100,9 @@ def markdown(m: dict) -> str:
            "A cell: status (✅ works, 🐢 degraded: throttled or cut, ⚠️ partial, ⛔ blocked, "
            "❌ failed without the censor acting), the censor rules behind it, the median time "
            "to first byte over the targets, the bulk download's goodput"
-           + (" (median, and min–max over runs)." if m["repeat"] > 1 else "."), "",
+           + (" (median, and min–max over runs)" if m["repeat"] > 1 else "")
+           + (f", capped at {m['bulk_rate_bps'] / 1e6:g} Mbit/s."
+              if m.get("bulk_rate_bps") else "."), "",
            "| tool | " + " | ".join(names) + " |",
            "|---|" + "---|" * len(names)]
     for tool in m["tools"]:

@@ -181,9 +181,10 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         classify(trial)
 
 
-def run_trial(lab, prepared, tool, client: str, repeat: int, folder) -> Trial:
+def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
+              bulk_rate: int | None = None) -> Trial:
     trial = Trial(prepared.scenario.name, tool.name, repeat)
-    ctx = ToolContext(lab, prepared, client, folder)
+    ctx = ToolContext(lab, prepared, client, folder, bulk_rate)
     begin = time.time() - lab.t0
     try:
         tool.start(ctx)
@@ -203,7 +204,8 @@ def run_trial(lab, prepared, tool, client: str, repeat: int, folder) -> Trial:
 
 
 def run_scenario(scenario, tools: list, repeat: int,
-                 say: Callable[[str], None] = lambda s: None) -> ScenarioRun:
+                 say: Callable[[str], None] = lambda s: None,
+                 bulk_rate: int | None = None) -> ScenarioRun:
     from lab.lab import Lab
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
@@ -222,7 +224,7 @@ def run_scenario(scenario, tools: list, repeat: int,
         for r in range(repeat):
             for tool in tools:
                 folder = lab.run_dir.path / "compare" / f"{tool.name}-{r}"
-                trial = run_trial(lab, prepared, tool, client, r, folder)
+                trial = run_trial(lab, prepared, tool, client, r, folder, bulk_rate)
                 out.trials.append(trial)
                 say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}: "
                     f"{trial.ok_count}/{len(trial.fetches)} targets"
@@ -238,9 +240,11 @@ def run_scenario(scenario, tools: list, repeat: int,
 
 
 def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
-            say: Callable[[str], None] = lambda s: None) -> list[ScenarioRun]:
-    """Every tool through every scenario (loaded Scenario objects), `repeat` times each."""
+            say: Callable[[str], None] = lambda s: None,
+            bulk_rate: int | None = None) -> list[ScenarioRun]:
+    """Every tool through every scenario (loaded Scenario objects), `repeat` times each;
+    `bulk_rate` (bit/s) caps the bulk downloads made with curl."""
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say) for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate) for sc in scenarios]

@@ -197,11 +197,10 @@ class Engine:
             has_data = True
         if has_data:
             flow.data_packets += 1
-        candidates = self.rules.candidates(flow)
+        candidates, needs = self.rules.flow_candidates(flow)
         if not candidates:
             flow.held.append((frame, in_port))
             return self._decide(flow, None, pkt, now)
-        needs = self.rules.needs(candidates)
         if has_data:
             self._inspect(flow, pkt, needs)
         flow.held.append((frame, in_port))
@@ -258,7 +257,7 @@ class Engine:
         if rule is not None:
             self.rules.hit(rule)
         out = self.executor.execute(flow, rule, pkt, now)
-        flow.stream = flow.quic = flow.facts = None     # what a decided flow no longer needs
+        flow.stream = flow.quic = flow.facts = flow.candidates = None   # no longer needed
         if rule is not None and rule.residual and rule.kind != "allow":
             out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
                                   rule.residual, rule.id, now)

@@ -86,7 +86,8 @@ class Flow:
                  "c_mac", "s_mac", "c_in_port", "state", "verdict", "rule_id", "facts",
                  "stream", "data_packets", "packets", "held", "held_since", "client_ack",
                  "client_end", "choices", "meters", "cut_limit", "cut_count", "created",
-                 "last_seen", "lifetime", "quic", "record", "undelivered", "actions")
+                 "last_seen", "lifetime", "quic", "record", "undelivered", "actions",
+                 "candidates")
 
     def __init__(self, key: tuple, c_n: int, s_n: int, now: float) -> None:
         self.key = key
@@ -115,6 +116,7 @@ class Flow:
         self.record: dict | None = None         # the event's flow record
         self.undelivered: int | None = None    # first client seq the server has not got
         self.actions: tuple = ()                # (c2s, s2c, hard_timeout) of its pair
+        self.candidates: tuple | None = None    # (rule-set generation, rules, needs)
 
     @property
     def proto_name(self) -> str:

@@ -169,7 +169,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         classify(trial)
         if trial.status not in ("failed", "partial") or trial.blocked_by:
             continue
-        lo, hi = trial.window
+        lo = trial.window[0]
         for box in boxes:
             flow = box["flow"]
             tunnel = flow.get("dst") == vps_ip and \
@@ -193,10 +193,11 @@ def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
         with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
             trial.fetches = list(pool.map(lambda u: tool.fetch(ctx, u, PAGE_TIME), urls))
         trial.bulk = tool.fetch(ctx, prepared.bulk_url, BULK_TIME, bulk=True)
-    except ToolError as e:
-        trial.error = str(e)
+    except Exception as e:        # ToolError, or a bug of the adapter: the run goes on
+        trial.error = str(e) if isinstance(e, ToolError) else f"{type(e).__name__}: {e}"
         trial.fetches = [Fetch(url, False, error=f"{tool.name} did not come up")
                          for url, _ in prepared.targets]
+        trial.bulk = None
     finally:
         tool.stop(ctx)
     trial.window = (begin, time.time() - lab.t0)

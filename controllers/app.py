@@ -236,14 +236,6 @@ class CensorApp(app_manager.OSKenApp):
                                  instructions=inst)
 
     @staticmethod
-    def _send_frame(dp, out: fx.Output) -> None:
-        ofp, parser = dp.ofproto, dp.ofproto_parser
-        port = ofp.OFPP_NORMAL if out.out_port is None else out.out_port
-        in_port = ofp.OFPP_CONTROLLER if out.in_port is None else out.in_port
-        dp.send_msg(parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
-                                        actions=[parser.OFPActionOutput(port)], data=out.frame))
-
-    @staticmethod
     def _meter_mod(dp, m: fx.AddMeter):
         ofp, parser = dp.ofproto, dp.ofproto_parser
         band = parser.OFPMeterBandDrop(rate=m.rate_kbps, burst_size=m.burst_kbits)

@@ -66,12 +66,13 @@ install_packages() {
   return "$rc"
 }
 
-# The lab runs its own nginx, nsd and coturn inside its namespaces. Where systemd runs (the
-# Vagrant VM), the packages' own services would listen on the real interfaces: turn them off.
+# The lab runs its own servers (nginx, nsd, coturn, the tunnel servers) inside its namespaces.
+# Where systemd runs (the Vagrant VM), the packages' own services would listen on the real
+# interfaces: turn them off.
 quiet_system_daemons() {
   [[ -d /run/systemd/system ]] || return 0
   local unit
-  for unit in nginx nsd coturn; do
+  for unit in nginx nsd coturn dnsdist shadowsocks-libev stunnel4 openvpn; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit" 2>/dev/null; then
       say "disabling the system's $unit service (the lab starts its own in its namespaces)"
       systemctl disable --now --quiet "$unit" 2>/dev/null || true

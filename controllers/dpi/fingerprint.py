@@ -97,7 +97,9 @@ def classify(data: bytes, transport: str) -> frozenset[str]:
         names.append(DNS)
     if stun.looks_like_stun(data):
         names.append(STUN)
-    if _is_openvpn(data, transport):
+    # An OpenVPN reset is only an opcode byte and a length: a DNS query whose id starts with
+    # 0x38 or 0x50 has that shape too. A datagram that parses as DNS is DNS.
+    if DNS not in names and _is_openvpn(data, transport):
         names.append(OPENVPN)
     if transport == "udp":
         if _is_wireguard(data):

@@ -210,3 +210,12 @@ def test_classify_never_raises(data, transport):
 @given(st.binary(min_size=1, max_size=1500))
 def test_fully_encrypted_matches_the_rules(data):
     assert fp.fully_encrypted(data) is (not exemptions(data))
+
+
+def test_a_dns_query_whose_id_looks_like_an_openvpn_opcode_is_dns_only():
+    import struct
+    from controllers.dpi.fingerprint import classify
+    question = b"\x07example\x03com\x00" + struct.pack("!HH", 1, 1)
+    for first in (0x38, 0x50):
+        query = struct.pack("!HHHHHH", (first << 8) | 0x12, 0x0100, 1, 0, 0, 0) + question
+        assert classify(query, "udp") == frozenset({"dns"})

@@ -21,7 +21,9 @@ load before and after), results.md (the table), blocklist.png, labsize.png, good
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -101,7 +103,14 @@ def run(quick: bool = False, out: Path | str = "bench-results",
     """Run the suite; write results.json, results.md and the plots to `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    work = out / "work"
+    work = Path(tempfile.mkdtemp(prefix="blocklab-bench-"))     # scenarios, policies
+    try:
+        return _run(quick, out, work, sections)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(quick: bool, out: Path, work: Path, sections: list[str] | None) -> dict:
     cfg = dict(QUICK if quick else FULL)
     sections = list(sections or SECTIONS)
     start = time.monotonic()

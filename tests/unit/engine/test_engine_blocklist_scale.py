@@ -79,3 +79,25 @@ def test_many_cidrs_steer_as_one_entry_per_port():
     steering = [e for e in effects if getattr(e, "spec", None) and e.spec.priority == 100]
     assert steering and len(steering) <= 3          # one per client-side port, no more
     assert all("ipv4_dst" not in e.spec.match for e in steering)
+
+
+def test_a_large_ip_set_answers_from_its_bitmap_as_ipaddress_would():
+    rng = random.Random(11)
+    lengths = [0, 8, 12, 16, 20, 21, 22, 23, 24, 24, 24, 25, 28, 31, 32]
+    cidrs = [".".join(str(rng.randint(0, 255)) for _ in range(4)) + f"/{rng.choice(lengths[1:])}"
+             for _ in range(IpSet.BITMAP_MIN + 100)]
+    ips = IpSet(check_rule({"id": "r", "match": {"ip": cidrs}, "action": "drop"},
+                           {})["match"]["ip"])
+    assert ips.bitmap is not None
+    nets = [ipaddress.IPv4Network(c, strict=False) for c in cidrs]
+    starts = sorted((int(n.network_address), int(n.broadcast_address)) for n in nets)
+
+    def slow(addr):
+        return any(lo <= addr <= hi for lo, hi in starts)
+    probes = [rng.getrandbits(32) for _ in range(4000)]
+    probes += [int(n.network_address) + rng.randint(0, n.num_addresses - 1) for n in nets[:800]]
+    probes += [int(n.broadcast_address) + 1 for n in nets[:200] if int(n.broadcast_address) < 2**32 - 1]
+    for addr in probes:
+        assert (addr in ips) == slow(addr), ipaddress.IPv4Address(addr)
+    everything = IpSet(["0.0.0.0/0"] + [f"10.0.{i >> 8}.{i & 255}/32" for i in range(5000)])
+    assert everything.bitmap is not None and 0 in everything and 2**32 - 1 in everything

@@ -102,6 +102,12 @@ def run(lab, censor_rules: list[dict], seconds: float, reps: int) -> dict:
     got = out["censor"]["gbit_s"]
     out["ratio_vs_ovs_plain"] = rnd(got / base) if got and base else None
     out["ratio_vs_lab_no_rules"] = rnd(got / lab_base) if got and lab_base else None
+    # each repetition's censor run against the plain-OVS run right after it: slow drifts in
+    # the machine's load cancel out, only run-to-run noise is left
+    pairs = [c["gbit_s"] / p["gbit_s"] for c, p in zip(samples["censor"], samples["ovs_plain"])
+             if "gbit_s" in c and "gbit_s" in p and p["gbit_s"]]
+    out["paired_ratios_vs_ovs_plain"] = [rnd(x) for x in pairs]
+    out["median_paired_ratio_vs_ovs_plain"] = rnd(median(pairs))
     return out
 
 

@@ -5,6 +5,8 @@ BL      := $(VENV)/bin/blocklab
 STAMP   := $(VENV)/.blocklab-installed
 DEMO    ?= $(shell test -f scenarios/ru/2025-12.yaml && echo ru/2025-12 || echo basics/open)
 JOBS    ?= 2
+# Labs mostly wait (on time-outs, on servers): four at a time keep two cores busy.
+LABS    ?= 4
 
 .PHONY: setup demo test unit integration bench fuzz clean
 
@@ -16,17 +18,17 @@ demo: setup
 	@$(BL) run $(DEMO)
 
 # The whole suite: unit tests (pure) then integration tests (root, real labs, in parallel).
-# Integration tests run two labs at a time; the machine-snapshot ones run alone at the end.
+# Integration tests run four labs at a time; the machine-snapshot ones run alone at the end.
 test: setup
 	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) tests/unit
-	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) -m "not serial" tests/integration
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(LABS) -m "not serial" tests/integration
 	@$(PY) -m pytest -q -p no:cacheprovider -m serial tests/integration
 
 unit: setup
 	@$(PY) -m pytest -q tests/unit
 
 integration: setup
-	@$(PY) -m pytest -q -n $(JOBS) -m "not serial" tests/integration
+	@$(PY) -m pytest -q -n $(LABS) -m "not serial" tests/integration
 	@$(PY) -m pytest -q -m serial tests/integration
 
 # The performance suite (bench/): JSON, a Markdown table and PNG plots in $(BENCH_OUT).

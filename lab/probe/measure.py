@@ -32,9 +32,10 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from lab.clients.dnswire import system_resolver
 from lab.probe import failures
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, connect_step,
-                                is_ip, resolve, system_resolver)
+                                is_ip, resolve)
 from lab.probe.web import WEB_PORTS, Reader, http_step, throughput_step
 
 BODY_CAP = 1 << 20

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 
 from lab import hostconfig
 from lab.censor import CensorProcess
-from lab.network import HostSpec, Network, Shaping, switch_ports
+from lab.network import HostSpec, Network, needs_netem, switch_ports
 from lab.pki import LabCA
 from lab.progress import default as default_progress
 from lab.rundir import RunDir
 from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
+from lab.scenario.model import Link
 from lab.services.base import Service
 
 log = logging.getLogger("blocklab.lab")
@@ -88,14 +89,12 @@ class Lab:
         why = self.censor.failure() if self.censor else None
         return dead + ([why] if why else [])
 
-    def shaping(self) -> dict[str, Shaping]:
+    def shaping(self) -> dict[str, Link]:
         """The scenario's `links:` per side, refused here when the kernel lacks netem."""
         links = self.scenario.links
-        out = {}
-        for side, link in (("client", links and links.client), ("internet", links and links.internet)):
-            if link:
-                out[side] = Shaping(link.bw_mbit, link.delay_ms, link.jitter_ms, link.loss_pct)
-        if any(s.needs_netem for s in out.values()):
+        out = {side: link for side, link in (("client", links and links.client),
+                                             ("internet", links and links.internet)) if link}
+        if any(needs_netem(link) for link in out.values()):
             ok, why = netem_support()
             if not ok:
                 raise LabError(f"{self.scenario.name}: links need delay, jitter or loss, which "

@@ -18,6 +18,7 @@ from mininet.node import Host, OVSSwitch, RemoteController
 
 from lab.procs import in_namespaces, netns_of, terminate
 from lab.rundir import RunDir
+from lab.scenario.model import Link
 
 PREFIX_LEN = 15  # 198.18.0.0/15: every lab address is on one segment
 
@@ -30,30 +31,23 @@ class HostSpec:
     side: str        # "client" (censored side) or "internet"
 
 
-@dataclass(frozen=True)
-class Shaping:
-    """One side's access links: bandwidth (HTB), delay, jitter and loss (netem)."""
-    bw_mbit: float | None = None
-    delay_ms: float | None = None
-    jitter_ms: float | None = None
-    loss_pct: float | None = None
+def needs_netem(link: Link) -> bool:
+    """Delay, jitter and loss need the kernel's netem qdisc; bandwidth alone does not."""
+    return bool(link.delay_ms or link.jitter_ms or link.loss_pct)
 
-    @property
-    def needs_netem(self) -> bool:
-        return bool(self.delay_ms or self.jitter_ms or self.loss_pct)
 
-    def tc_params(self) -> dict:
-        """Mininet TCLink parameters, applied to both ends (so both directions)."""
-        p: dict = {}
-        if self.bw_mbit:
-            p["bw"] = self.bw_mbit
-        if self.delay_ms:
-            p["delay"] = f"{self.delay_ms:g}ms"
-        if self.jitter_ms:
-            p["jitter"] = f"{self.jitter_ms:g}ms"
-        if self.loss_pct:
-            p["loss"] = self.loss_pct
-        return p
+def tc_params(link: Link) -> dict:
+    """Mininet TCLink parameters for a scenario link, applied to both ends (both directions)."""
+    p: dict = {}
+    if link.bw_mbit:
+        p["bw"] = link.bw_mbit
+    if link.delay_ms:
+        p["delay"] = f"{link.delay_ms:g}ms"
+    if link.jitter_ms:
+        p["jitter"] = f"{link.jitter_ms:g}ms"
+    if link.loss_pct:
+        p["loss"] = link.loss_pct
+    return p
 
 
 class CensorController(RemoteController):
@@ -78,7 +72,7 @@ class Network:
     """Builds, starts and stops the Mininet network for one run."""
 
     def __init__(self, run: RunDir, hosts: list[HostSpec], controller_port: int,
-                 fail_mode: str = "secure", shaping: dict[str, Shaping] | None = None):
+                 fail_mode: str = "secure", shaping: dict[str, Link] | None = None):
         self.run = run
         self.specs = hosts
         self.bridge = f"bl{run.state.run_id}"
@@ -98,11 +92,11 @@ class Network:
         shaping = shaping or {}
         for spec in hosts:
             host = self.net.addHost(spec.name, ip=f"{spec.ip}/{PREFIX_LEN}", mac=spec.mac)
-            side = shaping.get(spec.side)
-            if side and side.tc_params():
+            params = tc_params(shaping[spec.side]) if spec.side in shaping else {}
+            if params:
                 # TSO stays on: HTB shapes the host's super-segments like any other packet.
                 self.net.addLink(host, self.switch, port2=self.ports[spec.name], cls=TCLink,
-                                 **side.tc_params())
+                                 **params)
             else:
                 self.net.addLink(host, self.switch, port2=self.ports[spec.name])
 

@@ -8,7 +8,8 @@ elsewhere on the machine hits all of them alike), median reported:
   per-flow entry;
 - `lab_no_rules`: the same lab, policy emptied over the control socket (no steering: the
   switch's NORMAL entry alone);
-- `ovs_plain`: an OVS bridge with no controller at all (bench.topologies, same datapath);
+- `ovs_plain`: an OVS bridge with no controller at all and as many ports as the lab
+  (bench.topologies, same datapath);
 - `linux_bridge`: a Linux bridge in a namespace of its own: the machine's ceiling.
 
 Ratio = censor / ovs_plain (and / lab_no_rules). TCP, one stream, iperf3 defaults otherwise.
@@ -77,7 +78,7 @@ def run(lab, censor_rules: list[dict], seconds: float, reps: int) -> dict:
 
     samples: dict[str, list[dict]] = {"censor": [], "lab_no_rules": [], "ovs_plain": [],
                                       "linux_bridge": []}
-    with Pair("ovs") as ovs, Pair("linux") as br:
+    with Pair("ovs", ports=len(lab.scenario.hosts())) as ovs, Pair("linux") as br:
         def pair_run(pair: Pair) -> dict:
             return _iperf(lambda cmd, **kw: pair.popen("b", cmd, **kw),
                           lambda cmd, **kw: pair.popen("a", cmd, **kw), pair.ip["b"], seconds)

@@ -5,7 +5,9 @@ switch over veth pairs, as Mininet does for a lab:
 
 - `ovs`: an Open vSwitch bridge with no controller (fail_mode standalone: NORMAL switching),
   on the same datapath a lab uses (userspace `netdev` where the kernel module is missing);
-  its veth ends live in the root namespace, as a lab's do.
+  its veth ends live in the root namespace, as a lab's do. `ports=N` gives it as many ports
+  as a lab of N hosts (the extra ones up and idle): the userspace datapath polls every port,
+  so the port count is part of the topology.
 - `linux`: a Linux bridge (`ip link add type bridge`) inside a third namespace of its own:
   nothing is added to the root namespace at all.
 
@@ -58,10 +60,11 @@ def clean_stale() -> list[str]:
 class Pair:
     """Two namespaces on one bridge (`kind`: "ovs" or "linux"); a context manager."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, ports: int = 2) -> None:
         if kind not in ("ovs", "linux"):
             raise ValueError(kind)
         self.kind = kind
+        self.extra = max(0, ports - 2) if kind == "ovs" else 0
         tag = f"blb{os.getpid()}{kind[0]}"
         self.tag = tag
         self.ns = {"a": f"{tag}a", "b": f"{tag}b"}
@@ -111,6 +114,14 @@ class Pair:
                 _run("ip", "link", "set", switch_end, "netns", self.bridge_ns)
                 self._br("ip", "link", "set", switch_end, "master", "br0")
                 self._br("ip", "link", "set", switch_end, "up")
+        for i in range(self.extra):     # idle ports up, as a lab's other hosts are: the
+            host_end, switch_end = f"{self.tag}e{i}", f"{self.tag}f{i}"   # userspace
+            _run("ip", "link", "add", host_end, "type", "veth", "peer", "name", switch_end)
+            _run("ip", "link", "set", host_end, "netns", self.ns["a"])    # datapath polls
+            self.exec("a", "ip", "link", "set", host_end, "up")           # every port
+            _write(f"/proc/sys/net/ipv6/conf/{switch_end}/disable_ipv6", "1")
+            _run("ip", "link", "set", switch_end, "up")
+            _run("ovs-vsctl", "add-port", self.bridge, switch_end)
 
     def _br(self, *cmd: str) -> None:
         _run("ip", "netns", "exec", self.bridge_ns, *cmd)
@@ -134,6 +145,8 @@ class Pair:
             _run("ip", "netns", "del", ns, check=False)
         for side in self.ns:
             _run("ip", "link", "del", f"{self.tag}{side}1", check=False)
+        for i in range(self.extra):
+            _run("ip", "link", "del", f"{self.tag}f{i}", check=False)
 
 
 def _write(path: str, value: str) -> None:

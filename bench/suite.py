@@ -38,7 +38,7 @@ QUICK = {"goodput_seconds": 2, "goodput_reps": 1, "flows_seconds": 3, "latency_s
          "dns_concurrency": 32, "scale_sizes": [10**3, 10**4], "lookups": 20000,
          "engine_flows": 2000, "lab_sizes": [2, 10]}
 FULL = {"goodput_seconds": 6, "goodput_reps": 5, "flows_seconds": 10, "latency_seconds": 4,
-        "tls_generators": 4, "tls_concurrency": 32, "dns_seconds": 10, "dns_generators": 4,
+        "tls_generators": 4, "tls_concurrency": 16, "dns_seconds": 10, "dns_generators": 4,
         "dns_concurrency": 64, "scale_sizes": [10**3, 10**4, 10**5, 10**6],
         "lookups": 200000, "engine_flows": 10000, "lab_sizes": [2, 10, 50, 100]}
 

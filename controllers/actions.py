@@ -163,11 +163,15 @@ class Executor:
 
     # -- the actions ------------------------------------------------------------------------
     def _finish(self, flow: Flow, injected: list) -> list:
-        """Inline: drop the flow after the injections. Tap: injections, then forward it."""
+        """Inline: the injections end the connection, and what strays after them is dropped
+        here rather than by a switch rule: a client may reuse the 5-tuple for a new
+        connection at once (no TIME_WAIT after a reset), and its SYN must reach the censor.
+        Tap: injections, then forward it."""
         if self.tap:
             return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
         self.discard(flow)
-        return self.pair(flow, (), "drop") + injected
+        flow.verdict, flow.actions = "ended", ((), (), 0)
+        return injected
 
     def _reject(self, flow: Flow, pkt: Packet | None) -> list:
         injected = self.reject_answer(flow, pkt)

@@ -156,6 +156,9 @@ class Engine:
             return [Output(frame, in_port)] if passes else []
         flow, c2s = self.flows.find(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
         out: list[Effect] = []
+        if flow is not None and flow.verdict == "ended" and c2s and _opens(pkt):
+            self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
+            flow = None
         if flow is None:
             c2s = self._from_client(pkt, in_port)
             key = (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport) if c2s else \
@@ -267,6 +270,8 @@ class Engine:
                  ) -> list[Effect]:
         """A packet of a decided flow reached us (a race, or its pair timed out)."""
         verdict = flow.verdict
+        if verdict == "ended":           # strays after the censor's RST/FIN: dropped here
+            return []
         if verdict == "dns":
             if not c2s:
                 return [Output(frame, in_port)]
@@ -376,3 +381,8 @@ class Engine:
             return self.boxes.restore(boxes, now)
         except (KeyError, TypeError, ValueError):
             return []
+
+
+def _opens(pkt: Packet) -> bool:
+    """A TCP SYN without ACK: the first packet of a new connection."""
+    return pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN

@@ -205,3 +205,20 @@ def test_fin_behind_held_data_stays_behind_it():
     assert e.packet_in(fin, 1, 0.1) == []
     eff = e.packet_in(segs[1], 1, 0.2)
     assert [o.frame for o in outputs(eff)] == [segs[0], fin, segs[1]]
+
+
+def test_a_reset_connection_leaves_no_switch_rule_and_its_5_tuple_can_open_again():
+    # No TIME_WAIT follows a reset, so a client may reuse the source port at once: its new SYN
+    # must reach the censor (no per-flow drop rule in the switch) and be judged afresh.
+    e = sni_engine("reset")
+    first = TcpClient(isn=1000)
+    handshake(e, first)
+    eff = e.packet_in(first.data(client_hello(FT)), 1, 0.1)
+    assert events(eff)[0]["action"] == "reset" and installs(eff) == []
+    assert e.packet_in(first.data(b"stray", 600), 1, 0.2) == []          # dropped here
+    again = TcpClient(isn=90000)
+    assert outputs(e.packet_in(again.syn(), 1, 0.3))                      # a new flow, passed
+    e.packet_in(again.synack(), 2, 0.3)
+    e.packet_in(again.ack_(), 1, 0.3)
+    eff = e.packet_in(again.data(client_hello(FT)), 1, 0.4)
+    assert [ev["action"] for ev in events(eff)] == ["reset"]

@@ -121,11 +121,6 @@ def rss_mib(pid: int) -> dict:
     return out
 
 
-def host_json(lab, host: str, cmd: list[str], timeout: float) -> subprocess.Popen:
-    """Start `cmd` in lab host `host`, its stdout a pipe (read it with collect())."""
-    return lab.popen(host, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def collect(proc: subprocess.Popen, timeout: float) -> dict:
     try:
         out, err = proc.communicate(timeout=timeout)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import os
 import random
 import resource
 import select

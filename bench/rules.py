@@ -63,7 +63,8 @@ def _one(i: int) -> dict:
     if k == 15:
         return {"id": rid, "match": {"dns": [f"*t.co{i}*"]}, "action": {"forge": "198.19.0.99"}}
     if k == 16:
-        return {"id": rid, "match": {"protocol": ["wireguard"], "port": [f"{51000 + i}-{51100 + i}"]},
+        return {"id": rid, "match": {"protocol": ["wireguard"],
+                                     "port": [f"{51000 + i}-{51100 + i}"]},
                 "action": "drop", "probability": 0.5}
     if k == 17:
         return {"id": rid, "match": {"port": [1194 + i], "proto": "udp"}, "action": "drop"}

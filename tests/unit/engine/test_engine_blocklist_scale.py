@@ -96,7 +96,8 @@ def test_a_large_ip_set_answers_from_its_bitmap_as_ipaddress_would():
         return any(lo <= addr <= hi for lo, hi in starts)
     probes = [rng.getrandbits(32) for _ in range(4000)]
     probes += [int(n.network_address) + rng.randint(0, n.num_addresses - 1) for n in nets[:800]]
-    probes += [int(n.broadcast_address) + 1 for n in nets[:200] if int(n.broadcast_address) < 2**32 - 1]
+    probes += [int(n.broadcast_address) + 1 for n in nets[:200]
+               if int(n.broadcast_address) < 2**32 - 1]
     for addr in probes:
         assert (addr in ips) == slow(addr), ipaddress.IPv4Address(addr)
     everything = IpSet(["0.0.0.0/0"] + [f"10.0.{i >> 8}.{i & 255}/32" for i in range(5000)])

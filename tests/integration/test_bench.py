@@ -41,7 +41,9 @@ def test_quick_bench_prints_json_with_every_section(quick_run):
     assert g["ratio_vs_ovs_plain"] > 0
     flows = result["new_flows"]
     assert flows["censor"]["throughput"]["flows"] > 0
-    assert flows["censor"]["throughput"]["unexpected"] == 0     # every flow decided right
+    outcomes = flows["censor"]["throughput"]["outcomes"]      # no flow decided wrongly
+    assert outcomes["answered"].get("answered", 0) > 0 and outcomes["reset"].get("reset", 0) > 0
+    assert outcomes["answered"].get("reset", 0) == 0 and outcomes["reset"].get("answered", 0) == 0
     assert flows["none"]["throughput"]["flows"] > 0
     dns = result["dns"]
     assert dns["censor"]["queries"] > 0 and dns["wrong"] == 0

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from controllers import app
+from controllers import app, ofwire
 from controllers import effects as fx
 
 ips = st.integers(0, 2**32 - 1).map(lambda n: ".".join(str(n >> s & 255) for s in (24, 16, 8, 0)))
@@ -39,13 +39,13 @@ class Datapath:
 
 def os_ken_flow_mod(spec: fx.FlowSpec) -> bytes:
     dp = Datapath()
-    return app._wire(dp, object.__new__(app.CensorApp)._flow_mod(dp, spec))
+    return ofwire.wire(dp, object.__new__(app.CensorApp)._flow_mod(dp, spec))
 
 
 @settings(max_examples=300, deadline=None)
 @given(specs)
 def test_flow_mod_bytes_are_what_os_ken_sends(spec):
-    assert app.flow_mod_bytes(42, spec) == os_ken_flow_mod(spec)
+    assert ofwire.flow_mod_bytes(42, spec) == os_ken_flow_mod(spec)
 
 
 @settings(max_examples=100, deadline=None)
@@ -59,12 +59,12 @@ def test_packet_out_bytes_are_what_os_ken_sends(frame, in_port, out_port):
         in_port=ofp.OFPP_CONTROLLER if in_port is None else in_port,
         actions=[parser.OFPActionOutput(ofp.OFPP_NORMAL if out_port is None else out_port)],
         data=frame)
-    assert app.packet_out_bytes(42, out) == app._wire(dp, msg)
+    assert ofwire.packet_out_bytes(42, out) == ofwire.wire(dp, msg)
 
 
 def test_a_match_not_packed_here_falls_back_to_os_ken():
     spec = fx.FlowSpec(100, {"eth_src": "02:00:00:00:00:01"}, (fx.NORMAL,))
-    assert app.flow_mod_bytes(1, spec) is None
+    assert ofwire.flow_mod_bytes(1, spec) is None
 
 
 def test_apply_sends_one_write_in_effect_order():

@@ -1,0 +1,131 @@
+"""OpenFlow 1.3 messages of the censor's hot path, packed straight into bytes.
+
+The app (controllers.app) sends a flow mod pair and a few packet-outs per decided flow;
+building them as os-ken objects and serializing those was most of a packet-in's cost. Matches,
+flow mods and packet-outs are packed here, byte for byte what os-ken sends (the unit tests
+compare them); anything with a field not packed here goes the usual os-ken way.
+"""
+from __future__ import annotations
+
+import socket
+import struct
+
+from os_ken.lib.pack_utils import msg_pack_into
+from os_ken.ofproto import ofproto_v1_3_parser
+
+from controllers import effects as fx
+
+# --- OXM matches, packed directly ------------------------------------------------------------
+# Building an OFPMatch from keywords goes through os-ken's generic field conversion (netaddr
+# for every address), the largest cost of a packet-in under load. The engine's matches use a
+# handful of fields, so they are packed here (field order by OXM number, which keeps every
+# prerequisite before the field needing it); a match with any other field goes the usual way.
+_OXM_FIELDS = {"in_port": (0, 4), "eth_type": (5, 2), "ip_proto": (10, 1), "ipv4_src": (11, 4),
+               "ipv4_dst": (12, 4), "tcp_src": (13, 2), "tcp_dst": (14, 2), "udp_src": (15, 2),
+               "udp_dst": (16, 2)}
+
+
+def _oxm_value(size: int, value) -> bytes:
+    if size == 4 and isinstance(value, str):
+        return socket.inet_aton(value)
+    return int(value).to_bytes(size, "big")
+
+
+class PackedMatch(ofproto_v1_3_parser.OFPMatch):
+    """An OFPMatch already in wire form (type, length, OXM fields, padding)."""
+
+    def __init__(self, data: bytes):          # pylint: disable=super-init-not-called
+        self.data = data
+        self.length = struct.unpack_from("!H", data, 2)[0]
+
+    def serialize(self, buf, offset):
+        msg_pack_into(f"{len(self.data)}s", buf, offset, self.data)
+        return len(self.data)
+
+
+def packed_match(match: dict) -> PackedMatch | None:
+    """The match in OXM wire form, or None when it uses a field not packed here."""
+    fields = []
+    try:
+        for key, value in match.items():
+            field, size = _OXM_FIELDS[key]
+            if isinstance(value, tuple):            # value bits outside the mask are 0
+                mask = _oxm_value(size, value[1])
+                body = bytes(a & b for a, b in zip(_oxm_value(size, value[0]), mask)) + mask
+                fields.append((field, 0x80000000 | field << 9 | 1 << 8 | 2 * size, body))
+            else:
+                fields.append((field, 0x80000000 | field << 9 | size, _oxm_value(size, value)))
+    except (KeyError, ValueError, TypeError, OSError, OverflowError):
+        return None
+    oxm = b"".join(struct.pack("!I", head) + body for _f, head, body in sorted(fields))
+    length = 4 + len(oxm)
+    return PackedMatch(struct.pack("!HH", 1, length) + oxm + bytes(-length % 8))
+
+
+# --- flow mods and packet-outs, packed directly --------------------------------------------
+# A decided flow costs two flow mods and its held packets' packet-outs; building them as
+# os-ken objects and serializing those was the rest of a packet-in's cost. The two messages
+# the hot path sends are packed here, byte for byte what os-ken sends (tests check it).
+
+_OFP_VERSION, _OFPT_PACKET_OUT, _OFPT_FLOW_MOD = 4, 13, 14
+_OFPP_NORMAL, _OFPP_CONTROLLER = 0xFFFFFFFA, 0xFFFFFFFD
+_OFPCML_MAX, _OFPCML_NO_BUFFER, _OFP_NO_BUFFER = 0xFFE5, 0xFFFF, 0xFFFFFFFF
+_FLOW_MOD_HEAD = struct.Struct("!BBHIQQBBHHHIIIH2x")        # header + ofp_flow_mod fields
+_PACKET_OUT_HEAD = struct.Struct("!BBHIIIH6x")
+_OUTPUT = struct.Struct("!HHIH6x")                          # OFPAT_OUTPUT, 16 bytes
+
+
+def next_xid(dp) -> int:
+    """The datapath's next transaction id (as os-ken's Datapath.set_xid gives them)."""
+    dp.xid = (dp.xid + 1) & 0xFFFFFFFF
+    return dp.xid
+
+
+def wire(dp, msg) -> bytes:
+    """An os-ken message as the bytes Datapath.send_msg would send."""
+    dp.set_xid(msg)
+    msg.serialize()
+    return bytes(msg.buf)
+
+
+def _output(port: int, max_len: int = _OFPCML_MAX) -> bytes:
+    return _OUTPUT.pack(0, 16, port, max_len)
+
+
+def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes | None:
+    """An OFPFC_ADD flow mod for `spec` in wire form, or None when its match has a field
+    packed_match does not pack (then os-ken builds it)."""
+    match = packed_match(spec.match)
+    if match is None:
+        return None
+    actions, meter_id = [], None
+    for atom in spec.actions:
+        kind = atom[0]
+        if kind == "normal":
+            actions.append(_output(_OFPP_NORMAL))
+        elif kind == "controller":
+            actions.append(_output(_OFPP_CONTROLLER, _OFPCML_NO_BUFFER))
+        elif kind == "output":
+            actions.append(_output(atom[1]))
+        elif kind == "meter":
+            meter_id = atom[1]
+    inst = b""
+    if meter_id is not None:
+        inst += struct.pack("!HHI", 6, 8, meter_id)                     # OFPIT_METER
+    if actions:
+        body = b"".join(actions)
+        inst += struct.pack("!HH4x", 4, 8 + len(body)) + body           # OFPIT_APPLY_ACTIONS
+    length = _FLOW_MOD_HEAD.size + len(match.data) + len(inst)
+    return _FLOW_MOD_HEAD.pack(_OFP_VERSION, _OFPT_FLOW_MOD, length, xid, spec.cookie, 0, 0,
+                               0, spec.idle_timeout, spec.hard_timeout, spec.priority,
+                               _OFP_NO_BUFFER, 0, 0, 0) + match.data + inst
+
+
+def packet_out_bytes(xid: int, out: fx.Output) -> bytes:
+    """The packet-out that sends `out.frame` (NORMAL unless out_port), in wire form."""
+    port = _OFPP_NORMAL if out.out_port is None else out.out_port
+    in_port = _OFPP_CONTROLLER if out.in_port is None else out.in_port
+    frame = bytes(out.frame)
+    return _PACKET_OUT_HEAD.pack(_OFP_VERSION, _OFPT_PACKET_OUT,
+                                 _PACKET_OUT_HEAD.size + 16 + len(frame), xid, _OFP_NO_BUFFER,
+                                 in_port, 16) + _output(port) + frame

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 OK, FAILED, USAGE, RESOLVE, CONNECT, TIMEOUT, HANDSHAKE, BAD_ANSWER, CERT = \
     0, 1, 2, 6, 7, 28, 35, 56, 60
@@ -39,6 +43,37 @@ def host_port(text: str, default: int | None) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ProbeError(USAGE, f"bad port in {text!r}")
     return host, int(port)
+
+
+def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], T | None],
+                 max_time: float, what: str, rto: float = 0.5, backoff: float = 1.0) -> T:
+    """Send `datagram` to ip:port, resending after `rto` seconds (times `backoff` each time),
+    until `answer(reply)` gives something or `max_time` passes (TIMEOUT). An ICMP port
+    unreachable or an unreachable network ends it with CONNECT."""
+    deadline = time.monotonic() + max_time
+    next_send = time.monotonic()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((ip, port))
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise ProbeError(TIMEOUT, f"{what} timed out after {max_time:g}s ({ip}:{port})")
+            if now >= next_send:
+                s.send(datagram)
+                next_send, rto = now + rto, rto * backoff
+            s.settimeout(max(0.001, min(next_send, deadline) - now))
+            try:
+                reply = s.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionRefusedError:
+                raise ProbeError(CONNECT, f"connection refused ({ip}:{port}, "
+                                          "ICMP port unreachable)") from None
+            except OSError as e:      # host or network unreachable
+                raise ProbeError(CONNECT, f"{e.strerror} ({ip}:{port})") from None
+            got = answer(reply)
+            if got is not None:
+                return got
 
 
 def run(name: str, main, argv=None) -> None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import socket
 import struct
 import time
 
-from lab.clients.probe import BAD_ANSWER, CONNECT, TIMEOUT, ProbeError, host_port, resolve, run
+from lab.clients.probe import BAD_ANSWER, ProbeError, host_port, resolve, run, udp_exchange
 
 MAGIC = 0x2112A442
 BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
@@ -63,34 +62,11 @@ def main(argv=None) -> str:
     ip = resolve(host)
     txid = os.urandom(12)
     start = time.monotonic()
-    deadline = start + args.max_time
-    rto = 0.5
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect((ip, port))
-        next_send = start
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                raise ProbeError(TIMEOUT, f"STUN timed out after {args.max_time:g}s "
-                                          f"({ip}:{port})")
-            if now >= next_send:
-                s.send(request(txid))
-                next_send, rto = now + rto, rto * 2
-            s.settimeout(max(0.001, min(next_send, deadline) - now))
-            try:
-                msg = s.recv(2048)
-            except socket.timeout:
-                continue
-            except ConnectionRefusedError:
-                raise ProbeError(CONNECT, f"connection refused ({ip}:{port}, "
-                                          "ICMP port unreachable)") from None
-            except OSError as e:      # host or network unreachable
-                raise ProbeError(CONNECT, f"{e.strerror} ({ip}:{port})") from None
-            got = mapped_address(msg, txid)
-            if got:
-                ms = (time.monotonic() - start) * 1000
-                return f"mapped {got[0]}:{got[1]} (from {ip}:{port}, {ms:.1f} ms)"
-
+    # Retransmission as RFC 5389 §7.2.1 says: 0.5 s, then doubling.
+    ip_port = udp_exchange(ip, port, request(txid), lambda msg: mapped_address(msg, txid),
+                           args.max_time, "STUN", rto=0.5, backoff=2.0)
+    ms = (time.monotonic() - start) * 1000
+    return f"mapped {ip_port[0]}:{ip_port[1]} (from {ip}:{port}, {ms:.1f} ms)"
 
 if __name__ == "__main__":
     run("stun_probe", main)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import time
 
-from lab.clients.probe import BAD_ANSWER, CONNECT, TIMEOUT, ProbeError, host_port, resolve, run
+from lab.clients.probe import BAD_ANSWER, ProbeError, host_port, resolve, run, udp_exchange
 
 RESEND = 0.5
 
@@ -27,33 +26,15 @@ def main(argv=None) -> str:
     ip = resolve(host)
     payload = (b"blocklab-echo " + os.urandom(args.size).hex().encode())[:max(args.size, 1)]
     start = time.monotonic()
-    deadline, next_send = start + args.max_time, start
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect((ip, port))
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                raise ProbeError(TIMEOUT, f"UDP echo timed out after {args.max_time:g}s "
-                                          f"({ip}:{port})")
-            if now >= next_send:
-                s.send(payload)
-                next_send = now + RESEND
-            s.settimeout(max(0.001, min(next_send, deadline) - now))
-            try:
-                got = s.recv(65536)
-            except socket.timeout:
-                continue
-            except ConnectionRefusedError:
-                raise ProbeError(CONNECT, f"connection refused ({ip}:{port}, "
-                                          "ICMP port unreachable)") from None
-            except OSError as e:      # host or network unreachable
-                raise ProbeError(CONNECT, f"{e.strerror} ({ip}:{port})") from None
-            if got != payload:
-                raise ProbeError(BAD_ANSWER, f"answer is not the echo ({len(got)} bytes "
-                                             f"back for {len(payload)})")
-            ms = (time.monotonic() - start) * 1000
-            return f"echoed {len(got)} bytes from {ip}:{port} in {ms:.1f} ms"
 
+    def echoed(got: bytes) -> bytes:
+        if got != payload:
+            raise ProbeError(BAD_ANSWER, f"answer is not the echo ({len(got)} bytes "
+                                         f"back for {len(payload)})")
+        return got
+    got = udp_exchange(ip, port, payload, echoed, args.max_time, "UDP echo", rto=RESEND)
+    ms = (time.monotonic() - start) * 1000
+    return f"echoed {len(got)} bytes from {ip}:{port} in {ms:.1f} ms"
 
 if __name__ == "__main__":
     run("udp_probe", main)

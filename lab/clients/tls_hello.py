@@ -133,7 +133,21 @@ def _finish(sock, obj, incoming, outgoing, changed: bool, deadline: float) -> in
             return RESET
         sock.sendall(outgoing.read())
         print(f"tls_hello: handshake complete, {obj.version()}, verified")
+        _close_cleanly(sock)
         return 0
+
+
+def _close_cleanly(sock) -> None:
+    """Close with a FIN, not a RST: read what the server still sends (TLS 1.3 session tickets)
+    until it closes too. Closing with unread data would reset the connection, leave no
+    TIME_WAIT, and let the next connection reuse this source port at once."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0.5)
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ class Executor:
 
         `pkt` is the client->server packet that completed the decision."""
         if rule is None:
-            return self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+            return self._allow(flow)
         kind = rule.kind
         if self.tap:
             kind = _TAP_AS.get(kind, kind)
@@ -128,7 +128,7 @@ class Executor:
     def _act(self, flow: Flow, rule: CompiledRule, kind: str, pkt: Packet | None) -> list:
         tcp_data = (flow.proto == TCP and pkt is not None and bool(pkt.payload))
         if kind == "allow":
-            return self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+            return self._allow(flow)
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
@@ -162,6 +162,16 @@ class Executor:
         return self._act(flow, rule, "drop", pkt)          # unreachable: checked rules
 
     # -- the actions ------------------------------------------------------------------------
+    def _allow(self, flow: Flow) -> list:
+        """Forward the flow. A UDP DNS query is allowed on its own ("datagram"): no pair, so
+        the socket's next query comes up and is decided afresh, as a censor reading every
+        query would; it also spares the switch two flow mods per query."""
+        facts = flow.facts
+        if flow.proto == UDP and facts is not None and facts.dns_query is not None:
+            flow.verdict = "datagram"
+            return self.release(flow)
+        return self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+
     def _finish(self, flow: Flow, injected: list) -> list:
         """Inline: the injections end the connection, and what strays after them is dropped
         here rather than by a switch rule: a client may reuse the 5-tuple for a new

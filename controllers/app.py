@@ -229,7 +229,8 @@ class CensorApp(app_manager.OSKenApp):
             inst.append(parser.OFPInstructionMeter(meter_id, ofp.OFPIT_METER))
         if actions:
             inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
-        return parser.OFPFlowMod(dp, cookie=spec.cookie, priority=spec.priority,
+        return parser.OFPFlowMod(dp, cookie=spec.cookie, table_id=spec.table,
+                                 priority=spec.priority,
                                  idle_timeout=spec.idle_timeout, hard_timeout=spec.hard_timeout,
                                  match=packed_match(spec.match) or parser.OFPMatch(**spec.match),
                                  instructions=inst)

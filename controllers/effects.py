@@ -3,7 +3,8 @@
 The engine (controllers.engine) never talks OpenFlow: it returns these values and the os-ken
 app (controllers.app) translates each into a flow mod, meter mod, packet-out or an event line.
 Matches use os-ken's OFPMatch keyword names (in_port, eth_type, ip_proto, ipv4_src, ipv4_dst,
-tcp_src, tcp_dst, udp_src, udp_dst); an address with a mask is a tuple (addr, mask).
+tcp_src, tcp_dst, udp_src, udp_dst), plus OVS's tcp_flags and reg0; a value with a mask is a
+tuple (value, mask).
 """
 from __future__ import annotations
 
@@ -22,15 +23,23 @@ def meter(meter_id: int) -> tuple:
     return ("meter", meter_id)
 
 
+def up_if_larger(nbytes: int) -> tuple:
+    """The atom that sends a packet longer than `nbytes` (the whole frame) to the controller
+    and forwards a shorter one like NORMAL: OVS's check_pkt_larger into reg0, then the size
+    table (controllers.tables) reads the bit. It ends the entry's actions."""
+    return ("up_if_larger", nbytes)
+
+
 @dataclass(frozen=True)
 class FlowSpec:
     """One flow-table entry."""
     priority: int
     match: dict[str, Any]
-    actions: tuple = ()          # tuple of atoms: NORMAL, CONTROLLER, meter(n), ("output", port)
-    idle_timeout: int = 0
+    actions: tuple = ()          # atoms: NORMAL, CONTROLLER, meter(n), ("output", port),
+    idle_timeout: int = 0        # up_if_larger(n)
     hard_timeout: int = 0
     cookie: int = 0
+    table: int = 0
 
 
 @dataclass(frozen=True)

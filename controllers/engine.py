@@ -13,7 +13,8 @@ makes it raise: bad frames are counted and ignored (or forwarded when not IPv4).
     reply, effects = engine.control(command, now)   # the control socket
 
 A flow's life: its first steered packet creates it (client = the client-side end, else the
-initiator). Handshake packets (TCP without payload) pass at once; client data is held
+initiator; a SYN only data can decide passes in the switch, so the handshake's last ACK
+may come first). Handshake packets (TCP without payload) pass at once; client data is held
 (inline) while the candidate rules wait on a fact (parser INCOMPLETE). It is decided when
 the rules can answer, after `inspect_packets` data packets, 16 client packets, a full
 stream or 2 s of holding; what is still unknown then is absent. The decision installs a
@@ -37,7 +38,7 @@ from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet,
 from controllers.policy import MeterPool, RuleSet, meter_shape
 from controllers.residual import PenaltyBoxes
 from controllers.steering import steering_entries
-from controllers.tables import default_entry, flow_pair, steer_cookie
+from controllers.tables import default_entry, flow_pair, size_table, steer_cookie
 
 HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
@@ -103,6 +104,7 @@ class Engine:
             self.held_flows.clear()
         self._connected = True
         out: list[Effect] = [InstallFlow(default_entry())]
+        out += [InstallFlow(s) for s in size_table()]
         wanted = self.rules.rule_meters_wanted()
         for key, mid in sorted(self.rule_meters.items(), key=lambda kv: kv[1]):
             out.append(AddMeter(mid, *meter_shape(wanted[key])))
@@ -233,18 +235,22 @@ class Engine:
                + (1 if pkt.flags & FIN else 0)) % SEQ_MOD
         if flow.client_end is None or 0 < (end - flow.client_end) % SEQ_MOD < SEQ_MOD // 2:
             flow.client_end = end
-        if pkt.flags & SYN and flow.stream is None and self.reassembly:
-            flow.stream = Reassembler(pkt.seq + 1)
+        if flow.stream is None and self.reassembly:
+            if pkt.flags & SYN:
+                flow.stream = Reassembler(pkt.seq + 1)
+            elif pkt.flags & (ACK | FIN | RST) == ACK and not pkt.payload:
+                flow.stream = Reassembler(pkt.seq)  # the handshake's ACK (its SYN passed)
 
     def _inspect(self, flow: Flow, pkt: Packet, needs: frozenset) -> None:
         if not needs:
             return
         facts = flow.facts
         if pkt.proto == TCP:
+            seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq    # a SYN's data (TFO)
             if self.reassembly:
                 if flow.stream is None:
-                    flow.stream = Reassembler(pkt.seq)
-                if flow.stream.add(pkt.seq, pkt.payload):
+                    flow.stream = Reassembler(seq)
+                if flow.stream.add(seq, pkt.payload):
                     self.inspector.tcp(facts, flow.stream.data(), needs, True)
             else:
                 self.inspector.tcp(facts, pkt.payload, needs, False)
@@ -260,6 +266,8 @@ class Engine:
         if rule is not None:
             self.rules.hit(rule)
         out = self.executor.execute(flow, rule, pkt, now)
+        if flow.verdict == "datagram":      # decided alone: the next one is a new decision
+            self.flows.remove(flow)
         flow.stream = flow.quic = flow.facts = flow.candidates = None   # no longer needed
         if rule is not None and rule.residual and rule.kind != "allow":
             out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
@@ -384,5 +392,10 @@ class Engine:
 
 
 def _opens(pkt: Packet) -> bool:
-    """A TCP SYN without ACK: the first packet of a new connection."""
-    return pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN
+    """The first packet of a new connection the censor sees: a SYN without ACK, or a bare
+    ACK (the handshake's last, when the SYN passed in the switch: after the censor's RST
+    the old connection sends nothing more)."""
+    if pkt.proto != TCP:
+        return False
+    flags = pkt.flags & (SYN | ACK | RST | FIN)
+    return flags == SYN or (flags == ACK and not pkt.payload)

@@ -14,15 +14,22 @@ from os_ken.lib.pack_utils import msg_pack_into
 from os_ken.ofproto import ofproto_v1_3_parser
 
 from controllers import effects as fx
+from controllers.tables import SIZE_TABLE
 
 # --- OXM matches, packed directly ------------------------------------------------------------
 # Building an OFPMatch from keywords goes through os-ken's generic field conversion (netaddr
 # for every address), the largest cost of a packet-in under load. The engine's matches use a
 # handful of fields, so they are packed here (field order by OXM number, which keeps every
 # prerequisite before the field needing it); a match with any other field goes the usual way.
-_OXM_FIELDS = {"in_port": (0, 4), "eth_type": (5, 2), "ip_proto": (10, 1), "ipv4_src": (11, 4),
-               "ipv4_dst": (12, 4), "tcp_src": (13, 2), "tcp_dst": (14, 2), "udp_src": (15, 2),
-               "udp_dst": (16, 2)}
+# name: (order, OXM class, field, size). OVS's tcp_flags and reg0 are Nicira (class 1) fields;
+# they sort after the OpenFlow ones (tcp_flags needs ip_proto=6 ahead of it).
+_BASIC, _NXM1 = 0x8000, 0x0001
+_OXM_FIELDS = {"in_port": (0, _BASIC, 0, 4), "eth_type": (5, _BASIC, 5, 2),
+               "ip_proto": (10, _BASIC, 10, 1), "ipv4_src": (11, _BASIC, 11, 4),
+               "ipv4_dst": (12, _BASIC, 12, 4), "tcp_src": (13, _BASIC, 13, 2),
+               "tcp_dst": (14, _BASIC, 14, 2), "udp_src": (15, _BASIC, 15, 2),
+               "udp_dst": (16, _BASIC, 16, 2), "tcp_flags": (40, _NXM1, 34, 2),
+               "reg0": (41, _NXM1, 0, 4)}
 
 
 def _oxm_value(size: int, value) -> bytes:
@@ -48,13 +55,14 @@ def packed_match(match: dict) -> PackedMatch | None:
     fields = []
     try:
         for key, value in match.items():
-            field, size = _OXM_FIELDS[key]
+            order, oxm_class, field, size = _OXM_FIELDS[key]
+            head = oxm_class << 16 | field << 9
             if isinstance(value, tuple):            # value bits outside the mask are 0
                 mask = _oxm_value(size, value[1])
                 body = bytes(a & b for a, b in zip(_oxm_value(size, value[0]), mask)) + mask
-                fields.append((field, 0x80000000 | field << 9 | 1 << 8 | 2 * size, body))
+                fields.append((order, head | 1 << 8 | 2 * size, body))
             else:
-                fields.append((field, 0x80000000 | field << 9 | size, _oxm_value(size, value)))
+                fields.append((order, head | size, _oxm_value(size, value)))
     except (KeyError, ValueError, TypeError, OSError, OverflowError):
         return None
     oxm = b"".join(struct.pack("!I", head) + body for _f, head, body in sorted(fields))
@@ -73,6 +81,11 @@ _OFPCML_MAX, _OFPCML_NO_BUFFER, _OFP_NO_BUFFER = 0xFFE5, 0xFFFF, 0xFFFFFFFF
 _FLOW_MOD_HEAD = struct.Struct("!BBHIQQBBHHHIIIH2x")        # header + ofp_flow_mod fields
 _PACKET_OUT_HEAD = struct.Struct("!BBHIIIH6x")
 _OUTPUT = struct.Struct("!HHIH6x")                          # OFPAT_OUTPUT, 16 bytes
+# OVS's check_pkt_larger(len)->NXM_NX_REG0[0]: vendor action NXAST_CHECK_PKT_LARGER (49),
+# the result bit's offset and the destination's NXM header, padded to 24 bytes.
+_CHECK_PKT_LARGER = struct.Struct("!HHIHHHI6x")
+_NX_VENDOR, _NXAST_CHECK_PKT_LARGER, _NXM_NX_REG0 = 0x2320, 49, 0x00010004
+_GOTO_TABLE = struct.Struct("!HHB3x")                       # OFPIT_GOTO_TABLE
 
 
 def next_xid(dp) -> int:
@@ -98,7 +111,7 @@ def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes | None:
     match = packed_match(spec.match)
     if match is None:
         return None
-    actions, meter_id = [], None
+    actions, meter_id, goto = [], None, None
     for atom in spec.actions:
         kind = atom[0]
         if kind == "normal":
@@ -109,16 +122,23 @@ def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes | None:
             actions.append(_output(atom[1]))
         elif kind == "meter":
             meter_id = atom[1]
+        elif kind == "up_if_larger":
+            actions.append(_CHECK_PKT_LARGER.pack(0xFFFF, 24, _NX_VENDOR,
+                                                  _NXAST_CHECK_PKT_LARGER, atom[1], 0,
+                                                  _NXM_NX_REG0))
+            goto = SIZE_TABLE
     inst = b""
     if meter_id is not None:
         inst += struct.pack("!HHI", 6, 8, meter_id)                     # OFPIT_METER
     if actions:
         body = b"".join(actions)
         inst += struct.pack("!HH4x", 4, 8 + len(body)) + body           # OFPIT_APPLY_ACTIONS
+    if goto is not None:
+        inst += _GOTO_TABLE.pack(1, 8, goto)
     length = _FLOW_MOD_HEAD.size + len(match.data) + len(inst)
-    return _FLOW_MOD_HEAD.pack(_OFP_VERSION, _OFPT_FLOW_MOD, length, xid, spec.cookie, 0, 0,
-                               0, spec.idle_timeout, spec.hard_timeout, spec.priority,
-                               _OFP_NO_BUFFER, 0, 0, 0) + match.data + inst
+    return _FLOW_MOD_HEAD.pack(_OFP_VERSION, _OFPT_FLOW_MOD, length, xid, spec.cookie, 0,
+                               spec.table, 0, spec.idle_timeout, spec.hard_timeout,
+                               spec.priority, _OFP_NO_BUFFER, 0, 0, 0) + match.data + inst
 
 
 def packet_out_bytes(xid: int, out: fx.Output) -> bytes:

@@ -63,6 +63,9 @@ class _HeaderView:
         self.c_port = self.s_port = 0
 
 
+HEADER_CACHE = 65536       # candidate lists kept for flows' header keys
+
+
 class RuleSet:
     """Compiled rules in order, with hits and one RNG per rule."""
 
@@ -73,6 +76,7 @@ class RuleSet:
         self.rules: list[CompiledRule] = []
         self.generation = 0         # bumped by every edit: per-flow candidate lists go stale
         self._rngs: dict[str, random.Random] = {}
+        self._by_header: dict[tuple, tuple] = {}    # header key -> (generation, rules, needs)
         self.set_all(rules)
 
     # -- edits (each raises RuleError/KeyError/ValueError on bad input, changing nothing) -----
@@ -146,10 +150,18 @@ class RuleSet:
         cached = flow.candidates
         if cached is not None and cached[0] == self.generation:
             return cached[1], cached[2]
-        candidates = self.candidates(flow)
-        needs = self.needs(candidates)
-        flow.candidates = (self.generation, candidates, needs)
-        return candidates, needs
+        # What header_ok reads: flows between the same ends share their candidates (each
+        # DNS query and TLS connection is a new flow, from a new port, to a known server).
+        key = (flow.proto, flow.c_n, flow.s_n, flow.s_port, flow.c_port > flow.s_port)
+        cached = self._by_header.get(key)
+        if cached is None or cached[0] != self.generation:
+            candidates = self.candidates(flow)
+            cached = (self.generation, candidates, self.needs(candidates))
+            if len(self._by_header) >= HEADER_CACHE:
+                self._by_header.clear()
+            self._by_header[key] = cached
+        flow.candidates = cached
+        return cached[1], cached[2]
 
     @staticmethod
     def needs(candidates: list[CompiledRule]) -> frozenset:

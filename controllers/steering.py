@@ -4,19 +4,21 @@ Owns the coarse header prefilter of each enabled rule (its transport, destinatio
 addresses: a superset of the flows the rule can match), merging prefilters that overlap, and
 turning them into CONTROLLER entries on every client-side port. `allow` rules steer nothing:
 forwarding is the default, and a flow another rule steers meets them in Python in rule order.
+Where only data can decide a TCP flow, its SYN passes in the switch (syn_passes).
 """
 from __future__ import annotations
 
 import ipaddress
 from typing import Iterable
 
-from controllers.effects import CONTROLLER, FlowSpec
+from controllers.effects import CONTROLLER, FlowSpec, up_if_larger
 from controllers.matching import CompiledRule
-from controllers.packets import ICMP, TCP, UDP
-from controllers.tables import ETH_IPV4, PRIO_STEER
+from controllers.packets import ACK, ICMP, SYN, TCP, UDP
+from controllers.tables import ETH_IPV4, PRIO_PASS, PRIO_STEER
 
 MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
 MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
+SYN_MAX = 74              # bytes: Linux's SYN with every option (MSS, SACK, timestamps, scale)
 _DST_FIELD = {TCP: "tcp_dst", UDP: "udp_dst"}
 _ALL = frozenset((TCP, UDP, ICMP))
 
@@ -147,15 +149,59 @@ def merge(matches: Iterable[dict]) -> list[dict]:
     return sorted(kept, key=lambda m: sorted((k, str(v)) for k, v in m.items()))
 
 
+def overlap(a: dict, b: dict) -> bool:
+    """True when some packet matches both `a` and `b`."""
+    for field in a.keys() & b.keys():
+        av, bv = a[field], b[field]
+        if av == bv:
+            continue
+        if field.startswith(("ipv4", "tcp", "udp")):
+            v1, m1 = _as_block(field, av)
+            v2, m2 = _as_block(field, bv)
+            if (v1 ^ v2) & m1 & m2 == 0:
+                continue
+        return False
+    return True
+
+
+def syn_passes(merged: list[dict], header_prefilters: list[dict]) -> list[dict]:
+    """The SYN entries of the TCP prefilters that only data can decide.
+
+    A flow steered by such a prefilter is decided on the client's first data at the
+    earliest, so its SYN (without data: at most SYN_MAX bytes) need not wait for Python: it
+    passes at switch speed, and the handshake's last ACK is the flow's first packet-in (its
+    sequence number starts the reassembly). Where a rule that may decide from headers alone
+    (an address block's reject, a header-only throttle) overlaps, the SYN still goes up."""
+    out = []
+    for m in merged:
+        if m.get("ip_proto", TCP) != TCP:
+            continue
+        tcp = {**m, "ip_proto": TCP}
+        if any(overlap(tcp, h) for h in header_prefilters):
+            continue
+        out.append({**tcp, "tcp_flags": (SYN, SYN | ACK)})
+    return out
+
+
 def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
                      cookie: int) -> list[FlowSpec]:
-    """CONTROLLER entries for the enabled rules' prefilters on every client-side port."""
+    """CONTROLLER entries for the enabled rules' prefilters on every client-side port, and
+    the SYN entries above them (syn_passes)."""
     prefilters: list[dict] = []
+    header: list[dict] = []
     for rule in rules:
         if rule.enabled and rule.kind != "allow":
-            prefilters += rule_prefilters(rule, hosts)
+            mine = rule_prefilters(rule, hosts)
+            prefilters += mine
+            if not rule.needs_data(TCP):
+                header += mine
     merged = merge(prefilters)
+    passes = syn_passes(merged, header)
     client_ports = sorted({h["port"] for h in hosts.values()
                            if h.get("side") == "client" and h.get("port") is not None})
-    return [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
-            for port in client_ports for m in merged]
+    out = [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
+           for port in client_ports for m in merged]
+    out += [FlowSpec(PRIO_PASS, {"in_port": port, **m}, (up_if_larger(SYN_MAX),),
+                     cookie=cookie)
+            for port in client_ports for m in passes]
+    return out

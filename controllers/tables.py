@@ -5,8 +5,13 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions; idle time-out)
     priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 101  the SYN of a steered TCP flow passes when no rule can decide without data
+                  (controllers.steering); a SYN carrying data goes up (table 1)
     priority 100  steering to the controller (coarse prefilters, on client-side ports)
     priority   0  NORMAL
+
+Table 1, the size table, finishes `up_if_larger` entries: reg0 bit 0 set (the packet was
+longer than the entry's limit) goes to the controller, anything else NORMAL.
 
 Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
 box included) keep their own entry, and over the steering so a new flow on the boxed
@@ -14,10 +19,11 @@ box included) keep their own entry, and over the steering so a new flow on the b
 """
 from __future__ import annotations
 
-from controllers.effects import NORMAL, FlowSpec
+from controllers.effects import CONTROLLER, NORMAL, FlowSpec
 from controllers.packets import TCP, UDP
 
-PRIO_DEFAULT, PRIO_STEER, PRIO_BOX, PRIO_FLOW = 0, 100, 200, 300
+PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 200, 300
+SIZE_TABLE = 1
 
 KIND_SHIFT = 56
 COOKIE_BASE = 0x01 << KIND_SHIFT          # the default NORMAL entry
@@ -35,6 +41,12 @@ _PORT_FIELDS = {TCP: ("tcp_src", "tcp_dst"), UDP: ("udp_src", "udp_dst")}
 
 def default_entry() -> FlowSpec:
     return FlowSpec(priority=PRIO_DEFAULT, match={}, actions=(NORMAL,), cookie=COOKIE_BASE)
+
+
+def size_table() -> list[FlowSpec]:
+    """Table 1: what `up_if_larger` found too long goes up, the rest is switched."""
+    return [FlowSpec(1, {"reg0": (1, 1)}, (CONTROLLER,), cookie=COOKIE_BASE, table=SIZE_TABLE),
+            FlowSpec(0, {}, (NORMAL,), cookie=COOKIE_BASE, table=SIZE_TABLE)]
 
 
 def steer_cookie(generation: int) -> int:

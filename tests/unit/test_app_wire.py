@@ -87,3 +87,22 @@ def test_apply_sends_one_write_in_effect_order():
         msg = msg[length:]
     assert types == [ofp.OFPT_METER_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT]
     assert dp.xid == 44                    # each message its own transaction id
+
+
+def test_syn_entry_is_what_ovs_reads_as_check_pkt_larger():
+    # `ovs-ofctl ofp-print` of these bytes (OVS 3.1): "OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD
+    # priority=101,tcp,tcp_flags=+syn-ack out_port:0
+    # actions=check_pkt_larger(74)->NXM_NX_REG0[0],goto_table:1"
+    spec = fx.FlowSpec(101, {"eth_type": 0x0800, "ip_proto": 6, "tcp_flags": (0x02, 0x12)},
+                       (fx.up_if_larger(74),))
+    assert ofwire.flow_mod_bytes(1, spec).hex() == (
+        "040e007000000001000000000000000000000000000000000000000000000065ffffffff00000000"
+        "00000000000000000001001780000a02080080001401060001450400020012000004002000000000"
+        "ffff0018000023200031004a0000000100040000000000000001000801000000")
+
+
+def test_size_table_entry_targets_table_1():
+    spec = fx.FlowSpec(1, {"reg0": (1, 1)}, (fx.CONTROLLER,), table=1)
+    data = ofwire.flow_mod_bytes(7, spec)
+    assert data[24] == 1                                    # ofp_flow_mod.table_id
+    assert bytes.fromhex("00010108" "00000001" "00000001") in data      # reg0=1/1

@@ -1,5 +1,8 @@
 """A small fake OpenFlow table 0 (after faucet's clib/fakeoftable.py, our own code).
 
+Entries of the size table (table 1) are kept aside; an `up_if_larger(n)` entry sends a
+frame longer than n bytes up and switches the others, as check_pkt_larger and table 1 do.
+
 Applies the engine's effects (InstallFlow, RemoveFlows, AddMeter, RemoveMeter) to a list of
 entries and tells what the switch would do with a packet: the highest-priority entry whose
 match holds, with idle and hard time-outs. Packets that hit a CONTROLLER entry are handed
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 from controllers.effects import (CONTROLLER, NORMAL, AddMeter, Event, FlowSpec, InstallFlow,
                                  Output, RemoveFlows, RemoveMeter)
+from controllers.tables import SIZE_TABLE
 
 
 def frame_fields(frame: bytes, in_port: int) -> dict:
@@ -37,6 +41,8 @@ def frame_fields(frame: bytes, in_port: int) -> dict:
         sport, dport = struct.unpack("!HH", frame[l4:l4 + 4])
         name = "tcp" if proto == 6 else "udp"
         fields[f"{name}_src"], fields[f"{name}_dst"] = sport, dport
+        if proto == 6 and len(frame) >= l4 + 14:
+            fields["tcp_flags"] = frame[l4 + 13]
     return fields
 
 
@@ -65,7 +71,7 @@ def matches(compiled: tuple, fields: dict) -> bool:
     return True
 
 
-_PORTS = {6: {"tcp_src", "tcp_dst"}, 17: {"udp_src", "udp_dst"}}
+_PORTS = {6: {"tcp_src", "tcp_dst", "tcp_flags"}, 17: {"udp_src", "udp_dst"}}
 
 
 def _shape_fields(proto) -> set:
@@ -73,8 +79,9 @@ def _shape_fields(proto) -> set:
 
 
 def _exact_key(priority: int, match: dict):
-    """A hash key for an exact per-flow entry (all of a packet's fields, no masks), else None."""
-    if set(match) != _shape_fields(match.get("ip_proto")) \
+    """A hash key for an exact per-flow entry (all of a packet's fields but TCP flags, no
+    masks), else None."""
+    if set(match) != _shape_fields(match.get("ip_proto")) - {"tcp_flags"} \
             or any(isinstance(v, tuple) for v in match.values()):
         return None
     return (priority, tuple(sorted(match.items())))
@@ -100,12 +107,16 @@ class FakeSwitch:
         self.packet_ins = 0
         self.outputs: list[Output] = []
         self.events: list[dict] = []
+        self.tables: dict[int, list[FlowSpec]] = {}     # entries of tables other than 0
         self.apply(engine.base_effects(), now)
 
     def apply(self, effects, now: float) -> None:
         for eff in effects:
             if isinstance(eff, InstallFlow):
                 s = eff.spec
+                if s.table != 0:        # the size table: up_if_larger is played in send()
+                    self.tables.setdefault(s.table, []).append(s)
+                    continue
                 key = _exact_key(s.priority, s.match)
                 entry = Entry(s, now, now, compiled=_compile(s.match))
                 if key is not None:
@@ -154,7 +165,7 @@ class FakeSwitch:
         fields = frame_fields(frame, in_port)
         candidates = list(self.entries)
         if set(fields) - {"in_port"} == _shape_fields(fields.get("ip_proto")):
-            shape = {k: v for k, v in fields.items() if k != "in_port"}
+            shape = {k: v for k, v in fields.items() if k not in ("in_port", "tcp_flags")}
             for k in ("ipv4_src", "ipv4_dst"):
                 shape[k] = socket.inet_ntoa(shape[k].to_bytes(4, "big"))
             items = tuple(sorted(shape.items()))
@@ -177,6 +188,12 @@ class FakeSwitch:
         entry.last_used = now
         entry.packets += 1
         actions = entry.spec.actions
+        larger = [a[1] for a in actions if a[0] == "up_if_larger"]
+        if larger:                              # check_pkt_larger, then the size table
+            assert self.tables.get(SIZE_TABLE), "up_if_larger without the size table"
+            if len(frame) <= larger[0]:
+                return "normal"
+            actions = (CONTROLLER,)
         if CONTROLLER in actions:
             self.packet_ins += 1
             self.apply(self.engine.packet_in(frame, in_port, now), now)
@@ -195,4 +212,6 @@ class FakeSwitch:
         self.apply(self.engine.tick(now), now)
 
     def steering(self) -> list[FlowSpec]:
-        return [e.spec for e in self.all_entries() if CONTROLLER in e.spec.actions]
+        """Table 0's entries that send packets up (all of them, or the longer ones)."""
+        return [e.spec for e in self.all_entries() if CONTROLLER in e.spec.actions
+                or any(a[0] == "up_if_larger" for a in e.spec.actions)]

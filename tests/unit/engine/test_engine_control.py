@@ -47,7 +47,8 @@ def test_disable_removes_steering_but_keeps_established_flows():
     assert sw.send(c.data(b"more", 600), 1, 6.0) == "normal"        # its pair stays
     reply, eff = e.control({"cmd": "enable", "rule": "ft"}, 7.0)
     sw.apply(eff, 7.0)
-    assert len(sw.steering()) == 3 and {s.cookie for s in sw.steering()} == {steer_cookie(3)}
+    # three client ports, each with its steering entry and its SYN entry
+    assert len(sw.steering()) == 6 and {s.cookie for s in sw.steering()} == {steer_cookie(3)}
     assert e.control({"cmd": "rules"}, 8.0)[0]["rules"][0]["enabled"] is True
 
 

@@ -142,3 +142,16 @@ def test_tcp_pipelined_queries_all_answered():
         ids.append(dns.message.from_wire(data[2:2 + n]).id)
         data = data[2 + n:]
     assert ids == [5, 6]
+
+
+def test_allowed_query_is_decided_alone_and_the_next_one_afresh():
+    # no pair for an allowed UDP query: the same socket's next query comes up and is read
+    e = dns_engine("nxdomain")
+    ok = udp(ALICE, ISP, 33340, 53, dns_query("fine.example"))
+    eff = e.packet_in(ok, 1, 1.0)
+    assert outputs(eff) == [Output(ok, 1)] and installs(eff) == []
+    eff = e.packet_in(udp(ALICE, ISP, 33340, 53, dns_query("blocked.example")), 1, 1.1)
+    [(p, _)] = parsed_outputs(eff)
+    assert dns.message.from_wire(p.payload).rcode() == dns.rcode.NXDOMAIN
+    assert [ev["rule"] for ev in events(eff)] == ["d"]
+    assert e.stats()["flows"] == 1        # the answered one: its later queries are answered

@@ -1,9 +1,11 @@
 """Proactive table: default NORMAL, steering per client port, merged prefilters, meters."""
-from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow
+from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow, up_if_larger
 from controllers.engine import Engine
+from controllers.packets import ACK, SYN
 from controllers.policy import meter_shape
-from controllers.steering import covers, merge, port_blocks
-from controllers.tables import COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_STEER
+from controllers.steering import SYN_MAX, covers, merge, overlap, port_blocks
+from controllers.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_PASS, PRIO_STEER,
+                                SIZE_TABLE)
 from engine_helpers import policy, rule
 
 
@@ -15,7 +17,13 @@ CLIENT_PORTS = [1, 2, 3]
 
 
 def steering(effects):
-    return [e.spec for e in effects if isinstance(e, InstallFlow) and CONTROLLER in e.spec.actions]
+    return [e.spec for e in effects if isinstance(e, InstallFlow) and e.spec.table == 0
+            and CONTROLLER in e.spec.actions]
+
+
+def syn_passes(effects):
+    return [e.spec for e in effects if isinstance(e, InstallFlow)
+            and e.spec.priority == PRIO_PASS]
 
 
 def matches_without_port(specs):
@@ -30,10 +38,47 @@ def matches_without_port(specs):
 
 def test_no_rules_forward_everything_and_steer_nothing():
     eff = Engine(policy()).base_effects()
-    assert len(eff) == 1
-    spec = eff[0].spec
+    table0 = [e.spec for e in eff if e.spec.table == 0]
+    assert len(table0) == 1
+    spec = table0[0]
     assert spec.priority == 0 and spec.match == {} and spec.actions == (NORMAL,)
     assert spec.cookie == COOKIE_BASE
+    assert [(e.spec.table, e.spec.match, e.spec.actions) for e in eff if e.spec.table] == [
+        (SIZE_TABLE, {"reg0": (1, 1)}, (CONTROLLER,)), (SIZE_TABLE, {}, (NORMAL,))]
+
+
+def test_syn_passes_where_only_data_decides():
+    specs = syn_passes(Engine(policy(rule("s", {"sni": ["x.com"]}, "drop"))).base_effects())
+    assert sorted(s.match["in_port"] for s in specs) == CLIENT_PORTS
+    assert matches_without_port(specs) == [
+        {"eth_type": 0x800, "ip_proto": 6, "tcp_flags": (SYN, SYN | ACK)}]
+    assert all(s.actions == (up_if_larger(SYN_MAX),) for s in specs)
+    assert all(s.cookie & KIND_MASK == COOKIE_STEER for s in specs)
+
+
+def test_syn_goes_up_where_headers_may_decide():
+    # an address rule ahead (or behind) may reject at the SYN: its SYNs still go up
+    p = policy(rule("ip", {"ip": ["198.19.0.10/32"], "proto": ["tcp"]}, "reject"),
+               rule("s", {"sni": ["x.com"]}, "drop"))
+    assert syn_passes(Engine(p).base_effects()) == []
+    # a header-only rule elsewhere (UDP) leaves TCP's SYNs free
+    p = policy(rule("u", {"proto": ["udp"], "port": [[3478, 3478]]}, "drop"),
+               rule("s", {"sni": ["x.com"], "port": [[443, 443]]}, "drop"))
+    assert matches_without_port(syn_passes(Engine(p).base_effects())) == [
+        {"eth_type": 0x800, "ip_proto": 6, "tcp_dst": 443, "tcp_flags": (SYN, SYN | ACK)}]
+    # reset needs data even without a content key
+    p = policy(rule("r", {"proto": ["tcp"], "port": [[443, 443]]}, "reset"))
+    assert len(syn_passes(Engine(p).base_effects())) == len(CLIENT_PORTS)
+
+
+def test_overlap():
+    a = {"eth_type": 0x800, "ip_proto": 6}
+    assert overlap(a, {"eth_type": 0x800, "ipv4_dst": "198.19.0.10"})
+    assert not overlap(a, {"eth_type": 0x800, "ip_proto": 17})
+    assert overlap({"ipv4_dst": ("198.19.0.0", "255.255.255.0")}, {"ipv4_dst": "198.19.0.9"})
+    assert not overlap({"ipv4_dst": ("198.19.0.0", "255.255.255.0")},
+                       {"ipv4_dst": "198.19.1.9"})
+    assert not overlap({"tcp_dst": 443}, {"tcp_dst": (8000, 0xFFF8)})
 
 
 def test_ip_rule_steers_both_ends_on_each_client_port():

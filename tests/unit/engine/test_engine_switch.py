@@ -1,7 +1,9 @@
 """End to end through a fake OpenFlow table: what reaches the controller, what the switch does."""
+from controllers import packets as P
 from controllers.engine import Engine
 from controllers.policy import meter_shape
-from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, policy, rule)
+from controllers.steering import SYN_MAX
+from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, mac, policy, rule)
 from fakeswitch import FakeSwitch
 
 
@@ -31,18 +33,55 @@ def test_no_rules_nothing_reaches_the_controller():
     assert sw.packet_ins == 0
 
 
-def test_allowed_tls_flow_costs_three_packet_ins():
+def test_allowed_tls_flow_costs_two_packet_ins():
+    # the SYN passes in the switch (only data decides an SNI rule); the handshake's ACK
+    # and the ClientHello go up
     sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
     verdicts = tls_flow(sw, TcpClient(), "www.example.org", extra=20)
-    assert verdicts[:4] == ["controller", "normal", "controller", "controller"]
+    assert verdicts[:4] == ["normal", "normal", "controller", "controller"]
     assert set(verdicts[4:]) == {"normal"}
-    assert sw.packet_ins == 3 and sw.events == []
+    assert sw.packet_ins == 2 and sw.events == []
 
 
 def test_blocked_tls_flow_is_dropped_at_switch_speed():
     sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
     verdicts = tls_flow(sw, TcpClient(), FT)
-    assert set(verdicts[4:]) == {"drop"} and sw.packet_ins == 3 and len(sw.events) == 1
+    assert set(verdicts[4:]) == {"drop"} and sw.packet_ins == 2 and len(sw.events) == 1
+
+
+def test_sni_reassembled_when_the_syn_passed():
+    # the ClientHello in two segments: the handshake's ACK gave the stream's start
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
+    c = TcpClient()
+    hello = client_hello(FT)
+    assert sw.send(c.syn(), 1, 0.0) == "normal"
+    assert sw.send(c.ack_(), 1, 0.0) == "controller"
+    assert sw.send(c.data(hello[60:], 60), 1, 0.0) == "controller"      # out of order
+    assert sw.events == []
+    assert sw.send(c.data(hello[:60]), 1, 0.0) == "controller"
+    assert [e["rule"] for e in sw.events] == ["ft"]
+
+
+def test_syn_with_data_goes_up():
+    # TCP Fast Open: a SYN longer than any SYN without data is inspected
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
+    c = TcpClient()
+    syn = c.syn()
+    tfo = P.build_tcp(mac(c.c), mac(c.s), c.c["ip"], c.s["ip"], c.sport, c.dport, c.seq, 0,
+                      P.SYN, client_hello(FT))
+    assert len(syn) <= SYN_MAX < len(tfo)
+    assert sw.send(tfo, 1, 0.0) == "controller"
+    assert [e["rule"] for e in sw.events] == ["ft"]
+
+
+def test_reused_5_tuple_after_a_reset_is_decided_afresh():
+    # the censor's RST ended the connection; the client opens a new one on the same ports
+    # at once; its SYN passed, so its handshake ACK is the new flow's first packet
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "reset"))))
+    tls_flow(sw, TcpClient(sport=41000), FT, extra=0)
+    again = TcpClient(sport=41000, isn=900_000)
+    assert tls_flow(sw, again, "ok.example", extra=1)[4:] == ["normal", "normal"]
+    assert [e["rule"] for e in sw.events] == ["ft"]
 
 
 def test_header_rule_costs_one_packet_in_per_flow():
@@ -67,11 +106,11 @@ def test_residual_box_blocks_new_flows_on_the_3_tuple_then_expires():
     assert sw.send(TcpClient(sport=40001).syn(), 1, 20.0) == "drop"
     assert sw.packet_ins == ins
     # another port, or another client, is not boxed
-    assert sw.send(TcpClient(sport=40002, dport=8443).syn(), 1, 20.0) == "controller"
-    assert sw.send(TcpClient(client=BOB, sport=40003).syn(), 2, 20.0) == "controller"
+    assert sw.send(TcpClient(sport=40002, dport=8443).syn(), 1, 20.0) == "normal"
+    assert sw.send(TcpClient(client=BOB, sport=40003).syn(), 2, 20.0) == "normal"
     # after 90 s the box is gone
     c = TcpClient(sport=40004)
-    assert sw.send(c.syn(), 1, 101.0) == "controller"
+    assert sw.send(c.syn(), 1, 101.0) == "normal"
     assert e.penalty_boxes(101.0) == []
     assert tls_flow(sw, TcpClient(sport=40005), "ok.example", now=102.0)[4:] == ["normal"] * 6
 
@@ -84,7 +123,7 @@ def test_residual_boxes_restore_after_restart():
     sw2 = FakeSwitch(e2)
     sw2.apply(e2.restore_penalty_boxes(saved, 30.0), 30.0)
     assert sw2.send(TcpClient(sport=40009).syn(), 1, 31.0) == "drop"
-    assert sw2.send(TcpClient(sport=40010).syn(), 1, 101.0) == "controller"
+    assert sw2.send(TcpClient(sport=40010).syn(), 1, 101.0) == "normal"
 
 
 def _probability_run(seed):

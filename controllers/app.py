@@ -3,6 +3,8 @@
 It owns no policy. Switch connected → install the engine's base effects; packet-in → engine →
 flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
 for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
+Packet-ins take a short way through os-ken: read by controllers.ofwire, handled in the switch
+connection's reader (`_send_event`) rather than queued for the app's event loop.
 
 Crash-safe: whenever the rule set (a live change) or the penalty boxes change, the state worth
 keeping is saved to the run directory (controllers.runstate); a censor started where such a
@@ -31,7 +33,7 @@ from controllers import effects as fx
 from controllers import runstate
 from controllers.offload import for_the_wire
 from controllers.ofwire import (next_xid, wire, flow_mod_bytes, packed_match,
-                                packet_out_bytes)
+                                packet_out_bytes, read_packet_ins_directly)
 from controllers.engine import Engine
 from controllers.eventlog import KEEP, MAX_BYTES, EventLog
 
@@ -67,6 +69,7 @@ class CensorApp(app_manager.OSKenApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        read_packet_ins_directly()
         assert _settings is not None, "controllers.app.configure() was not called"
         self.settings = _settings
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
@@ -143,6 +146,18 @@ class CensorApp(app_manager.OSKenApp):
         if ev.msg.xid == self._barrier_xid:
             self.ready = True
             log.info("base rules installed: ready")
+
+    def _send_event(self, ev, state):
+        """Packet-ins are handled at once, in the switch connection's reader, not queued for
+        the app's event loop (two greenthread switches and a semaphore each): the engine does
+        no I/O, so nothing could run in between anyway. Other events go the usual way."""
+        if state == MAIN_DISPATCHER and type(ev) is ofp_event.EventOFPPacketIn:
+            try:
+                self.on_packet_in(ev)
+            except Exception:       # never into os-ken's reader: it would drop the switch
+                log.exception("packet-in failed")
+            return
+        super()._send_event(ev, state)
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def on_packet_in(self, ev):

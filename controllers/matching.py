@@ -155,8 +155,10 @@ class CompiledMatch:
         return True
 
     # -- content --------------------------------------------------------------------------
-    def matches(self, flow, facts: Facts) -> bool | None:
-        if not self.header_ok(flow):
+    def matches(self, flow, facts: Facts, header_known: bool = False) -> bool | None:
+        """True, False, or None while a fact it needs is UNKNOWN. `header_known`: the
+        caller has checked header_ok (a candidate rule of the flow)."""
+        if not header_known and not self.header_ok(flow):
             return False
         result: bool | None = True
         for key in self.content_keys:

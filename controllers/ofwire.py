@@ -11,7 +11,7 @@ import socket
 import struct
 
 from os_ken.lib.pack_utils import msg_pack_into
-from os_ken.ofproto import ofproto_v1_3_parser
+from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from controllers import effects as fx
 from controllers.tables import SIZE_TABLE
@@ -149,3 +149,37 @@ def packet_out_bytes(xid: int, out: fx.Output) -> bytes:
     return _PACKET_OUT_HEAD.pack(_OFP_VERSION, _OFPT_PACKET_OUT,
                                  _PACKET_OUT_HEAD.size + 16 + len(frame), xid, _OFP_NO_BUFFER,
                                  in_port, 16) + _output(port) + frame
+
+
+# --- packet-ins, read directly ---------------------------------------------------------------
+# os-ken parses a packet-in's whole match into an OFPMatch (a tenth of the censor's time under
+# a DNS load); the app reads only in_port and the frame.
+_PACKET_IN_HEAD = struct.Struct("!IHBBQ")       # buffer_id, total_len, reason, table_id, cookie
+_OXM_HEAD = struct.Struct("!I")
+_IN_PORT_OXM = 0x80000000 | 0 << 9 | 4          # OFPXMC_OPENFLOW_BASIC, OFPXMT_OFB_IN_PORT
+
+
+def parse_packet_in(datapath, version, msg_type, msg_len, xid, buf):
+    """An OFPPacketIn whose `match` is {"in_port": n} and whose `data` is the frame: the same
+    fields os-ken's parser fills for the app, in a fraction of its time."""
+    msg = ofproto_v1_3_parser.OFPPacketIn(datapath)
+    msg.set_headers(version, msg_type, msg_len, xid)
+    msg.set_buf(buf)
+    (msg.buffer_id, msg.total_len, msg.reason, msg.table_id,
+     msg.cookie) = _PACKET_IN_HEAD.unpack_from(buf, 8)
+    match_len = struct.unpack_from("!H", buf, 26)[0]            # ofp_match at offset 24
+    match, pos, end = {}, 28, 24 + match_len
+    while pos + 4 <= end:
+        head = _OXM_HEAD.unpack_from(buf, pos)[0]
+        if head == _IN_PORT_OXM:
+            match["in_port"] = _OXM_HEAD.unpack_from(buf, pos + 4)[0]
+        pos += 4 + (head & 0xFF)
+    msg.match = match
+    start = 24 + (match_len + 7) // 8 * 8 + 2
+    msg.data = bytes(buf[start:start + msg.total_len])
+    return msg
+
+
+def read_packet_ins_directly() -> None:
+    """Have os-ken read OpenFlow 1.3 packet-ins with parse_packet_in."""
+    ofproto_v1_3_parser._MSG_PARSERS[ofproto_v1_3.OFPT_PACKET_IN] = parse_packet_in

@@ -46,11 +46,14 @@ def normalise_name(name: str) -> str:
     return name[:-1] if name.endswith(".") else name
 
 
+MEMO = 4096                 # names whose answer a NamePatterns remembers
+
+
 class NamePatterns:
     """A compiled set of glob patterns; `match(name)` says whether any of them matches."""
 
     __slots__ = ("exact", "subdomains", "suffixes", "prefixes", "infixes", "infix_lengths",
-                 "regexes", "count", "_min_suffix")
+                 "regexes", "count", "_min_suffix", "_memo")
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.exact: set[str] = set()
@@ -59,6 +62,7 @@ class NamePatterns:
         self.prefixes: set[str] = set()
         self.infixes: dict[int, set[str]] = {}
         self.regexes: list[re.Pattern] = []
+        self._memo: dict[str, bool] = {}
         names = _normalised(patterns)
         self.count = len(names)
         # A blocklist of 10^6 is exact names and `*.zone`s: those go in whole, in C-level
@@ -80,6 +84,7 @@ class NamePatterns:
     def add(self, raw: str) -> None:
         pat = normalise_name(str(raw))
         self.count += 1
+        self._memo.clear()
         if not _has_glob(pat):
             self.exact.add(pat)
             return
@@ -111,6 +116,19 @@ class NamePatterns:
         return self.count
 
     def match(self, name: str) -> bool:
+        """Whether any pattern matches `name`. Answers are remembered for the last MEMO
+        names (traffic asks about the same names again and again: every query for a
+        popular name, every rule with names in a walk)."""
+        hit = self._memo.get(name)
+        if hit is None:
+            hit = self._match(name)
+            memo = self._memo
+            if len(memo) >= MEMO:
+                memo.clear()
+            memo[name] = hit
+        return hit
+
+    def _match(self, name: str) -> bool:
         name = normalise_name(name)
         if name in self.exact:
             return True

@@ -174,13 +174,14 @@ class RuleSet:
 
     def walk(self, flow, candidates: list[CompiledRule], has_data: bool, final: bool
              ) -> tuple[bool, CompiledRule | None]:
-        """(decided, rule): rule None with decided True means no rule applies."""
+        """(decided, rule): rule None with decided True means no rule applies.
+        `candidates`: rules whose header may match the flow (RuleSet.candidates)."""
         for rule in candidates:
             if not rule.enabled:
                 continue
             if not has_data and not final and rule.needs_data(flow.proto):
                 return False, None
-            hit = rule.match.matches(flow, flow.facts)
+            hit = rule.match.matches(flow, flow.facts, True)      # candidates: header ok
             if hit is None:
                 if not final:
                     return False, None

@@ -2,6 +2,8 @@
 what os-ken serializes, for every entry and frame the engine makes."""
 from __future__ import annotations
 
+import struct
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from os_ken.ofproto import ofproto_v1_3 as ofp
@@ -106,3 +108,22 @@ def test_size_table_entry_targets_table_1():
     data = ofwire.flow_mod_bytes(7, spec)
     assert data[24] == 1                                    # ofp_flow_mod.table_id
     assert bytes.fromhex("00010108" "00000001" "00000001") in data      # reg0=1/1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=0, max_size=1600), st.integers(1, 0xFFFFFF00),
+       st.one_of(st.none(), st.integers(0, 2**32 - 1)), st.integers(0, 2**64 - 1))
+def test_packet_in_read_as_os_ken_reads_it(frame, in_port, reg0, cookie):
+    fields = [("in_port", in_port)] + ([("reg0", reg0)] if reg0 is not None else [])
+    match = parser.OFPMatch(_ordered_fields=fields)
+    buf = bytearray()
+    match.serialize(buf, 0)
+    body = struct.pack("!IHBBQ", 0xFFFFFFFF, len(frame), 1, 1, cookie) + bytes(buf) \
+        + b"\0\0" + frame
+    msg = struct.pack("!BBHI", 4, ofp.OFPT_PACKET_IN, 8 + len(body), 5) + body
+    theirs = parser.OFPPacketIn.parser(None, 4, ofp.OFPT_PACKET_IN, len(msg), 5, msg)
+    ours = ofwire.parse_packet_in(None, 4, ofp.OFPT_PACKET_IN, len(msg), 5, msg)
+    assert ours.match == {"in_port": theirs.match["in_port"]} and ours.data == theirs.data
+    assert (ours.buffer_id, ours.total_len, ours.reason, ours.table_id, ours.cookie, ours.xid) \
+        == (theirs.buffer_id, theirs.total_len, theirs.reason, theirs.table_id, theirs.cookie,
+            theirs.xid)

@@ -35,6 +35,7 @@ from controllers.offload import for_the_wire
 from controllers.ofwire import (next_xid, wire, flow_mod_bytes, packed_match,
                                 packet_out_bytes, read_packet_ins_directly)
 from controllers.engine import Engine
+from controllers.tables import is_copy
 from controllers.eventlog import KEEP, MAX_BYTES, EventLog
 
 log = logging.getLogger("blocklab.censor")
@@ -163,6 +164,7 @@ class CensorApp(app_manager.OSKenApp):
     def on_packet_in(self, ev):
         msg = ev.msg
         in_port, now = msg.match["in_port"], self.now()
+        copy = is_copy(msg.cookie)      # forwarded already: the engine only takes note
         # The censor sees what a link would carry: offloaded checksums completed, TCP
         # super-segments cut to the MTU.
         try:
@@ -172,10 +174,10 @@ class CensorApp(app_manager.OSKenApp):
             frames = [bytes(msg.data)]
         for frame in frames:
             try:
-                effects = self.engine.packet_in(frame, in_port, now)
+                effects = self.engine.packet_in(frame, in_port, now, copy)
             except Exception:  # one bad packet must never stop the censor
                 log.exception("engine failed on a packet; forwarding it unchanged")
-                effects = [fx.Output(frame, in_port)]
+                effects = [] if copy else [fx.Output(frame, in_port)]
             self.apply(effects)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)

@@ -13,8 +13,9 @@ makes it raise: bad frames are counted and ignored (or forwarded when not IPv4).
     reply, effects = engine.control(command, now)   # the control socket
 
 A flow's life: its first steered packet creates it (client = the client-side end, else the
-initiator; a SYN only data can decide passes in the switch, so the handshake's last ACK
-may come first). Handshake packets (TCP without payload) pass at once; client data is held
+initiator; where only data can decide, the handshake passes in the switch and a copy of
+the server's SYN-ACK comes first). Handshake packets (TCP without payload) pass at once;
+client data is held
 (inline) while the candidate rules wait on a fact (parser INCOMPLETE). It is decided when
 the rules can answer, after `inspect_packets` data packets, 16 client packets, a full
 stream or 2 s of holding; what is still unknown then is absent. The decision installs a
@@ -38,7 +39,8 @@ from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet,
 from controllers.policy import MeterPool, RuleSet, meter_shape
 from controllers.residual import PenaltyBoxes
 from controllers.steering import steering_entries
-from controllers.tables import default_entry, flow_pair, size_table, steer_cookie
+from controllers.tables import (STEER_GENERATION_MASK, default_entry, flow_pair, size_table,
+                                steer_cookie)
 
 HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
@@ -109,7 +111,7 @@ class Engine:
         for key, mid in sorted(self.rule_meters.items(), key=lambda kv: kv[1]):
             out.append(AddMeter(mid, *meter_shape(wanted[key])))
         out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
-                                                         steer_cookie(self.steer_gen))]
+                                                         self.steer_gen)]
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -123,8 +125,8 @@ class Engine:
                 self.rule_meters[key] = mid = self.meters.take()
                 out.append(AddMeter(mid, *meter_shape(rate)))
         out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
-                                                         steer_cookie(self.steer_gen))]
-        out.append(RemoveFlows(steer_cookie(old)))
+                                                         self.steer_gen)]
+        out.append(RemoveFlows(steer_cookie(old), STEER_GENERATION_MASK))
         for key in [k for k in self.rule_meters if k not in wanted]:
             mid = self.rule_meters.pop(key)
             self.meters.give(mid)
@@ -132,9 +134,17 @@ class Engine:
         return out
 
     # ---------------------------------------------------------------- packets
-    def packet_in(self, frame: bytes, in_port: int, now: float) -> list[Effect]:
-        """Effects for one packet the switch sent up (never raises)."""
+    def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
+                  ) -> list[Effect]:
+        """Effects for one packet the switch sent up (never raises). `copy`: the switch
+        forwarded it already (a server's SYN-ACK: controllers.steering.passes)."""
         self.counters["packets_in"] += 1
+        if copy:
+            try:
+                return self._copied(bytes(frame), now)
+            except Exception:
+                self.counters["internal_errors"] += 1
+                return []
         try:
             out = self._packet_in(bytes(frame), in_port, now)
         except Exception:                   # a bug here must not stop the censor
@@ -165,9 +175,8 @@ class Engine:
             c2s = self._from_client(pkt, in_port)
             key = (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport) if c2s else \
                 (pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
-            flow = Flow(key, _ip_int(key[1]), _ip_int(key[3]), now)
-            self.counters["flows_created"] += 1
-            out += self._evict(self.flows.add(flow))
+            flow, evicted = self._new_flow(key, now)
+            out += evicted
         flow.last_seen = now
         if c2s:
             flow.c_in_port = in_port
@@ -176,6 +185,34 @@ class Engine:
         if c2s and self.boxes.active((flow.proto, flow.c_ip, flow.s_ip, flow.s_port), now):
             return out + self._boxed(pkt, frame, in_port)
         return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
+
+    def _new_flow(self, key: tuple, now: float) -> tuple[Flow, list[Effect]]:
+        flow = Flow(key, _ip_int(key[1]), _ip_int(key[3]), now)
+        self.counters["flows_created"] += 1
+        return flow, self._evict(self.flows.add(flow))
+
+    def _copied(self, frame: bytes, now: float) -> list[Effect]:
+        """A server's SYN-ACK the switch forwarded and copied up: its ack number is where
+        the client's stream will start (the client's own SYN and ACK passed the switch)."""
+        try:
+            pkt = parse_frame(frame)
+        except Malformed:
+            self.counters["malformed"] += 1
+            return []
+        if pkt is None or pkt.proto != TCP or pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+            return []
+        key = (TCP, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+        flow, _c2s = self.flows.find(*key)
+        if flow is not None and flow.verdict == "ended":
+            self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
+            flow = None
+        out: list[Effect] = []
+        if flow is None:
+            flow, out = self._new_flow(key, now)
+        flow.last_seen = now
+        if flow.state != DECIDED and flow.stream is None and self.reassembly:
+            flow.stream = Reassembler(pkt.ack)
+        return out
 
     def _from_client(self, pkt: Packet, in_port: int) -> bool:
         """Whether a packet of a new flow was sent by the flow's client: the client-side end,

@@ -4,21 +4,22 @@ Owns the coarse header prefilter of each enabled rule (its transport, destinatio
 addresses: a superset of the flows the rule can match), merging prefilters that overlap, and
 turning them into CONTROLLER entries on every client-side port. `allow` rules steer nothing:
 forwarding is the default, and a flow another rule steers meets them in Python in rule order.
-Where only data can decide a TCP flow, its SYN passes in the switch (syn_passes).
+Where only data can decide a TCP flow, its handshake passes in the switch (passes).
 """
 from __future__ import annotations
 
 import ipaddress
 from typing import Iterable
 
-from controllers.effects import CONTROLLER, FlowSpec, up_if_larger
+from controllers.effects import CONTROLLER, NORMAL, FlowSpec, up_if_larger
 from controllers.matching import CompiledRule
-from controllers.packets import ACK, ICMP, SYN, TCP, UDP
-from controllers.tables import ETH_IPV4, PRIO_PASS, PRIO_STEER
+from controllers.packets import ACK, FIN, ICMP, PSH, RST, SYN, TCP, UDP
+from controllers.tables import ETH_IPV4, PRIO_PASS, PRIO_STEER, steer_cookie
 
 MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
 MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
 SYN_MAX = 74              # bytes: Linux's SYN with every option (MSS, SACK, timestamps, scale)
+ACK_MAX = 66              # bytes: a bare ACK with timestamps (SACK blocks make it longer)
 _DST_FIELD = {TCP: "tcp_dst", UDP: "udp_dst"}
 _ALL = frozenset((TCP, UDP, ICMP))
 
@@ -164,29 +165,52 @@ def overlap(a: dict, b: dict) -> bool:
     return True
 
 
-def syn_passes(merged: list[dict], header_prefilters: list[dict]) -> list[dict]:
-    """The SYN entries of the TCP prefilters that only data can decide.
+def handshake_passes(merged: list[dict], header_prefilters: list[dict]) -> list[dict]:
+    """The TCP prefilters that only data can decide (without tcp_flags; see passes()).
 
     A flow steered by such a prefilter is decided on the client's first data at the
-    earliest, so its SYN (without data: at most SYN_MAX bytes) need not wait for Python: it
-    passes at switch speed, and the handshake's last ACK is the flow's first packet-in (its
-    sequence number starts the reassembly). Where a rule that may decide from headers alone
-    (an address block's reject, a header-only throttle) overlaps, the SYN still goes up."""
+    earliest, so its handshake need not wait for Python. Where a rule that may decide from
+    headers alone (an address block's reject, a header-only throttle) overlaps, the
+    handshake still goes up."""
     out = []
     for m in merged:
         if m.get("ip_proto", TCP) != TCP:
             continue
         tcp = {**m, "ip_proto": TCP}
-        if any(overlap(tcp, h) for h in header_prefilters):
-            continue
-        out.append({**tcp, "tcp_flags": (SYN, SYN | ACK)})
+        if not any(overlap(tcp, h) for h in header_prefilters):
+            out.append(tcp)
+    return out
+
+
+def mirrored(match: dict) -> dict:
+    """The same prefilter for the server -> client direction."""
+    swap = {"ipv4_src": "ipv4_dst", "ipv4_dst": "ipv4_src", "tcp_src": "tcp_dst",
+            "tcp_dst": "tcp_src"}
+    return {swap.get(k, k): v for k, v in match.items()}
+
+
+def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: int
+           ) -> list[FlowSpec]:
+    """Table 0 entries that let a handshake pass in the switch:
+
+    - the client's SYN, unless it carries data (longer than SYN_MAX: TCP Fast Open);
+    - the client's bare ACKs, unless longer than ACK_MAX (then they may carry data: the
+      first segment of a ClientHello larger than the MSS has no PSH);
+    - the server's SYN-ACK, forwarded with a copy up: its ack number is where the client's
+      stream starts (the reassembly's base), and the copy waits for nobody."""
+    syn = {**prefilter, "tcp_flags": (SYN, SYN | ACK)}
+    ack = {**prefilter, "tcp_flags": (ACK, ACK | SYN | FIN | RST | PSH)}
+    synack = {**mirrored(prefilter), "tcp_flags": (SYN | ACK, SYN | ACK)}
+    out = [FlowSpec(PRIO_PASS, {"in_port": port, **m}, (up_if_larger(limit),), cookie=cookie)
+           for port in client_ports for m, limit in ((syn, SYN_MAX), (ack, ACK_MAX))]
+    out.append(FlowSpec(PRIO_PASS, synack, (NORMAL, CONTROLLER), cookie=copy_cookie))
     return out
 
 
 def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
-                     cookie: int) -> list[FlowSpec]:
+                     generation: int) -> list[FlowSpec]:
     """CONTROLLER entries for the enabled rules' prefilters on every client-side port, and
-    the SYN entries above them (syn_passes)."""
+    the handshake entries above them (passes), under the generation's cookies."""
     prefilters: list[dict] = []
     header: list[dict] = []
     for rule in rules:
@@ -196,12 +220,12 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
             if not rule.needs_data(TCP):
                 header += mine
     merged = merge(prefilters)
-    passes = syn_passes(merged, header)
     client_ports = sorted({h["port"] for h in hosts.values()
                            if h.get("side") == "client" and h.get("port") is not None})
+    cookie = steer_cookie(generation)
     out = [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
            for port in client_ports for m in merged]
-    out += [FlowSpec(PRIO_PASS, {"in_port": port, **m}, (up_if_larger(SYN_MAX),),
-                     cookie=cookie)
-            for port in client_ports for m in passes]
+    if client_ports:
+        for m in handshake_passes(merged, header):
+            out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True))
     return out

@@ -5,8 +5,9 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions; idle time-out)
     priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
-    priority 101  the SYN of a steered TCP flow passes when no rule can decide without data
-                  (controllers.steering); a SYN carrying data goes up (table 1)
+    priority 101  where no rule can decide a steered TCP flow without data
+                  (controllers.steering): its SYN and bare ACKs pass (one carrying data
+                  goes up, by table 1), the server's SYN-ACK passes and a copy goes up
     priority 100  steering to the controller (coarse prefilters, on client-side ports)
     priority   0  NORMAL
 
@@ -31,6 +32,8 @@ COOKIE_STEER = 0x02 << KIND_SHIFT         # steering; low bits = generation
 COOKIE_FLOW = 0x03 << KIND_SHIFT          # per-flow pairs
 COOKIE_BOX = 0x04 << KIND_SHIFT           # penalty boxes
 KIND_MASK = 0xFF << KIND_SHIFT
+COPY_BIT = 1 << 40                        # steering that forwards and sends a copy up
+STEER_GENERATION_MASK = 0xFFFFFFFFFFFFFFFF ^ COPY_BIT   # removes a generation, copies too
 
 FLOW_IDLE = 30          # seconds a per-flow pair outlives the flow's last packet
 METERED_HARD = 120      # metered pairs are re-installed this often (their meters' liveness)
@@ -49,8 +52,13 @@ def size_table() -> list[FlowSpec]:
             FlowSpec(0, {}, (NORMAL,), cookie=COOKIE_BASE, table=SIZE_TABLE)]
 
 
-def steer_cookie(generation: int) -> int:
-    return COOKIE_STEER | (generation & 0xFFFFFFFF)
+def steer_cookie(generation: int, copy: bool = False) -> int:
+    return COOKIE_STEER | (generation & 0xFFFFFFFF) | (COPY_BIT if copy else 0)
+
+
+def is_copy(cookie: int) -> bool:
+    """Whether a packet-in's entry (its cookie) forwarded the packet and sent a copy up."""
+    return cookie & KIND_MASK == COOKIE_STEER and bool(cookie & COPY_BIT)
 
 
 def directed_match(proto: int, src: str, sport: int, dst: str, dport: int) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from controllers.effects import (CONTROLLER, NORMAL, AddMeter, Event, FlowSpec, InstallFlow,
                                  Output, RemoveFlows, RemoveMeter)
-from controllers.tables import SIZE_TABLE
+from controllers.tables import SIZE_TABLE, is_copy
 
 
 def frame_fields(frame: bytes, in_port: int) -> dict:
@@ -181,7 +181,8 @@ class FakeSwitch:
         return best
 
     def send(self, frame: bytes, in_port: int, now: float) -> str:
-        """What the switch does with a frame: controller, normal, drop or meter:N."""
+        """What the switch does with a frame: controller, normal, copied (normal, and a copy
+        to the controller), drop or meter:N."""
         entry = self.lookup(frame, in_port, now)
         if entry is None:
             return "drop"                       # table miss (no default entry)
@@ -194,6 +195,11 @@ class FakeSwitch:
             if len(frame) <= larger[0]:
                 return "normal"
             actions = (CONTROLLER,)
+        if is_copy(entry.spec.cookie):          # forwarded, and a copy goes up
+            assert actions == (NORMAL, CONTROLLER), actions
+            self.packet_ins += 1
+            self.apply(self.engine.packet_in(frame, in_port, now, copy=True), now)
+            return "copied"
         if CONTROLLER in actions:
             self.packet_ins += 1
             self.apply(self.engine.packet_in(frame, in_port, now), now)

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from controllers.effects import AddMeter, Event, RemoveFlows, RemoveMeter
 from controllers.engine import Engine
 from controllers.policy import meter_shape
-from controllers.tables import steer_cookie
+from controllers.tables import STEER_GENERATION_MASK, steer_cookie
 from engine_helpers import TcpClient, client_hello, policy, rule
 from fakeswitch import FakeSwitch
 
@@ -41,14 +41,15 @@ def test_disable_removes_steering_but_keeps_established_flows():
     assert reply == {"ok": True}
     assert timeline(eff) == [{"rule": "ft", "technique": "timeline", "action": "disable",
                               "flow": None, "detail": {}}]
-    assert RemoveFlows(steer_cookie(1)) in eff
+    assert RemoveFlows(steer_cookie(1), STEER_GENERATION_MASK) in eff
     sw.apply(eff, 5.0)
     assert sw.steering() == []
     assert sw.send(c.data(b"more", 600), 1, 6.0) == "normal"        # its pair stays
     reply, eff = e.control({"cmd": "enable", "rule": "ft"}, 7.0)
     sw.apply(eff, 7.0)
-    # three client ports, each with its steering entry and its SYN entry
-    assert len(sw.steering()) == 6 and {s.cookie for s in sw.steering()} == {steer_cookie(3)}
+    # three client ports, each with its steering, SYN and ACK entries; one SYN-ACK copy
+    assert len(sw.steering()) == 10
+    assert {s.cookie for s in sw.steering()} == {steer_cookie(3), steer_cookie(3, copy=True)}
     assert e.control({"cmd": "rules"}, 8.0)[0]["rules"][0]["enabled"] is True
 
 

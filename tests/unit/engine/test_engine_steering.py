@@ -1,11 +1,11 @@
 """Proactive table: default NORMAL, steering per client port, merged prefilters, meters."""
 from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow, up_if_larger
 from controllers.engine import Engine
-from controllers.packets import ACK, SYN
+from controllers.packets import ACK, FIN, PSH, RST, SYN
 from controllers.policy import meter_shape
-from controllers.steering import SYN_MAX, covers, merge, overlap, port_blocks
+from controllers.steering import ACK_MAX, SYN_MAX, covers, merge, mirrored, overlap, port_blocks
 from controllers.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_PASS, PRIO_STEER,
-                                SIZE_TABLE)
+                                SIZE_TABLE, is_copy)
 from engine_helpers import policy, rule
 
 
@@ -18,10 +18,10 @@ CLIENT_PORTS = [1, 2, 3]
 
 def steering(effects):
     return [e.spec for e in effects if isinstance(e, InstallFlow) and e.spec.table == 0
-            and CONTROLLER in e.spec.actions]
+            and e.spec.priority == PRIO_STEER]
 
 
-def syn_passes(effects):
+def passes(effects):
     return [e.spec for e in effects if isinstance(e, InstallFlow)
             and e.spec.priority == PRIO_PASS]
 
@@ -47,28 +47,48 @@ def test_no_rules_forward_everything_and_steer_nothing():
         (SIZE_TABLE, {"reg0": (1, 1)}, (CONTROLLER,)), (SIZE_TABLE, {}, (NORMAL,))]
 
 
-def test_syn_passes_where_only_data_decides():
-    specs = syn_passes(Engine(policy(rule("s", {"sni": ["x.com"]}, "drop"))).base_effects())
-    assert sorted(s.match["in_port"] for s in specs) == CLIENT_PORTS
-    assert matches_without_port(specs) == [
-        {"eth_type": 0x800, "ip_proto": 6, "tcp_flags": (SYN, SYN | ACK)}]
-    assert all(s.actions == (up_if_larger(SYN_MAX),) for s in specs)
+def test_handshake_passes_where_only_data_decides():
+    specs = passes(Engine(policy(rule("s", {"sni": ["x.com"]}, "drop"))).base_effects())
+    tcp = {"eth_type": 0x800, "ip_proto": 6}
+    syn = [s for s in specs if s.match.get("tcp_flags") == (SYN, SYN | ACK)]
+    ack = [s for s in specs if s.match.get("tcp_flags") == (ACK, ACK | SYN | FIN | RST | PSH)]
+    synack = [s for s in specs if s.match.get("tcp_flags") == (SYN | ACK, SYN | ACK)]
+    assert len(specs) == len(syn) + len(ack) + len(synack)
+    # the client's SYN and bare ACKs, on each client port: up only when longer than those
+    # can be without data
+    assert sorted(s.match["in_port"] for s in syn) == CLIENT_PORTS
+    assert sorted(s.match["in_port"] for s in ack) == CLIENT_PORTS
+    assert all(s.actions == (up_if_larger(SYN_MAX),) for s in syn)
+    assert all(s.actions == (up_if_larger(ACK_MAX),) for s in ack)
+    # the server's SYN-ACK, from anywhere: forwarded, and a copy up
+    assert [(s.match, s.actions) for s in synack] == [
+        ({**tcp, "tcp_flags": (SYN | ACK, SYN | ACK)}, (NORMAL, CONTROLLER))]
     assert all(s.cookie & KIND_MASK == COOKIE_STEER for s in specs)
+    assert [is_copy(s.cookie) for s in specs].count(True) == 1 and is_copy(synack[0].cookie)
 
 
-def test_syn_goes_up_where_headers_may_decide():
-    # an address rule ahead (or behind) may reject at the SYN: its SYNs still go up
+def test_handshake_goes_up_where_headers_may_decide():
+    # an address rule ahead (or behind) may reject at the SYN: its handshakes still go up
     p = policy(rule("ip", {"ip": ["198.19.0.10/32"], "proto": ["tcp"]}, "reject"),
                rule("s", {"sni": ["x.com"]}, "drop"))
-    assert syn_passes(Engine(p).base_effects()) == []
-    # a header-only rule elsewhere (UDP) leaves TCP's SYNs free
+    assert passes(Engine(p).base_effects()) == []
+    # a header-only rule elsewhere (UDP) leaves TCP's handshakes free; the SYN-ACK entry is
+    # the prefilter mirrored
     p = policy(rule("u", {"proto": ["udp"], "port": [[3478, 3478]]}, "drop"),
                rule("s", {"sni": ["x.com"], "port": [[443, 443]]}, "drop"))
-    assert matches_without_port(syn_passes(Engine(p).base_effects())) == [
-        {"eth_type": 0x800, "ip_proto": 6, "tcp_dst": 443, "tcp_flags": (SYN, SYN | ACK)}]
+    specs = passes(Engine(p).base_effects())
+    assert {"in_port": 1, "eth_type": 0x800, "ip_proto": 6, "tcp_dst": 443,
+            "tcp_flags": (SYN, SYN | ACK)} in [s.match for s in specs]
+    assert {"eth_type": 0x800, "ip_proto": 6, "tcp_src": 443,
+            "tcp_flags": (SYN | ACK, SYN | ACK)} in [s.match for s in specs]
     # reset needs data even without a content key
     p = policy(rule("r", {"proto": ["tcp"], "port": [[443, 443]]}, "reset"))
-    assert len(syn_passes(Engine(p).base_effects())) == len(CLIENT_PORTS)
+    assert len(passes(Engine(p).base_effects())) == 2 * len(CLIENT_PORTS) + 1
+
+
+def test_mirrored():
+    assert mirrored({"eth_type": 0x800, "ipv4_dst": "198.19.0.10", "tcp_dst": 443}) == \
+        {"eth_type": 0x800, "ipv4_src": "198.19.0.10", "tcp_src": 443}
 
 
 def test_overlap():

@@ -34,11 +34,11 @@ def test_no_rules_nothing_reaches_the_controller():
 
 
 def test_allowed_tls_flow_costs_two_packet_ins():
-    # the SYN passes in the switch (only data decides an SNI rule); the handshake's ACK
-    # and the ClientHello go up
+    # the handshake passes in the switch (only data decides an SNI rule); a copy of the
+    # SYN-ACK and the ClientHello go up
     sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
     verdicts = tls_flow(sw, TcpClient(), "www.example.org", extra=20)
-    assert verdicts[:4] == ["normal", "normal", "controller", "controller"]
+    assert verdicts[:4] == ["normal", "copied", "normal", "controller"]
     assert set(verdicts[4:]) == {"normal"}
     assert sw.packet_ins == 2 and sw.events == []
 
@@ -49,16 +49,30 @@ def test_blocked_tls_flow_is_dropped_at_switch_speed():
     assert set(verdicts[4:]) == {"drop"} and sw.packet_ins == 2 and len(sw.events) == 1
 
 
-def test_sni_reassembled_when_the_syn_passed():
-    # the ClientHello in two segments: the handshake's ACK gave the stream's start
+def test_sni_reassembled_when_the_handshake_passed():
+    # the ClientHello in two segments, the second first: the SYN-ACK's copy gave the
+    # stream's start, so nothing is decided on the second alone
     sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
     c = TcpClient()
     hello = client_hello(FT)
     assert sw.send(c.syn(), 1, 0.0) == "normal"
-    assert sw.send(c.ack_(), 1, 0.0) == "controller"
+    assert sw.send(c.synack(), c.s["port"], 0.0) == "copied"
+    assert sw.send(c.ack_(), 1, 0.0) == "normal"
     assert sw.send(c.data(hello[60:], 60), 1, 0.0) == "controller"      # out of order
     assert sw.events == []
     assert sw.send(c.data(hello[:60]), 1, 0.0) == "controller"
+    assert [e["rule"] for e in sw.events] == ["ft"]
+
+
+def test_a_bare_ack_that_may_carry_data_goes_up():
+    # no PSH, but longer than a bare ACK: the first segment of a large ClientHello
+    sw = FakeSwitch(Engine(policy(rule("ft", {"sni": [FT]}, "drop"))))
+    c = TcpClient()
+    hello = client_hello(FT)
+    sw.send(c.syn(), 1, 0.0)
+    sw.send(c.synack(), c.s["port"], 0.0)
+    assert sw.send(c.data(hello[:100], flags=P.ACK), 1, 0.0) == "controller"
+    assert sw.send(c.data(hello[100:], 100), 1, 0.0) == "controller"
     assert [e["rule"] for e in sw.events] == ["ft"]
 
 

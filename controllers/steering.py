@@ -14,7 +14,7 @@ from typing import Iterable
 from controllers.effects import CONTROLLER, NORMAL, FlowSpec, up_if_larger
 from controllers.matching import CompiledRule
 from controllers.packets import ACK, FIN, ICMP, PSH, RST, SYN, TCP, UDP
-from controllers.tables import ETH_IPV4, PRIO_PASS, PRIO_STEER, steer_cookie
+from controllers.tables import ETH_IPV4, PRIO_GUARD, PRIO_PASS, PRIO_STEER, steer_cookie
 
 MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
 MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
@@ -165,19 +165,19 @@ def overlap(a: dict, b: dict) -> bool:
     return True
 
 
-def handshake_passes(merged: list[dict], header_prefilters: list[dict]) -> list[dict]:
-    """The TCP prefilters that only data can decide (without tcp_flags; see passes()).
+def handshake_passes(merged: list[dict], guards: list[dict]) -> list[dict]:
+    """The TCP prefilters whose handshakes may pass (without tcp_flags; see passes()).
 
-    A flow steered by such a prefilter is decided on the client's first data at the
-    earliest, so its handshake need not wait for Python. Where a rule that may decide from
-    headers alone (an address block's reject, a header-only throttle) overlaps, the
-    handshake still goes up."""
+    A flow steered here is decided on the client's first data at the earliest, unless a
+    rule that may decide from headers alone (an address block's reject, a header-only
+    throttle) holds for it: those rules' prefilters are the guards, which sit above the
+    passes and keep sending everything up. A prefilter a guard covers gets no passes."""
     out = []
     for m in merged:
         if m.get("ip_proto", TCP) != TCP:
             continue
         tcp = {**m, "ip_proto": TCP}
-        if not any(overlap(tcp, h) for h in header_prefilters):
+        if not any(covers(g, tcp) for g in guards):
             out.append(tcp)
     return out
 
@@ -225,7 +225,15 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
     cookie = steer_cookie(generation)
     out = [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
            for port in client_ports for m in merged]
-    if client_ports:
-        for m in handshake_passes(merged, header):
-            out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True))
+    if not client_ports:
+        return out
+    guards = [g for g in merge(header) if g.get("ip_proto", TCP) == TCP]
+    tcp = handshake_passes(merged, guards)
+    if not tcp:
+        return out
+    guards = [g for g in guards if any(overlap(g, m) for m in tcp)]
+    out += [FlowSpec(PRIO_GUARD, {"in_port": port, **g}, (CONTROLLER,), cookie=cookie)
+            for port in client_ports for g in guards]
+    for m in tcp:
+        out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True))
     return out

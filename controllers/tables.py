@@ -5,6 +5,8 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions; idle time-out)
     priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 102  guards: the prefilters of rules that may decide from headers alone, where
+                  they overlap the passes below (everything they match still goes up)
     priority 101  where no rule can decide a steered TCP flow without data
                   (controllers.steering): its SYN and bare ACKs pass (one carrying data
                   goes up, by table 1), the server's SYN-ACK passes and a copy goes up
@@ -23,7 +25,7 @@ from __future__ import annotations
 from controllers.effects import CONTROLLER, NORMAL, FlowSpec
 from controllers.packets import TCP, UDP
 
-PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 200, 300
+PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_GUARD, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 102, 200, 300
 SIZE_TABLE = 1
 
 KIND_SHIFT = 56

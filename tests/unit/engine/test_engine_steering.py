@@ -4,7 +4,8 @@ from controllers.engine import Engine
 from controllers.packets import ACK, FIN, PSH, RST, SYN
 from controllers.policy import meter_shape
 from controllers.steering import ACK_MAX, SYN_MAX, covers, merge, mirrored, overlap, port_blocks
-from controllers.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_PASS, PRIO_STEER,
+from controllers.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_GUARD, PRIO_PASS,
+                                PRIO_STEER,
                                 SIZE_TABLE, is_copy)
 from engine_helpers import policy, rule
 
@@ -68,10 +69,17 @@ def test_handshake_passes_where_only_data_decides():
 
 
 def test_handshake_goes_up_where_headers_may_decide():
-    # an address rule ahead (or behind) may reject at the SYN: its handshakes still go up
+    # an address rule ahead (or behind) may reject at the SYN: its handshakes still go up,
+    # by guards above the passes; other handshakes pass
     p = policy(rule("ip", {"ip": ["198.19.0.10/32"], "proto": ["tcp"]}, "reject"),
                rule("s", {"sni": ["x.com"]}, "drop"))
-    assert passes(Engine(p).base_effects()) == []
+    eff = Engine(p).base_effects()
+    guards = [e.spec for e in eff if isinstance(e, InstallFlow) and e.spec.priority == PRIO_GUARD]
+    assert all(g.actions == (CONTROLLER,) for g in guards)
+    assert matches_without_port(guards) == [
+        {"eth_type": 0x800, "ip_proto": 6, "ipv4_dst": "198.19.0.10"},
+        {"eth_type": 0x800, "ip_proto": 6, "ipv4_src": "198.19.0.10"}]
+    assert len(passes(eff)) == 2 * len(CLIENT_PORTS) + 1
     # a header-only rule elsewhere (UDP) leaves TCP's handshakes free; the SYN-ACK entry is
     # the prefilter mirrored
     p = policy(rule("u", {"proto": ["udp"], "port": [[3478, 3478]]}, "drop"),

@@ -3,7 +3,8 @@ from controllers import packets as P
 from controllers.engine import Engine
 from controllers.policy import meter_shape
 from controllers.steering import SYN_MAX
-from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, mac, policy, rule)
+from engine_helpers import (ALICE, BOB, DNSSRV, WEB, TcpClient, client_hello, mac, policy,
+                            rule)
 from fakeswitch import FakeSwitch
 
 
@@ -74,6 +75,19 @@ def test_a_bare_ack_that_may_carry_data_goes_up():
     assert sw.send(c.data(hello[:100], flags=P.ACK), 1, 0.0) == "controller"
     assert sw.send(c.data(hello[100:], 100), 1, 0.0) == "controller"
     assert [e["rule"] for e in sw.events] == ["ft"]
+
+
+def test_guarded_handshake_goes_up_and_the_rest_passes():
+    # a header rule (reject by address) next to an SNI rule: its SYNs are decided at once
+    sw = FakeSwitch(Engine(policy(rule("ip", {"ip": [WEB["ip"] + "/32"], "proto": ["tcp"]},
+                                       "reject"),
+                                  rule("ft", {"sni": [FT]}, "drop"))))
+    c = TcpClient()
+    assert sw.send(c.syn(), 1, 0.0) == "controller"
+    assert [e["rule"] for e in sw.events] == ["ip"]
+    other = TcpClient(server=DNSSRV)
+    assert tls_flow(sw, other, FT, extra=0) == ["normal", "copied", "normal", "controller"]
+    assert [e["rule"] for e in sw.events] == ["ip", "ft"]
 
 
 def test_syn_with_data_goes_up():

@@ -80,7 +80,8 @@ class Inspector:
         if "quic_sni" in needs and facts.quic_sni is UNKNOWN:
             self._quic(facts, flow, data)
         if "protocol" in needs and facts.protocol is UNKNOWN:
-            facts.protocol = self._classify(data, "udp")
+            known = None if facts.dns is UNKNOWN else facts.dns_query is not None
+            facts.protocol = self._classify(data, "udp", known)     # DNS parsed once
 
     def _quic(self, facts: Facts, flow, data: bytes) -> None:
         initials = self._call(quic.parse_initials, data)
@@ -98,8 +99,8 @@ class Inspector:
         elif r is None or r.status != INCOMPLETE:
             facts.quic_sni = None
 
-    def _classify(self, data: bytes, transport: str):
-        found = self._call(fingerprint.classify, data, transport)
+    def _classify(self, data: bytes, transport: str, is_dns: bool | None = None):
+        found = self._call(fingerprint.classify, data, transport, is_dns)
         return frozenset(found) if found is not None else frozenset()
 
     def no_data(self, facts: Facts) -> None:

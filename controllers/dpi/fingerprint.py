@@ -86,14 +86,15 @@ def _is_quic(data: bytes) -> bool:
     return quic.looks_like_quic_initial(data) and bool(quic.parse_initials(data))
 
 
-def classify(data: bytes, transport: str) -> frozenset[str]:
-    """The fingerprint names a flow's first payload matches; ``transport`` is "tcp" or "udp"."""
+def classify(data: bytes, transport: str, is_dns: bool | None = None) -> frozenset[str]:
+    """The fingerprint names a flow's first payload matches; ``transport`` is "tcp" or "udp".
+    ``is_dns``: whether the payload parsed as a DNS query, when the caller knows already."""
     if not data or transport not in ("tcp", "udp"):
         return frozenset()
     if not isinstance(data, bytes):
         data = bytes(data)
     names = []
-    if _is_dns(data, transport):
+    if _is_dns(data, transport) if is_dns is None else is_dns:
         names.append(DNS)
     if stun.looks_like_stun(data):
         names.append(STUN)

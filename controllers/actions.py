@@ -64,9 +64,11 @@ class Executor:
     """Applies a rule's action (or the default allow) to a flow being decided."""
 
     def __init__(self, tap: bool, server_ports: dict[str, int], meters: MeterPool,
-                 rule_meters: dict[tuple, int], stats: dict[str, int]) -> None:
+                 rule_meters: dict[tuple, int], stats: dict[str, int],
+                 side_of_ip: dict[str, str | None] | None = None) -> None:
         self.tap = tap
         self.server_ports = server_ports
+        self.side_of_ip = side_of_ip or {}
         self.meters = meters
         self.rule_meters = rule_meters
         self.stats = stats
@@ -91,10 +93,10 @@ class Executor:
         flow.held, flow.held_since = [], None
 
     def pair(self, flow: Flow, c2s: tuple, verdict: str, s2c: tuple | None = None,
-             hard_timeout: int = 0) -> list:
+             hard_timeout: int = 0, both: bool = True) -> list:
         """Install the flow's per-flow pair and remember it (for refreshes)."""
         flow.verdict = verdict
-        flow.actions = (c2s, c2s if s2c is None else s2c, hard_timeout)
+        flow.actions = (c2s, c2s if s2c is None else s2c, hard_timeout, both)
         return [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
 
     # -- the decision -----------------------------------------------------------------------
@@ -170,7 +172,11 @@ class Executor:
         if flow.proto == UDP and facts is not None and facts.dns_query is not None:
             flow.verdict = "datagram"
             return self.release(flow)
-        return self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+        # One entry, client -> server: the server's packets are switched NORMAL without
+        # one, unless the server sits on the client side (its port is steered). A second
+        # entry would cost a flow mod, and its exact match a datapath flow per connection.
+        both = self.side_of_ip.get(flow.s_ip) != "internet"
+        return self.pair(flow, (NORMAL,), "allow", both=both) + self.release(flow)
 
     def _finish(self, flow: Flow, injected: list) -> list:
         """Inline: the injections end the connection, and what strays after them is dropped
@@ -180,7 +186,7 @@ class Executor:
         if self.tap:
             return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
         self.discard(flow)
-        flow.verdict, flow.actions = "ended", ((), (), 0)
+        flow.verdict, flow.actions = "ended", ((), (), 0, True)
         return injected
 
     def _reject(self, flow: Flow, pkt: Packet | None) -> list:

@@ -82,7 +82,7 @@ class Engine:
         self.counters = dict.fromkeys(_COUNTERS, 0)
         self.inspector = Inspector()
         self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
-                                 self.counters)
+                                 self.counters, self.side_of_ip)
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0

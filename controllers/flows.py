@@ -115,7 +115,7 @@ class Flow:
         self.quic = None                        # dpi.quic.CryptoAssembler while undecided
         self.record: dict | None = None         # the event's flow record
         self.undelivered: int | None = None    # first client seq the server has not got
-        self.actions: tuple = ()                # (c2s, s2c, hard_timeout) of its pair
+        self.actions: tuple = ()                # (c2s, s2c, hard_timeout, both) of its pair
         self.candidates: tuple | None = None    # (rule-set generation, rules, needs)
 
     @property

@@ -74,16 +74,19 @@ def directed_match(proto: int, src: str, sport: int, dst: str, dport: int) -> di
 
 
 def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
-              hard_timeout: int = 0) -> list[FlowSpec]:
-    """Both directions of `flow` (controllers.flows.Flow), client -> server first."""
+              hard_timeout: int = 0, both: bool = True) -> list[FlowSpec]:
+    """Both directions of `flow` (controllers.flows.Flow), client -> server first; with
+    `both` False only client -> server (the other direction is switched NORMAL anyway)."""
     if actions_s2c is None:
         actions_s2c = actions_c2s
     c2s = directed_match(flow.proto, flow.c_ip, flow.c_port, flow.s_ip, flow.s_port)
-    s2c = directed_match(flow.proto, flow.s_ip, flow.s_port, flow.c_ip, flow.c_port)
-    return [FlowSpec(PRIO_FLOW, c2s, actions_c2s, idle_timeout=FLOW_IDLE,
-                     hard_timeout=hard_timeout, cookie=COOKIE_FLOW),
-            FlowSpec(PRIO_FLOW, s2c, actions_s2c, idle_timeout=FLOW_IDLE,
-                     hard_timeout=hard_timeout, cookie=COOKIE_FLOW)]
+    out = [FlowSpec(PRIO_FLOW, c2s, actions_c2s, idle_timeout=FLOW_IDLE,
+                    hard_timeout=hard_timeout, cookie=COOKIE_FLOW)]
+    if both:
+        s2c = directed_match(flow.proto, flow.s_ip, flow.s_port, flow.c_ip, flow.c_port)
+        out.append(FlowSpec(PRIO_FLOW, s2c, actions_s2c, idle_timeout=FLOW_IDLE,
+                            hard_timeout=hard_timeout, cookie=COOKIE_FLOW))
+    return out
 
 
 def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,

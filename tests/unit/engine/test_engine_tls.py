@@ -5,7 +5,7 @@ from controllers import packets as P
 from controllers.effects import NORMAL, Output
 from controllers.engine import Engine
 from controllers.tables import FLOW_IDLE, PRIO_FLOW
-from engine_helpers import (ALICE, WEB, TcpClient, client_hello, events, installs, outputs,
+from engine_helpers import (ALICE, ISP, WEB, TcpClient, client_hello, events, installs, outputs,
                             parsed_outputs, policy, rule, verify_checksums)
 
 FT = "facetime.apple.com"
@@ -47,9 +47,20 @@ def test_other_sni_is_allowed_and_released():
     frame = c.data(client_hello("www.example.org"))
     eff = e.packet_in(frame, 1, 0.1)
     assert events(eff) == []
-    assert all(s.actions == (NORMAL,) for s in installs(eff)) and len(installs(eff)) == 2
+    # one entry, client -> server: the server's packets are switched NORMAL without one
+    [spec] = installs(eff)
+    assert spec.actions == (NORMAL,) and spec.match["ipv4_src"] == c.c["ip"]
     assert outputs(eff) == [Output(frame, 1)]
     assert eff.index(outputs(eff)[0]) > max(eff.index(x) for x in eff if x not in outputs(eff))
+
+
+def test_allowed_flow_to_a_client_side_server_gets_both_entries():
+    # a server on the client side (the ISP's resolver) answers through a steered port
+    e = sni_engine()
+    c = TcpClient(server=ISP, dport=853)
+    handshake(e, c)
+    eff = e.packet_in(c.data(client_hello("www.example.org")), 1, 0.1)
+    assert sorted(s.match["ipv4_src"] for s in installs(eff)) == sorted([c.c["ip"], ISP["ip"]])
 
 
 def test_subdomain_glob_and_case():

@@ -3,8 +3,9 @@
 It owns no policy. Switch connected → install the engine's base effects; packet-in → engine →
 flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
 for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
-Packet-ins take a short way through os-ken: read by controllers.ofwire, handled in the switch
-connection's reader (`_send_event`) rather than queued for the app's event loop.
+Packet-ins take a short way through os-ken: read in chunks (controllers.oflink), parsed by
+controllers.ofwire, handled in the switch connection's reader (`_send_event`) rather than
+queued for the app's event loop; what one read's packet-ins produce goes out in one write.
 
 Crash-safe: whenever the rule set (a live change) or the penalty boxes change, the state worth
 keeping is saved to the run directory (controllers.runstate); a censor started where such a
@@ -30,7 +31,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from controllers import effects as fx
-from controllers import runstate
+from controllers import oflink, runstate
 from controllers.offload import for_the_wire
 from controllers.ofwire import (next_xid, wire, flow_mod_bytes, packed_match,
                                 packet_out_bytes, read_packet_ins_directly)
@@ -71,6 +72,7 @@ class CensorApp(app_manager.OSKenApp):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         read_packet_ins_directly()
+        oflink.install()
         assert _settings is not None, "controllers.app.configure() was not called"
         self.settings = _settings
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
@@ -218,7 +220,7 @@ class CensorApp(app_manager.OSKenApp):
                 out.append(wire(dp, parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE,
                                                         meter_id=effect.meter_id)))
         if out:
-            dp.send(b"".join(out))
+            oflink.send_now(dp, b"".join(out))
         if boxed:                   # a new penalty box: keep it across a restart
             self.save_state()
 

@@ -1,0 +1,111 @@
+"""The switch connection's reader: large reads, and one write per read.
+
+os-ken's Datapath reads an OpenFlow connection eight bytes (a header) and then the rest of
+one message per recv, and queues every send for a writer greenthread: under a DNS load that
+was two system calls and two greenthread hops per packet-in, and one write per packet-out.
+`install()` gives Datapath a reader that takes what the socket holds (up to CHUNK bytes),
+dispatches each message as os-ken's own reader does (observers, then the ofp_brick's
+handlers for the connection's state), and collects what handlers send meanwhile through
+`send_now` into one write at the end of the read, then yields so that the writer sends it.
+
+Nothing else of os-ken changes: handshake, echo, features and the event queues are its own.
+"""
+from __future__ import annotations
+
+import logging
+import ssl
+import struct
+from socket import timeout as SocketTimeout
+
+from os_ken.controller import controller, ofp_event
+from os_ken.controller.handler import DEAD_DISPATCHER
+from os_ken.lib import hub
+from os_ken.ofproto import ofproto_common, ofproto_parser
+
+log = logging.getLogger("blocklab.censor")
+
+CHUNK = 256 * 1024          # bytes asked of the socket per read
+YIELD_EVERY = 2048          # messages between yields to other greenthreads (as os-ken does)
+_HEADER = struct.Struct("!BBHI")
+
+
+def send_now(dp, data: bytes) -> None:
+    """Send `data` on the switch connection: with the read's batch when a read is being
+    dispatched (in order, one write at its end), else at once."""
+    batch = getattr(dp, "blocklab_batch", None)
+    if batch is not None:
+        batch.append(data)
+    else:
+        dp.send(data)
+
+
+def _flush(dp, more: bool) -> None:
+    """Write the batch; with `more`, keep batching (the read is still being dispatched)."""
+    batch, dp.blocklab_batch = dp.blocklab_batch, ([] if more else None)
+    if batch:
+        dp.send(b"".join(batch))
+
+
+def _dispatch(dp, msg) -> None:
+    ev = ofp_event.ofp_msg_to_ev(msg)
+    brick = dp.ofp_brick
+    if brick is None:
+        return
+    brick.send_event_to_observers(ev, dp.state)
+    for handler in brick.get_handlers(ev):
+        if dp.state in handler.callers[ev.__class__].dispatchers:
+            handler(ev)
+
+
+def _recv_loop(self) -> None:
+    """Datapath._recv_loop, reading in chunks (see the module's docstring)."""
+    buf = bytearray()
+    header = ofproto_common.OFP_HEADER_SIZE
+    count = 0
+    self.blocklab_batch = None
+    try:
+        while self.state != DEAD_DISPATCHER:
+            try:
+                data = self.socket.recv(CHUNK)
+            except (SocketTimeout, ssl.SSLError):
+                continue
+            except (EOFError, IOError):
+                break
+            if not data:
+                break
+            buf += data
+            offset, size = 0, len(buf)
+            self.blocklab_batch = []
+            try:
+                while size - offset >= header:
+                    version, msg_type, msg_len, xid = _HEADER.unpack_from(buf, offset)
+                    msg_len = max(msg_len, header)
+                    if size - offset < msg_len:
+                        break
+                    msg = ofproto_parser.msg(self, version, msg_type, msg_len, xid,
+                                             buf[offset:offset + msg_len])
+                    offset += msg_len
+                    if msg:
+                        _dispatch(self, msg)
+                    count += 1
+                    if count >= YIELD_EVERY:
+                        count = 0
+                        _flush(self, more=False)    # others may send while we yield
+                        hub.sleep(0)
+                        self.blocklab_batch = []
+            finally:
+                del buf[:offset]
+                _flush(self, more=False)
+            # A recv that finds data does not yield: without this the writer greenthread
+            # would wait for the next idle moment, and the answers with it.
+            hub.sleep(0)
+    finally:
+        self.blocklab_batch = None
+
+
+def install() -> None:
+    """Give os-ken's Datapath the chunked reader (idempotent)."""
+    if getattr(controller.Datapath, "blocklab_reader", False):
+        return
+    controller.Datapath._recv_loop = controller._deactivate(_recv_loop)
+    controller.Datapath.blocklab_reader = True

@@ -12,8 +12,9 @@ Two policies, on fresh client hosts each (no 5-tuple is ever seen twice):
 - `censor`: the reset rule + the mixed rules;
 - `none`: the policy emptied (no steering: plain switching), the baseline.
 
-Per policy: a throughput phase (all generators, `concurrency` each) and a latency phase (one
-generator, one flow at a time, so the figure is the censor's own delay and not queueing).
+Per policy: a throughput phase (all generators, `concurrency` each) and latency phases (one
+generator, one flow at a time, so the figure is the censor's own delay and not queueing),
+alternating censor / none `latency_reps` times.
 Time to first byte runs from connect() to the first byte (allowed) or the RST (blocked).
 CPU of the censor, ovs-vswitchd and the machine is sampled over the throughput phase, to
 tell which part was the limit.
@@ -38,21 +39,30 @@ def _names() -> list[str]:
     return out
 
 
-def _phase(lab, hosts: list[str], concurrency: int, seconds: float, meter_pids: dict) -> dict:
+def _phase(lab, hosts: list[str], concurrency: int, seconds: float, meter_pids: dict,
+           ports: str = "1025-65535") -> tuple[list[dict], dict]:
+    """Run the generators on `hosts`; their reports and the CPU sampled meanwhile."""
     ip = lab.scenario.host("web").ip
     start = time.time() + 0.5
     procs = []
     for h in hosts:
         cmd = [python(), "-m", "bench.loadgen", "tls", ip, "--names", *_names(),
                "--concurrency", str(concurrency), "--duration", f"{seconds:g}",
-               "--ports", "1025-65535", "--timeout", "3", "--start-at", repr(start), "--raw"]
+               "--ports", ports, "--timeout", "3", "--start-at", repr(start), "--raw"]
         procs.append(lab.popen(h, cmd, stdout=-1, stderr=-1, text=True))
-    time.sleep(max(0.0, start - time.time() + 0.2))
+    time.sleep(max(0.0, start - time.time() + 0.2))     # a start time, not a wait on a state
     meter = CpuMeter(meter_pids).start()
-    time.sleep(max(0.1, seconds - 0.4))
+    time.sleep(max(0.1, seconds - 0.4))                  # the measuring window
     cpu = meter.stop()
-    results = [collect(p, seconds + 30) for p in procs]
-    return _merge(results, cpu)
+    return [collect(p, seconds + 30) for p in procs], cpu
+
+
+def _latency_ports(rep: int, reps: int) -> str:
+    """Rep `rep`'s share of the source ports: a latency host runs one phase per rep, and a
+    5-tuple seen in an earlier rep could still have its switch entry."""
+    span = (65535 - 1025 + 1) // reps
+    lo = 1025 + rep * span
+    return f"{lo}-{lo + span - 1}"
 
 
 def _merge(results: list[dict], cpu: dict) -> dict:
@@ -88,22 +98,39 @@ def _merge(results: list[dict], cpu: dict) -> dict:
 
 
 def run(lab, censor_rules: list[dict], hosts: dict[str, list[str]], concurrency: int,
-        seconds: float, latency_seconds: float) -> dict:
+        seconds: float, latency_seconds: float, latency_reps: int = 1) -> dict:
     """`censor_rules`: the compiled policy (reset rule first); `hosts`: the client hosts of
-    each phase: censor, none, censor_latency, none_latency."""
+    each phase: censor, none, censor_latency, none_latency. The latency phases alternate,
+    censor then none, `latency_reps` times (this VM's speed drifts; pairs of neighbouring
+    phases compare like with like); their samples are pooled."""
     from bench.goodput import _policy
     pids = {"censor": lab.censor.proc.pid, "ovs_vswitchd": ovs_pid()}
     out: dict = {"concurrency_per_generator": concurrency, "seconds": seconds,
-                 "rules": len(censor_rules)}
-    for policy, rules in (("censor", censor_rules), ("none", [])):
+                 "rules": len(censor_rules), "latency_reps": latency_reps}
+    policies = (("censor", censor_rules), ("none", []))
+    latency: dict[str, list] = {"censor": [], "none": []}
+    cpu: dict[str, dict] = {}
+    added_p50: list[float] = []
+    for rep in range(latency_reps):
+        say(f"new flows: latency {rep + 1}/{latency_reps}, censor then none "
+            f"({latency_seconds:g}s each, one flow at a time)")
+        p50 = {}
+        for policy, rules in policies:
+            _policy(lab, rules)
+            results, cpu[policy] = _phase(lab, hosts[f"{policy}_latency"], 1, latency_seconds,
+                                          pids, _latency_ports(rep, latency_reps))
+            latency[policy] += results
+            p50[policy] = _merge(results, cpu[policy])["ttfb_ms"]["p50"]
+        if None not in p50.values():
+            added_p50.append(rnd(p50["censor"] - p50["none"]))
+    for policy, rules in policies:
         _policy(lab, rules)
-        say(f"new flows: {policy}, latency ({latency_seconds:g}s, one flow at a time)")
-        lat = _phase(lab, hosts[f"{policy}_latency"], 1, latency_seconds, pids)
         say(f"new flows: {policy}, throughput ({len(hosts[policy])} generators x "
             f"{concurrency}, {seconds:g}s)")
-        thr = _phase(lab, hosts[policy], concurrency, seconds, pids)
-        out[policy] = {"throughput": thr, "latency": lat}
+        thr = _merge(*_phase(lab, hosts[policy], concurrency, seconds, pids))
+        out[policy] = {"throughput": thr, "latency": _merge(latency[policy], cpu[policy])}
     _policy(lab, [])
+    out["added_ttfb_ms_p50_latency_each_rep"] = added_p50
     c, n = out["censor"], out["none"]
     out["flows_per_s"] = c["throughput"]["flows_per_s"]
     out["flows_per_s_no_censor"] = n["throughput"]["flows_per_s"]

@@ -24,6 +24,9 @@ from pathlib import Path
 
 from bench import rules as R
 from bench.common import collect, python, rnd, rss_mib, say
+from controllers.tables import PRIO_GUARD, PRIO_PASS, PRIO_STEER
+
+STEERING_PRIORITIES = (PRIO_STEER, PRIO_PASS, PRIO_GUARD)     # what sends packets up
 
 CLIENT = {"ip": "198.18.0.10", "mac": "02:00:c6:12:00:0a", "port": 1, "side": "client"}
 SERVER = {"ip": "198.19.0.10", "mac": "02:00:c6:13:00:0a", "port": 2, "side": "internet",
@@ -119,7 +122,8 @@ def worker(policy_path: str, lookups: int, flows: int) -> dict:
             "name_lookup_ns": round(name_ns), "ip_lookup_ns": round(ip_ns),
             "name_lookup_ns_by_kind": by_kind, "ip_lookup_ns_by_kind": ip_by_kind,
             "lookup_errors": wrong, "base_effects_s": rnd(t3 - t),
-            "steering_entries": sum(1 for e in steering if type(e).__name__ == "InstallFlow"),
+            "steering_entries": sum(1 for e in steering if type(e).__name__ == "InstallFlow"
+                                    and e.spec.priority in STEERING_PRIORITIES),
             "engine_flows": _flows(engine, names, flows)}
 
 

@@ -34,10 +34,12 @@ from bench import rules as R
 SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
 
 QUICK = {"goodput_seconds": 2, "goodput_reps": 1, "flows_seconds": 3, "latency_seconds": 1.5,
+         "latency_reps": 1,
          "tls_generators": 2, "tls_concurrency": 16, "dns_seconds": 3, "dns_generators": 2,
          "dns_concurrency": 32, "scale_sizes": [10**3, 10**4], "lookups": 20000,
          "engine_flows": 2000, "lab_sizes": [2, 10]}
-FULL = {"goodput_seconds": 6, "goodput_reps": 5, "flows_seconds": 10, "latency_seconds": 4,
+FULL = {"goodput_seconds": 6, "goodput_reps": 5, "flows_seconds": 10, "latency_seconds": 2,
+        "latency_reps": 4,
         "tls_generators": 4, "tls_concurrency": 16, "dns_seconds": 10, "dns_generators": 4,
         "dns_concurrency": 64, "scale_sizes": [10**3, 10**4, 10**5, 10**6],
         "lookups": 200000, "engine_flows": 10000, "lab_sizes": [2, 10, 50, 100]}
@@ -88,7 +90,7 @@ def _traffic(result: dict, cfg: dict, sections: list[str], folder: Path) -> None
                              "censor": _hosts(3, tg), "none": _hosts(7, tg)}
                     result[name] = newflows.run(lab, policies[name], hosts,
                                                 cfg["tls_concurrency"], cfg["flows_seconds"],
-                                                cfg["latency_seconds"])
+                                                cfg["latency_seconds"], cfg["latency_reps"])
                 else:
                     hosts = {"censor": _hosts(11, dg), "none": _hosts(15, dg)}
                     result[name] = dns.run(lab, policies[name], hosts, cfg["dns_concurrency"],

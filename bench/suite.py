@@ -34,13 +34,13 @@ from bench import rules as R
 SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
 
 QUICK = {"goodput_seconds": 2, "goodput_reps": 1, "flows_seconds": 3, "latency_seconds": 1.5,
-         "latency_reps": 1,
+         "latency_reps": 1, "dns_reps": 1,
          "tls_generators": 2, "tls_concurrency": 16, "dns_seconds": 3, "dns_generators": 2,
          "dns_concurrency": 32, "scale_sizes": [10**3, 10**4], "lookups": 20000,
          "engine_flows": 2000, "lab_sizes": [2, 10]}
 FULL = {"goodput_seconds": 6, "goodput_reps": 5, "flows_seconds": 10, "latency_seconds": 2,
-        "latency_reps": 4,
-        "tls_generators": 4, "tls_concurrency": 16, "dns_seconds": 10, "dns_generators": 4,
+        "latency_reps": 4, "dns_reps": 3,
+        "tls_generators": 4, "tls_concurrency": 16, "dns_seconds": 5, "dns_generators": 4,
         "dns_concurrency": 64, "scale_sizes": [10**3, 10**4, 10**5, 10**6],
         "lookups": 200000, "engine_flows": 10000, "lab_sizes": [2, 10, 50, 100]}
 
@@ -94,7 +94,7 @@ def _traffic(result: dict, cfg: dict, sections: list[str], folder: Path) -> None
                 else:
                     hosts = {"censor": _hosts(11, dg), "none": _hosts(15, dg)}
                     result[name] = dns.run(lab, policies[name], hosts, cfg["dns_concurrency"],
-                                           cfg["dns_seconds"])
+                                           cfg["dns_seconds"], cfg["dns_reps"])
             except Exception as e:
                 result[name] = {"error": f"{type(e).__name__}: {e}",
                                 "traceback": traceback.format_exc()[-3000:]}

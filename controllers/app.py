@@ -4,8 +4,9 @@ It owns no policy. Switch connected → install the engine's base effects; packe
 flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
 for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
 Packet-ins take a short way through os-ken: read in chunks (controllers.oflink), parsed by
-controllers.ofwire, handled in the switch connection's reader (`_send_event`) rather than
-queued for the app's event loop; what one read's packet-ins produce goes out in one write.
+controllers.ofwire and handed to `packet_in` in the switch connection's reader, rather than
+as events queued for the app's event loop; what one read's packet-ins produce goes out in
+one write.
 
 Crash-safe: whenever the rule set (a live change) or the penalty boxes change, the state worth
 keeping is saved to the run directory (controllers.runstate); a censor started where such a
@@ -72,7 +73,7 @@ class CensorApp(app_manager.OSKenApp):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         read_packet_ins_directly()
-        oflink.install()
+        oflink.install(self.packet_in)
         assert _settings is not None, "controllers.app.configure() was not called"
         self.settings = _settings
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
@@ -150,21 +151,12 @@ class CensorApp(app_manager.OSKenApp):
             self.ready = True
             log.info("base rules installed: ready")
 
-    def _send_event(self, ev, state):
-        """Packet-ins are handled at once, in the switch connection's reader, not queued for
-        the app's event loop (two greenthread switches and a semaphore each): the engine does
-        no I/O, so nothing could run in between anyway. Other events go the usual way."""
-        if state == MAIN_DISPATCHER and type(ev) is ofp_event.EventOFPPacketIn:
-            try:
-                self.on_packet_in(ev)
-            except Exception:       # never into os-ken's reader: it would drop the switch
-                log.exception("packet-in failed")
-            return
-        super()._send_event(ev, state)
-
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def on_packet_in(self, ev):
-        msg = ev.msg
+        """os-ken's way in; controllers.oflink calls packet_in directly (see install())."""
+        self.packet_in(ev.msg)
+
+    def packet_in(self, msg) -> None:
         in_port, now = msg.match["in_port"], self.now()
         copy = is_copy(msg.cookie)      # forwarded already: the engine only takes note
         # The censor sees what a link would carry: offloaded checksums completed, TCP

@@ -4,9 +4,10 @@ os-ken's Datapath reads an OpenFlow connection eight bytes (a header) and then t
 one message per recv, and queues every send for a writer greenthread: under a DNS load that
 was two system calls and two greenthread hops per packet-in, and one write per packet-out.
 `install()` gives Datapath a reader that takes what the socket holds (up to CHUNK bytes),
-dispatches each message as os-ken's own reader does (observers, then the ofp_brick's
-handlers for the connection's state), and collects what handlers send meanwhile through
-`send_now` into one write at the end of the read, then yields so that the writer sends it.
+hands each packet-in of a connected switch straight to the app's handler, dispatches every
+other message as os-ken's own reader does (observers, then the ofp_brick's handlers for the
+connection's state), and collects what handlers send meanwhile through `send_now` into one
+write at the end of the read, then yields so that the writer sends it.
 
 Nothing else of os-ken changes: handshake, echo, features and the event queues are its own.
 """
@@ -14,16 +15,19 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import Callable
 import struct
 from socket import timeout as SocketTimeout
 
-from os_ken.controller import controller, ofp_event
-from os_ken.controller.handler import DEAD_DISPATCHER
+from os_ken.controller import ofp_event
+from os_ken.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER
 from os_ken.lib import hub
 from os_ken.ofproto import ofproto_common, ofproto_parser
 
 log = logging.getLogger("blocklab.censor")
 
+_packet_in: list[Callable] = []     # the app's packet-in handler (install())
+_OFPT_PACKET_IN = 10
 CHUNK = 256 * 1024          # bytes asked of the socket per read
 YIELD_EVERY = 2048          # messages between yields to other greenthreads (as os-ken does)
 _HEADER = struct.Struct("!BBHI")
@@ -47,6 +51,12 @@ def _flush(dp, more: bool) -> None:
 
 
 def _dispatch(dp, msg) -> None:
+    if msg.msg_type == _OFPT_PACKET_IN and dp.state == MAIN_DISPATCHER and _packet_in:
+        try:
+            _packet_in[0](msg)
+        except Exception:       # never into the reader: it would drop the switch
+            log.exception("packet-in failed")
+        return
     ev = ofp_event.ofp_msg_to_ev(msg)
     brick = dp.ofp_brick
     if brick is None:
@@ -103,8 +113,11 @@ def _recv_loop(self) -> None:
         self.blocklab_batch = None
 
 
-def install() -> None:
-    """Give os-ken's Datapath the chunked reader (idempotent)."""
+def install(packet_in: Callable | None = None) -> None:
+    """Give os-ken's Datapath the chunked reader (idempotent); `packet_in(msg)` gets every
+    packet-in of a connected switch straight from the reader (no event, no observers)."""
+    from os_ken.controller import controller    # after os-ken's app manager (import order)
+    _packet_in[:] = [packet_in] if packet_in is not None else []
     if getattr(controller.Datapath, "blocklab_reader", False):
         return
     controller.Datapath._recv_loop = controller._deactivate(_recv_loop)

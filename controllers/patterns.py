@@ -121,14 +121,15 @@ class NamePatterns:
         popular name, every rule with names in a walk)."""
         hit = self._memo.get(name)
         if hit is None:
-            hit = self._match(name)
+            hit = self.lookup(name)
             memo = self._memo
             if len(memo) >= MEMO:
                 memo.clear()
             memo[name] = hit
         return hit
 
-    def _match(self, name: str) -> bool:
+    def lookup(self, name: str) -> bool:
+        """`match` without the memo: the index itself (a few set probes, by label)."""
         name = normalise_name(name)
         if name in self.exact:
             return True

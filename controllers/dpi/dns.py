@@ -81,9 +81,11 @@ def _read_name(msg: bytes, pos: int) -> tuple[str, list[bytes], int]:
 
 def _name_text(labels: list[bytes]) -> str:
     """Labels as lower-case text; a dot or backslash inside a label is escaped as in zone files."""
-    if any(b"." in label or b"\\" in label for label in labels):
-        labels = [label.replace(b"\\", b"\\\\").replace(b".", b"\\.") for label in labels]
-    return b".".join(labels).lower().decode("latin-1")
+    joined = b".".join(labels)
+    if labels and (b"\\" in joined or joined.count(b".") != len(labels) - 1):
+        joined = b".".join(label.replace(b"\\", b"\\\\").replace(b".", b"\\.")
+                           for label in labels)
+    return joined.lower().decode("latin-1")
 
 
 def _parse(msg: bytes) -> tuple[Parsed[DnsQuery], list[bytes]]:

@@ -91,3 +91,20 @@ def test_sends_outside_a_read_go_at_once():
 
     oflink.send_now(Dp(), b"tick")
     assert sent == [b"tick"]
+
+
+def test_packet_ins_go_straight_to_the_app_handler():
+    ofwire.read_packet_ins_directly()
+    got = []
+
+    def handler(msg):
+        got.append(msg.match["in_port"])
+        oflink.send_now(dp, b"!")
+
+    dp = Datapath([b"".join(packet_in(b"y" * 40, p) for p in (4, 5))])
+    oflink._packet_in[:] = [handler]
+    try:
+        oflink._recv_loop(dp)
+    finally:
+        oflink._packet_in[:] = []
+    assert got == [4, 5] and dp.ofp_brick.seen == [] and dp.sent == [b"!!"]

@@ -24,15 +24,17 @@ def rows(result: dict) -> list[tuple[str, str, str, str]]:
     g = result.get("goodput")
     if g:
         r = g.get("ratio_vs_ovs_plain")
+        paired = g.get("median_paired_ratio_vs_ovs_plain")
+        judged = paired if paired is not None else r    # pairs run back to back: drift cancels
         out.append((f"Allowed goodput through the censor ({g['rules']} rules, none matching)",
                     _fmt(g["censor"]["gbit_s"], "Gbit/s"), "", ""))
         out.append(("Same lab, no rules (NORMAL only)", _fmt(g["lab_no_rules"]["gbit_s"],
                                                              "Gbit/s"), "", ""))
         out.append(("Plain OVS bridge, no controller", _fmt(g["ovs_plain"]["gbit_s"], "Gbit/s"),
                     "", ""))
-        out.append(("Goodput ratio censor / plain OVS (medians; median of paired runs)",
-                    f"{_fmt(r)}; {_fmt(g.get('median_paired_ratio_vs_ovs_plain'))}", "≥ 0.95",
-                    _mark(None if r is None else r >= 0.95)))
+        out.append(("Goodput ratio censor / plain OVS (median of paired runs; of medians)",
+                    f"{_fmt(paired)}; {_fmt(r)}", "≥ 0.95",
+                    _mark(None if judged is None else judged >= 0.95)))
         out.append(("Goodput ratio censor / same lab without rules",
                     _fmt(g.get("ratio_vs_lab_no_rules")), "", ""))
         out.append(("Ceiling: Linux bridge (namespaces)", _fmt(g["linux_bridge"]["gbit_s"],

@@ -15,12 +15,12 @@ makes it raise: bad frames are counted and ignored (or forwarded when not IPv4).
 A flow's life: its first steered packet creates it (client = the client-side end, else the
 initiator; where only data can decide, the handshake passes in the switch and a copy of
 the server's SYN-ACK comes first). Handshake packets (TCP without payload) pass at once;
-client data is held
-(inline) while the candidate rules wait on a fact (parser INCOMPLETE). It is decided when
-the rules can answer, after `inspect_packets` data packets, 16 client packets, a full
-stream or 2 s of holding; what is still unknown then is absent. The decision installs a
-per-flow pair (controllers.tables), so later packets stay in the switch; a packet of a
-decided flow that still comes up re-installs its pair. One Event per decided flow by a rule
+client data is held (inline) while the candidate rules wait on a fact (parser INCOMPLETE).
+It is decided when the rules can answer, after `inspect_packets` data packets, 16 client
+packets, a full stream or 2 s of holding; what is still unknown then is absent. The
+decision installs a per-flow pair (controllers.tables), so later packets stay in the
+switch; a packet of a decided flow that still comes up re-installs its pair. An allowed
+UDP DNS query installs none and is forgotten: the socket's next query is a new decision. One Event per decided flow by a rule
 (allow rules included, so exceptions show), one per penalty box, one per control change.
 """
 from __future__ import annotations

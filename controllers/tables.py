@@ -3,7 +3,8 @@
 Owns which entry sits above which (and why), how entries are tagged so a group can be removed
 with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
-    priority 300  per-flow pairs            (exact 5-tuple, both directions; idle time-out)
+    priority 300  per-flow pairs            (exact 5-tuple, both directions or, for an
+                                             allowed flow, client -> server; idle time-out)
     priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
     priority 102  guards: the prefilters of rules that may decide from headers alone, where
                   they overlap the passes below (everything they match still goes up)

@@ -20,8 +20,9 @@ It is decided when the rules can answer, after `inspect_packets` data packets, 1
 packets, a full stream or 2 s of holding; what is still unknown then is absent. The
 decision installs a per-flow pair (controllers.tables), so later packets stay in the
 switch; a packet of a decided flow that still comes up re-installs its pair. An allowed
-UDP DNS query installs none and is forgotten: the socket's next query is a new decision. One Event per decided flow by a rule
-(allow rules included, so exceptions show), one per penalty box, one per control change.
+UDP DNS query installs none and is forgotten: the socket's next query is a new decision.
+One Event per decided flow by a rule (allow rules included, so exceptions show), one per
+penalty box, one per control change.
 """
 from __future__ import annotations
 
@@ -276,7 +277,7 @@ class Engine:
             if pkt.flags & SYN:
                 flow.stream = Reassembler(pkt.seq + 1)
             elif pkt.flags & (ACK | FIN | RST) == ACK and not pkt.payload:
-                flow.stream = Reassembler(pkt.seq)  # the handshake's ACK (its SYN passed)
+                flow.stream = Reassembler(pkt.seq)  # a bare ACK: the next byte to come
 
     def _inspect(self, flow: Flow, pkt: Packet, needs: frozenset) -> None:
         if not needs:

@@ -5,7 +5,6 @@ Times are seconds since the lab came up (`lab.t0`, the origin of the censor's ev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import time

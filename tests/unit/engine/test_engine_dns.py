@@ -4,7 +4,7 @@ import dns.rcode
 import pytest
 
 from controllers import packets as P
-from controllers.effects import NORMAL, Output
+from controllers.effects import Output
 from controllers.engine import Engine
 from engine_helpers import (ALICE, DNSSRV, ISP, TcpClient, dns_query, events, installs, outputs,
                             parsed_outputs, policy, rule, udp, verify_checksums)

@@ -189,11 +189,32 @@ class Lab:
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
     def events(self) -> list[dict]:
+        """Every event of the run so far, oldest first (rotated files included)."""
         import json
+
+        from controllers.eventlog import rotated
         if not self.censor:
             return []
-        lines = self.censor.events_path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        out = []
+        for path in rotated(str(self.censor.events_path)):
+            with open(path, encoding="utf-8") as f:
+                out += [json.loads(line) for line in f if line.strip()]
+        return out
+
+    def settle(self, timeout: float = 1.0) -> bool:
+        """Wait until the censor has caught up: its count of packet-ins holds still across
+        two status calls 0.1 s apart (the events of what it saw are written by then). False
+        when it was still busy at `timeout`."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            seen = self.control({"cmd": "status"}).get("stats", {}).get("packets_in")
+            if seen is not None and seen == last:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            last = seen
+            time.sleep(0.1)         # polling step of a deadline wait
 
     def control(self, command: dict) -> dict:
         if not self.censor:

@@ -231,7 +231,7 @@ def run_scenario(scenario, tools: list, repeat: int,
                     f"{trial.ok_count}/{len(trial.fetches)} targets"
                     + (f", did not come up: {trial.error}" if trial.error else "")
                     + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
-        time.sleep(EVENT_SLACK / 2)       # the last trial's events reach the log
+        lab.settle(EVENT_SLACK)           # the last trial's packets decided and logged
         events = lab.events()
         residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
         ips = frozenset(s.ip for url, _ in prepared.targets

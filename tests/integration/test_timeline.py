@@ -143,8 +143,8 @@ censor:
   rules:
     - {id: sni-drop, match: {sni: [blocked.example.com]}, action: drop}
 timeline:
-  - {at: 3s, replace: {id: other-dns, match: {dns: [other.example.net]}, action: nxdomain}}
-  - {at: 5s, policy: [{id: other-drop, match: {sni: [other.example.net]}, action: drop},
+  - {at: 4s, replace: {id: other-dns, match: {dns: [other.example.net]}, action: nxdomain}}
+  - {at: 8s, policy: [{id: other-drop, match: {sni: [other.example.net]}, action: drop},
                       {id: media-drop, match: {sni: [media.example.com]}, action: drop}]}
 """
 RATE = 300_000           # bytes per second a download reads at

@@ -61,10 +61,14 @@ def _dispatch(dp, msg) -> None:
     brick = dp.ofp_brick
     if brick is None:
         return
-    brick.send_event_to_observers(ev, dp.state)
-    for handler in brick.get_handlers(ev):
-        if dp.state in handler.callers[ev.__class__].dispatchers:
-            handler(ev)
+    state = dp.state
+    brick.send_event_to_observers(ev, state)
+    # the handlers for the state the message came in (as os-ken picks them: before any runs,
+    # since the handshake's handlers move the state on)
+    handlers = [h for h in brick.get_handlers(ev)
+                if state in h.callers[ev.__class__].dispatchers]
+    for handler in handlers:
+        handler(ev)
 
 
 def _recv_loop(self) -> None:

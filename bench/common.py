@@ -144,3 +144,19 @@ _T0 = time.monotonic()
 
 def say(msg: str) -> None:
     print(f"bench [{time.monotonic() - _T0:6.1f}s]: {msg}", file=sys.stderr, flush=True)
+
+
+def run_generators(lab, hosts: list[str], args: list[str], seconds: float, pids: dict
+                   ) -> tuple[list[dict], dict]:
+    """bench.loadgen with `args` (mode, server, options) on each of `hosts`, all starting at
+    one moment and running `seconds`: their reports, and the CPU of `pids` and the machine
+    sampled over the window (bench.common.CpuMeter)."""
+    start = time.time() + 0.5
+    procs = [lab.popen(h, [python(), "-m", "bench.loadgen", *args, "--duration",
+                           f"{seconds:g}", "--start-at", repr(start)],
+                       stdout=-1, stderr=-1, text=True) for h in hosts]
+    time.sleep(max(0.0, start - time.time() + 0.2))     # a start time, not a wait on a state
+    meter = CpuMeter(pids).start()
+    time.sleep(max(0.1, seconds - 0.4))                  # the measuring window
+    cpu = meter.stop()
+    return [collect(p, seconds + 30) for p in procs], cpu

@@ -15,9 +15,7 @@ the policy emptied (plain switching: what NSD and the generators manage alone).
 """
 from __future__ import annotations
 
-import time
-
-from bench.common import CpuMeter, collect, ovs_pid, python, rnd, say
+from bench.common import ovs_pid, rnd, run_generators, say
 
 BLOCKED_EXACT = [f"b{i}.dns.bench.example" for i in range(1000)]
 BLOCK_RULE = {"id": "bench-dns-block",
@@ -41,18 +39,9 @@ def names() -> list[str]:
 def _phase(lab, hosts: list[str], concurrency: int, seconds: float, pids: dict,
            ports: str = "1025-65535") -> dict:
     ip = lab.scenario.host("dns").ip
-    start = time.time() + 0.5
-    procs = []
-    for h in hosts:
-        cmd = [python(), "-m", "bench.loadgen", "dns", ip, "--names", *names(),
-               "--concurrency", str(concurrency), "--duration", f"{seconds:g}",
-               "--ports", ports, "--timeout", "2", "--start-at", repr(start)]
-        procs.append(lab.popen(h, cmd, stdout=-1, stderr=-1, text=True))
-    time.sleep(max(0.0, start - time.time() + 0.2))
-    meter = CpuMeter(pids).start()
-    time.sleep(max(0.1, seconds - 0.4))
-    cpu = meter.stop()
-    results = [collect(p, seconds + 30) for p in procs]
+    results, cpu = run_generators(lab, hosts, ["dns", ip, "--names", *names(), "--concurrency",
+                                               str(concurrency), "--ports", ports, "--timeout",
+                                               "2"], seconds, pids)
     ok = [r for r in results if "error" not in r]
     sent = sum(r["flows"] for r in ok)
     dur = max((r["duration_s"] for r in ok), default=0) or 1

@@ -22,9 +22,8 @@ tell which part was the limit.
 from __future__ import annotations
 
 import os
-import time
 
-from bench.common import CpuMeter, collect, ovs_pid, percentile, python, rnd, say
+from bench.common import ovs_pid, percentile, rnd, run_generators, say
 
 ALLOWED = [f"www{i}.web.bench.example" for i in range(4)]
 BLOCKED = [f"x{i}.blocked.web.bench.example" for i in range(4)]
@@ -43,18 +42,9 @@ def _phase(lab, hosts: list[str], concurrency: int, seconds: float, meter_pids: 
            ports: str = "1025-65535") -> tuple[list[dict], dict]:
     """Run the generators on `hosts`; their reports and the CPU sampled meanwhile."""
     ip = lab.scenario.host("web").ip
-    start = time.time() + 0.5
-    procs = []
-    for h in hosts:
-        cmd = [python(), "-m", "bench.loadgen", "tls", ip, "--names", *_names(),
-               "--concurrency", str(concurrency), "--duration", f"{seconds:g}",
-               "--ports", ports, "--timeout", "3", "--start-at", repr(start), "--raw"]
-        procs.append(lab.popen(h, cmd, stdout=-1, stderr=-1, text=True))
-    time.sleep(max(0.0, start - time.time() + 0.2))     # a start time, not a wait on a state
-    meter = CpuMeter(meter_pids).start()
-    time.sleep(max(0.1, seconds - 0.4))                  # the measuring window
-    cpu = meter.stop()
-    return [collect(p, seconds + 30) for p in procs], cpu
+    return run_generators(lab, hosts, ["tls", ip, "--names", *_names(), "--concurrency",
+                                       str(concurrency), "--ports", ports, "--timeout", "3",
+                                       "--raw"], seconds, meter_pids)
 
 
 def _latency_ports(rep: int, reps: int) -> str:

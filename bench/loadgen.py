@@ -32,6 +32,8 @@ import struct
 import sys
 import time
 
+from lab.clients import tls_hello
+
 LINGER_RST = struct.pack("ii", 1, 0)
 _RCODE = {0: "noerror", 1: "formerr", 2: "servfail", 3: "nxdomain", 5: "refused"}
 
@@ -45,14 +47,7 @@ def client_hello(sni: str) -> bytes:
     global _CTX
     if _CTX is None:            # one context: making one reads the whole trust store
         _CTX = ssl.create_default_context()
-    ctx = _CTX
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
+    return tls_hello.client_hello(sni, _CTX)[3]
 
 
 def dns_query(name: str, qid: int) -> bytes:

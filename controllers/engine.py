@@ -30,18 +30,16 @@ import socket
 from typing import Any
 
 from controllers import control as _control
+from controllers import proactive
 from controllers.actions import Executor
-from controllers.effects import AddMeter, Effect, Event, InstallFlow, Output, RemoveFlows, \
-    RemoveMeter
+from controllers.effects import Effect, Event, InstallFlow, Output, RemoveMeter
 from controllers.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.inspect import Inspector
 from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
     rst_for
-from controllers.policy import MeterPool, RuleSet, meter_shape
+from controllers.policy import MeterPool, RuleSet
 from controllers.residual import PenaltyBoxes
-from controllers.steering import steering_entries
-from controllers.tables import (STEER_GENERATION_MASK, default_entry, flow_pair, size_table,
-                                steer_cookie)
+from controllers.tables import flow_pair
 
 HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
@@ -94,8 +92,8 @@ class Engine:
 
     # ---------------------------------------------------------------- proactive table
     def base_effects(self) -> list[Effect]:
-        """Default NORMAL entry, the rules' shared meters, steering to the controller, and
-        (from the next tick on) the penalty boxes still in force.
+        """The proactive table (controllers.proactive), and (from the next tick on) the
+        penalty boxes still in force.
 
         Called again (the switch reconnected, and the app emptied its tables), it forgets the
         per-flow state that pointed at the old tables: those flows are decided afresh."""
@@ -106,33 +104,15 @@ class Engine:
             self.flows = FlowTable(self.flows.cap)
             self.held_flows.clear()
         self._connected = True
-        out: list[Effect] = [InstallFlow(default_entry())]
-        out += [InstallFlow(s) for s in size_table()]
-        wanted = self.rules.rule_meters_wanted()
-        for key, mid in sorted(self.rule_meters.items(), key=lambda kv: kv[1]):
-            out.append(AddMeter(mid, *meter_shape(wanted[key])))
-        out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
-                                                         self.steer_gen)]
+        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
     def rebuild_effects(self) -> list[Effect]:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
-        wanted = self.rules.rule_meters_wanted()
-        out: list[Effect] = []
-        for key, rate in wanted.items():
-            if key not in self.rule_meters:
-                self.rule_meters[key] = mid = self.meters.take()
-                out.append(AddMeter(mid, *meter_shape(rate)))
-        out += [InstallFlow(s) for s in steering_entries(self.rules.rules, self.hosts,
-                                                         self.steer_gen)]
-        out.append(RemoveFlows(steer_cookie(old), STEER_GENERATION_MASK))
-        for key in [k for k in self.rule_meters if k not in wanted]:
-            mid = self.rule_meters.pop(key)
-            self.meters.give(mid)
-            out.append(RemoveMeter(mid))
-        return out
+        return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
+                                 self.meters)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False

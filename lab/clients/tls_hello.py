@@ -20,8 +20,12 @@ import time
 NOT_RESOLVED, REFUSED, TIMEOUT, RESET = 6, 7, 28, 35
 
 
-def client_hello(sni: str) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO, bytes]:
-    ctx = ssl.create_default_context()
+def client_hello(sni: str, ctx: ssl.SSLContext | None = None
+                 ) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO, bytes]:
+    """A real ClientHello for `sni` from Python's ssl module: the TLS object, its two BIOs
+    (to finish the handshake) and the hello's bytes. `ctx`: a context to reuse (making one
+    reads the whole trust store)."""
+    ctx = ctx or ssl.create_default_context()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
     try:

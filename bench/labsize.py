@@ -13,7 +13,7 @@ from bench.common import load, rnd, say, scenario
 
 
 def run(counts: list[int], folder: Path) -> dict:
-    from lab.lab import Lab
+    from lab.run.lab import Lab
     out: dict = {"counts": counts, "results": []}
     for n in counts:
         sc = scenario(folder, f"labsize-{n}", [f"c{i:03d}" for i in range(n)],

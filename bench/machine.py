@@ -6,7 +6,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from lab.network import kernel_datapath
+from lab.run.network import kernel_datapath
 
 
 def _out(*cmd: str) -> str:

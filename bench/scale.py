@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import rules as R
 from bench.common import collect, python, rnd, rss_mib, say
-from controllers.tables import PRIO_GUARD, PRIO_PASS, PRIO_STEER
+from controllers.switch.tables import PRIO_GUARD, PRIO_PASS, PRIO_STEER
 
 STEERING_PRIORITIES = (PRIO_STEER, PRIO_PASS, PRIO_GUARD)     # what sends packets up
 
@@ -80,7 +80,7 @@ def _flows(engine, names: list[tuple[str, bool]], count: int) -> dict:
 
 
 def worker(policy_path: str, lookups: int, flows: int) -> dict:
-    from controllers.engine import Engine
+    from controllers.engine.engine import Engine
     base_rss = rss_mib_self()
     t0 = time.perf_counter()
     with open(policy_path, encoding="utf-8") as f:
@@ -140,9 +140,9 @@ def rss_mib_self() -> dict:
 # ------------------------------------------------------------------ the real censor
 def controller(policy_doc: dict, timeout: float) -> dict:
     """The censor process for `policy_doc` on a two-host network: start→socket, →ready."""
-    from lab.censor import CensorProcess
-    from lab.network import HostSpec, Network
-    from lab.rundir import RunDir
+    from lab.run.censor import CensorProcess
+    from lab.run.network import HostSpec, Network
+    from lab.run.rundir import RunDir
     run = RunDir()
     censor = network = None
     out: dict = {}

@@ -64,7 +64,7 @@ def _hosts(first: int, count: int) -> list[str]:
 
 
 def _traffic(result: dict, cfg: dict, sections: list[str], folder: Path) -> None:
-    from lab.lab import Lab
+    from lab.run.lab import Lab
     wanted = [s for s in ("goodput", "new_flows", "dns") if s in sections]
     if not wanted:
         return

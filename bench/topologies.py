@@ -20,8 +20,8 @@ import os
 import re
 import subprocess
 
-from lab.network import kernel_datapath
-from lab.procs import alive
+from lab.run.network import kernel_datapath
+from lab.run.procs import alive
 
 A_IP, B_IP, PREFIX = "198.18.250.1", "198.18.250.2", 24
 

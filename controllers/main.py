@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 
-from controllers.eventlog import KEEP, MAX_BYTES
+from controllers.engine.eventlog import KEEP, MAX_BYTES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,14 +42,14 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg.CONF(args=["--ofp-tcp-listen-port", str(args.port), "--ofp-listen-host", "127.0.0.1"],
              project="os_ken")
-    from controllers import app
+    from controllers.openflow import app
     app.configure(app.Settings(policy_path=args.policy, events_path=args.events,
                                control_path=args.control, t0=args.t0,
                                state_path=args.state, events_max_bytes=args.events_max_bytes,
                                events_keep=args.events_keep))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        AppManager.run_apps(["controllers.app"])
+        AppManager.run_apps(["controllers.openflow.app"])
     except (SystemExit, KeyboardInterrupt):
         pass
     return 0

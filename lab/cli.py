@@ -57,7 +57,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_exec(args) -> int:
-    from lab.lab import Lab
+    from lab.run.lab import Lab
     sc = _load(args.scenario)
     names = [h.name for h in sc.hosts()]
     if args.host not in names:
@@ -79,9 +79,9 @@ def cmd_exec(args) -> int:
 def cmd_run(args) -> int:
     import json
     import time
-    from lab.lab import Lab
-    from lab.observe import check_expectations, render_table
-    from lab.timeline import TimelineRunner, render
+    from lab.run.lab import Lab
+    from lab.truth.observe import check_expectations, render_table
+    from lab.truth.timeline import TimelineRunner, render
     sc = _load(args.scenario)
     _need_root("run")
     _sigterm_as_exit()
@@ -117,7 +117,7 @@ def cmd_run(args) -> int:
 
 def _report(directory: str, lab, rows, records) -> None:
     """`run --report DIR`: the report, written while the lab is still up."""
-    from lab import progress
+    from lab.run import progress
     from lab.report import write_report
     page = write_report(directory, lab, rows, records, progress=progress.auto("report: "))
     print(f"report: {page} (and report.md, timeline.png, events.jsonl beside it)",
@@ -125,10 +125,10 @@ def _report(directory: str, lab, rows, records) -> None:
 
 
 def cmd_shell(args) -> int:
-    from lab import progress
-    from lab.lab import Lab
-    from lab.shell import run_shell
-    from lab.timeline import TimelineRunner
+    from lab.run import progress
+    from lab.run.lab import Lab
+    from lab.teach.shell import run_shell
+    from lab.truth.timeline import TimelineRunner
     sc = _load(args.scenario)
     _need_root("shell")
     _sigterm_as_exit()
@@ -141,9 +141,9 @@ def cmd_shell(args) -> int:
 
 
 def cmd_lesson(args) -> int:
-    from lab import progress
-    from lab.lab import Lab
-    from lab.lesson import Lesson, LessonError, steps
+    from lab.run import progress
+    from lab.run.lab import Lab
+    from lab.teach.lesson import Lesson, LessonError, steps
     sc = _load(args.scenario)
     try:
         plan = steps(sc)
@@ -209,7 +209,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    from lab.clean import clean
+    from lab.run.clean import clean
     _need_root("clean")
     done = clean(force=args.force)
     for run_id, removed in done:
@@ -312,10 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         print("blocklab: interrupted; the lab was torn down", file=sys.stderr)
         return 130
     except Exception as e:  # a lab part failed: say which, without a traceback
-        from lab.censor import CensorError
-        from lab.lab import LabError
+        from lab.run.censor import CensorError
+        from lab.run.lab import LabError
         from lab.services.base import ServiceError
-        from lab.wait import Timeout
+        from lab.run.wait import Timeout
         if isinstance(e, (CensorError, LabError, ServiceError, Timeout,
                           subprocess.SubprocessError)):
             print(f"blocklab: {e}", file=sys.stderr)

@@ -124,7 +124,7 @@ class Blocklab:
         if why:
             (pytest.fail if self.strict else pytest.skip)(why)
         from lab import scenario as scenarios
-        from lab.lab import Lab
+        from lab.run.lab import Lab
         sc = scenario if hasattr(scenario, "expect") else scenarios.load(str(scenario))
         lab = Lab(sc)
         self._labs.append(lab)

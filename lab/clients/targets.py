@@ -8,7 +8,7 @@
 | `tcp://host:port`         | nc -z (a TCP connect)                     | it connects       |
 | `ssh://host[:port]`       | ssh (lab.clients.ssh_args) running true   | exit 0            |
 
-http(s):// and bare domains are lab.observe.fetch's own (curl, dig).
+http(s):// and bare domains are lab.truth.observe.fetch's own (curl, dig).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Certificates for circumvention servers and clients, signed by the run's lab CA.
 
-The lab's own services get theirs from lab.pki.LabCA at start; the tools here start later, so
+The lab's own services get theirs from lab.run.pki.LabCA at start; the tools here start later, so
 they sign with the CA the run wrote to `<run>/pki/` (ca.pem, ca.key). Unlike a web server's,
 these carry a key usage (OpenVPN's `remote-cert-tls` wants one) and, for a client, the
 clientAuth purpose (an OpenVPN server checks it).

@@ -207,7 +207,7 @@ def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
 def run_scenario(scenario, tools: list, repeat: int,
                  say: Callable[[str], None] = lambda s: None,
                  bulk_rate: int | None = None) -> ScenarioRun:
-    from lab.lab import Lab
+    from lab.run.lab import Lab
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
     client = sc.clients[0].name

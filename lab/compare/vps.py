@@ -18,7 +18,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lab.hostconfig import bind
+from lab.run.hostconfig import bind
 from lab.scenario.addressing import PUBLIC_DNS_IP, mac_for
 
 ADDED_START = ipaddress.IPv4Address("198.19.200.10")

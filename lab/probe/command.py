@@ -41,7 +41,7 @@ def _records(results, sc) -> list[dict]:
 
 
 def probe_command(scenario, args) -> int:
-    from lab.lab import Lab
+    from lab.run.lab import Lab
     who = f"detector `{args.detector}`" if args.detector else \
         "the built-in prober (OONI Web Connectivity steps)"
     chosen = targets(scenario, args.url or [])

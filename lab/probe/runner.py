@@ -3,7 +3,7 @@
 `Prober(lab).run(targets)` measures the targets one after another (their order matters:
 penalty boxes and probabilistic rules depend on what came before), each from its client,
 and records each target's window (seconds since the lab came up) so the censor's events can
-be told apart by target (lab/probe/truth.py). The built-in detector runs
+be told apart by target (lab/truth/events.py). The built-in detector runs
 `python -m lab.probe.measure` in the client and, for the control, right before it, in the
 `public-dns` host, which sits outside the censor, as OONI's control is a vantage point outside
 the censored network; lab/probe/classify.py compares the two. An external detector
@@ -26,7 +26,7 @@ from lab.probe import classify, detector as ext, ooni
 from lab.probe.classify import Verdict
 from lab.probe.measure import REACH_PORTS, WEB_PORTS
 from lab.probe.score import Row, Score, score
-from lab.probe.truth import Window, matching_events, truth_for
+from lab.truth.events import Window, matching_events, truth_for
 from lab.scenario.addressing import PUBLIC_DNS_IP
 
 CONTROL_HOST = "public-dns"

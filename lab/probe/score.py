@@ -2,7 +2,7 @@
 
 A verdict (lab.probe.classify.Verdict) says blocked, open, or nothing (None: the detector
 gave no verdict; it counts as "not blocked", and the reason says so). The truth
-(lab.probe.truth.Truth) says censored or not. Positive = blocked / censored:
+(lab.truth.events.Truth) says censored or not. Positive = blocked / censored:
 
     TP  blocked, censored     FP  blocked, not censored
     FN  open, censored        TN  open, not censored
@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 
 from lab.probe.classify import Verdict
-from lab.probe.truth import Truth
+from lab.truth.events import Truth
 
 OUTCOMES = ("TP", "FP", "FN", "TN")
 

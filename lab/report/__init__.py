@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lab.console import match_text
-from lab.explain import action_text
+from lab.teach.console import match_text
+from lab.teach.explain import action_text
 from lab.report import document, downloads, plots
 
 DOWNLOAD_SECONDS = 6.0

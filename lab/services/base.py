@@ -5,8 +5,8 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from lab.rundir import RunDir
-from lab.wait import Timeout, wait_until
+from lab.run.rundir import RunDir
+from lab.run.wait import Timeout, wait_until
 
 
 class ServiceError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lab.pki import LabCA
+from lab.run.pki import LabCA
 from lab.services.base import Service
 from lab.services.daemon import daemon
 from lab.services.web import _site

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from lab.pki import LabCA
+from lab.run.pki import LabCA
 from lab.services.base import Service
 from lab.services.dns import authoritative, resolver
 from lab.services.echo import udp_echo

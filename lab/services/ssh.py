@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from lab.hostconfig import bind
+from lab.run.hostconfig import bind
 from lab.services.base import Service
 from lab.services.daemon import daemon
 from lab.services.dns import dns_names

@@ -9,7 +9,7 @@ import html
 
 from pathlib import Path
 
-from lab.pki import LabCA
+from lab.run.pki import LabCA
 from lab.services.base import Service, listening
 
 BULK_BYTES = 100 * 1024 * 1024

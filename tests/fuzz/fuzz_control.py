@@ -1,4 +1,4 @@
-"""atheris: control-socket commands (controllers.control via Engine.control).
+"""atheris: control-socket commands (controllers.engine.commands via Engine.control).
 
 The input is either a JSON text (as a client would send) or, when it is not JSON, the choices
 for a command built from the command language's own words, so that most inputs reach the rule
@@ -11,7 +11,7 @@ import atheris
 import common
 
 with atheris.instrument_imports(include=["controllers"]):
-    from controllers.engine import Engine
+    from controllers.engine.engine import Engine
 
 from engine_helpers import policy, rule  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""atheris: the engine's packet_in (controllers.engine) on frames built from fuzz input.
+"""atheris: the engine's packet_in (controllers.engine.engine) on frames built from fuzz input.
 
 One input is a little session: a policy variant (inline or tap, reassembly on or off, packets
 inspected), then frames, each either raw bytes or a frame with real Ethernet/IPv4/TCP|UDP
@@ -12,9 +12,9 @@ import common
 
 with atheris.instrument_imports(include=["controllers"]):
     from controllers import packets as P
-    from controllers.effects import Output
-    from controllers.engine import HELD_CAP, Engine
-    from controllers.offload import for_the_wire
+    from controllers.engine.effects import Output
+    from controllers.engine.engine import HELD_CAP, Engine
+    from controllers.openflow.offload import for_the_wire
 
 from engine_helpers import ALICE, BOB, DNSSRV, ISP, WEB, policy, rule  # noqa: E402
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab
+from lab.run.lab import Lab
 
 PY = sys.executable
 

@@ -5,8 +5,8 @@ import sys
 import time
 
 from lab import scenario as scenarios
-from lab.lab import Lab
-from lab.wait import wait_until
+from lab.run.lab import Lab
+from lab.run.wait import wait_until
 
 PY = sys.executable
 

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab
+from lab.run.lab import Lab
 from lab.services.base import listening
-from lab.wait import wait_until
+from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab
 
 

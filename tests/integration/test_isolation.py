@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import RUNS
-from lab.wait import wait_until
+from lab.run.rundir import RUNS
+from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab, blocklab_popen, snapshot
 
 pytestmark = pytest.mark.serial

@@ -1,7 +1,7 @@
 """The scenario library, checked the way `blocklab run` checks it: with real clients.
 
 Every bundled scenario (`lab.scenario.bundled()`) comes up, its timeline runs as under
-`blocklab run`, and each `expect:` entry is fetched by a real client (lab.observe); the test
+`blocklab run`, and each `expect:` entry is fetched by a real client (lab.truth.observe); the test
 fails on any entry that does not hold, and names it. A scenario without `expect:` entries is
 still brought up and observed, and says so in a warning: nothing is skipped silently.
 
@@ -20,9 +20,9 @@ import warnings
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab
-from lab.observe import check_expectations, render_table
-from lab.timeline import TimelineRunner
+from lab.run.lab import Lab
+from lab.truth.observe import check_expectations, render_table
+from lab.truth.timeline import TimelineRunner
 
 BUNDLED = [name for name, _title in scenarios.bundled()]
 

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab, LabError
+from lab.run.lab import Lab, LabError
 from lab.scenario.kernel import netem_support
 from lab.services.base import listening
-from lab.wait import wait_until
+from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab
 
 SHAPED = """\

@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab, LabError
-from lab.wait import wait_until
+from lab.run.lab import Lab, LabError
+from lab.run.wait import wait_until
 from tests.integration.helpers import REPO
 
 PY = sys.executable

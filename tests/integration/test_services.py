@@ -12,13 +12,13 @@ import pytest
 
 from lab import scenario as scenarios
 from lab.clients import ssh_args
-from lab.lab import Lab
-from lab.observe import fetch
-from lab.pki import LabCA
-from lab.procs import alive
+from lab.run.lab import Lab
+from lab.truth.observe import fetch
+from lab.run.pki import LabCA
+from lab.run.procs import alive
 from lab.services.base import ServiceError, listening
 from lab.services.registry import REGISTRY
-from lab.wait import wait_until
+from lab.run.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 

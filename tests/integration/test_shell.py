@@ -13,8 +13,8 @@ import time
 import pexpect
 from matplotlib import image as mpimg
 
-from lab.procs import alive
-from lab.rundir import RUNS
+from lab.run.procs import alive
+from lab.run.rundir import RUNS
 
 PROMPT = "blocklab> "
 UP = 120             # seconds for the lab to come up on a loaded machine

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from lab.procs import netns_of
-from lab.wait import wait_until
+from lab.run.procs import netns_of
+from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab, blocklab_popen, snapshot
 
 pytestmark = pytest.mark.serial

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from lab import scenario as scenarios
-from lab.lab import Lab
+from lab.run.lab import Lab
 from lab.scenario.model import TimelineEntry
-from controllers.tables import COOKIE_FLOW, KIND_MASK
-from lab.timeline import TimelineRunner
+from controllers.switch.tables import COOKIE_FLOW, KIND_MASK
+from lab.truth.timeline import TimelineRunner
 from tests.integration.helpers import blocklab
 
 SEEN_WITHIN = 1.0        # a change must be visible to a client this soon after its time

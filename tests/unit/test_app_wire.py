@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from controllers import app, ofwire
-from controllers import effects as fx
+from controllers.openflow import app
+
+from controllers.openflow import wire as ofwire
+from controllers.engine import effects as fx
 
 ips = st.integers(0, 2**32 - 1).map(lambda n: ".".join(str(n >> s & 255) for s in (24, 16, 8, 0)))
 ports = st.integers(0, 65535)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lab import scenario as scenarios
-from lab.explain import explain
+from lab.teach.explain import explain
 
 
 def _explain(ref: str, url: str, client: str = "alice", disabled=()):

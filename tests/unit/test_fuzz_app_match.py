@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from controllers.ofwire import packed_match
+from controllers.openflow.wire import packed_match
 
 ips = st.integers(0, 2**32 - 1).map(lambda n: ".".join(str(n >> s & 255) for s in (24, 16, 8, 0)))
 ports = st.integers(0, 65535)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
 
-from controllers import app as censor_app  # noqa: E402
-from controllers.engine import Engine  # noqa: E402
-from controllers.eventlog import EventLog  # noqa: E402
+from controllers.openflow import app as censor_app  # noqa: E402
+from controllers.engine.engine import Engine  # noqa: E402
+from controllers.engine.eventlog import EventLog  # noqa: E402
 from engine_helpers import policy, rule  # noqa: E402
 
 

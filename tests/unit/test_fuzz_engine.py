@@ -14,10 +14,10 @@ sys.path.insert(0, str(Path(__file__).parent / "engine"))
 
 from controllers import packets as P  # noqa: E402
 from controllers.dpi import quic  # noqa: E402
-from controllers.effects import Output  # noqa: E402
-from controllers.engine import HELD_CAP, UNDECIDED_CAP, Engine  # noqa: E402
-from controllers.flows import PENDING_CAP, SEQ_MOD, FlowTable, Reassembler  # noqa: E402
-from controllers.offload import MTU, for_the_wire  # noqa: E402
+from controllers.engine.effects import Output  # noqa: E402
+from controllers.engine.engine import HELD_CAP, UNDECIDED_CAP, Engine  # noqa: E402
+from controllers.engine.flows import PENDING_CAP, SEQ_MOD, FlowTable, Reassembler  # noqa: E402
+from controllers.openflow.offload import MTU, for_the_wire  # noqa: E402
 from engine_helpers import (ALICE, BOB, DNSSRV, ISP, WEB, TcpClient, client_hello,  # noqa: E402
                             dns_query, policy, rule)
 
@@ -124,7 +124,7 @@ def test_quic_crypto_buffer_is_capped(frames):
 
 def test_flow_table_cap_holds_under_any_order():
     t = FlowTable(cap=3)
-    from controllers.flows import Flow
+    from controllers.engine.flows import Flow
     evicted = []
     for i in range(10):
         evicted += t.add(Flow((6, "198.18.0.10", i, "198.19.0.10", 443), 1, 2, 0.0))

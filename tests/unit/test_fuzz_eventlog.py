@@ -8,7 +8,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controllers.eventlog import EventLog, rotated
+from controllers.engine.eventlog import EventLog, rotated
 
 
 def read_all(path: str) -> list[dict]:

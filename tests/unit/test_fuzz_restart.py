@@ -1,5 +1,5 @@
 """A restarted censor carries on: the rule set in force (live changes included) and the
-penalty boxes survive a round trip through censor-state.json (controllers.runstate), and a
+penalty boxes survive a round trip through censor-state.json (controllers.engine.runstate), and a
 damaged or foreign state file never stops a censor from starting."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
 
-from controllers import runstate  # noqa: E402
-from controllers.engine import Engine  # noqa: E402
+from controllers.engine import runstate  # noqa: E402
+from controllers.engine.engine import Engine  # noqa: E402
 from engine_helpers import WEB, TcpClient, client_hello, policy, rule  # noqa: E402
 from fakeswitch import FakeSwitch  # noqa: E402
 

@@ -1,13 +1,13 @@
 """Lab.events() reads the whole event log: the rotated files (oldest first), then the live one.
 
-The log itself is written and rotated by controllers.eventlog (its own tests); the lab's side
+The log itself is written and rotated by controllers.engine.eventlog (its own tests); the lab's side
 is reading it back in order, which is what this checks, on files the EventLog wrote."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from controllers.eventlog import EventLog
-from lab.lab import Lab
+from controllers.engine.eventlog import EventLog
+from lab.run.lab import Lab
 
 
 def test_events_include_rotated_files_in_order(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lab import scenario as scenarios
-from lab.lesson import Expect, LessonError, parse_expect, steps
+from lab.teach.lesson import Expect, LessonError, parse_expect, steps
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 WITH_LESSONS = sorted(p.relative_to(SCENARIOS).with_suffix("").as_posix()

@@ -10,7 +10,9 @@ from os_ken.controller.handler import MAIN_DISPATCHER
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from controllers import oflink, ofwire
+from controllers.openflow import link as oflink
+
+from controllers.openflow import wire as ofwire
 
 
 def packet_in(frame: bytes, in_port: int) -> bytes:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from lab.compare import measure
 from lab.compare.base import Tool, ToolError
 from lab.scenario.addressing import PUBLIC_DNS_IP
-from lab.wait import Timeout, wait_until
+from lab.run.wait import Timeout, wait_until
 
 PORT = 1194
 DEV = "tun0"

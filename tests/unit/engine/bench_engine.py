@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
-from controllers.engine import Engine  # noqa: E402
+from controllers.engine.engine import Engine  # noqa: E402
 from engine_helpers import TcpClient, client_hello, policy, rule  # noqa: E402
 
 

@@ -9,7 +9,7 @@ import dns.message
 import dns.rrset
 
 from controllers import packets as P
-from controllers.effects import Event, InstallFlow, Output
+from controllers.engine.effects import Event, InstallFlow, Output
 
 ALICE = {"ip": "198.18.0.10", "mac": "02:00:c6:12:00:0a", "port": 1, "side": "client"}
 BOB = {"ip": "198.18.0.11", "mac": "02:00:c6:12:00:0b", "port": 2, "side": "client"}

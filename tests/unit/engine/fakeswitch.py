@@ -16,9 +16,9 @@ import socket
 import struct
 from dataclasses import dataclass
 
-from controllers.effects import (CONTROLLER, NORMAL, AddMeter, Event, FlowSpec, InstallFlow,
+from controllers.engine.effects import (CONTROLLER, NORMAL, AddMeter, Event, FlowSpec, InstallFlow,
                                  Output, RemoveFlows, RemoveMeter)
-from controllers.tables import SIZE_TABLE, is_copy
+from controllers.switch.tables import SIZE_TABLE, is_copy
 
 
 def frame_fields(frame: bytes, in_port: int) -> dict:
@@ -204,7 +204,7 @@ class FakeSwitch:
             self.packet_ins += 1
             self.apply(self.engine.packet_in(frame, in_port, now), now)
             return "controller"
-        # as controllers.app translates them: a meter atom is a meter instruction, the other
+        # as controllers.openflow.app translates them: a meter atom is a meter instruction, the other
         # atoms are output actions; no output action drops (after the meter)
         meters = [a[1] for a in actions if a[0] == "meter"]
         outs = tuple(a for a in actions if a[0] != "meter")

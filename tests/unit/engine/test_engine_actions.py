@@ -2,10 +2,10 @@
 import pytest
 
 from controllers import packets as P
-from controllers.effects import CONTROLLER, NORMAL, AddMeter, Output, RemoveMeter, meter
-from controllers.engine import Engine
-from controllers.policy import meter_shape
-from controllers.tables import METERED_HARD
+from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Output, RemoveMeter, meter
+from controllers.engine.engine import Engine
+from controllers.rules.ruleset import meter_shape
+from controllers.switch.tables import METERED_HARD
 from engine_helpers import (ALICE, BOB, WEB, TcpClient, client_hello, events, installs, mac,
                             outputs, parsed_outputs, policy, rule, udp, verify_checksums)
 

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from controllers.engine import Engine
-from controllers.matching import IpSet
-from controllers.patterns import NamePatterns
-from controllers.rules import RuleError, check_rule, normalise_cidrs
+from controllers.engine.engine import Engine
+from controllers.rules.matching import IpSet
+from controllers.rules.patterns import NamePatterns
+from controllers.rules.checks import RuleError, check_rule, normalise_cidrs
 from engine_helpers import policy, rule
 
 ODD = ["1.2.3.4", "1.2.3.4/24", "0.0.0.0/0", "1.2.3.4/0", "1.2.3.4/08", "1.2.3.4/008",

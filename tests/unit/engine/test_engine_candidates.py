@@ -1,8 +1,8 @@
 """A flow's candidate rules are worked out once, and again after any rule change mid-flow."""
 import pytest
 
-from controllers.effects import Event
-from controllers.engine import Engine
+from controllers.engine.effects import Event
+from controllers.engine.engine import Engine
 from engine_helpers import TcpClient, client_hello, policy, rule
 
 FT = "facetime.apple.com"

@@ -2,10 +2,10 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from controllers.effects import AddMeter, Event, RemoveFlows, RemoveMeter
-from controllers.engine import Engine
-from controllers.policy import meter_shape
-from controllers.tables import STEER_GENERATION_MASK, steer_cookie
+from controllers.engine.effects import AddMeter, Event, RemoveFlows, RemoveMeter
+from controllers.engine.engine import Engine
+from controllers.rules.ruleset import meter_shape
+from controllers.switch.tables import STEER_GENERATION_MASK, steer_cookie
 from engine_helpers import TcpClient, client_hello, policy, rule
 from fakeswitch import FakeSwitch
 

@@ -4,8 +4,8 @@ import dns.rcode
 import pytest
 
 from controllers import packets as P
-from controllers.effects import Output
-from controllers.engine import Engine
+from controllers.engine.effects import Output
+from controllers.engine.engine import Engine
 from engine_helpers import (ALICE, DNSSRV, ISP, TcpClient, dns_query, events, installs, outputs,
                             parsed_outputs, policy, rule, udp, verify_checksums)
 

@@ -1,9 +1,9 @@
 """Reassembly in sequence order, the flow table's cap, and three-valued matching."""
 from hypothesis import given, settings, strategies as st
 
-from controllers.facts import UNKNOWN, Facts
-from controllers.flows import SEQ_MOD, Flow, FlowTable, Reassembler
-from controllers.matching import CompiledMatch
+from controllers.rules.facts import UNKNOWN, Facts
+from controllers.engine.flows import SEQ_MOD, Flow, FlowTable, Reassembler
+from controllers.rules.matching import CompiledMatch
 from engine_helpers import HOSTS
 
 

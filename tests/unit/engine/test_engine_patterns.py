@@ -1,7 +1,7 @@
-"""controllers.patterns: the glob language of DESIGN.md, at flat cost."""
+"""controllers.rules.patterns: the glob language of DESIGN.md, at flat cost."""
 import time
 
-from controllers.patterns import NamePatterns
+from controllers.rules.patterns import NamePatterns
 
 
 def test_exact_subdomain_and_case():

@@ -1,10 +1,10 @@
 """Proactive table: default NORMAL, steering per client port, merged prefilters, meters."""
-from controllers.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow, up_if_larger
-from controllers.engine import Engine
+from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, InstallFlow, up_if_larger
+from controllers.engine.engine import Engine
 from controllers.packets import ACK, FIN, PSH, RST, SYN
-from controllers.policy import meter_shape
-from controllers.steering import ACK_MAX, SYN_MAX, covers, merge, mirrored, overlap, port_blocks
-from controllers.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_GUARD, PRIO_PASS,
+from controllers.rules.ruleset import meter_shape
+from controllers.switch.steering import ACK_MAX, SYN_MAX, covers, merge, mirrored, overlap, port_blocks
+from controllers.switch.tables import (COOKIE_BASE, COOKIE_STEER, KIND_MASK, PRIO_GUARD, PRIO_PASS,
                                 PRIO_STEER,
                                 SIZE_TABLE, is_copy)
 from engine_helpers import policy, rule

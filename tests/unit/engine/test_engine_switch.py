@@ -1,8 +1,8 @@
 """End to end through a fake OpenFlow table: what reaches the controller, what the switch does."""
 from controllers import packets as P
-from controllers.engine import Engine
-from controllers.policy import meter_shape
-from controllers.steering import SYN_MAX
+from controllers.engine.engine import Engine
+from controllers.rules.ruleset import meter_shape
+from controllers.switch.steering import SYN_MAX
 from engine_helpers import (ALICE, BOB, DNSSRV, WEB, TcpClient, client_hello, mac, policy,
                             rule)
 from fakeswitch import FakeSwitch

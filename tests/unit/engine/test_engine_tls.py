@@ -2,9 +2,9 @@
 import pytest
 
 from controllers import packets as P
-from controllers.effects import NORMAL, Output
-from controllers.engine import Engine
-from controllers.tables import FLOW_IDLE, PRIO_FLOW
+from controllers.engine.effects import NORMAL, Output
+from controllers.engine.engine import Engine
+from controllers.switch.tables import FLOW_IDLE, PRIO_FLOW
 from engine_helpers import (ALICE, ISP, WEB, TcpClient, client_hello, events, installs, outputs,
                             parsed_outputs, policy, rule, verify_checksums)
 

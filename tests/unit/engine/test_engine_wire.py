@@ -5,8 +5,8 @@ import struct
 from hypothesis import given, settings, strategies as st
 
 from controllers import packets as P
-from controllers.effects import NORMAL, Output
-from controllers.engine import Engine
+from controllers.engine.effects import NORMAL, Output
+from controllers.engine.engine import Engine
 from engine_helpers import (ALICE, WEB, TcpClient, client_hello, dns_query, events, installs,
                             outputs, policy, rule, udp)
 

@@ -7,7 +7,7 @@ import pytest
 
 from lab.probe.classify import Verdict
 from lab.probe.score import Row, render_markdown, render_text, score
-from lab.probe.truth import Window, matching_events, truth_for
+from lab.truth.events import Window, matching_events, truth_for
 
 ALICE, BOB = "198.18.0.10", "198.18.0.11"
 WEB, OTHER = "198.19.0.10", "198.19.0.11"

@@ -1,0 +1,323 @@
+"""What each action does to a decided flow, as effects: entries, meters, injected frames, event.
+
+Owns the client-observable behaviour of DESIGN.md's actions, in both modes. Inline: held
+packets are released or discarded and per-flow pairs may drop or meter. Tap: injections
+first, then the original is forwarded; nothing is dropped (drop/throttle/cut_after act as
+allow, forge as inject; the event still names the rule's action).
+
+    allow      pair NORMAL, held packets released in order (event only for an allow rule)
+    drop       pair with no actions, held packets discarded
+    reject     TCP without data: RST|ACK answering the segment (the SYN), no pair, every
+               retransmission answered again; TCP with data: as reset; UDP: ICMP port
+               unreachable; ICMP echo: ICMP admin-prohibited
+    reset      RST|ACK to the client (seq = its ack field) and to the server (seq = first
+               client byte it has not got), data dropped, pair drop
+    nxdomain/servfail/refused/forge
+               UDP: the answer from the resolver's address and port, query dropped, no pair
+               (later queries of the flow are answered too); TCP: PSH|ACK with every query
+               of the stream answered, FIN|ACK, RST to the server, pair drop
+    inject     the forged answer, then the query forwarded (UDP: no pair, later queries of
+               the flow get the same; TCP: pair NORMAL)
+    blockpage  HTTP response (PSH|ACK segments), FIN|ACK, RST to the server, pair drop;
+               on a flow without an HTTP request: as reset
+    throttle   pair through meters then NORMAL (per flow: one meter per direction; per rule:
+               the rule's shared meter), hard time-out METERED_HARD so Python sees liveness
+    cut_after  pair CONTROLLER both ways; the engine counts payload and drops past the size
+
+Injected frames answer from the server's address and port with the original's MACs swapped.
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from controllers.dpi import dns
+from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
+from controllers.engine.flows import Flow
+from controllers.rules.matching import CompiledRule
+from controllers.packets import (ACK, FIN, ICMP, PSH, RST, TCP, UDP, Malformed, Packet,
+                                 forward_tcp, icmp_unreachable, parse_frame, reply_tcp,
+                                 reply_udp, rst_for)
+from controllers.rules.ruleset import DNS_ACTIONS, MeterPool, meter_shape
+from controllers.switch.tables import METERED_HARD, flow_pair
+
+SEGMENT = 1400
+DEFAULT_PAGE = ("<html><head><title>Blocked</title></head><body><h1>Access denied</h1>"
+                "<p>This resource is blocked by order of the authorities.</p></body></html>\n")
+_RCODES = {"nxdomain": dns.NXDOMAIN, "servfail": dns.SERVFAIL, "refused": dns.REFUSED,
+           "forge": dns.NOERROR, "inject": dns.NOERROR}
+_TAP_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+
+
+def blockpage_bytes(status: int, body: str | None) -> bytes:
+    """The whole HTTP response a blockpage sends, headers and body."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Blocked"
+    data = (body if body is not None else DEFAULT_PAGE).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode()
+    return head + data
+
+
+class Executor:
+    """Applies a rule's action (or the default allow) to a flow being decided."""
+
+    def __init__(self, tap: bool, server_ports: dict[str, int], meters: MeterPool,
+                 rule_meters: dict[tuple, int], stats: dict[str, int],
+                 side_of_ip: dict[str, str | None] | None = None) -> None:
+        self.tap = tap
+        self.server_ports = server_ports
+        self.side_of_ip = side_of_ip or {}
+        self.meters = meters
+        self.rule_meters = rule_meters
+        self.stats = stats
+
+    # -- small helpers ----------------------------------------------------------------------
+    def to_client(self, flow: Flow, frame: bytes) -> Output:
+        self.stats["injected"] += 1
+        return Output(frame, None, flow.c_in_port)
+
+    def to_server(self, flow: Flow, frame: bytes) -> Output:
+        self.stats["injected"] += 1
+        return Output(frame, None, self.server_ports.get(flow.s_ip))
+
+    def release(self, flow: Flow) -> list:
+        out = [Output(frame, port) for frame, port in flow.held]
+        self.stats["released"] += len(out)
+        flow.held, flow.held_since, flow.undelivered = [], None, None
+        return out
+
+    def discard(self, flow: Flow) -> None:
+        self.stats["discarded"] += len(flow.held)
+        flow.held, flow.held_since = [], None
+
+    def pair(self, flow: Flow, c2s: tuple, verdict: str, s2c: tuple | None = None,
+             hard_timeout: int = 0, both: bool = True) -> list:
+        """Install the flow's per-flow pair and remember it (for refreshes)."""
+        flow.verdict = verdict
+        flow.actions = (c2s, c2s if s2c is None else s2c, hard_timeout, both)
+        return [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
+
+    # -- the decision -----------------------------------------------------------------------
+    def execute(self, flow: Flow, rule: CompiledRule | None, pkt: Packet | None,
+                now: float) -> list:
+        """Effects for deciding `flow` by `rule` (None: no rule applies, forward it).
+
+        `pkt` is the client->server packet that completed the decision."""
+        if rule is None:
+            return self._allow(flow)
+        kind = rule.kind
+        if self.tap:
+            kind = _TAP_AS.get(kind, kind)
+        technique, detail = rule.match.explain(flow, flow.facts)
+        detail = dict(detail)
+        act = rule.action
+        if rule.kind in ("forge", "inject"):
+            detail["answer"] = act["ip"]
+        elif rule.kind == "throttle":
+            detail["rate_bps"] = act["rate_bps"]
+        elif rule.kind == "cut_after":
+            detail["bytes"] = act["bytes"]
+        elif rule.kind == "blockpage":
+            detail["status"] = act["status"]
+        flow.rule_id = rule.id
+        out: list = [Event({"rule": rule.id, "technique": technique, "action": rule.kind,
+                            "flow": flow.flow_record(), "detail": detail})]
+        out += self._act(flow, rule, kind, pkt)
+        return out
+
+    def _act(self, flow: Flow, rule: CompiledRule, kind: str, pkt: Packet | None) -> list:
+        tcp_data = (flow.proto == TCP and pkt is not None and bool(pkt.payload))
+        if kind == "allow":
+            return self._allow(flow)
+        if kind == "drop":
+            self.discard(flow)
+            return self.pair(flow, (), "drop")
+        if kind in DNS_ACTIONS:
+            return self._dns(flow, rule, kind, pkt)
+        if kind == "blockpage" and tcp_data and flow.facts.host is not None \
+                and flow.facts.path is not None:
+            page = blockpage_bytes(rule.action["status"], rule.action.get("body"))
+            return self._answer_tcp(flow, pkt, page, close=True)
+        if kind == "reject" and not tcp_data:
+            return self._reject(flow, pkt)
+        if kind in ("reject", "reset", "blockpage"):
+            if flow.proto != TCP:
+                return self._reject(flow, pkt) if kind == "reject" else \
+                    self._act(flow, rule, "drop", pkt)
+            return self._reset(flow, pkt)
+        if kind == "throttle":
+            return self._throttle(flow, rule)
+        if kind == "cut_after":
+            flow.cut_limit, flow.cut_count = rule.action["bytes"], 0
+            passed = []
+            for frame, port in flow.held:
+                size = _payload_len(frame)
+                if size and flow.cut_count + size > flow.cut_limit:
+                    self.stats["discarded"] += len(flow.held) - len(passed)
+                    flow.held = passed          # the limit falls within the held data
+                    return self.pair(flow, (), "drop") + self.release(flow)
+                flow.cut_count += size
+                passed.append((frame, port))
+            return self.pair(flow, (CONTROLLER,), "cut") + self.release(flow)
+        return self._act(flow, rule, "drop", pkt)          # unreachable: checked rules
+
+    # -- the actions ------------------------------------------------------------------------
+    def _allow(self, flow: Flow) -> list:
+        """Forward the flow. A UDP DNS query is allowed on its own ("datagram"): no pair, so
+        the socket's next query comes up and is decided afresh, as a censor reading every
+        query would; it also spares the switch two flow mods per query."""
+        facts = flow.facts
+        if flow.proto == UDP and facts is not None and facts.dns_query is not None:
+            flow.verdict = "datagram"
+            return self.release(flow)
+        # One entry, client -> server: the server's packets are switched NORMAL without
+        # one, unless the server sits on the client side (its port is steered). A second
+        # entry would cost a flow mod, and its exact match a datapath flow per connection.
+        both = self.side_of_ip.get(flow.s_ip) != "internet"
+        return self.pair(flow, (NORMAL,), "allow", both=both) + self.release(flow)
+
+    def _finish(self, flow: Flow, injected: list) -> list:
+        """Inline: the injections end the connection, and what strays after them is dropped
+        here rather than by a switch rule: a client may reuse the 5-tuple for a new
+        connection at once (no TIME_WAIT after a reset), and its SYN must reach the censor.
+        Tap: injections, then forward it."""
+        if self.tap:
+            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+        self.discard(flow)
+        flow.verdict, flow.actions = "ended", ((), (), 0, True)
+        return injected
+
+    def _reject(self, flow: Flow, pkt: Packet | None) -> list:
+        injected = self.reject_answer(flow, pkt)
+        if self.tap:
+            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+        self.discard(flow)
+        flow.verdict = "reject"
+        return injected
+
+    def reject_answer(self, flow: Flow, pkt: Packet | None) -> list:
+        """What a closed port says to `pkt`: RST for TCP, ICMP unreachable otherwise."""
+        if pkt is None:
+            return []
+        if pkt.proto == TCP:
+            return [] if pkt.flags & RST else [self.to_client(flow, rst_for(pkt))]
+        if pkt.proto == UDP:
+            return [self.to_client(flow, icmp_unreachable(pkt, 3))]
+        if pkt.proto == ICMP and pkt.icmp_type != 8:
+            return []                                   # never answer an ICMP error
+        return [self.to_client(flow, icmp_unreachable(pkt, 13))]
+
+    def _seqs(self, flow: Flow, pkt: Packet) -> tuple[int, int, int]:
+        """(server's next seq, client's next seq, first client seq the server lacks)."""
+        server_next = pkt.ack if pkt.flags & ACK else (flow.client_ack or 0)
+        client_next = flow.client_end if flow.client_end is not None else \
+            pkt.seq + len(pkt.payload)
+        if self.tap or flow.undelivered is None:
+            undelivered = pkt.seq
+        else:
+            undelivered = flow.undelivered
+        return server_next, client_next, undelivered
+
+    def _rst_pair(self, flow: Flow, pkt: Packet) -> list:
+        server_next, client_next, undelivered = self._seqs(flow, pkt)
+        return [self.to_client(flow, reply_tcp(pkt, server_next, client_next, RST | ACK)),
+                self.to_server(flow, forward_tcp(pkt, undelivered, server_next, RST | ACK))]
+
+    def _reset(self, flow: Flow, pkt: Packet | None) -> list:
+        if pkt is None or not pkt.payload:
+            return self._finish(flow, self.reject_answer(flow, pkt))
+        return self._finish(flow, self._rst_pair(flow, pkt))
+
+    def _answer_tcp(self, flow: Flow, pkt: Packet, data: bytes, close: bool) -> list:
+        """`data` to the client as the server would send it; with close, FIN it and RST the
+        server."""
+        server_next, client_next, _u = self._seqs(flow, pkt)
+        injected = []
+        seq = server_next
+        for i in range(0, len(data), SEGMENT):
+            chunk = data[i:i + SEGMENT]
+            injected.append(self.to_client(flow, reply_tcp(pkt, seq, client_next, PSH | ACK,
+                                                           chunk)))
+            seq += len(chunk)
+        if not close:
+            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+        injected.append(self.to_client(flow, reply_tcp(pkt, seq, client_next, FIN | ACK)))
+        injected.append(self._rst_pair(flow, pkt)[1])
+        return self._finish(flow, injected)
+
+    def _dns(self, flow: Flow, rule: CompiledRule, kind: str, pkt: Packet | None) -> list:
+        facts = flow.facts
+        responses = self._responses(rule, kind, [facts.dns_msg]) \
+            if facts.dns_query is not None and pkt is not None else []
+        if not responses:
+            return self._act(flow, rule, "allow" if self.tap else "drop", pkt)
+        forward = kind == "inject" or self.tap
+        if flow.proto == UDP:
+            # no pair: the flow's later queries (glibc sends A and AAAA from one socket)
+            # come up through the steering and are answered too (dns_again)
+            flow.verdict = "dns"
+            injected = [self.to_client(flow, reply_udp(pkt, responses[0]))]
+            if forward:
+                return injected + self.release(flow)
+            self.discard(flow)
+            return injected
+        stream = flow.stream.data() if flow.stream is not None else pkt.payload
+        messages = dns.split_tcp_stream(stream)[0] or [facts.dns_msg]
+        data = b"".join(dns.frame_tcp(r) for r in self._responses(rule, kind, messages))
+        return self._answer_tcp(flow, pkt, data, close=kind != "inject")
+
+    @staticmethod
+    def _responses(rule: CompiledRule, kind: str, messages: list[bytes]) -> list[bytes]:
+        """The rule's answer to each query in `messages` (unparseable ones skipped)."""
+        answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
+        out = []
+        for msg in messages:
+            try:
+                out.append(dns.build_response(msg, _RCODES[kind], answers))
+            except ValueError:
+                continue
+        return out
+
+    def dns_again(self, flow: Flow, rule: CompiledRule | None, pkt: Packet, frame: bytes,
+                  in_port: int) -> list:
+        """A later datagram of a UDP flow whose first query got a DNS answer: the same answer
+        to the same rule's names (forwarded after it, for inject or in tap mode)."""
+        r = dns.parse_query(pkt.payload)
+        if rule is None or not rule.enabled or r.status != "ok" or (
+                rule.match.dns is not None and not rule.match.dns.match(r.value.qname)):
+            return [Output(frame, in_port)]
+        responses = self._responses(rule, rule.kind, [pkt.payload])
+        out = [self.to_client(flow, reply_udp(pkt, responses[0]))] if responses else []
+        if self.tap or rule.kind == "inject":
+            out.append(Output(frame, in_port))
+        return out
+
+    def _throttle(self, flow: Flow, rule: CompiledRule) -> list:
+        rate = rule.action["rate_bps"]
+        mid = self.rule_meters.get((rule.id, rate)) if rule.per == "rule" else None
+        if mid is None:                     # per flow (or the rule's meter is gone)
+            return self._throttle_flow(flow, rate)
+        flow.lifetime = METERED_HARD + 60
+        return (self.pair(flow, (meter(mid), NORMAL), "throttle", hard_timeout=METERED_HARD)
+                + self.release(flow))
+
+    def _throttle_flow(self, flow: Flow, rate: int) -> list:
+        kbps, burst = meter_shape(rate)
+        up, down = self.meters.take(), self.meters.take()
+        flow.meters = (up, down)
+        flow.lifetime = METERED_HARD + 60
+        return ([AddMeter(up, kbps, burst), AddMeter(down, kbps, burst)]
+                + self.pair(flow, (meter(up), NORMAL), "throttle", (meter(down), NORMAL),
+                            METERED_HARD)
+                + self.release(flow))
+
+
+def _payload_len(frame: bytes) -> int:
+    try:
+        p = parse_frame(frame)
+    except Malformed:
+        return 0
+    return len(p.payload) if p is not None else 0
+

@@ -1,0 +1,87 @@
+"""What the pure censor asks the switch to do.
+
+The engine (controllers.engine.engine) never talks OpenFlow: it returns these values and the os-ken
+app (controllers.openflow.app) translates each into a flow mod, meter mod, packet-out or an event line.
+Matches use os-ken's OFPMatch keyword names (in_port, eth_type, ip_proto, ipv4_src, ipv4_dst,
+tcp_src, tcp_dst, udp_src, udp_dst), plus OVS's tcp_flags and reg0; a value with a mask is a
+tuple (value, mask).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+# Action atoms of a FlowSpec, applied in order. An empty tuple drops.
+NORMAL = ("normal",)            # forward like a learning switch
+CONTROLLER = ("controller",)    # send the whole packet to the controller
+
+
+def meter(meter_id: int) -> tuple:
+    """The atom that polices a flow with meter `meter_id` (an OpenFlow meter instruction).
+
+    It does not forward: pair it with NORMAL, as in `(meter(n), NORMAL)`."""
+    return ("meter", meter_id)
+
+
+def up_if_larger(nbytes: int) -> tuple:
+    """The atom that sends a packet longer than `nbytes` (the whole frame) to the controller
+    and forwards a shorter one like NORMAL: OVS's check_pkt_larger into reg0, then the size
+    table (controllers.switch.tables) reads the bit. It ends the entry's actions."""
+    return ("up_if_larger", nbytes)
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """One flow-table entry."""
+    priority: int
+    match: dict[str, Any]
+    actions: tuple = ()          # atoms: NORMAL, CONTROLLER, meter(n), ("output", port),
+    idle_timeout: int = 0        # up_if_larger(n)
+    hard_timeout: int = 0
+    cookie: int = 0
+    table: int = 0
+
+
+@dataclass(frozen=True)
+class InstallFlow:
+    spec: FlowSpec
+
+
+@dataclass(frozen=True)
+class RemoveFlows:
+    """Delete every flow whose cookie & mask == cookie & mask (strict priority/match not used)."""
+    cookie: int
+    cookie_mask: int = 0xFFFFFFFFFFFFFFFF
+
+
+@dataclass(frozen=True)
+class AddMeter:
+    meter_id: int
+    rate_kbps: int
+    burst_kbits: int
+
+
+@dataclass(frozen=True)
+class RemoveMeter:
+    meter_id: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """Send an Ethernet frame out of the switch.
+
+    out_port None means NORMAL forwarding; in_port is the port the frame came in on (None for a
+    frame the censor made itself, sent from the controller)."""
+    frame: bytes
+    in_port: int | None = None
+    out_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One ground-truth record for events.jsonl (DESIGN.md's event record, without `t`:
+    the app stamps it)."""
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = Union[InstallFlow, RemoveFlows, AddMeter, RemoveMeter, Output, Event]

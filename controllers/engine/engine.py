@@ -1,0 +1,419 @@
+"""The pure censor: policy in, packets in, effects out (docs/internals.md section 2).
+
+Ties the parts together and owns the per-packet pipeline: parse the frame, find or create
+the flow (client -> server orientation), answer decided flows from their verdict, and feed
+undecided ones to inspection until the rules (first match wins) decide; then the action's
+effects. No os-ken, no I/O, no clock (`now` is passed in), no threads. Nothing a frame holds
+makes it raise: bad frames are counted and ignored (or forwarded when not IPv4).
+
+    engine = Engine(policy)
+    effects = engine.base_effects()                 # once the switch connects
+    effects = engine.packet_in(frame, in_port, now) # each packet-in
+    effects = engine.tick(now)                      # about every 0.2 s
+    reply, effects = engine.control(command, now)   # the control socket
+
+A flow's life: its first steered packet creates it (client = the client-side end, else the
+initiator; where only data can decide, the handshake passes in the switch and a copy of
+the server's SYN-ACK comes first). Handshake packets (TCP without payload) pass at once;
+client data is held (inline) while the candidate rules wait on a fact (parser INCOMPLETE).
+It is decided when the rules can answer, after `inspect_packets` data packets, 16 client
+packets, a full stream or 2 s of holding; what is still unknown then is absent. The
+decision installs a per-flow pair (controllers.switch.tables), so later packets stay in the
+switch; a packet of a decided flow that still comes up re-installs its pair. An allowed
+UDP DNS query installs none and is forgotten: the socket's next query is a new decision.
+One Event per decided flow by a rule (allow rules included, so exceptions show), one per
+penalty box, one per control change.
+"""
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from controllers.engine import commands as _control
+from controllers.switch import proactive
+from controllers.engine.actions import Executor
+from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
+from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
+from controllers.rules.inspect import Inspector
+from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
+    rst_for
+from controllers.rules.ruleset import MeterPool, RuleSet
+from controllers.engine.residual import PenaltyBoxes
+from controllers.switch.tables import flow_pair
+
+HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
+HELD_CAP = 32              # packets held per flow before it is decided anyway
+UNDECIDED_CAP = 16         # client->server packets of an undecided flow, data or not
+SWEEP_EVERY = 5.0          # seconds between expiry sweeps of the flow table (O(flows))
+
+_COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
+             "flows_expired", "flows_evicted", "decisions", "held", "released", "discarded",
+             "injected", "events", "boxed", "cut", "internal_errors")
+
+
+def _ip_int(ip: str) -> int:
+    return int.from_bytes(socket.inet_aton(ip), "big")
+
+
+class Engine:
+    """The censor's decisions for one compiled policy."""
+
+    def __init__(self, policy: dict[str, Any]) -> None:
+        if not isinstance(policy, dict):
+            raise ValueError("policy: expected a mapping")
+        self.mode = policy.get("mode", "inline")
+        if self.mode not in ("inline", "tap"):
+            raise ValueError(f"policy.mode: expected inline or tap, not {self.mode!r}")
+        self.tap = self.mode == "tap"
+        self.reassembly = bool(policy.get("reassembly", True))
+        self.inspect_packets = max(1, int(policy.get("inspect_packets", 8)))
+        self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
+        self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
+        self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
+                           if "ip" in h and h.get("port") is not None}
+        self.client_ports = {h["port"] for h in self.hosts.values()
+                             if h.get("side") == "client" and h.get("port") is not None}
+        self.rules = RuleSet(policy.get("rules", []), self.hosts, policy.get("seed", 0))
+        self.flows = FlowTable()
+        self.boxes = PenaltyBoxes(self.tap)
+        self.meters = MeterPool()
+        self.rule_meters: dict[tuple, int] = {}
+        self.counters = dict.fromkeys(_COUNTERS, 0)
+        self.inspector = Inspector()
+        self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
+                                 self.counters, self.side_of_ip)
+        self.held_flows: dict[tuple, Flow] = {}
+        self.steer_gen = 1
+        self._last_sweep = 0.0
+        self._connected = False
+        self._boxes_due = False
+        for key, rate in self.rules.rule_meters_wanted().items():
+            self.rule_meters[key] = self.meters.take()
+
+    # ---------------------------------------------------------------- proactive table
+    def base_effects(self) -> list[Effect]:
+        """The proactive table (controllers.switch.proactive), and (from the next tick on) the
+        penalty boxes still in force.
+
+        Called again (the switch reconnected, and the app emptied its tables), it forgets the
+        per-flow state that pointed at the old tables: those flows are decided afresh."""
+        if self._connected:
+            for flow in self.flows:
+                for m in flow.meters:
+                    self.meters.give(m)
+            self.flows = FlowTable(self.flows.cap)
+            self.held_flows.clear()
+        self._connected = True
+        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters)
+        self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
+        return out
+
+    def rebuild_effects(self) -> list[Effect]:
+        """After a rule change: new steering (next cookie generation) and rule meters."""
+        old, self.steer_gen = self.steer_gen, self.steer_gen + 1
+        return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
+                                 self.meters)
+
+    # ---------------------------------------------------------------- packets
+    def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
+                  ) -> list[Effect]:
+        """Effects for one packet the switch sent up (never raises). `copy`: the switch
+        forwarded it already (a server's SYN-ACK: controllers.switch.steering.passes)."""
+        self.counters["packets_in"] += 1
+        if copy:
+            try:
+                return self._copied(bytes(frame), now)
+            except Exception:
+                self.counters["internal_errors"] += 1
+                return []
+        try:
+            out = self._packet_in(bytes(frame), in_port, now)
+        except Exception:                   # a bug here must not stop the censor
+            self.counters["internal_errors"] += 1
+            return [Output(bytes(frame), in_port)]
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return out
+
+    def _packet_in(self, frame: bytes, in_port: int, now: float) -> list[Effect]:
+        try:
+            pkt = parse_frame(frame)
+        except Malformed:
+            self.counters["malformed"] += 1
+            return []
+        if pkt is None:
+            self.counters["non_ip"] += 1
+            return [Output(frame, in_port)]
+        if pkt.fragment:                    # a later IP fragment: no ports to go by
+            self.counters["fragments"] += 1
+            passes = self.rules.fragment_passes(pkt, self.tap)
+            return [Output(frame, in_port)] if passes else []
+        flow, c2s = self.flows.find(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
+        out: list[Effect] = []
+        if flow is not None and flow.verdict == "ended" and c2s and _opens(pkt):
+            self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
+            flow = None
+        if flow is None:
+            c2s = self._from_client(pkt, in_port)
+            key = (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport) if c2s else \
+                (pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+            flow, evicted = self._new_flow(key, now)
+            out += evicted
+        flow.last_seen = now
+        if c2s:
+            flow.c_in_port = in_port
+        if flow.state == DECIDED:
+            return out + self._decided(flow, pkt, frame, in_port, c2s)
+        if c2s and self.boxes.active((flow.proto, flow.c_ip, flow.s_ip, flow.s_port), now):
+            return out + self._boxed(pkt, frame, in_port)
+        return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
+
+    def _new_flow(self, key: tuple, now: float) -> tuple[Flow, list[Effect]]:
+        flow = Flow(key, _ip_int(key[1]), _ip_int(key[3]), now)
+        self.counters["flows_created"] += 1
+        return flow, self._evict(self.flows.add(flow))
+
+    def _copied(self, frame: bytes, now: float) -> list[Effect]:
+        """A server's SYN-ACK the switch forwarded and copied up: its ack number is where
+        the client's stream will start (the client's own SYN and ACK passed the switch)."""
+        try:
+            pkt = parse_frame(frame)
+        except Malformed:
+            self.counters["malformed"] += 1
+            return []
+        if pkt is None or pkt.proto != TCP or pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+            return []
+        key = (TCP, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+        flow, _c2s = self.flows.find(*key)
+        if flow is not None and flow.verdict == "ended":
+            self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
+            flow = None
+        out: list[Effect] = []
+        if flow is None:
+            flow, out = self._new_flow(key, now)
+        flow.last_seen = now
+        if flow.state != DECIDED and flow.stream is None and self.reassembly:
+            flow.stream = Reassembler(pkt.ack)
+        return out
+
+    def _from_client(self, pkt: Packet, in_port: int) -> bool:
+        """Whether a packet of a new flow was sent by the flow's client: the client-side end,
+        else the initiator (a SYN-ACK comes from the server)."""
+        if pkt.proto == TCP and pkt.flags & (SYN | ACK) == SYN | ACK:
+            return False
+        src = self.side_of_ip.get(pkt.src) or \
+            ("client" if in_port in self.client_ports else "internet")
+        if src == "client":
+            return True
+        return self.side_of_ip.get(pkt.dst) != "client"
+
+    def _undecided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool,
+                   now: float) -> list[Effect]:
+        if not c2s:
+            return [Output(frame, in_port)]
+        flow.packets += 1
+        tcp = pkt.proto == TCP
+        payload = pkt.payload
+        if tcp:
+            self._track_seq(flow, pkt)
+            has_data = bool(payload)
+        else:
+            has_data = True
+        if has_data:
+            flow.data_packets += 1
+        candidates, needs = self.rules.flow_candidates(flow)
+        if not candidates:
+            flow.held.append((frame, in_port))
+            return self._decide(flow, None, pkt, now)
+        if has_data:
+            self._inspect(flow, pkt, needs)
+        flow.held.append((frame, in_port))
+        if tcp and has_data and flow.undelivered is None:
+            flow.undelivered = pkt.seq
+        decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, False)
+        if not decided and (flow.data_packets >= self.inspect_packets
+                            or len(flow.held) >= HELD_CAP or flow.packets >= UNDECIDED_CAP
+                            or (flow.stream is not None and flow.stream.full)):
+            flow.facts.finalise()
+            decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, True)
+        if decided:
+            return self._decide(flow, rule, pkt, now)
+        if self.tap or (tcp and not has_data and len(flow.held) == 1):
+            flow.held.pop()                 # handshake packets (and all, in tap mode) pass,
+            return [Output(frame, in_port)]  # unless data waits ahead of them
+        self.counters["held"] += 1
+        if flow.held_since is None:
+            flow.held_since = now
+        self.held_flows[flow.key] = flow
+        return []
+
+    def _track_seq(self, flow: Flow, pkt: Packet) -> None:
+        if pkt.flags & ACK:
+            flow.client_ack = pkt.ack
+        end = (pkt.seq + len(pkt.payload) + (1 if pkt.flags & SYN else 0)
+               + (1 if pkt.flags & FIN else 0)) % SEQ_MOD
+        if flow.client_end is None or 0 < (end - flow.client_end) % SEQ_MOD < SEQ_MOD // 2:
+            flow.client_end = end
+        if flow.stream is None and self.reassembly:
+            if pkt.flags & SYN:
+                flow.stream = Reassembler(pkt.seq + 1)
+            elif pkt.flags & (ACK | FIN | RST) == ACK and not pkt.payload:
+                flow.stream = Reassembler(pkt.seq)  # a bare ACK: the next byte to come
+
+    def _inspect(self, flow: Flow, pkt: Packet, needs: frozenset) -> None:
+        if not needs:
+            return
+        facts = flow.facts
+        if pkt.proto == TCP:
+            seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq    # a SYN's data (TFO)
+            if self.reassembly:
+                if flow.stream is None:
+                    flow.stream = Reassembler(seq)
+                if flow.stream.add(seq, pkt.payload):
+                    self.inspector.tcp(facts, flow.stream.data(), needs, True)
+            else:
+                self.inspector.tcp(facts, pkt.payload, needs, False)
+        elif pkt.proto == UDP:
+            self.inspector.udp(facts, flow, pkt.payload, needs)
+        else:
+            self.inspector.no_data(facts)
+
+    def _decide(self, flow: Flow, rule, pkt: Packet | None, now: float) -> list[Effect]:
+        flow.state = DECIDED
+        self.held_flows.pop(flow.key, None)
+        self.counters["decisions"] += 1
+        if rule is not None:
+            self.rules.hit(rule)
+        out = self.executor.execute(flow, rule, pkt, now)
+        if flow.verdict == "datagram":      # decided alone: the next one is a new decision
+            self.flows.remove(flow)
+        flow.stream = flow.quic = flow.facts = flow.candidates = None   # no longer needed
+        if rule is not None and rule.residual and rule.kind != "allow":
+            out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
+                                  rule.residual, rule.id, now)
+        return out
+
+    def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
+                 ) -> list[Effect]:
+        """A packet of a decided flow reached us (a race, or its pair timed out)."""
+        verdict = flow.verdict
+        if verdict == "ended":           # strays after the censor's RST/FIN: dropped here
+            return []
+        if verdict == "dns":
+            if not c2s:
+                return [Output(frame, in_port)]
+            return self.executor.dns_again(flow, self.rules.get(flow.rule_id), pkt, frame,
+                                           in_port)
+        if verdict == "reject":
+            return self.executor.reject_answer(flow, pkt) if c2s else []
+        if verdict == "cut":
+            size = len(pkt.payload)
+            if size and flow.cut_count + size > flow.cut_limit:
+                self.counters["cut"] += 1
+                return self.executor.pair(flow, (), "drop")
+            flow.cut_count += size
+            return [Output(frame, in_port)]
+        refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
+        if verdict == "drop":
+            return refresh
+        return refresh + [Output(frame, in_port)]
+
+    def _boxed(self, pkt: Packet, frame: bytes, in_port: int) -> list[Effect]:
+        self.counters["boxed"] += 1
+        if not self.tap:
+            return []
+        out: list[Effect] = []
+        if pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN:
+            out.append(Output(rst_for(pkt), None, in_port))
+            self.counters["injected"] += 1
+        return out + [Output(frame, in_port)]
+
+    def _evict(self, flows: list[Flow]) -> list[Effect]:
+        out: list[Effect] = []
+        for flow in flows:
+            self.counters["flows_evicted"] += 1
+            self.held_flows.pop(flow.key, None)
+            out += self.executor.release(flow)
+            out += self._free_meters(flow)
+        return out
+
+    def _free_meters(self, flow: Flow) -> list[Effect]:
+        out = [RemoveMeter(m) for m in flow.meters]
+        for m in flow.meters:
+            self.meters.give(m)
+        flow.meters = ()
+        return out
+
+    # ---------------------------------------------------------------- time
+    def tick(self, now: float) -> list[Effect]:
+        """Decide flows whose held packets waited too long; expire old state."""
+        out: list[Effect] = []
+        if self._boxes_due:
+            self._boxes_due = False
+            out += self.boxes.restore(self.boxes.snapshot(now), now)
+        try:
+            for flow in list(self.held_flows.values()):
+                if flow.held_since is not None and now - flow.held_since > HOLD_MAX:
+                    out += self._timeout(flow, now)
+            if now - self._last_sweep >= SWEEP_EVERY:
+                self._last_sweep = now
+                for flow in self.flows.expired(now):
+                    self.counters["flows_expired"] += 1
+                    out += self._free_meters(flow)
+                self.boxes.prune(now)
+        except Exception:
+            self.counters["internal_errors"] += 1
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return out
+
+    def _timeout(self, flow: Flow, now: float) -> list[Effect]:
+        flow.facts.finalise()
+        decided, rule = self.rules.walk(flow, self.rules.candidates(flow),
+                                        flow.data_packets > 0, True)
+        pkt = None
+        for frame, _port in reversed(flow.held):
+            try:
+                pkt = parse_frame(frame)
+            except Malformed:
+                continue
+            break
+        return self._decide(flow, rule, pkt, now)
+
+    # ---------------------------------------------------------------- control and state
+    def control(self, command: Any, now: float) -> tuple[dict, list[Effect]]:
+        """A control-socket command: (reply, effects). Never raises."""
+        try:
+            reply, out = _control.run(self, command, now)
+        except Exception as exc:            # a bug, not a bad command: say so, keep going
+            self.counters["internal_errors"] += 1
+            return {"ok": False, "error": f"internal error: {exc}"}, []
+        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        return reply, out
+
+    def stats(self) -> dict[str, int]:
+        """Counters since start, and the sizes of the tables."""
+        out = dict(self.counters)
+        out.update(parser_errors=self.inspector.parser_errors, flows=len(self.flows),
+                   held_flows=len(self.held_flows), boxes=len(self.boxes),
+                   meters=self.meters.in_use)
+        return out
+
+    def penalty_boxes(self, now: float) -> list[dict]:
+        """The penalty boxes in force (plain data: keep it to restore after a restart)."""
+        return self.boxes.snapshot(now)
+
+    def restore_penalty_boxes(self, boxes: list[dict], now: float) -> list[Effect]:
+        """Re-create boxes saved by `penalty_boxes` (no new events)."""
+        try:
+            return self.boxes.restore(boxes, now)
+        except (KeyError, TypeError, ValueError):
+            return []
+
+
+def _opens(pkt: Packet) -> bool:
+    """The first packet of a new connection the censor sees: a SYN without ACK, or a bare
+    ACK (the handshake's last, when the SYN passed in the switch: after the censor's RST
+    the old connection sends nothing more)."""
+    if pkt.proto != TCP:
+        return False
+    flags = pkt.flags & (SYN | ACK | RST | FIN)
+    return flags == SYN or (flags == ACK and not pkt.payload)

@@ -1,0 +1,102 @@
+"""The layout of the switch's table 0: priorities, cookies, time-outs and flow-entry builders.
+
+Owns which entry sits above which (and why), how entries are tagged so a group can be removed
+with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
+
+    priority 300  per-flow pairs            (exact 5-tuple, both directions or, for an
+                                             allowed flow, client -> server; idle time-out)
+    priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 102  guards: the prefilters of rules that may decide from headers alone, where
+                  they overlap the passes below (everything they match still goes up)
+    priority 101  where no rule can decide a steered TCP flow without data
+                  (controllers.switch.steering): its SYN and bare ACKs pass (one carrying data
+                  goes up, by table 1), the server's SYN-ACK passes and a copy goes up
+    priority 100  steering to the controller (coarse prefilters, on client-side ports)
+    priority   0  NORMAL
+
+Table 1, the size table, finishes `up_if_larger` entries: reg0 bit 0 set (the packet was
+longer than the entry's limit) goes to the controller, anything else NORMAL.
+
+Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
+box included) keep their own entry, and over the steering so a new flow on the boxed
+3-tuple is dropped at switch speed without a packet-in.
+"""
+from __future__ import annotations
+
+from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec
+from controllers.packets import TCP, UDP
+
+PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_GUARD, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 102, 200, 300
+SIZE_TABLE = 1
+
+KIND_SHIFT = 56
+COOKIE_BASE = 0x01 << KIND_SHIFT          # the default NORMAL entry
+COOKIE_STEER = 0x02 << KIND_SHIFT         # steering; low bits = generation
+COOKIE_FLOW = 0x03 << KIND_SHIFT          # per-flow pairs
+COOKIE_BOX = 0x04 << KIND_SHIFT           # penalty boxes
+KIND_MASK = 0xFF << KIND_SHIFT
+COPY_BIT = 1 << 40                        # steering that forwards and sends a copy up
+STEER_GENERATION_MASK = 0xFFFFFFFFFFFFFFFF ^ COPY_BIT   # removes a generation, copies too
+
+FLOW_IDLE = 30          # seconds a per-flow pair outlives the flow's last packet
+METERED_HARD = 120      # metered pairs are re-installed this often (their meters' liveness)
+
+ETH_IPV4 = 0x0800
+_PORT_FIELDS = {TCP: ("tcp_src", "tcp_dst"), UDP: ("udp_src", "udp_dst")}
+
+
+def default_entry() -> FlowSpec:
+    return FlowSpec(priority=PRIO_DEFAULT, match={}, actions=(NORMAL,), cookie=COOKIE_BASE)
+
+
+def size_table() -> list[FlowSpec]:
+    """Table 1: what `up_if_larger` found too long goes up, the rest is switched."""
+    return [FlowSpec(1, {"reg0": (1, 1)}, (CONTROLLER,), cookie=COOKIE_BASE, table=SIZE_TABLE),
+            FlowSpec(0, {}, (NORMAL,), cookie=COOKIE_BASE, table=SIZE_TABLE)]
+
+
+def steer_cookie(generation: int, copy: bool = False) -> int:
+    return COOKIE_STEER | (generation & 0xFFFFFFFF) | (COPY_BIT if copy else 0)
+
+
+def is_copy(cookie: int) -> bool:
+    """Whether a packet-in's entry (its cookie) forwarded the packet and sent a copy up."""
+    return cookie & KIND_MASK == COOKIE_STEER and bool(cookie & COPY_BIT)
+
+
+def directed_match(proto: int, src: str, sport: int, dst: str, dport: int) -> dict:
+    """The exact match of one direction of a flow (ports only where the protocol has them)."""
+    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": src, "ipv4_dst": dst}
+    fields = _PORT_FIELDS.get(proto)
+    if fields is not None:
+        match[fields[0]] = sport
+        match[fields[1]] = dport
+    return match
+
+
+def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
+              hard_timeout: int = 0, both: bool = True) -> list[FlowSpec]:
+    """Both directions of `flow` (controllers.engine.flows.Flow), client -> server first; with
+    `both` False only client -> server (the other direction is switched NORMAL anyway)."""
+    if actions_s2c is None:
+        actions_s2c = actions_c2s
+    c2s = directed_match(flow.proto, flow.c_ip, flow.c_port, flow.s_ip, flow.s_port)
+    out = [FlowSpec(PRIO_FLOW, c2s, actions_c2s, idle_timeout=FLOW_IDLE,
+                    hard_timeout=hard_timeout, cookie=COOKIE_FLOW)]
+    if both:
+        s2c = directed_match(flow.proto, flow.s_ip, flow.s_port, flow.c_ip, flow.c_port)
+        out.append(FlowSpec(PRIO_FLOW, s2c, actions_s2c, idle_timeout=FLOW_IDLE,
+                            hard_timeout=hard_timeout, cookie=COOKIE_FLOW))
+    return out
+
+
+def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
+              actions: tuple = ()) -> FlowSpec:
+    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
+    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": client, "ipv4_dst": server}
+    fields = _PORT_FIELDS.get(proto)
+    if fields is not None:
+        match[fields[1]] = dport
+    hard = max(1, int(-(-seconds // 1)))
+    return FlowSpec(PRIO_BOX, match, actions, hard_timeout=hard, cookie=COOKIE_BOX)
+

@@ -1,0 +1,3 @@
+"""One lab run: the network, the censor process, host files, the CA, the run directory,
+processes, waits, progress and clean-up.
+"""

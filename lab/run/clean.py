@@ -1,0 +1,70 @@
+"""`blocklab clean`: remove what runs killed with SIGKILL left behind, and nothing else.
+
+A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
+its processes killed (host shells, services, the censor), its OVS bridge deleted, the
+root-namespace ends of its veths removed, its directory deleted. Runs still alive are left.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from lab.run.procs import alive, in_namespaces, netns_of, terminate
+from lab.run.rundir import RUNS, RunState, load_states
+
+
+def _start_time(pid: int) -> float:
+    """Epoch seconds at which `pid` started (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
+
+
+def _bridge_interfaces(bridge: str) -> list[str]:
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    names = []
+    for line in out.splitlines():
+        name = line.split(":", 2)[1].strip().split("@")[0]
+        if name == bridge or name.startswith(bridge + "-"):
+            names.append(name)
+    return names
+
+
+def clean_run(state: RunState) -> list[str]:
+    """Remove one run's leftovers; return what was removed, for the user."""
+    removed = []
+    run_path = RUNS / state.run_id
+    # A pid started before the run is a recycled one: never ours to kill.
+    ours = [p for p in state.pids.values()
+            if p > 0 and alive(p) and _start_time(p) >= state.created - 2]
+    namespaces = {netns_of(p) for p in ours}
+    victims = sorted(set(ours) | set(in_namespaces(namespaces)))
+    if victims:
+        terminate(victims)
+        removed.append(f"{len(victims)} processes")
+    if state.bridge:
+        r = subprocess.run(["ovs-vsctl", "--if-exists", "del-br", state.bridge],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            removed.append(f"bridge {state.bridge}")
+    for name in _bridge_interfaces(state.bridge or f"bl{state.run_id}"):
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
+        removed.append(f"interface {name}")
+    shutil.rmtree(run_path, ignore_errors=True)
+    return removed
+
+
+def clean(force: bool = False) -> list[tuple[str, list[str]]]:
+    """Clean every run whose owner process is gone (all runs with force)."""
+    done = []
+    for state in load_states():
+        if not force and alive(state.owner_pid) and state.owner_pid != os.getpid():
+            continue
+        done.append((state.run_id, clean_run(state)))
+    return done

@@ -1,0 +1,229 @@
+"""One lab run: scenario in, network up, censor attached, services ready; then all torn down.
+
+`with Lab(scenario) as lab:` brings everything up in order and takes it all down again on
+success, error, Ctrl-C or SIGTERM (the CLI turns SIGTERM into SystemExit).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+
+from lab.run import hostconfig
+from lab.run.censor import CensorProcess
+from lab.run.network import HostSpec, Network, needs_netem, switch_ports
+from lab.run.pki import LabCA
+from lab.run.progress import default as default_progress
+from lab.run.rundir import RunDir
+from lab.scenario.addressing import RESERVED_NAMES
+from lab.scenario.kernel import netem_support
+from lab.scenario.model import Link
+from lab.services.base import Service
+
+log = logging.getLogger("blocklab.lab")
+
+
+class LabError(Exception):
+    """The lab could not come up; the message says which part and why."""
+
+
+@contextmanager
+def _no_interrupts():
+    """Teardown runs to the end: Ctrl-C and SIGTERM wait until it is done."""
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+class Lab:
+    def __init__(self, scenario, progress=None):
+        self.scenario = scenario
+        # progress(message), e.g. "starting services 3/7: web@apple"; "" when up (lab/run/progress.py)
+        self.progress = progress if progress is not None else default_progress()
+        self.run_dir: RunDir | None = None
+        self.network: Network | None = None
+        self.censor: CensorProcess | None = None
+        self.services: list[Service] = []
+        self.t0 = 0.0
+        self.timings: dict[str, float] = {}
+
+    # --- the hosts ---------------------------------------------------------------------
+
+    def host_specs(self) -> list[HostSpec]:
+        return [HostSpec(h.name, h.ip, h.mac, h.side) for h in self.scenario.hosts()]
+
+    def infrastructure(self):
+        """The lab's own hosts: the ISP resolver inside the censor, the public one outside."""
+        return [h for h in self.scenario.hosts() if h.name in RESERVED_NAMES]
+
+    # --- up and down -------------------------------------------------------------------
+
+    def __enter__(self) -> "Lab":
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        dead = self.check_services() if exc_type is None else []
+        self.down()
+        if dead:
+            raise LabError("during the run: " + "; ".join(dead))
+
+    def dead_services(self) -> list[str]:
+        """Each service that is no longer running, by name, with its exit code."""
+        return [f"service {s.name} died (exit code {s.proc.returncode})"
+                for s in list(self.services) if s.proc and not s.alive()]
+
+    def check_services(self) -> list[str]:
+        """What died during the run: services by name, and the censor when its watchdog
+        could not bring it back. Empty when every part is still running."""
+        dead = self.dead_services()
+        why = self.censor.failure() if self.censor else None
+        return dead + ([why] if why else [])
+
+    def shaping(self) -> dict[str, Link]:
+        """The scenario's `links:` per side, refused here when the kernel lacks netem."""
+        links = self.scenario.links
+        out = {side: link for side, link in (("client", links and links.client),
+                                             ("internet", links and links.internet)) if link}
+        if any(needs_netem(link) for link in out.values()):
+            ok, why = netem_support()
+            if not ok:
+                raise LabError(f"{self.scenario.name}: links need delay, jitter or loss, which "
+                               f"need the kernel's netem qdisc (sch_netem), and this kernel has "
+                               f"none ({why}). Bandwidth limits alone work here; the Vagrant VM "
+                               "has netem.")
+        return out
+
+    def up(self) -> None:
+        self.shaping()   # refuse what this kernel cannot do before building anything
+        start = time.monotonic()
+        self.t0 = time.time()
+        self.run_dir = run = RunDir()
+        specs = self.host_specs()
+        ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
+        policy = self.scenario.policy(switch_ports(specs))
+        self._say("starting the censor")
+        self.censor = CensorProcess(run, policy, self.t0)
+        self.censor.start()
+        self._say(f"building the network: {len(specs)} hosts on one switch")
+        self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
+                               shaping=self.shaping())
+        self.network.start()
+        self._say("waiting for the switch to connect to the censor")
+        self.censor.wait_ready()
+        self._say("configuring hosts (resolver, CA)")
+        for spec in specs:
+            hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
+                                 self.scenario.resolver_ip(), ca.trust_dir)
+        self._start_services(ca)
+        self.censor.watch(self.dead_services)     # restarts a dead censor, notices services
+        self.timings["up"] = time.monotonic() - start
+        self._say("")
+
+    def _start_services(self, ca: LabCA) -> None:
+        """Each server's services (lab/services/registry.py), then the resolvers, which
+        forward to the servers' authoritative DNS. A service that fails ends the run."""
+        from lab.services import registry
+        ctx = registry.Context(self, ca)
+        planned = [service for server in self.scenario.servers
+                   for service in registry.for_server(ctx, server)]
+        planned += registry.resolvers(ctx, self.infrastructure(), self.scenario.servers)
+        for i, service in enumerate(planned, 1):
+            self._say(f"starting services {i}/{len(planned)}: {service.name}")
+            self.services.append(service)
+            service.start(self.run_dir)
+
+    def down(self) -> None:
+        start = time.monotonic()
+        self._say("")
+        with _no_interrupts():
+            # The watchdog first: services stopped from here on have not died.
+            if self.censor and self.censor.watchdog:
+                _quietly(self.censor.watchdog.stop)
+            for service in reversed(self.services):
+                _quietly(service.stop, self.run_dir)
+            self.services.clear()
+            if self.network:
+                _quietly(self.network.stop)
+                self.network = None
+            if self.censor:
+                _quietly(self.censor.stop)
+                self.censor = None
+            if self.run_dir:
+                self.run_dir.remove()
+                self.run_dir = None
+        self.timings["down"] = time.monotonic() - start
+
+    def _say(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
+
+    # --- using the lab -------------------------------------------------------------------
+
+    def host(self, name: str):
+        if not self.network or name not in self.network.ports:
+            raise LabError(f"no host named {name!r} in this lab")
+        return self.network.host(name)
+
+    def popen(self, host: str, cmd: list[str], **kwargs) -> subprocess.Popen:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        return self.host(host).popen(cmd, **kwargs)
+
+    def run(self, host: str, cmd: list[str], timeout: float | None = 60) -> subprocess.CompletedProcess:
+        """Run `cmd` in `host`, capture its output; the exit code is the command's."""
+        proc = self.popen(host, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+    def events(self) -> list[dict]:
+        """Every event of the run so far, oldest first (rotated files included)."""
+        import json
+
+        from controllers.engine.eventlog import rotated
+        if not self.censor:
+            return []
+        out = []
+        for path in rotated(str(self.censor.events_path)):
+            with open(path, encoding="utf-8") as f:
+                out += [json.loads(line) for line in f if line.strip()]
+        return out
+
+    def settle(self, timeout: float = 1.0) -> bool:
+        """Wait until the censor has caught up: its count of packet-ins holds still across
+        two status calls 0.1 s apart (the events of what it saw are written by then). False
+        when it was still busy at `timeout`."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            seen = self.control({"cmd": "status"}).get("stats", {}).get("packets_in")
+            if seen is not None and seen == last:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            last = seen
+            time.sleep(0.1)         # polling step of a deadline wait
+
+    def control(self, command: dict) -> dict:
+        if not self.censor:
+            raise LabError("the lab is not up")
+        return self.censor.control.call(command)
+
+
+def _quietly(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("teardown step %s failed", getattr(fn, "__qualname__", fn))

@@ -1,0 +1,137 @@
+"""The lab's network: Mininet hosts on one Open vSwitch switch, the censor as its controller.
+
+Each host is a Mininet host in its own network (and mount) namespace, with one interface on
+198.18.0.0/15 and no default route: nothing in the lab can reach an address outside it. The
+switch is OVS, OpenFlow 1.3, on the kernel datapath when the module is there and on the
+userspace datapath (with userspace TSO, set by scripts/setup.sh) when it is not.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mininet.link import TCLink
+from mininet.log import setLogLevel
+from mininet.net import Mininet
+from mininet.node import Host, OVSSwitch, RemoteController
+
+from lab.run.procs import in_namespaces, netns_of, terminate
+from lab.run.rundir import RunDir
+from lab.scenario.model import Link
+
+PREFIX_LEN = 15  # 198.18.0.0/15: every lab address is on one segment
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    ip: str
+    mac: str
+    side: str        # "client" (censored side) or "internet"
+
+
+def needs_netem(link: Link) -> bool:
+    """Delay, jitter and loss need the kernel's netem qdisc; bandwidth alone does not."""
+    return bool(link.delay_ms or link.jitter_ms or link.loss_pct)
+
+
+def tc_params(link: Link) -> dict:
+    """Mininet TCLink parameters for a scenario link, applied to both ends (both directions)."""
+    p: dict = {}
+    if link.bw_mbit:
+        p["bw"] = link.bw_mbit
+    if link.delay_ms:
+        p["delay"] = f"{link.delay_ms:g}ms"
+    if link.jitter_ms:
+        p["jitter"] = f"{link.jitter_ms:g}ms"
+    if link.loss_pct:
+        p["loss"] = link.loss_pct
+    return p
+
+
+class CensorController(RemoteController):
+    """The censor, already running: no telnet probe of its OpenFlow port (Mininet's check
+    sends text to the port and chokes on the binary hello it reads back)."""
+
+    def checkListening(self) -> None:
+        return None
+
+
+def switch_ports(hosts: list[HostSpec]) -> dict[str, int]:
+    """The switch port of each host: hosts are linked in order, from port 1."""
+    return {h.name: i + 1 for i, h in enumerate(hosts)}
+
+
+def kernel_datapath() -> bool:
+    """True when the openvswitch kernel module is loaded (the Vagrant VM); else userspace."""
+    return Path("/sys/module/openvswitch").is_dir()
+
+
+class Network:
+    """Builds, starts and stops the Mininet network for one run."""
+
+    def __init__(self, run: RunDir, hosts: list[HostSpec], controller_port: int,
+                 fail_mode: str = "secure", shaping: dict[str, Link] | None = None):
+        self.run = run
+        self.specs = hosts
+        self.bridge = f"bl{run.state.run_id}"
+        self.ports = switch_ports(hosts)
+        self.datapath = "kernel" if kernel_datapath() else "user"
+        setLogLevel(os.environ.get("BLOCKLAB_MININET_LOG", "error"))
+        self.net = Mininet(topo=None, build=False, controller=None, host=Host,
+                           switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
+        self.net.addController(CensorController(f"c{run.state.run_id}", ip="127.0.0.1",
+                                                port=controller_port))
+        # batch: the bridge and all its ports in one ovs-vsctl run as a subprocess. Without
+        # it Mininet types that command into the switch's shell, whose tty cuts a line at
+        # 4095 bytes: past ~45 hosts the bridge was silently never created.
+        self.switch = self.net.addSwitch(
+            self.bridge, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
+            failMode=fail_mode, dpid=f"{int(run.state.run_id, 16):016x}", batch=True)
+        shaping = shaping or {}
+        for spec in hosts:
+            host = self.net.addHost(spec.name, ip=f"{spec.ip}/{PREFIX_LEN}", mac=spec.mac)
+            params = tc_params(shaping[spec.side]) if spec.side in shaping else {}
+            if params:
+                # TSO stays on: HTB shapes the host's super-segments like any other packet.
+                self.net.addLink(host, self.switch, port2=self.ports[spec.name], cls=TCLink,
+                                 **params)
+            else:
+                self.net.addLink(host, self.switch, port2=self.ports[spec.name])
+
+    def start(self) -> None:
+        self.run.set_bridge(self.bridge)
+        self.net.build()
+        for host in self.net.hosts:
+            self.run.add_pid(f"host:{host.name}", host.pid)
+            # One IPv4 interface and nothing else: no IPv6 chatter through the censor.
+            host.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                     "net.ipv6.conf.default.disable_ipv6=1")
+        self.run.add_pid("switch-shell", self.switch.pid)
+        self.net.start()
+        for intf in self.switch.intfList():
+            if intf.name != "lo":
+                _write(f"/proc/sys/net/ipv6/conf/{intf.name}/disable_ipv6", "1")
+
+    def host(self, name: str) -> Host:
+        return self.net.get(name)
+
+    def stop(self) -> None:
+        # End everything started in the hosts (commands, their children), then the hosts.
+        shells = [h.pid for h in self.net.hosts if h.shell]
+        stragglers = set(in_namespaces({netns_of(p) for p in shells})) - set(shells)
+        terminate(sorted(stragglers))
+        self.net.stop()
+        self.run.set_bridge("")
+        for name in list(self.run.state.pids):
+            if name.startswith("host:") or name == "switch-shell":
+                self.run.drop_pid(name)
+
+
+def _write(path: str, value: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError:
+        pass

@@ -1,0 +1,2 @@
+"""Teaching: the interactive shell, lessons, console commands and `explain`.
+"""

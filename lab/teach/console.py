@@ -1,0 +1,352 @@
+"""The censor commands of `blocklab shell` and of lessons, over a running lab.
+
+Each command returns a `Reply` (exit code, text) instead of printing, so the interactive shell
+(lab/teach/shell.py) and the lesson runner (lab/teach/lesson.py) say the same things:
+
+    rules                      the rules in force, in order, with their hit counts
+    enable RULE / disable RULE turn a rule on / off (new flows only)
+    add [--at N] RULE          a rule in YAML, checked as the scenario loader checks rules
+    events [N] [-f]            the latest N censor events, colour-coded by action
+    explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
+    plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
+    HOST CMD...                (lessons) CMD in HOST's shell; output and exit code
+
+Rule ids, hits and the enabled flags come from the censor's control socket (docs/internals.md
+§3); nothing here keeps a copy that could go stale.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lab.teach.explain import action_text, explain
+
+HOST_TIMEOUT = 120        # seconds a lesson's host command may take
+EVENT_COLOURS = {        # ANSI colours by action (the plots use the same families)
+    "drop": "31", "reject": "31", "reset": "31",
+    "nxdomain": "35", "servfail": "35", "refused": "35", "forge": "35", "inject": "35",
+    "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
+    "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",
+}
+CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot")
+
+
+@dataclass
+class Reply:
+    code: int
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+def use_colour(stream=None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def paint(text: str, colour: str | None, on: bool) -> str:
+    return f"\x1b[{colour}m{text}\x1b[0m" if on and colour else text
+
+
+class Console:
+    """The censor commands over `lab` (a running lab.run.lab.Lab)."""
+
+    def __init__(self, lab, colour: bool = False, plot_dir: Path | None = None):
+        self.lab = lab
+        self.colour = colour
+        self.plot_dir = Path(plot_dir or Path.cwd())
+        self.added: dict[str, dict] = {}         # rules added here: id -> policy form
+
+    # --- helpers -------------------------------------------------------------------------
+    @property
+    def scenario(self):
+        return self.lab.scenario
+
+    def hosts(self) -> list[str]:
+        return [h.name for h in self.scenario.hosts()]
+
+    def clients(self) -> list[str]:
+        return [h.name for h in self.scenario.clients]
+
+    def _rules(self) -> list[dict]:
+        reply = self.lab.control({"cmd": "rules"})
+        if not reply.get("ok"):
+            raise RuntimeError(reply.get("error") or "the censor did not list its rules")
+        return reply["rules"]
+
+    def _probabilities(self) -> dict:
+        out = {r.id: r.probability for r in self.scenario.censor.rules}
+        for entry in self.scenario.timeline:
+            for rule in (entry.rules or ()) + ((entry.rule,) if entry.rule else ()):
+                out.setdefault(rule.id, rule.probability)
+        out.update({k: v.get("probability") for k, v in self.added.items()})
+        return out
+
+    def names(self) -> dict[str, str]:
+        """address -> host name, to show flows as alice:40212 -> apple:443."""
+        return {h.ip: h.name for h in self.scenario.hosts()}
+
+    # --- dispatch ------------------------------------------------------------------------
+    def run(self, line: str) -> Reply:
+        """One command line: a censor command, or `HOST CMD...` (run in that host)."""
+        words = line.strip().split(None, 1)
+        if not words:
+            return Reply(0, "")
+        head, rest = words[0], (words[1] if len(words) > 1 else "")
+        if head in CENSOR_COMMANDS:
+            return getattr(self, head)(rest)
+        host = head[:-1] if head.endswith(":") else head
+        if host in self.hosts():
+            return self.host_command(host, rest)
+        return Reply(2, f"unknown command or host {head!r} (hosts: {', '.join(self.hosts())}; "
+                        f"censor commands: {', '.join(CENSOR_COMMANDS)})")
+
+    def host_command(self, host: str, command: str, timeout: float = HOST_TIMEOUT) -> Reply:
+        """`command` in `host`'s shell (host names as arguments become their addresses, as
+        in Mininet's CLI); the reply has its exit code and its output (stdout and stderr)."""
+        if not command.strip():
+            return Reply(2, f"{host}: which command? (e.g. {host} curl -sS https://...)")
+        ips = {h.name: h.ip for h in self.scenario.hosts()}
+        command = " ".join(ips.get(w, w) for w in command.split(" "))
+        proc = self.lab.popen(host, ["bash", "-c", command], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=host_env())
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            return Reply(124, (out or "") + f"\n(stopped after {timeout:g}s)")
+        return Reply(proc.returncode, out or "")
+
+    # --- rules ---------------------------------------------------------------------------
+    def rules(self, _args: str = "") -> Reply:
+        rules = self._rules()
+        if not rules:
+            return Reply(0, "no rules: the censor lets everything through")
+        head = ("#", "rule", "on", "hits", "action", "match")
+        body = [(str(i), r["id"], "yes" if r["enabled"] else "no", str(r.get("hits", 0)),
+                 action_text(r["action"]), match_text(r["match"]))
+                for i, r in enumerate(rules, 1)]
+        lines = table(head, body)
+        if self.colour:
+            lines = [lines[0], lines[1]] + [
+                paint(line, None if r["enabled"] else "2", True)
+                for line, r in zip(lines[2:], rules)]
+        return Reply(0, "\n".join(lines + ["(first match wins; hits: flows each rule decided)"]))
+
+    def enable(self, args: str) -> Reply:
+        return self._toggle(args, "enable")
+
+    def disable(self, args: str) -> Reply:
+        return self._toggle(args, "disable")
+
+    def _toggle(self, args: str, cmd: str) -> Reply:
+        rule = args.strip()
+        if not rule:
+            return Reply(2, f"usage: {cmd} RULE (`rules` lists them)")
+        reply = self.lab.control({"cmd": cmd, "rule": rule})
+        if not reply.get("ok"):
+            ids = [r["id"] for r in self._rules()]
+            return Reply(1, f"{cmd} {rule}: {reply.get('error')} (rules: {', '.join(ids)})")
+        return Reply(0, f"rule {rule} {cmd}d (new flows see it; flows already decided "
+                        "keep their verdict)")
+
+    def add(self, args: str) -> Reply:
+        index = None
+        text = args.strip()
+        if text.startswith("--at"):
+            parts = text.split(None, 2)
+            if len(parts) < 3 or not parts[1].isdigit() or int(parts[1]) < 1:
+                return Reply(2, "usage: add [--at N] {id: ..., match: {...}, action: ...}")
+            index, text = int(parts[1]) - 1, parts[2]
+        if not text:
+            return Reply(2, "usage: add [--at N] {id: x, match: {sni: a.example}, action: drop}"
+                            "  (YAML, as in a scenario's censor.rules)")
+        rule, problems = check_rule_yaml(self.scenario, text)
+        if problems:
+            return Reply(1, "not added:\n" + "\n".join("  " + p for p in problems))
+        command = {"cmd": "add", "rule": rule}
+        if index is not None:
+            command["index"] = index
+        reply = self.lab.control(command)
+        if not reply.get("ok"):
+            return Reply(1, f"not added: {reply.get('error')}")
+        self.added[rule["id"]] = rule
+        where = f"at position {index + 1}" if index is not None else "last"
+        return Reply(0, f"rule {rule['id']} added {where}: {match_text(rule['match'])} -> "
+                        f"{action_text(rule['action'])}")
+
+    # --- events --------------------------------------------------------------------------
+    def events(self, args: str = "") -> Reply:
+        words = args.split()
+        count = next((int(w) for w in words if w.isdigit()), 20)
+        events = self.lab.events()
+        shown = events[-count:] if count else events
+        if not shown:
+            return Reply(0, "no events yet: the censor has not touched any traffic")
+        lines = [self.event_line(ev) for ev in shown]
+        more = len(events) - len(shown)
+        if more:
+            lines.insert(0, f"({more} earlier; `events 0` shows all)")
+        return Reply(0, "\n".join(lines))
+
+    def follow(self, out, poll: float = 0.2) -> None:
+        """Print new events as they come, until KeyboardInterrupt."""
+        seen = len(self.lab.events())
+        while True:
+            time.sleep(poll)
+            events = self.lab.events()
+            for ev in events[seen:]:
+                out.write(self.event_line(ev) + "\n")
+                out.flush()
+            seen = len(events)
+
+    def event_line(self, ev: dict) -> str:
+        names = self.names()
+        action = str(ev.get("action"))
+        flow = ev.get("flow") or {}
+        if flow:
+            src = f"{names.get(flow.get('src'), flow.get('src'))}:{flow.get('sport')}"
+            dst = f"{names.get(flow.get('dst'), flow.get('dst'))}:{flow.get('dport')}"
+            where = f"{flow.get('proto')} {src} -> {dst}"
+        else:
+            where = "(censor change)"
+        detail = " ".join(f"{k}={v}" for k, v in (ev.get("detail") or {}).items()
+                          if not isinstance(v, (dict, list)))
+        text = (f"{float(ev.get('t', 0)):9.3f}s  {action:<9} {str(ev.get('rule')):<18} "
+                f"{str(ev.get('technique')):<9} {where}  {detail}").rstrip()
+        return paint(text, EVENT_COLOURS.get(action), self.colour)
+
+    # --- explain -------------------------------------------------------------------------
+    def explain(self, args: str) -> Reply:
+        words = args.split()
+        if not words or len(words) > 2:
+            return Reply(2, "usage: explain [HOST] URL   (e.g. explain alice "
+                            "https://www.example.com/)")
+        client, url = (words if len(words) == 2 else (self.clients()[0], words[0]))
+        if client not in self.hosts():
+            return Reply(2, f"no host named {client!r} (hosts: {', '.join(self.hosts())})")
+        try:
+            result = explain(self.scenario, self._rules(), client, url, self._probabilities())
+        except ValueError as e:
+            return Reply(2, f"explain: {e}")
+        status = self.lab.control({"cmd": "status"})
+        text = result.render()
+        if status.get("boxes"):
+            text += (f"\n  note: {status['boxes']} penalty box(es) are active (residual "
+                     "rules): a 3-tuple in one is blocked whatever the rules say")
+        return Reply(0, text)
+
+    # --- plot ----------------------------------------------------------------------------
+    def plot(self, args: str) -> Reply:
+        from lab.report import downloads, plots
+        words = args.split()
+        usage = "usage: plot HOST URL [SECONDS] [FILE.png]   (e.g. plot alice " \
+                "https://rr1.video.example/bulk/100M)"
+        if len(words) < 2:
+            return Reply(2, usage)
+        host, url, rest = words[0], words[1], words[2:]
+        seconds, path = 8.0, None
+        for w in rest:
+            try:
+                seconds = float(w.rstrip("s"))
+            except ValueError:
+                path = Path(w)
+        if host not in self.hosts() or urlsplit(url).scheme not in ("http", "https"):
+            return Reply(2, usage)
+        name = urlsplit(url).hostname or "url"
+        path = path or self.plot_dir / f"plot-{host}-{name}.png"
+        d = downloads.sample(self.lab, [(host, url)], seconds=seconds)[0]
+        if not d.samples:
+            return Reply(1, f"plot: no samples: {d.error}")
+        rules = self._rules()
+        rates, marks = downloads.shaping_of([d], rules, origin=d.offset)
+        plots.goodput_png(path, [{"label": f"{host} <- {url}", "samples": d.samples}],
+                          f"{self.scenario.name}: goodput of {url} at {host}", rates, marks,
+                          xlabel="seconds since the download started")
+        lines = [f"wrote {path}",
+                 f"  {d.outcome()}; {d.mean_kbit:.0f} kbit/s on average, "
+                 f"{d.tail_kbit():.0f} kbit/s after the first second"]
+        for ev in d.decisions:
+            lines.append(f"  censor: rule {ev.get('rule')} {ev.get('action')} at "
+                         f"{float(ev['t']) - d.offset:.2f}s into the download")
+        for label, _bps in rates:
+            lines.append(f"  dashed line: {label}")
+        if not d.decisions:
+            lines.append("  censor: no event on this flow (nothing slowed it)")
+        if urlsplit(url).path in ("", "/"):
+            lines.append("  tip: a page is small; servers that serve bulk have /bulk/100M")
+        return Reply(0 if d.bytes else 1, "\n".join(lines))
+
+
+def host_env() -> dict:
+    """The environment of host commands: `python` is blocklab's (lab.clients.* probes run)."""
+    bin_dir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+
+
+# --- rule text -----------------------------------------------------------------------------
+
+def match_text(match: dict) -> str:
+    parts = []
+    for key, value in match.items():
+        if key == "not":
+            parts.append(f"not ({match_text(value)})")
+            continue
+        if key == "port":
+            value = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in value]
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"{key}: {value}")
+    return "; ".join(parts)
+
+
+def table(head: tuple, body: list[tuple]) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+
+
+def check_rule_yaml(scenario, text: str) -> tuple[dict | None, list[str]]:
+    """(the rule in policy form, []) or (None, problems): the YAML text of one rule, checked
+    with the scenario loader's schema and rule checks against this scenario's hosts."""
+    from lab.scenario import schema_check, yamlpos
+    from lab.scenario.build import build
+    from lab.scenario.errors import Marks, Reporter
+    try:
+        data, marks, problems = yamlpos.load(text)
+    except yamlpos.YamlProblem as p:
+        return None, [f"{p.line}:{p.col}: {p.message}"]
+    if problems:
+        return None, [f"{p.line}:{p.col}: {p.message}" for p in problems]
+    if not isinstance(data, dict):
+        return None, ["a rule is a mapping: {id: x, match: {...}, action: ...}"]
+    where = ("censor", "rules", 0)
+    shifted = Marks()
+    shifted.values = {where + k: v for k, v in marks.values.items()}
+    shifted.keys = {where + k: v for k, v in marks.keys.items()}
+    doc = {"name": "shell",
+           "clients": [{"name": h.name, "address": h.ip} for h in scenario.clients],
+           "servers": [{"name": s.name, "domains": list(s.domains), "serve": list(s.serve),
+                        "address": s.ip} for s in scenario.servers],
+           "censor": {"mode": scenario.censor.mode, "rules": [data]}}
+    rep = Reporter("rule", shifted)
+    schema_check.check(doc, rep)
+    built = build(rep, doc, Path("rule")) if not rep.diagnostics else None
+    if rep.diagnostics or built is None:
+        return None, [f"{d.line}:{d.col}: " + d.message.replace("censor.rules[0].", "")
+                      .replace("censor.rules[0]", "rule") for d in rep.diagnostics] \
+            or ["not a rule"]
+    return built.censor.rules[0].to_policy(), []

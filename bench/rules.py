@@ -1,7 +1,7 @@
 """Rule sets for the benchmark: a realistic mix of every kind, and blocklists of any size.
 
 `mixed_rules(n)` is what the goodput test loads: n rules cycling through every match key of
-DESIGN.md (sni, dns, host, path, quic_sni, protocol, ip, port, proto, tls_ext, server,
+docs/scenarios.md (sni, dns, host, path, quic_sni, protocol, ip, port, proto, tls_ext, server,
 sport_above_dport, not) and most actions and modifiers, none of them matching the traffic the
 benchmark sends (iperf3 to TCP 5201 of a bulk server, TLS to *.web.bench.example, DNS under
 dns.bench.example). They still steer: TCP and UDP first packets go to the censor, which has

@@ -1,4 +1,4 @@
-"""The `blocklab` command line (DESIGN.md's CLI is a public contract).
+"""The `blocklab` command line (a public contract: README.md, docs/design.md).
 
 Each subcommand is a small function; errors a user can cause (a bad scenario, an unknown host,
 no root) end in one clear message and exit code 1, never a traceback.

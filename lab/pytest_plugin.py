@@ -69,7 +69,7 @@ class RunningLab:
         return self.lab.run(host, argv, timeout=timeout)
 
     def events(self) -> list[dict]:
-        """The censor's ground truth so far (DESIGN.md's event record, one dict each)."""
+        """The censor's ground truth so far (docs/design.md's event record, one dict each)."""
         return self.lab.events()
 
     def targets(self, urls=()) -> list:

@@ -1,6 +1,6 @@
 """What each action does to a decided flow, as effects: entries, meters, injected frames, event.
 
-Owns the client-observable behaviour of DESIGN.md's actions, in both modes. Inline: held
+Owns the client-observable behaviour of the scenario format's actions (docs/scenarios.md), in both modes. Inline: held
 packets are released or discarded and per-flow pairs may drop or meter. Tap: injections
 first, then the original is forwarded; nothing is dropped (drop/throttle/cut_after act as
 allow, forge as inject; the event still names the rule's action).

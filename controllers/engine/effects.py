@@ -79,7 +79,7 @@ class Output:
 
 @dataclass(frozen=True)
 class Event:
-    """One ground-truth record for events.jsonl (DESIGN.md's event record, without `t`:
+    """One ground-truth record for events.jsonl (docs/design.md's event record, without `t`:
     the app stamps it)."""
     record: dict[str, Any] = field(default_factory=dict)
 

@@ -124,5 +124,6 @@ def install(packet_in: Callable | None = None) -> None:
     _packet_in[:] = [packet_in] if packet_in is not None else []
     if getattr(controller.Datapath, "blocklab_reader", False):
         return
-    controller.Datapath._recv_loop = controller._deactivate(_recv_loop)
+    controller.Datapath.os_ken_recv_loop = controller.Datapath._recv_loop   # kept for the
+    controller.Datapath._recv_loop = controller._deactivate(_recv_loop)     # internals test
     controller.Datapath.blocklab_reader = True

@@ -1,6 +1,6 @@
 """A rule's match, compiled: header part, content part, and which technique decided.
 
-Owns the meaning of the `match` keys of DESIGN.md over one flow (client side -> server side):
+Owns the meaning of the `match` keys of docs/scenarios.md over one flow (client side -> server side):
 - header: `server` (its address), `ip` (CIDRs, either end), `proto`, `port` (the server's,
   i.e. destination port), `sport_above_dport`; content keys also imply a transport (`sni`,
   `host`, `path`, `tls_ext` TCP; `quic_sni` UDP; `dns` TCP or UDP on port 53 unless `port`

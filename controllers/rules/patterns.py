@@ -1,6 +1,6 @@
 """Case-insensitive shell-glob name patterns, compiled so a lookup costs the same for 10 or 10^6.
 
-Owns only the pattern language of DESIGN.md (`example.com` exact, `*.example.com` any
+Owns only the pattern language of docs/scenarios.md (`example.com` exact, `*.example.com` any
 subdomain, `*t.co*` substring; `*` also matches dots, as in fnmatch). Patterns are sorted
 into shapes when compiled:
 

@@ -166,7 +166,7 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
           ("list", ["`report.md` and `report.html`: this report",
                     "`timeline.png`, `throughput.png`: the plots",
                     "`events.jsonl`: every censor event of the run, one JSON object a line "
-                    "(the format is in DESIGN.md)"])]
+                    "(the format is in docs/design.md)"])]
     return b
 
 

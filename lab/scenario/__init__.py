@@ -1,6 +1,6 @@
 """Scenario files: load, validate and model a censored network described in YAML.
 
-The public API (DESIGN.md's scenario format, docs/scenarios.md):
+The public API (the scenario format, docs/scenarios.md):
 `load(ref) -> Scenario`, `resolve(ref) -> Path`, `bundled() -> [(name, title)]`,
 `validate(paths, strict=False) -> [Diagnostic]`, `ScenarioError`, `Diagnostic`,
 `kernel_has_netem()`, and the model's dataclasses.

@@ -1,6 +1,6 @@
 """The ground truth for one target: what the censor really did to its flows. Pure.
 
-The censor logs every flow it decided (events.jsonl, DESIGN.md's event record). A target's
+The censor logs every flow it decided (events.jsonl, docs/design.md's event record). A target's
 events are those
 - whose flow's `src` is the target's client, and
 - that happened while that target was being measured (its *window*: targets are measured one

@@ -22,7 +22,7 @@ VAGRANT_DIR = ROOT / "vagrant"
 VAGRANTFILE = VAGRANT_DIR / "Vagrantfile"
 
 
-# ---- static: what the README and DESIGN promise about the VM -------------------------------
+# ---- static: what the README and docs/design.md promise about the VM -------------------------------
 
 def _text() -> str:
     return VAGRANTFILE.read_text()

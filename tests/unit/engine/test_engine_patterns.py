@@ -1,4 +1,4 @@
-"""controllers.rules.patterns: the glob language of DESIGN.md, at flat cost."""
+"""controllers.rules.patterns: the glob language of docs/scenarios.md, at flat cost."""
 import time
 
 from controllers.rules.patterns import NamePatterns

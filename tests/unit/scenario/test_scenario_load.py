@@ -9,7 +9,7 @@ from lab.scenario import (Censor, Expectation, Host, Link, Links, Rule, Scenario
                           TimelineEntry, load)
 from scenario_helpers import write
 
-DESIGN_EXAMPLE = """\
+FULL_EXAMPLE = """\
 name: ru-2025-12
 title: Russia blocks FaceTime; YouTube throttled; WhatsApp calls cut
 sources: ["Reuters, 2025-12-04", "..."]
@@ -49,7 +49,7 @@ def rule_json(rule_id, match, action, residual=None, probability=None, per="flow
 
 
 def test_design_example_loads_to_dataclasses(tmp_path):
-    sc = load(write(tmp_path, DESIGN_EXAMPLE))
+    sc = load(write(tmp_path, FULL_EXAMPLE))
     assert sc.name == "ru-2025-12"
     assert sc.title.startswith("Russia blocks FaceTime")
     assert sc.summary == ""
@@ -72,7 +72,7 @@ def test_design_example_loads_to_dataclasses(tmp_path):
 
 
 def test_design_example_compiles_to_policy(tmp_path):
-    sc = load(write(tmp_path, DESIGN_EXAMPLE))
+    sc = load(write(tmp_path, FULL_EXAMPLE))
     ports = {h.name: i + 1 for i, h in enumerate(sc.hosts())}
     policy = sc.policy(ports)
     assert json.loads(json.dumps(policy)) == policy      # plain JSON
@@ -102,7 +102,7 @@ def test_design_example_compiles_to_policy(tmp_path):
 
 
 def test_helpers(tmp_path):
-    sc = load(write(tmp_path, DESIGN_EXAMPLE))
+    sc = load(write(tmp_path, FULL_EXAMPLE))
     assert [h.name for h in sc.hosts()] == ["alice", "isp", "public-dns", "apple", "youtube"]
     assert sc.host("apple").ip == "198.19.0.10"
     assert sc.host("isp").ip == "198.18.0.2" and sc.host("nobody") is None
@@ -268,7 +268,7 @@ def test_merge_keys_and_anchors(tmp_path):
 
 
 def test_rule_objects_are_immutable(tmp_path):
-    sc = load(write(tmp_path, DESIGN_EXAMPLE))
+    sc = load(write(tmp_path, FULL_EXAMPLE))
     with pytest.raises(AttributeError):
         sc.censor.rules[0].id = "x"
     policy = sc.censor.rules[0].to_policy()

@@ -1,8 +1,9 @@
 """The os-ken app: the thin adapter between OpenFlow 1.3 and the pure engine.
 
 It owns no policy. Switch connected → install the engine's base effects; packet-in → engine →
-flow mods, meter mods, packet-outs and event lines; a Unix control socket for live changes and
-for the lab's readiness check. Errors in one packet or one command are logged, never fatal.
+effects, encoded by controllers.openflow.wire (flow mods, meter mods, packet-outs) or written as
+event lines; commands from the control socket (controllers.openflow.controlsocket) → engine.
+Errors in one packet or one command are logged, never fatal.
 Packet-ins take a short way through os-ken: read in chunks (controllers.openflow.link), parsed by
 controllers.openflow.wire and handed to `packet_in` in the switch connection's reader, rather than
 as events queued for the app's event loop; what one read's packet-ins produce goes out in
@@ -12,10 +13,6 @@ Crash-safe: whenever the rule set (a live change) or the penalty boxes change, t
 keeping is saved to the run directory (controllers.engine.runstate); a censor started where such a
 state exists (the lab's watchdog restarting it) takes that rule set, restores the boxes still
 in force and appends to the same event log, with one `censor`/`restart` event.
-
-The control socket (mode 0600) takes one JSON object per line, at most MAX_LINE bytes; a line
-that is not a JSON object, not UTF-8, too long or too deep gets {"ok": false, "error": ...}
-(a too long line also ends the connection), and an idle connection is closed after IDLE s.
 """
 from __future__ import annotations
 
@@ -32,20 +29,15 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from controllers.engine import effects as fx
-from controllers.openflow import link as oflink
 from controllers.engine import runstate
-from controllers.openflow.offload import for_the_wire
-from controllers.openflow.wire import (next_xid, wire, flow_mod_bytes, packed_match,
-                                packet_out_bytes, read_packet_ins_directly)
-from controllers.engine.engine import Engine
-from controllers.switch.tables import is_copy
 from controllers.engine.eventlog import KEEP, MAX_BYTES, EventLog
+from controllers.openflow import controlsocket
+from controllers.openflow import link as oflink
+from controllers.openflow.offload import for_the_wire
+from controllers.openflow.wire import encode, read_packet_ins_directly
+from controllers.switch.tables import is_copy
 
 log = logging.getLogger("blocklab.censor")
-
-MAX_LINE = 4 * 1024 * 1024      # bytes in one control-socket command line
-IDLE = 300.0                    # seconds a control connection may sit silent
-BACKLOG = 1024                  # control connections waiting to be accepted
 
 
 @dataclass(frozen=True)
@@ -84,31 +76,16 @@ class CensorApp(app_manager.OSKenApp):
         self.datapath = None
         self.ready = False
         self._barrier_xid = None
-        hub.spawn(self._serve_control)
+        hub.spawn(controlsocket.serve, self.settings.control_path, self.answer)
         hub.spawn(self._tick_loop)
 
-    def _engine(self) -> Engine:
+    def _engine(self):
         """The engine for the compiled policy, or for the saved state of a previous censor."""
         with open(self.settings.policy_path, encoding="utf-8") as f:
             policy = json.load(f)
-        path = self.settings.state_path
-        state = runstate.load(path) if path else None
-        if state is None:
-            return Engine(policy)
-        try:
-            engine = Engine(runstate.with_rules(policy, state))
-        except Exception:
-            log.exception("saved rule set unusable; starting from the compiled policy")
-            engine = Engine(policy)
-        now = self.now()
-        engine.restore_penalty_boxes(state["boxes"], now)   # installed once the switch connects
-        boxes = len(engine.penalty_boxes(now))
-        log.info("restarted: %d rules and %d penalty boxes restored from %s",
-                 len(engine.rules.rules), boxes, path)
-        self._log_event({"t": round(now, 6), "rule": None, "technique": "censor",
-                         "action": "restart", "flow": None,
-                         "detail": {"rules": [r.id for r in engine.rules.rules],
-                                    "boxes": boxes}})
+        engine, restart = runstate.start_engine(policy, self.settings.state_path, self.now())
+        if restart is not None:
+            self._log_event(restart)
         return engine
 
     def save_state(self) -> None:
@@ -183,9 +160,9 @@ class CensorApp(app_manager.OSKenApp):
     # --- effects → OpenFlow ----------------------------------------------------------------
 
     def apply(self, effects) -> None:
-        """The effects as OpenFlow messages, in order, handed to the switch connection in
-        one write (a packet-in's pair of flow mods and its packet-outs: one send, one read
-        on the switch's side)."""
+        """The effects in order: events to the log, the rest as OpenFlow messages handed to
+        the switch connection in one write (a packet-in's flow mods and its packet-outs: one
+        send, one read on the switch's side)."""
         dp = self.datapath
         boxed = False
         out: list[bytes] = []
@@ -193,67 +170,12 @@ class CensorApp(app_manager.OSKenApp):
             if isinstance(effect, fx.Event):
                 self._log_event(dict(t=round(self.now(), 6), **effect.record))
                 boxed = boxed or effect.record.get("technique") == "residual"
-            elif dp is None:
-                continue
-            elif isinstance(effect, fx.InstallFlow):
-                out.append(flow_mod_bytes(next_xid(dp), effect.spec)
-                           or wire(dp, self._flow_mod(dp, effect.spec)))
-            elif isinstance(effect, fx.Output):
-                out.append(packet_out_bytes(next_xid(dp), effect))
-            elif isinstance(effect, fx.RemoveFlows):
-                ofp, parser = dp.ofproto, dp.ofproto_parser
-                out.append(wire(dp, parser.OFPFlowMod(
-                    dp, cookie=effect.cookie, cookie_mask=effect.cookie_mask,
-                    command=ofp.OFPFC_DELETE, table_id=ofp.OFPTT_ALL,
-                    out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY)))
-            elif isinstance(effect, fx.AddMeter):
-                out.append(wire(dp, self._meter_mod(dp, effect)))
-            elif isinstance(effect, fx.RemoveMeter):
-                ofp, parser = dp.ofproto, dp.ofproto_parser
-                out.append(wire(dp, parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE,
-                                                        meter_id=effect.meter_id)))
+            elif dp is not None:
+                out.append(encode(dp, effect))
         if out:
             oflink.send_now(dp, b"".join(out))
         if boxed:                   # a new penalty box: keep it across a restart
             self.save_state()
-
-    @staticmethod
-    def _actions(dp, atoms):
-        ofp, parser = dp.ofproto, dp.ofproto_parser
-        actions, meter_id = [], None
-        for atom in atoms:
-            kind = atom[0]
-            if kind == "normal":
-                actions.append(parser.OFPActionOutput(ofp.OFPP_NORMAL))
-            elif kind == "controller":
-                actions.append(parser.OFPActionOutput(ofp.OFPP_CONTROLLER, ofp.OFPCML_NO_BUFFER))
-            elif kind == "output":
-                actions.append(parser.OFPActionOutput(atom[1]))
-            elif kind == "meter":
-                meter_id = atom[1]
-        return actions, meter_id
-
-    def _flow_mod(self, dp, spec: fx.FlowSpec):
-        ofp, parser = dp.ofproto, dp.ofproto_parser
-        actions, meter_id = self._actions(dp, spec.actions)
-        inst = []
-        if meter_id is not None:
-            inst.append(parser.OFPInstructionMeter(meter_id, ofp.OFPIT_METER))
-        if actions:
-            inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
-        return parser.OFPFlowMod(dp, cookie=spec.cookie, table_id=spec.table,
-                                 priority=spec.priority,
-                                 idle_timeout=spec.idle_timeout, hard_timeout=spec.hard_timeout,
-                                 match=packed_match(spec.match) or parser.OFPMatch(**spec.match),
-                                 instructions=inst)
-
-    @staticmethod
-    def _meter_mod(dp, m: fx.AddMeter):
-        ofp, parser = dp.ofproto, dp.ofproto_parser
-        band = parser.OFPMeterBandDrop(rate=m.rate_kbps, burst_size=m.burst_kbits)
-        return parser.OFPMeterMod(dp, command=ofp.OFPMC_ADD,
-                                  flags=ofp.OFPMF_KBPS | ofp.OFPMF_BURST,
-                                  meter_id=m.meter_id, bands=[band])
 
     # --- background loops ------------------------------------------------------------------
 
@@ -265,62 +187,13 @@ class CensorApp(app_manager.OSKenApp):
             except Exception:
                 log.exception("engine tick failed")
 
-    def _serve_control(self):
-        path = self.settings.control_path
-        if os.path.exists(path):
-            os.unlink(path)
-        old = os.umask(0o177)
-        try:
-            server = hub.StreamServer((path,), self._handle_control)
-            server.server.listen(BACKLOG)   # room for bursts of clients (and silent ones)
-        finally:
-            os.umask(old)
-        os.chmod(path, 0o600)
-        server.serve_forever()
-
-    def _handle_control(self, sock, _addr):
-        try:
-            sock.settimeout(IDLE)
-            f = sock.makefile("rwb")
-            while True:
-                line = f.readline(MAX_LINE + 1)
-                if not line:
-                    break
-                too_long = len(line) > MAX_LINE
-                reply = ({"ok": False, "error": f"command longer than {MAX_LINE} bytes"}
-                         if too_long else self._command(line))
-                f.write(_encode(reply))
-                f.flush()
-                if too_long:        # the rest of that line cannot be told from a command
-                    break
-        except Exception:           # a vanished or stalled client: only this connection ends
-            pass
-        finally:
-            sock.close()
-
-    def _command(self, line: bytes) -> dict:
-        try:
-            command = json.loads(line)
-            if not isinstance(command, dict):
-                raise ValueError("a command is a JSON object")
-        except (ValueError, RecursionError) as e:
-            return {"ok": False, "error": f"malformed command: {e}"}
-        try:
-            reply, effects = self.engine.control(command, self.now())
-            self.apply(effects)
-        except Exception as e:
-            log.exception("control command failed: %r", command)
-            return {"ok": False, "error": f"internal error: {e}"}
+    def answer(self, command: dict) -> dict:
+        """The reply to one control-socket command (controllers.openflow.controlsocket)."""
+        reply, effects = self.engine.control(command, self.now())
+        self.apply(effects)
         if command.get("cmd") == "status":      # the engine's status, and the app's own
             reply.update(ok=True, connected=self.datapath is not None, ready=self.ready,
                          t=round(self.now(), 3), pid=os.getpid())
         if reply.get("ok") and command.get("cmd") in runstate.MUTATING:
             self.save_state()
         return reply
-
-
-def _encode(reply: dict) -> bytes:
-    try:
-        return json.dumps(reply).encode() + b"\n"
-    except (TypeError, ValueError) as e:
-        return json.dumps({"ok": False, "error": f"internal error: reply: {e}"}).encode() + b"\n"

@@ -3,7 +3,8 @@
 The app (controllers.openflow.app) sends a flow mod pair and a few packet-outs per decided flow;
 building them as os-ken objects and serializing those was most of a packet-in's cost. Matches,
 flow mods and packet-outs are packed here, byte for byte what os-ken sends (the unit tests
-compare them); anything with a field not packed here goes the usual os-ken way.
+compare them). `encode` is the one translation of an engine effect into OpenFlow bytes: flow
+mods and packet-outs packed here, the rare deletes and meter mods built by os-ken.
 """
 from __future__ import annotations
 
@@ -105,12 +106,12 @@ def _output(port: int, max_len: int = _OFPCML_MAX) -> bytes:
     return _OUTPUT.pack(0, 16, port, max_len)
 
 
-def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes | None:
-    """An OFPFC_ADD flow mod for `spec` in wire form, or None when its match has a field
-    packed_match does not pack (then os-ken builds it)."""
+def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes:
+    """An OFPFC_ADD flow mod for `spec` in wire form (ValueError for a match field that is not
+    packed here: the engine makes none)."""
     match = packed_match(spec.match)
     if match is None:
-        return None
+        raise ValueError(f"a flow entry's match has a field not packed here: {spec.match}")
     actions, meter_id, goto = [], None, None
     for atom in spec.actions:
         kind = atom[0]
@@ -139,6 +140,28 @@ def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes | None:
     return _FLOW_MOD_HEAD.pack(_OFP_VERSION, _OFPT_FLOW_MOD, length, xid, spec.cookie, 0,
                                spec.table, 0, spec.idle_timeout, spec.hard_timeout,
                                spec.priority, _OFP_NO_BUFFER, 0, 0, 0) + match.data + inst
+
+
+def encode(dp, effect) -> bytes | None:
+    """The OpenFlow message for one switch effect (None for an event: not the switch's)."""
+    if isinstance(effect, fx.InstallFlow):
+        return flow_mod_bytes(next_xid(dp), effect.spec)
+    if isinstance(effect, fx.Output):
+        return packet_out_bytes(next_xid(dp), effect)
+    ofp, parser = dp.ofproto, dp.ofproto_parser
+    if isinstance(effect, fx.RemoveFlows):
+        return wire(dp, parser.OFPFlowMod(
+            dp, cookie=effect.cookie, cookie_mask=effect.cookie_mask, command=ofp.OFPFC_DELETE,
+            table_id=ofp.OFPTT_ALL, out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY))
+    if isinstance(effect, fx.AddMeter):
+        band = parser.OFPMeterBandDrop(rate=effect.rate_kbps, burst_size=effect.burst_kbits)
+        return wire(dp, parser.OFPMeterMod(dp, command=ofp.OFPMC_ADD,
+                                           flags=ofp.OFPMF_KBPS | ofp.OFPMF_BURST,
+                                           meter_id=effect.meter_id, bands=[band]))
+    if isinstance(effect, fx.RemoveMeter):
+        return wire(dp, parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE,
+                                           meter_id=effect.meter_id))
+    return None
 
 
 def packet_out_bytes(xid: int, out: fx.Output) -> bytes:

@@ -1,4 +1,5 @@
-"""The censor app's control-socket handler answers every line with a JSON reply, whatever the
+"""The censor's control socket (controllers.openflow.controlsocket, answering through the app)
+answers every line with a JSON reply, whatever the
 line holds (random bytes, non-UTF-8, JSON that is no object, deep nesting, unknown commands,
 too long), and keeps serving; a good command after garbage still works. The app is built
 without os-ken running (its handler is plain code over a socket)."""
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
 
 from controllers.openflow import app as censor_app  # noqa: E402
+from controllers.openflow import controlsocket  # noqa: E402
 from controllers.engine.engine import Engine  # noqa: E402
 from controllers.engine.eventlog import EventLog  # noqa: E402
 from engine_helpers import policy, rule  # noqa: E402
@@ -35,7 +37,7 @@ def make_app(tmp: Path) -> censor_app.CensorApp:
 def converse(app, payload: bytes) -> list[dict]:
     """Send `payload` on a fresh connection, half-close, read every reply line."""
     ours, theirs = socket.socketpair()
-    worker = threading.Thread(target=app._handle_control, args=(theirs, None), daemon=True)
+    worker = threading.Thread(target=controlsocket.handle, args=(theirs, app.answer), daemon=True)
     worker.start()
     ours.sendall(payload)
     ours.shutdown(socket.SHUT_WR)
@@ -66,7 +68,7 @@ def test_every_garbage_line_gets_an_error_and_the_next_command_works(tmp_path):
 
 
 def test_a_line_past_the_limit_is_refused_and_ends_the_connection(tmp_path, monkeypatch):
-    monkeypatch.setattr(censor_app, "MAX_LINE", 1000)
+    monkeypatch.setattr(controlsocket, "MAX_LINE", 1000)
     app = make_app(tmp_path)
     replies = converse(app, b'{"cmd": "status"}\n' + b"x" * 5000 + b'\n{"cmd": "status"}\n')
     assert replies[0]["ok"]

@@ -17,6 +17,7 @@ import sys
 from urllib.parse import urlsplit
 
 from lab.clients import ssh_args
+from lab.truth.schemes import SCHEMES
 
 MAX_TIME = 5
 
@@ -32,7 +33,7 @@ def _where(url: str, default: int | None) -> str:
 
 
 def _stun(lab, url):
-    return _py("stun_probe", _where(url, 3478)), None
+    return _py("stun_probe", _where(url, SCHEMES["stun"].port)), None
 
 
 def _quic(lab, url):
@@ -60,14 +61,14 @@ def _ssh(lab, url):
 
 
 # scheme -> (lab, url) -> (argv, is this output a success? (None: exit 0 is))
-SCHEMES = {"stun": _stun, "quic": _quic, "udp": _udp, "tcp": _tcp, "ssh": _ssh}
+CLIENTS = {"stun": _stun, "quic": _quic, "udp": _udp, "tcp": _tcp, "ssh": _ssh}
 
 
 def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     """Run the scheme's client in `client`: (reachable, what it said, one line)."""
     scheme = urlsplit(url).scheme.lower()
     try:
-        argv, judge = SCHEMES[scheme](lab, url)
+        argv, judge = CLIENTS[scheme](lab, url)
     except ValueError as e:         # a malformed target: nothing to run
         return False, str(e)
     r = lab.run(client, argv, timeout=MAX_TIME + 10)

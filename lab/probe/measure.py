@@ -36,11 +36,11 @@ from lab.clients.dnswire import system_resolver
 from lab.probe import failures
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, connect_step,
                                 is_ip, resolve)
-from lab.probe.web import WEB_PORTS, Reader, http_step, throughput_step
+from lab.probe.web import Reader, http_step, throughput_step
+from lab.truth.schemes import REACH_PORTS, WEB_PORTS
 
 BODY_CAP = 1 << 20
 BULK = 384 * 1024
-REACH_PORTS = {"tcp": None, "ssh": 22, "stun": 3478, "udp": None, "quic": 443}
 
 
 # --- non-web targets ---------------------------------------------------------------------------

@@ -24,13 +24,12 @@ from urllib.parse import urlsplit
 
 from lab.probe import classify, detector as ext, ooni
 from lab.probe.classify import Verdict
-from lab.probe.measure import REACH_PORTS, WEB_PORTS
 from lab.probe.score import Row, Score, score
 from lab.truth.events import Window, matching_events, truth_for
+from lab.truth.schemes import transport_and_port
 from lab.scenario.addressing import PUBLIC_DNS_IP
 
 CONTROL_HOST = "public-dns"
-UDP_SCHEMES = {"stun", "udp", "quic"}
 
 
 @dataclass
@@ -49,12 +48,7 @@ class Target:
 
     def proto_port(self) -> tuple[str | None, int | None]:
         """The transport and port of the target's own flows (a bare domain: none)."""
-        if "://" not in self.url:
-            return None, None
-        p = urlsplit(self.url)
-        scheme = p.scheme.lower()
-        port = p.port or WEB_PORTS.get(scheme) or REACH_PORTS.get(scheme)
-        return ("udp" if scheme in UDP_SCHEMES else "tcp"), port
+        return transport_and_port(self.url)
 
 
 def targets(scenario, urls: list[str] | tuple = ()) -> list[Target]:

@@ -12,9 +12,9 @@ from urllib.parse import urljoin, urlsplit
 from lab.probe import failures
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, handshake, is_ip,
                                 resolve)
+from lab.truth.schemes import WEB_PORTS
 
 USER_AGENT = "blocklab-probe/1 (OONI Web Connectivity steps)"
-WEB_PORTS = {"http": 80, "https": 443}
 MAX_PIPELINE = 900          # keep-alive requests on one connection (nginx allows 1000)
 MAX_REDIRECTS = 5
 ROUNDS = 3                  # transfers in the throughput step

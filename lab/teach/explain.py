@@ -22,11 +22,8 @@ from urllib.parse import urlsplit
 from controllers.rules.facts import UNKNOWN, Facts
 from controllers.rules.matching import CompiledMatch
 from controllers.packets import TCP, UDP
+from lab.truth.schemes import SCHEMES
 
-# scheme -> (transport, default port, what a stock client's first bytes look like)
-SCHEMES = {"https": ("tcp", 443, "tls"), "http": ("tcp", 80, "http"),
-           "quic": ("udp", 443, "quic"), "stun": ("udp", 3478, "stun"),
-           "udp": ("udp", None, None), "tcp": ("tcp", None, None), "ssh": ("tcp", 22, "ssh")}
 # extensions an OpenSSL/curl ClientHello carries (no ESNI 0xffce, no ECH 0xfe0d)
 TYPICAL_TLS_EXT = frozenset((0, 10, 11, 13, 16, 22, 23, 35, 43, 45, 49, 51))
 EPHEMERAL = 45000          # a typical Linux client port (32768-60999) for the "likely" walk
@@ -242,7 +239,8 @@ def _dns_legs(scenario, client_host, name: str) -> list[Leg]:
 
 
 def _connect_leg(client_host, parts, scheme: str, name: str, server_ip: str) -> Leg:
-    transport, default_port, fingerprint = SCHEMES[scheme]
+    s = SCHEMES[scheme]
+    transport, default_port, fingerprint = s.transport, s.port, s.first_bytes
     port = parts.port or default_port
     if port is None:
         raise ValueError(f"{scheme}:// needs a port ({scheme}://host:port)")

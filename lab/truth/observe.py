@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from lab.truth.schemes import transport_and_port
+
 CURL_TIMEOUT = 6
 
 
@@ -55,7 +57,7 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     http(s):// with curl, a bare domain with dig, and the schemes of lab.clients.targets
     (stun://, quic://, udp://, tcp://, ssh://) with their probes."""
     from lab.clients import targets
-    if urlsplit(url).scheme.lower() in targets.SCHEMES:
+    if urlsplit(url).scheme.lower() in targets.CLIENTS:
         return targets.fetch(lab, client, url)
     if "://" not in url:
         r = lab.run(client, ["dig", "+short", "+time=2", "+tries=1", url], timeout=10)
@@ -72,19 +74,13 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     return False, (err[-1] if err else f"curl exit {r.returncode}")
 
 
-# Where a target's traffic goes: (transport, default port) by URL scheme.
-_TRANSPORT = {"https": ("tcp", 443), "http": ("tcp", 80), "quic": ("udp", 443),
-              "stun": ("udp", 3478), "udp": ("udp", None), "tcp": ("tcp", None),
-              "ssh": ("tcp", 22)}
 
 
 def _aims_at(flow: dict, target: str, server_ip: str | None) -> bool:
     """Is `flow` the target's own traffic (its server, transport and port)?"""
     if not server_ip or flow.get("dst") != server_ip:
         return False
-    parts = urlsplit(target)
-    proto, port = _TRANSPORT.get(parts.scheme, (None, None))
-    port = parts.port or port
+    proto, port = transport_and_port(target)
     return flow.get("proto") == proto and (port is None or flow.get("dport") == port)
 
 
@@ -105,7 +101,7 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
         if names:   # a name the censor read: DNS names any target; others its transport's
             hit = (host or "").lower() in names and (
                 "dns" in detail or "://" not in target or
-                flow.get("proto") == _TRANSPORT.get(urlsplit(target).scheme, (None,))[0])
+                flow.get("proto") == transport_and_port(target)[0])
         else:
             hit = "://" in target and _aims_at(flow, target, server_ip)
         if hit:

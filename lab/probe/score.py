@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from lab.probe.classify import Verdict
 from lab.truth.events import Truth
+from lab.truth.table import text_table
 
 OUTCOMES = ("TP", "FP", "FN", "TN")
 
@@ -130,12 +131,6 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
 
-def _table(head: tuple, body: list[tuple]) -> list[str]:
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
-
-
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -147,7 +142,7 @@ def render_text(s: Score, title: str = "") -> str:
         said = "no verdict" if r.verdict.blocked is None else \
             (f"blocked: {r.verdict.technique or '?'}" if r.verdict.blocked else "open")
         body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60)))
-    out += _table(("result", "client", "target", "detector said", "censor did"), body)
+    out += text_table(("result", "client", "target", "detector said", "censor did"), body)
     out.append("")
     out.append("why:")
     for r in s.rows:
@@ -159,13 +154,15 @@ def render_text(s: Score, title: str = "") -> str:
             f"precision {_fmt(s.precision)} ({c['TP']}/{c['TP'] + c['FP']})   "
             f"recall {_fmt(s.recall)} ({c['TP']}/{c['TP'] + c['FN']})"]
     if s.by_censor_technique:
-        out += [""] + _table(("censor technique", "censored", "found", "missed", "recall"),
-                             [(k, d["censored"], d["found"], d["missed"], _fmt(d["recall"]))
-                              for k, d in s.by_censor_technique.items()])
+        out += [""] + text_table(
+            ("censor technique", "censored", "found", "missed", "recall"),
+            [(k, d["censored"], d["found"], d["missed"], _fmt(d["recall"]))
+             for k, d in s.by_censor_technique.items()])
     if s.by_detector_technique:
-        out += [""] + _table(("detector technique", "reported", "right", "wrong", "precision"),
-                             [(k, d["reported"], d["right"], d["wrong"], _fmt(d["precision"]))
-                              for k, d in s.by_detector_technique.items()])
+        out += [""] + text_table(
+            ("detector technique", "reported", "right", "wrong", "precision"),
+            [(k, d["reported"], d["right"], d["wrong"], _fmt(d["precision"]))
+             for k, d in s.by_detector_technique.items()])
     return "\n".join(out)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.teach.explain import action_text, explain
+from lab.truth.table import text_table
 
 HOST_TIMEOUT = 120        # seconds a lesson's host command may take
 EVENT_COLOURS = {        # ANSI colours by action (the plots use the same families)
@@ -139,7 +140,7 @@ class Console:
         body = [(str(i), r["id"], "yes" if r["enabled"] else "no", str(r.get("hits", 0)),
                  action_text(r["action"]), match_text(r["match"]))
                 for i, r in enumerate(rules, 1)]
-        lines = table(head, body)
+        lines = text_table(head, body)
         if self.colour:
             lines = [lines[0], lines[1]] + [
                 paint(line, None if r["enabled"] else "2", True)
@@ -311,12 +312,6 @@ def match_text(match: dict) -> str:
             value = ", ".join(str(v) for v in value)
         parts.append(f"{key}: {value}")
     return "; ".join(parts)
-
-
-def table(head: tuple, body: list[tuple]) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
 
 
 def check_rule_yaml(scenario, text: str) -> tuple[dict | None, list[str]]:

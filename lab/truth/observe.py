@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from lab.truth.schemes import transport_and_port
+from lab.truth.table import text_table
 
 CURL_TIMEOUT = 6
 
@@ -167,6 +168,4 @@ def render_table(rows: list[Observation]) -> str:
         exp = "-" if r.expected_blocked is None else \
             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
         body.append((r.client, r.target, r.censor, r.saw, exp))
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
+    return "\n".join(text_table(head, body))

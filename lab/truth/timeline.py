@@ -22,6 +22,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from lab.truth.table import text_table
+
 log = logging.getLogger("blocklab.timeline")
 
 LAB_CHECK = 1.0          # longest single wait before looking whether the lab is still up
@@ -259,6 +261,4 @@ def render(records: list[Applied]) -> str:
         else:
             said = r.status + (f" ({r.error})" if r.error else "")
         body.append((f"{r.at:g}s", sent, event, r.change, said))
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
+    return "\n".join(text_table(head, body))

@@ -5,8 +5,10 @@ events are those
 - whose flow's `src` is the target's client, and
 - that happened while that target was being measured (its *window*: targets are measured one
   after another, so flows to a server two targets share are told apart by time), and
-- whose `detail` names the target's host (a DNS query, an SNI, a Host header) or whose `dst`
-  is the target's server's address;
+- whose `detail` names the target's host (a DNS query, an SNI, a Host header) — a name read
+  from a flow's data (not a DNS query) only on the target's own transport, so that a QUIC
+  target is not credited with its HTTPS twin's SNI — or whose flow goes to the target's server,
+  on its transport and port when the target has them (lab/truth/schemes.py);
 plus the penalty boxes (`residual` events) in force during the window for the client, the
 target's server address and its port: a boxed flow is dropped at the switch and leaves no
 event of its own.
@@ -28,6 +30,9 @@ from dataclasses import asdict, dataclass, field
 class Window:
     start: float           # seconds since the lab came up, as the events' `t`
     end: float
+
+
+ALWAYS = Window(float("-inf"), float("inf"))
 
 
 @dataclass
@@ -109,8 +114,13 @@ def matching_events(events: list[dict], client_ip: str, host: str | None,
             continue
         if not window.start <= t <= window.end:
             continue
-        if (host and host in names_in(ev.get("detail"))) or \
-                (server_ip and flow.get("dst") == server_ip):
+        detail = ev.get("detail")
+        on_transport = proto is None or flow.get("proto") == proto
+        if host and host in names_in(detail):
+            if on_transport or ev.get("technique") == "dns" or "dns" in (detail or {}):
+                out.append(ev)
+        elif server_ip and flow.get("dst") == server_ip and on_transport and \
+                (port is None or flow.get("dport") == port):
             out.append(ev)
     return out
 

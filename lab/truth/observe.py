@@ -6,10 +6,12 @@ say what the censor did. Issue 5's prober classifies further; this is the plain 
 """
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from lab.truth.events import ALWAYS, Window, matching_events
 from lab.truth.schemes import transport_and_port
 from lab.truth.table import text_table
 
@@ -77,39 +79,18 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
 
 
 
-def _aims_at(flow: dict, target: str, server_ip: str | None) -> bool:
-    """Is `flow` the target's own traffic (its server, transport and port)?"""
-    if not server_ip or flow.get("dst") != server_ip:
-        return False
-    proto, port = transport_and_port(target)
-    return flow.get("proto") == proto and (port is None or flow.get("dport") == port)
-
-
-_NAME_KEYS = ("dns", "sni", "quic_sni", "host")
-
-
-def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None) -> str:
-    """What the censor did to this client's traffic for `target`, from the ground truth:
-    events naming the target's host (DNS, SNI, Host), or on flows to its server and port."""
+def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
+                   window: Window = ALWAYS) -> str:
+    """What the censor did to this client's traffic for `target` during `window`, from the
+    ground truth (lab/truth/events.py decides which events are the target's)."""
     host = urlsplit(target).hostname if "://" in target else target
-    seen = []
-    for ev in events:
-        flow = ev.get("flow") or {}
-        if flow.get("src") != client_ip:
-            continue
-        detail = ev.get("detail") or {}
-        names = {str(detail[k]).lower() for k in _NAME_KEYS if k in detail}
-        if names:   # a name the censor read: DNS names any target; others its transport's
-            hit = (host or "").lower() in names and (
-                "dns" in detail or "://" not in target or
-                flow.get("proto") == transport_and_port(target)[0])
-        else:
-            hit = "://" in target and _aims_at(flow, target, server_ip)
-        if hit:
-            label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
-            if label not in seen:
-                seen.append(label)
-    return "; ".join(seen) or "-"
+    proto, port = transport_and_port(target)
+    labels = []
+    for ev in matching_events(events, client_ip, host, server_ip, window, proto, port):
+        label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
+        if label not in labels:
+            labels.append(label)
+    return "; ".join(labels) or "-"
 
 
 def _order_matters(scenario) -> bool:
@@ -122,8 +103,10 @@ def check_expectations(lab) -> list[Observation]:
     sc = lab.scenario
     targets = _targets(sc)
     workers = 1 if _order_matters(sc) else min(16, max(1, len(targets)))
+    start = time.time() - lab.t0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         seen = list(pool.map(lambda t: fetch(lab, t[0], t[1]), targets))
+    window = Window(start, time.time() - lab.t0)
     rows = []
     for (client, target, blocked), (reachable, saw) in zip(targets, seen):
         host = urlsplit(target).hostname if "://" in target else target
@@ -133,7 +116,7 @@ def check_expectations(lab) -> list[Observation]:
     events = lab.events()
     for row in rows:
         client_ip = sc.host(row.client).ip
-        row.censor = censor_actions(events, client_ip, row.target, row.server_ip)
+        row.censor = censor_actions(events, client_ip, row.target, row.server_ip, window)
     _measure_throttles(lab, rows)
     return rows
 

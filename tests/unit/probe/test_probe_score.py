@@ -97,6 +97,20 @@ def test_a_domain_target_has_no_port_and_no_box():
     assert [e["technique"] for e in got] == ["residual", "dns"]
 
 
+def test_a_name_read_from_data_belongs_only_to_its_own_transport():
+    quic_sni = ev(11, technique="quic_sni", proto="udp")
+    assert truth([quic_sni], proto="tcp").techniques == []            # not the HTTPS target's
+    assert truth([quic_sni], proto="udp").techniques == ["quic_sni"]  # the QUIC target's
+    assert truth([dns_ev(11)], proto="udp").techniques == ["dns"]     # a DNS name: any target's
+
+
+def test_an_address_event_belongs_to_the_targets_port_only():
+    stun = ev(11, technique="ip", detail={}, proto="udp", dport=3478)
+    assert truth([stun], proto="tcp", port=443).techniques == []
+    assert truth([stun], proto="udp", port=3478).techniques == ["ip"]
+    assert truth([ev(11, technique="ip", detail={})], proto=None, port=None).techniques == ["ip"]
+
+
 def _rows(spec):
     """spec: (outcome, censor technique, detector technique) -> rows that score so."""
     rows = []

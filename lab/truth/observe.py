@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from controllers.rules.vocabulary import NAME_KEYS
+
 CURL_TIMEOUT = 6
 
 
@@ -88,9 +90,6 @@ def _aims_at(flow: dict, target: str, server_ip: str | None) -> bool:
     return flow.get("proto") == proto and (port is None or flow.get("dport") == port)
 
 
-_NAME_KEYS = ("dns", "sni", "quic_sni", "host")
-
-
 def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None) -> str:
     """What the censor did to this client's traffic for `target`, from the ground truth:
     events naming the target's host (DNS, SNI, Host), or on flows to its server and port."""
@@ -101,7 +100,7 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
         if flow.get("src") != client_ip:
             continue
         detail = ev.get("detail") or {}
-        names = {str(detail[k]).lower() for k in _NAME_KEYS if k in detail}
+        names = {str(detail[k]).lower() for k in NAME_KEYS if k in detail}
         if names:   # a name the censor read: DNS names any target; others its transport's
             hit = (host or "").lower() in names and (
                 "dns" in detail or "://" not in target or

@@ -37,7 +37,8 @@ from controllers.rules.matching import CompiledRule
 from controllers.packets import (ACK, FIN, ICMP, PSH, RST, TCP, UDP, Malformed, Packet,
                                  forward_tcp, icmp_unreachable, parse_frame, reply_tcp,
                                  reply_udp, rst_for)
-from controllers.rules.ruleset import DNS_ACTIONS, MeterPool, meter_shape
+from controllers.rules.ruleset import MeterPool, meter_shape
+from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
 from controllers.switch.tables import METERED_HARD, flow_pair
 
 SEGMENT = 1400
@@ -45,7 +46,6 @@ DEFAULT_PAGE = ("<html><head><title>Blocked</title></head><body><h1>Access denie
                 "<p>This resource is blocked by order of the authorities.</p></body></html>\n")
 _RCODES = {"nxdomain": dns.NXDOMAIN, "servfail": dns.SERVFAIL, "refused": dns.REFUSED,
            "forge": dns.NOERROR, "inject": dns.NOERROR}
-_TAP_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
 
 
 def blockpage_bytes(status: int, body: str | None) -> bytes:
@@ -109,7 +109,7 @@ class Executor:
             return self._allow(flow)
         kind = rule.kind
         if self.tap:
-            kind = _TAP_AS.get(kind, kind)
+            kind = TAP_ACTS_AS.get(kind, kind)
         technique, detail = rule.match.explain(flow, flow.facts)
         detail = dict(detail)
         act = rule.action
@@ -134,7 +134,7 @@ class Executor:
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
-        if kind in DNS_ACTIONS:
+        if kind in DNS_ANSWERS:
             return self._dns(flow, rule, kind, pkt)
         if kind == "blockpage" and tcp_data and flow.facts.host is not None \
                 and flow.facts.path is not None:

@@ -38,6 +38,7 @@ from controllers.rules.inspect import Inspector
 from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
     rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
+from controllers.rules.vocabulary import MODES
 from controllers.engine.residual import PenaltyBoxes
 from controllers.switch.tables import flow_pair
 
@@ -62,7 +63,7 @@ class Engine:
         if not isinstance(policy, dict):
             raise ValueError("policy: expected a mapping")
         self.mode = policy.get("mode", "inline")
-        if self.mode not in ("inline", "tap"):
+        if self.mode not in MODES:
             raise ValueError(f"policy.mode: expected inline or tap, not {self.mode!r}")
         self.tap = self.mode == "tap"
         self.reassembly = bool(policy.get("reassembly", True))

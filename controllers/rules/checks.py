@@ -1,9 +1,10 @@
 """Checks one normalised rule (docs/internals.md section 1) before the engine compiles it.
 
 Owns the shape of a rule as the controller receives it, from policy.json or from a control
-command: which keys, which types, which action parameters. `check_rule` returns a clean copy
-with defaults filled in, or raises RuleError with a message naming the offending field. It
-does not match anything (controllers.rules.matching) and does not know scenarios (lab/).
+command: which keys, which types, which action parameters (the words themselves are
+controllers.rules.vocabulary's). `check_rule` returns a clean copy with defaults filled in,
+or raises RuleError with a message naming the offending field. It does not match anything
+(controllers.rules.matching) and does not know scenarios (lab/).
 """
 from __future__ import annotations
 
@@ -13,15 +14,8 @@ import socket
 from itertools import repeat
 from typing import Any
 
-MATCH_KEYS = ("server", "ip", "proto", "port", "dns", "sni", "quic_sni", "host", "path",
-              "protocol", "tls_ext", "sport_above_dport", "not")
-CONTENT_KEYS = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext")
-HEADER_KEYS = ("server", "ip", "port", "proto", "sport_above_dport")
-PROTOS = ("tcp", "udp", "icmp")
-FINGERPRINTS = ("dns", "stun", "quic", "tls", "http", "ssh", "openvpn", "wireguard",
-                "fully-encrypted")
-ACTIONS = ("drop", "reject", "reset", "nxdomain", "servfail", "refused", "forge", "inject",
-           "blockpage", "throttle", "cut_after", "allow")
+from controllers.rules.vocabulary import (ACTIONS, FINGERPRINTS, MATCH_KEYS, NAME_KEYS,
+                                          PER_VALUES, PROTOS, RULE_KEYS)
 
 
 class RuleError(ValueError):
@@ -138,7 +132,7 @@ def _check_match(match: Any, hosts: dict, where: str) -> dict:
             out[key] = protos
         elif key == "port":
             out[key] = _check_ports(at, value)
-        elif key in ("dns", "sni", "quic_sni", "host"):
+        elif key in NAME_KEYS:
             out[key] = [v if v.islower() else v.lower() for v in _strings(at, value)]
         elif key == "path":
             out[key] = _strings(at, value)
@@ -218,8 +212,7 @@ def check_rule(rule: Any, hosts: dict) -> dict:
     rid = rule.get("id")
     if not isinstance(rid, str) or not rid:
         raise RuleError("rule.id: expected a non-empty string")
-    known = {"id", "enabled", "match", "action", "residual", "probability", "per"}
-    unknown = sorted(set(rule) - known)
+    unknown = sorted(set(rule) - set(RULE_KEYS))
     if unknown:
         raise RuleError(f"rule {rid}: unknown key(s) {', '.join(unknown)}")
     enabled = rule.get("enabled", True)
@@ -234,7 +227,7 @@ def check_rule(rule: Any, hosts: dict) -> dict:
                              or not 0 <= prob <= 1):
         raise RuleError(f"rule {rid}.probability: expected 0..1 or null")
     per = rule.get("per", "flow") or "flow"
-    if per not in ("flow", "rule"):
+    if per not in PER_VALUES:
         raise RuleError(f"rule {rid}.per: expected flow or rule")
     try:
         match = _check_match(rule.get("match", {}), hosts, "match")

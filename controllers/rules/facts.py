@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from controllers.rules.vocabulary import CONTENT_KEYS
+
 
 class _Unknown:
     __slots__ = ()
@@ -21,7 +23,7 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
-FACT_NAMES = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext")
+FACT_NAMES = CONTENT_KEYS             # one fact per content key of a match
 
 
 class Facts:

@@ -13,9 +13,7 @@ from typing import Callable
 from controllers.dpi import dns, fingerprint, http, quic, tls
 from controllers.dpi.result import INCOMPLETE, OK
 from controllers.rules.facts import UNKNOWN, Facts
-
-TLS_FACTS = frozenset(("sni", "tls_ext"))
-HTTP_FACTS = frozenset(("host", "path"))
+from controllers.rules.vocabulary import HTTP_KEYS, TLS_KEYS
 
 
 class Inspector:
@@ -33,7 +31,7 @@ class Inspector:
 
     def tcp(self, facts: Facts, data: bytes, needs: frozenset, join_records: bool) -> None:
         """Facts from client->server TCP bytes (the reassembled stream, or one segment)."""
-        if needs & TLS_FACTS and facts.sni is UNKNOWN:
+        if needs & TLS_KEYS and facts.sni is UNKNOWN:
             r = self._call(tls.parse_client_hello, data, join_records)
             if r is not None and r.status == OK:
                 ch = r.value
@@ -42,7 +40,7 @@ class Inspector:
                 facts.alpn = ch.alpn
             elif r is None or r.status != INCOMPLETE:
                 facts.sni = facts.tls_ext = None
-        if needs & HTTP_FACTS and facts.host is UNKNOWN:
+        if needs & HTTP_KEYS and facts.host is UNKNOWN:
             r = self._call(http.parse_request, data)
             if r is not None and r.status == OK:
                 facts.host, facts.path = r.value.host, r.value.path

@@ -20,16 +20,12 @@ from controllers.rules.facts import UNKNOWN, Facts
 from controllers.packets import ICMP, TCP, UDP
 from controllers.rules.patterns import NamePatterns
 from controllers.rules.checks import cidr_ints
+from controllers.rules.vocabulary import CONTENT_KEYS, DATA_ACTIONS, KEY_TRANSPORTS, NAME_KEYS
 
 PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP}
-_ALL = frozenset((TCP, UDP, ICMP))
-_IMPLIED = {"dns": frozenset((TCP, UDP)), "sni": frozenset((TCP,)), "host": frozenset((TCP,)),
-            "path": frozenset((TCP,)), "tls_ext": frozenset((TCP,)),
-            "quic_sni": frozenset((UDP,)), "protocol": frozenset((TCP, UDP))}
-CONTENT_ORDER = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext")
-HEADER_ORDER = ("server", "ip", "port", "proto", "sport_above_dport")
-DATA_ACTIONS = frozenset(("reset", "blockpage", "nxdomain", "servfail", "refused", "forge",
-                          "inject"))
+_ALL = frozenset(PROTO_NUMBERS.values())
+_IMPLIED = {key: frozenset(PROTO_NUMBERS[t] for t in transports)
+            for key, transports in KEY_TRANSPORTS.items()}
 
 
 class IpSet:
@@ -98,11 +94,9 @@ class CompiledMatch:
         self.ips = IpSet(match["ip"]) if "ip" in match else None
         protos = frozenset(PROTO_NUMBERS[p] for p in match["proto"]) if "proto" in match \
             else _ALL
-        for key, implied in _IMPLIED.items():
+        for key, implied in _IMPLIED.items():      # content keys and `port`
             if key in match:
                 protos &= implied
-        if "port" in match:
-            protos &= frozenset((TCP, UDP))
         self.protos = protos
         ports = match.get("port")
         if ports is None and "dns" in match:
@@ -116,7 +110,7 @@ class CompiledMatch:
         self.path = tuple(match["path"]) if "path" in match else None
         self.protocol = frozenset(match["protocol"]) if "protocol" in match else None
         self.tls_ext = frozenset(match["tls_ext"]) if "tls_ext" in match else None
-        self.content_keys = tuple(k for k in CONTENT_ORDER if k in match)
+        self.content_keys = tuple(k for k in CONTENT_KEYS if k in match)
         self.negated = CompiledMatch(match["not"], hosts) if "not" in match else None
         self.needs = frozenset(self.content_keys) | (self.negated.needs if self.negated
                                                      else frozenset())
@@ -177,7 +171,7 @@ class CompiledMatch:
         return result
 
     def _content_ok(self, key: str, value: Any) -> bool:
-        if key in ("dns", "sni", "quic_sni", "host"):
+        if key in NAME_KEYS:
             return getattr(self, key).match(value)
         if key == "path":
             return any(value.startswith(prefix) for prefix in self.path)

@@ -15,8 +15,7 @@ from typing import Any
 
 from controllers.rules.matching import CompiledRule
 from controllers.rules.checks import check_rule
-
-DNS_ACTIONS = frozenset(("nxdomain", "servfail", "refused", "forge", "inject"))
+from controllers.rules.vocabulary import DNS_ANSWERS, PASSING_ACTIONS
 
 
 class MeterPool:
@@ -168,7 +167,7 @@ class RuleSet:
         out: set[str] = set()
         for r in candidates:
             out |= r.needs
-            if r.kind in DNS_ACTIONS:
+            if r.kind in DNS_ANSWERS:
                 out.add("dns")
         return frozenset(out)
 
@@ -199,7 +198,7 @@ class RuleSet:
             if not rule.enabled or m.needs or m.ports is not None or m.sad:
                 continue
             if m.header_ok(view):
-                return tap or rule.kind in ("allow", "throttle", "cut_after")
+                return tap or rule.kind in PASSING_ACTIONS
         return True
 
     def chosen(self, flow, rule: CompiledRule) -> bool:

@@ -22,6 +22,7 @@ from statistics import median
 from typing import Callable
 from urllib.parse import urlsplit
 
+from controllers.rules.vocabulary import PASSING_ACTIONS, SHAPING_ACTIONS
 from lab.compare import tools as registry
 from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
@@ -31,8 +32,6 @@ from lab.scenario.addressing import ISP_IP
 PAGE_TIME = 5.0           # seconds per page fetch
 BULK_TIME = 3.0           # seconds of bulk download per trial
 EVENT_SLACK = 1.0         # the censor writes an event just after it acts
-DEGRADING = ("throttle", "cut_after")
-NOT_BLOCKING = DEGRADING + ("allow",)
 
 
 class CompareError(Exception):
@@ -118,8 +117,8 @@ def resolve_tools(names: list[str]) -> list:
 def classify(trial: Trial) -> None:
     """Set the trial's status and the rules that blocked or degraded it (from its events)."""
     acts = [(e.get("rule"), e.get("action")) for e in trial.events]
-    trial.blocked_by = sorted({r for r, a in acts if a not in NOT_BLOCKING and r})
-    trial.degraded_by = sorted({r for r, a in acts if a in DEGRADING and r})
+    trial.blocked_by = sorted({r for r, a in acts if a not in PASSING_ACTIONS and r})
+    trial.degraded_by = sorted({r for r, a in acts if a in SHAPING_ACTIONS and r})
     if not trial.started or trial.ok_count == 0:
         trial.status = "blocked" if trial.blocked_by else "failed"
     elif trial.ok_count < len(trial.fetches):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Collection
 
+from controllers.rules.vocabulary import NAME_KEYS
 from lab.scenario.errors import Reporter, did_you_mean
 
-NAME_KEYS = ("dns", "sni", "quic_sni", "host")
-LIST_KEYS = ("proto", "path", "protocol")
+LIST_KEYS = ("proto", "path", "protocol")       # values the schema checked, kept as written
 
 
 def build_match(rep: Reporter, path: tuple, data: object,

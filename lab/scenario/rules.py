@@ -13,16 +13,16 @@ import ipaddress
 import math
 from typing import Collection
 
+from controllers.rules.vocabulary import (DNS_ANSWERS, HTTP_KEYS, SHAPING_ACTIONS, TAP_ACTS_AS,
+                                          TCP_FINGERPRINTS, TCP_ONLY_KEYS)
 from lab.scenario import units
 from lab.scenario.errors import Reporter
 from lab.scenario.match import build_match
 from lab.scenario.model import Rule
 
-DNS_ANSWERS = ("nxdomain", "servfail", "refused", "forge", "inject")
-TCP_FINGERPRINTS = {"dns", "tls", "http", "ssh", "openvpn", "fully-encrypted"}
-TCP_KEYS = {"sni", "host", "path", "tls_ext"}
 DEFAULT_STATUS = 403
 DEFAULT_BODY = None                 # the censor's own "Access denied" page
+# why a tap cannot carry out an inline-only action (vocabulary.TAP_ACTS_AS; forge: its own)
 TAP_CANNOT = {"drop": "cannot drop (use reset or reject)", "throttle": "cannot slow a flow",
               "cut_after": "cannot cut a flow (use reset)"}
 
@@ -126,7 +126,8 @@ def _shape(rep: Reporter, where: tuple, match: object) -> dict | None:
 def _is_tcp(match: dict) -> bool:
     if "proto" in match:
         return "tcp" in match["proto"]
-    return bool(TCP_KEYS & set(match)) or bool(TCP_FINGERPRINTS & set(match.get("protocol", ())))
+    return bool(TCP_ONLY_KEYS & set(match)) \
+        or bool(TCP_FINGERPRINTS & set(match.get("protocol", ())))
 
 
 def compatibility(match: dict, action: str, mode: str) -> str | None:
@@ -137,17 +138,17 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
                "(e.g. dns: [example.com])"
     if action == "forge" and mode == "tap":
         return "forge needs mode: inline (a tap cannot drop the real answer): use inject"
-    if action in TAP_CANNOT and mode == "tap":
+    if action in TAP_ACTS_AS and mode == "tap":
         return f"{action} needs mode: inline: a tap only sees copies and {TAP_CANNOT[action]}"
     if action in ("reset", "blockpage") and "quic_sni" in keys:
         what = "no TCP connection to reset" if action == "reset" else "no HTTP to answer"
         return f"quic_sni matches QUIC over UDP: there is {what}; use drop"
-    if action == "blockpage" and not keys & {"host", "path"}:
+    if action == "blockpage" and not keys & HTTP_KEYS:
         return "blockpage answers an HTTP request, so the match needs a host or path key"
     if action == "reset" and not _is_tcp(match):
         return "reset sends TCP RSTs, so the match must be TCP: add proto: tcp, or match " \
                "sni, host, path, tls_ext or a TCP protocol"
-    if action in ("throttle", "cut_after") and "dns" in keys:
+    if action in SHAPING_ACTIONS and "dns" in keys:
         return f"{action} acts on a flow's bytes, but a dns match decides single DNS " \
                "queries (use drop or nxdomain)"
     return None

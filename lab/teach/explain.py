@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from controllers.rules.facts import UNKNOWN, Facts
 from controllers.rules.matching import CompiledMatch
+from controllers.rules.vocabulary import CONTENT_KEYS
 from controllers.packets import TCP, UDP
 from lab.truth.schemes import SCHEMES
 
@@ -269,10 +270,11 @@ def _connect_leg(client_host, parts, scheme: str, name: str, server_ip: str) -> 
 
 def _facts(leg: Leg, likely: bool) -> Facts:
     facts = Facts()
-    for name in ("dns", "sni", "quic_sni", "host", "path"):
-        setattr(facts, name, leg.facts.get(name))          # None: known not there
-    for name in ("protocol", "tls_ext"):
-        setattr(facts, name, leg.guesses.get(name) if likely else UNKNOWN)
+    for name in CONTENT_KEYS:
+        if name in NEEDS_TRAFFIC:                           # protocol, tls_ext
+            setattr(facts, name, leg.guesses.get(name) if likely else UNKNOWN)
+        else:
+            setattr(facts, name, leg.facts.get(name))       # None: known not there
     if leg.kind == "dns":                                   # a DNS query's bytes are known
         facts.protocol = frozenset(("dns",))
         facts.tls_ext = None

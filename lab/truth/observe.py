@@ -77,8 +77,6 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     return False, (err[-1] if err else f"curl exit {r.returncode}")
 
 
-
-
 def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
                    window: Window = ALWAYS) -> str:
     """What the censor did to this client's traffic for `target` during `window`, from the

@@ -1,0 +1,99 @@
+"""The rule vocabulary: every word a censor rule is written in, and what each word needs.
+
+Owns the names, and only the names, of what docs/internals.md section 1 calls a rule: its
+keys and modifiers, its match keys (header and content, which transport each implies, which
+parser answers each), the values of `proto` and `protocol`, the actions (their parameters,
+which answer DNS, which need the flow's data, which a tap cannot carry out) and the censor's
+modes. Plain data: the censor (controllers.rules.checks, .matching, .inspect, .facts,
+.ruleset, controllers.engine.actions) and the scenario compiler (lab/scenario, and lab's
+readers of events) import these tables instead of listing the words again. The scenario
+JSON Schema (lab/scenario/schema.json) stays a file for editors; a unit test
+(tests/unit/scenario/test_vocabulary.py) fails when its enums and these tables differ.
+
+What a word *means* (how a key matches, what an action does) stays with the code that does
+it; this module only says which words there are.
+"""
+from __future__ import annotations
+
+# -- a rule -------------------------------------------------------------------------------
+
+# The keys of one rule (scenario `rules:` entries and the normalised form alike).
+RULE_KEYS = ("id", "match", "action", "residual", "probability", "per", "enabled")
+
+# Values of a rule's `per`: whose share a throttle's rate is, one flow's or the whole rule's.
+PER_VALUES = ("flow", "rule")
+
+# The censor's modes: inline (in the path: it can hold and drop) or tap (copies only).
+MODES = ("inline", "tap")
+
+# -- match keys ---------------------------------------------------------------------------
+
+# Keys read from a flow's headers, in the order an event names the one that decided.
+HEADER_KEYS = ("server", "ip", "port", "proto", "sport_above_dport")
+
+# Keys read from a flow's first data (one fact each, controllers.rules.facts), in the order
+# they are tested and an event names the one that decided.
+CONTENT_KEYS = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext")
+
+# Every key of a `match:` mapping, in the order the schema documents them; `not` holds a
+# nested match.
+MATCH_KEYS = ("server", "ip", "proto", "port", "dns", "sni", "quic_sni", "host", "path",
+              "protocol", "tls_ext", "sport_above_dport", "not")
+
+# Content keys whose values are name patterns (globs over a DNS, TLS, QUIC or HTTP name),
+# compared in lower case.
+NAME_KEYS = ("dns", "sni", "quic_sni", "host")
+
+# Content key -> the parser (controllers.dpi module) that answers it.
+KEY_PARSERS = {"dns": "dns", "sni": "tls", "tls_ext": "tls", "quic_sni": "quic",
+               "host": "http", "path": "http", "protocol": "fingerprint"}
+TLS_KEYS = frozenset(k for k, p in KEY_PARSERS.items() if p == "tls")
+HTTP_KEYS = frozenset(k for k, p in KEY_PARSERS.items() if p == "http")
+
+# -- transports ---------------------------------------------------------------------------
+
+# Values of the `proto` key.
+PROTOS = ("tcp", "udp", "icmp")
+
+# Key -> the transports a flow must use for the key to hold at all (`dns` is DNS over UDP or
+# TCP, on port 53 unless `port` says otherwise).
+KEY_TRANSPORTS = {"dns": ("tcp", "udp"), "sni": ("tcp",), "quic_sni": ("udp",),
+                  "host": ("tcp",), "path": ("tcp",), "protocol": ("tcp", "udp"),
+                  "tls_ext": ("tcp",), "port": ("tcp", "udp")}
+# Keys that hold for TCP flows only.
+TCP_ONLY_KEYS = frozenset(k for k, t in KEY_TRANSPORTS.items() if t == ("tcp",))
+
+# -- protocol fingerprints ----------------------------------------------------------------
+
+# Values of the `protocol` key: what controllers.dpi.fingerprint names a first payload.
+FINGERPRINTS = ("dns", "stun", "quic", "tls", "http", "ssh", "openvpn", "wireguard",
+                "fully-encrypted")
+# Fingerprints that make a `protocol` match a TCP one, for `reset` (lab/scenario/rules.py).
+TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-encrypted"))
+
+# -- actions ------------------------------------------------------------------------------
+
+# Every action, as the normalised form's `type` and in the order messages list them.
+ACTIONS = ("drop", "reject", "reset", "nxdomain", "servfail", "refused", "forge", "inject",
+           "blockpage", "throttle", "cut_after", "allow")
+
+# Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
+# A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
+ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
+                     "throttle": ("rate_bps",), "cut_after": ("bytes",)}
+# Actions whose parameters all have defaults.
+DEFAULTED_ACTIONS = frozenset(("blockpage",))
+# Actions a scenario may write as a bare word.
+BARE_ACTIONS = tuple(a for a in ACTIONS
+                     if a not in ACTION_PARAMETERS or a in DEFAULTED_ACTIONS)
+
+# Actions that answer a DNS query, so their match needs a `dns` key.
+DNS_ANSWERS = ("nxdomain", "servfail", "refused", "forge", "inject")
+# Actions that let a flow through but slow or cut its bytes.
+SHAPING_ACTIONS = ("throttle", "cut_after")
+# Actions under which a flow's packets still pass the censor.
+PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
+# Actions that answer or end a TCP flow's first data, so they wait for it.
+DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
+# Inline-only action -> what a tap (copies only, it can only inject) does instead.
+TAP_ACTS_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}

@@ -177,7 +177,9 @@ def cmd_lesson(args) -> int:
     try:
         plan = steps(sc)
     except LessonError as e:
-        raise UserError(f"{sc.path}: the lesson cannot run:\n{e}") from None
+        problems = str(e)     # one line each; a single one stays on the error's line
+        sep = "\n" if "\n" in problems else " "
+        raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
     _sigterm_as_exit()
     with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:

@@ -177,7 +177,7 @@ def main(quick: bool, as_json: bool, out: str, only: str | None = None) -> int:
     try:
         write(result, Path(out))
     except OSError as e:
-        unwritten = not_written("--out", out, "results.json, results.md and the plots", e)
+        unwritten = not_written("--out", out, "the results (results.json, results.md, plots)", e)
     if as_json:
         print(json.dumps(result, indent=1, default=str))
     else:

@@ -2,8 +2,9 @@
 
 A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
 its processes killed (host shells, services, the censor), its OVS bridge deleted, the
-root-namespace ends of its veths removed, its directory deleted. Runs still alive are left, and so are runs kept for their events
-(lab/rundir.py: a run whose results could not be written); the user deletes those.
+root-namespace ends of its veths removed, its directory deleted. Runs still alive are left,
+and so are runs kept for their events (lab/rundir.py: a run whose results could not be
+written); the user deletes those.
 """
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def cmd_compare(args) -> int:
     try:
         resolve_tools(names)
     except CompareError as e:
-        raise UserError(f"--tools {args.tools}: {e}") from None
+        raise UserError(f"{option_text('--tools', args.tools)}: {e}") from None
     try:
         rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
     except UnitError as e:
@@ -353,6 +353,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")
     s.add_argument("--force", action="store_true", help="also runs whose owner is still alive")
     s.set_defaults(fn=cmd_clean)
+    for s in sub.choices.values():
+        s.set_defaults(parser=s)
     return p
 
 
@@ -360,8 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
     if extra:       # said by the subcommand's parser, which knows its own --help
-        sub = p._subparsers._group_actions[0].choices[args.command]
-        sub.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
         args.cmd = args.cmd[1:]
     try:

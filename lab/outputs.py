@@ -53,5 +53,5 @@ def prepare(option: str, path: str) -> Path:
 def not_written(option: str, path, what: str, e: OSError, kept: Path | None = None) -> str:
     """The one line saying what a failed write at the end left unwritten, and why; with
     `kept`, where the run's events survive (Lab.keep_events)."""
-    line = f"{option_text(option, str(path))}: {what} not written ({_reason(e)})"
+    line = f"{option_text(option, str(path))}: {what} not written in full ({_reason(e)})"
     return line + (f"; the censor's events are kept in {kept}" if kept else "")

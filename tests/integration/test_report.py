@@ -88,7 +88,7 @@ def test_a_report_that_cannot_be_written_keeps_the_table_and_the_events(tmp_path
     assert r.returncode == 1, r.stdout + r.stderr
     assert "https://www.example.com/" in r.stdout                   # the table
     last = r.stderr.strip().splitlines()[-1]
-    m = re.fullmatch(rf"blocklab: --report {re.escape(str(out))}: the report not written "
+    m = re.fullmatch(rf"blocklab: --report {re.escape(str(out))}: the report not written in full "
                      r"\(No space left on device\); the censor's events are kept in (\S+)", last)
     assert m, last
     kept = Path(m.group(1))

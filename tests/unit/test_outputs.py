@@ -30,6 +30,6 @@ def test_an_unusable_folder_is_one_line_naming_the_option(tmp_path, path, says):
 def test_a_failed_write_says_what_and_where_the_events_are():
     e = OSError(errno.ENOSPC, "No space left on device")
     assert not_written("--out", "res", "results.json", e) == \
-        "--out res: results.json not written (No space left on device)"
+        "--out res: results.json not written in full (No space left on device)"
     assert not_written("--report", "r", "the report", e, kept="/run/x/events.jsonl").endswith(
         "; the censor's events are kept in /run/x/events.jsonl")

@@ -17,6 +17,8 @@ run on the very same hosts, switch and daemons. `--quick` runs a small version o
 
 Output in --out (default ./bench-results): results.json (every figure, the machine, the
 load before and after), results.md (the table), blocklist.png, labsize.png, goodput.png.
+They are written after the measurements; when that fails the table is still printed and one
+line says what was not written.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from bench import common, machine, plots, report
 from bench import rules as R
+from lab.run.outputs import not_written
 
 SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
 
@@ -100,19 +103,16 @@ def _traffic(result: dict, cfg: dict, sections: list[str], folder: Path) -> None
                                 "traceback": traceback.format_exc()[-3000:]}
 
 
-def run(quick: bool = False, out: Path | str = "bench-results",
-        sections: list[str] | None = None) -> dict:
-    """Run the suite; write results.json, results.md and the plots to `out`."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def run(quick: bool = False, sections: list[str] | None = None) -> dict:
+    """Run the suite; every figure in one dict (write() puts it in a folder)."""
     work = Path(tempfile.mkdtemp(prefix="blocklab-bench-"))     # scenarios, policies
     try:
-        return _run(quick, out, work, sections)
+        return _run(quick, work, sections)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(quick: bool, out: Path, work: Path, sections: list[str] | None) -> dict:
+def _run(quick: bool, work: Path, sections: list[str] | None) -> dict:
     cfg = dict(QUICK if quick else FULL)
     sections = list(sections or SECTIONS)
     start = time.monotonic()
@@ -138,6 +138,12 @@ def _run(quick: bool, out: Path, work: Path, sections: list[str] | None) -> dict
     result["load_after"] = common.load()
     result["duration_s"] = common.rnd(time.monotonic() - start, 1)
     result["plots"] = {}
+    return result
+
+
+def write(result: dict, out: Path) -> None:
+    """results.json, results.md and the plots in `out`; result["plots"] names the plots."""
+    out.mkdir(parents=True, exist_ok=True)
     for name, fn, key in (("blocklist.png", plots.blocklist, "scale"),
                           ("labsize.png", plots.labsize, "lab_size"),
                           ("goodput.png", plots.goodput, "goodput")):
@@ -148,26 +154,41 @@ def _run(quick: bool, out: Path, work: Path, sections: list[str] | None) -> dict
                 result["plots"][key] = str(path)
     (out / "results.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     (out / "results.md").write_text(report.markdown(result))
-    return result
+
+
+def sections_of(only: str | None) -> list[str] | None:
+    """The sections `--only` names (None: every one); ValueError for none or unknown ones."""
+    if only is None:
+        return None
+    sections = [s.strip() for s in only.split(",") if s.strip()]
+    if not sections:
+        raise ValueError(f"names no section; sections: {', '.join(SECTIONS)}")
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad:
+        raise ValueError(f"unknown section(s) {', '.join(bad)}; "
+                         f"sections: {', '.join(SECTIONS)}")
+    return sections
 
 
 def main(quick: bool, as_json: bool, out: str, only: str | None = None) -> int:
-    sections = None
-    if only:
-        sections = [s.strip() for s in only.split(",") if s.strip()]
-        bad = [s for s in sections if s not in SECTIONS]
-        if bad:
-            raise ValueError(f"unknown section(s) {', '.join(bad)}; "
-                             f"sections: {', '.join(SECTIONS)}")
-    result = run(quick=quick, out=out, sections=sections)
+    sections = sections_of(only)
+    result = run(quick=quick, sections=sections)
+    unwritten = None
+    try:
+        write(result, Path(out))
+    except OSError as e:
+        unwritten = not_written("--out", out, "the results (results.json, results.md, plots)", e)
     if as_json:
         print(json.dumps(result, indent=1, default=str))
     else:
         print(report.markdown(result))
-        print(f"results: {Path(out) / 'results.json'}, table: {Path(out) / 'results.md'}, "
-              f"plots: {', '.join(result['plots'].values()) or 'none'}", file=sys.stderr)
+        if not unwritten:
+            print(f"results: {Path(out) / 'results.json'}, table: {Path(out) / 'results.md'}, "
+                  f"plots: {', '.join(result['plots'].values()) or 'none'}", file=sys.stderr)
     failed = [s for s in sections or SECTIONS if isinstance(result.get(s), dict)
               and "error" in result[s]]
     for s in failed:
         print(f"blocklab: bench section {s} failed: {result[s]['error']}", file=sys.stderr)
-    return 1 if failed else 0
+    if unwritten:
+        print(f"blocklab: {unwritten}", file=sys.stderr)
+    return 1 if failed or unwritten else 0

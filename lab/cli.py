@@ -1,7 +1,9 @@
 """The `blocklab` command line (a public contract: README.md, docs/design.md).
 
 Each subcommand is a small function; errors a user can cause (a bad scenario, an unknown host,
-no root) end in one clear message and exit code 1, never a traceback.
+no root) end in one clear line and exit code 1, never a traceback. Arguments the parser refuses
+and output folders that cannot be written (lab/run/outputs.py) end in one line and exit code 2,
+before any lab comes up.
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import subprocess
 import sys
 
 from lab import scenario as scenarios
+from lab.run.outputs import OutputError, not_written, option_text, prepare
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2      # argparse's code for a bad command line; ours for unusable output folders
 
 
 class UserError(Exception):
@@ -24,6 +28,21 @@ def _need_root(what: str) -> None:
     if os.geteuid() != 0:
         raise UserError(f"`blocklab {what}` needs root: it creates network namespaces, veth "
                         "pairs and an Open vSwitch bridge. Run it with sudo.")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str):
+        command = self.prog.removeprefix("blocklab").strip()
+        self.exit(EXIT_USAGE, f"blocklab: {command + ': ' if command else ''}{message} "
+                              f"(see `{self.prog} --help`)\n")
+
+
+def _nonempty(option: str, value: str | None) -> None:
+    """An option given as an empty string is a mistake, not a way to leave it out."""
+    if value is not None and not value.strip():
+        raise UserError(f"{option_text(option, value)}: empty; leave the option out instead")
 
 
 def _sigterm_as_exit() -> None:
@@ -84,7 +103,10 @@ def cmd_run(args) -> int:
     from lab.truth.timeline import TimelineRunner, render
     sc = _load(args.scenario)
     _need_root("run")
+    if args.report is not None:
+        prepare("--report", args.report)
     _sigterm_as_exit()
+    unwritten = None
     with Lab(sc) as lab:
         print(f"{sc.name}: {sc.title}", file=sys.stderr)
         print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
@@ -98,8 +120,8 @@ def cmd_run(args) -> int:
                 timeline.wait_done(max(left, 0) + 10 + 6 * len(timeline.entries))
         timeline.attach_events(lab.events())
         records = timeline.applied
-        if args.report:
-            _report(args.report, lab, rows, records)
+        if args.report is not None:
+            unwritten = _report(args.report, lab, rows, records)
     failures = [r for r in records if r.status != "ok"]
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],
@@ -112,16 +134,23 @@ def cmd_run(args) -> int:
     for r in failures:
         print(f"blocklab: timeline entry at {r.at:g}s ({r.change}) {r.status}: {r.error}",
               file=sys.stderr)
-    return EXIT_ERROR if failures else 0
+    if unwritten:
+        print(f"blocklab: {unwritten}", file=sys.stderr)
+    return EXIT_ERROR if failures or unwritten else 0
 
 
-def _report(directory: str, lab, rows, records) -> None:
-    """`run --report DIR`: the report, written while the lab is still up."""
+def _report(directory: str, lab, rows, records) -> str | None:
+    """`run --report DIR`: the report, written while the lab is still up. When writing fails,
+    the line saying so (printed after the table); the lab then keeps its events file."""
     from lab.run import progress
     from lab.report import write_report
-    page = write_report(directory, lab, rows, records, progress=progress.auto("report: "))
+    try:
+        page = write_report(directory, lab, rows, records, progress=progress.auto("report: "))
+    except OSError as e:
+        return not_written("--report", directory, "the report", e, kept=lab.keep_events())
     print(f"report: {page} (and report.md, timeline.png, events.jsonl beside it)",
           file=sys.stderr)
+    return None
 
 
 def cmd_shell(args) -> int:
@@ -148,7 +177,9 @@ def cmd_lesson(args) -> int:
     try:
         plan = steps(sc)
     except LessonError as e:
-        raise UserError(f"{sc.path}: the lesson cannot run:\n{e}") from None
+        problems = str(e)     # one line each; a single one stays on the error's line
+        sep = "\n" if "\n" in problems else " "
+        raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
     _sigterm_as_exit()
     with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
@@ -165,42 +196,68 @@ def cmd_compare(args) -> int:
     from lab.scenario.units import UnitError, parse_rate
     loaded = [_load(ref) for ref in args.scenarios]
     names = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if not names:
+        raise UserError(f"{option_text('--tools', args.tools)}: names no tool; "
+                        "give tools separated by commas, or 'all'")
     if args.repeat < 1:
-        raise UserError("--repeat must be at least 1")
+        raise UserError(f"--repeat {args.repeat}: must be at least 1")
+    _nonempty("--bulk-rate", args.bulk_rate)
     try:
         resolve_tools(names)
+    except CompareError as e:
+        raise UserError(f"{option_text('--tools', args.tools)}: {e}") from None
+    try:
         rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
-    except (CompareError, UnitError) as e:
-        raise UserError(f"compare: {e}") from None
+    except UnitError as e:
+        raise UserError(f"--bulk-rate: {e}") from None
     _need_root("compare")
+    if args.report is not None:
+        prepare("--report", args.report)
     _sigterm_as_exit()
     runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr),
                    bulk_rate=rate)
     m = matrix(runs, args.repeat, rate)
-    if args.report:
-        files = write(m, Path(args.report))
-        print(f"report: {', '.join(str(f) for f in files)}", file=sys.stderr)
+    unwritten = None
+    if args.report is not None:
+        try:
+            files = write(m, Path(args.report))
+            print(f"report: {', '.join(str(f) for f in files)}", file=sys.stderr)
+        except OSError as e:
+            unwritten = not_written("--report", args.report, "the report (compare.json, "
+                                    "compare.md, plots)", e)
     print(json.dumps(m, indent=1) if args.json else markdown(m), end="\n" if args.json else "")
     failed = [c for c in m["cells"] if c["status"] == "failed"]
     for c in failed:
         print(f"blocklab: {c['tool']} failed in {c['scenario']} without the censor acting: "
               f"{(c['errors'] or ['no target answered'])[0]}", file=sys.stderr)
-    return EXIT_ERROR if failed else 0
+    if unwritten:
+        print(f"blocklab: {unwritten}", file=sys.stderr)
+    return EXIT_ERROR if failed or unwritten else 0
 
 
 def cmd_probe(args) -> int:
     from lab.probe.command import probe_command
     sc = _load(args.scenario)
     if args.json and args.markdown:
-        raise UserError("choose one of --json and --markdown")
+        raise UserError("--json --markdown: choose one of them")
+    _nonempty("--detector", args.detector)
+    for url in args.url or []:
+        _nonempty("--url", url)
     _need_root("probe")
+    if args.report is not None:
+        prepare("--report", args.report)
     _sigterm_as_exit()
     return probe_command(sc, args)
 
 
 def cmd_bench(args) -> int:
     from bench import suite
+    try:
+        suite.sections_of(args.only)
+    except ValueError as e:
+        raise UserError(f"{option_text('--only', args.only)}: {e}") from None
     _need_root("bench")
+    prepare("--out", args.out)
     _sigterm_as_exit()
     try:
         return suite.main(args.quick, args.json, args.out, args.only)
@@ -222,7 +279,7 @@ def cmd_clean(args) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="blocklab", description="Censorship in a box.")
+    p = _Parser(prog="blocklab", description="Censorship in a box.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -296,11 +353,16 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")
     s.add_argument("--force", action="store_true", help="also runs whose owner is still alive")
     s.set_defaults(fn=cmd_clean)
+    for s in sub.choices.values():
+        s.set_defaults(parser=s)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:       # said by the subcommand's parser, which knows its own --help
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
         args.cmd = args.cmd[1:]
     try:
@@ -308,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"blocklab: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except OutputError as e:
+        print(f"blocklab: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("blocklab: interrupted; the lab was torn down", file=sys.stderr)
         return 130

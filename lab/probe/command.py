@@ -5,16 +5,20 @@ stdout is the result — the terminal table (default), Markdown (`--markdown`), 
 `{"input": URL, "x_detector": its line}`), each with an `x_blocklab` key (client, outcome,
 reason, verdict, truth), then one last line `{"blocklab_score": {...}}`. Progress goes to
 stderr. `--report DIR` also writes measurements.jsonl, score.json, score.md, score.txt and
-the censor's events.jsonl there. Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says which
-and names the targets at fault).
+the censor's events.jsonl there, while the lab is still up: when that fails the result is
+still printed, one line says what was not written, and the run directory keeps the censor's
+events. Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says
+which and names the targets at fault) or the report could not be written.
 """
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
 
+from lab.run.outputs import not_written
 from lab.probe.runner import Prober, targets
 from lab.probe.score import render_json, render_markdown, render_text
 
@@ -50,6 +54,7 @@ def probe_command(scenario, args) -> int:
              "server that serves the web")
         return 1
     started = time.monotonic()
+    unwritten = None
     with Lab(scenario) as lab:
         _say(f"{scenario.name}: {scenario.title}")
         _say(f"lab up in {lab.timings['up']:.1f}s; {len(chosen)} target(s), {who}")
@@ -57,12 +62,17 @@ def probe_command(scenario, args) -> int:
                         detector_timeout=args.detector_timeout)
         results = prober.run(chosen, progress=lambda t: _say(f"  {t.client}: {t.url}"))
         sc = prober.score(results)
-        events = lab.events()
-    secs = time.monotonic() - started
-    title = f"{scenario.name} — {who}, {len(chosen)} target(s), {secs:.1f}s"
-    summary = {"scenario": scenario.name, "detector": args.detector or "builtin",
-               "seconds": round(secs, 1)}
-    records = _records(results, sc)
+        secs = time.monotonic() - started
+        title = f"{scenario.name} — {who}, {len(chosen)} target(s), {secs:.1f}s"
+        summary = {"scenario": scenario.name, "detector": args.detector or "builtin",
+                   "seconds": round(secs, 1)}
+        records = _records(results, sc)
+        if args.report is not None:
+            try:
+                _write_report(Path(args.report), records, sc, title, summary, lab.events())
+            except OSError as e:
+                unwritten = not_written("--report", args.report, "the report", e,
+                                        kept=lab.keep_events())
     if args.json:
         for rec in records:
             print(json.dumps(rec))
@@ -73,19 +83,24 @@ def probe_command(scenario, args) -> int:
         print(render_markdown(sc, title))
     else:
         print(render_text(sc, title))
-    if args.report:
-        out = Path(args.report)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "measurements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-        (out / "score.json").write_text(render_json(sc, **summary) + "\n")
-        (out / "score.md").write_text(render_markdown(sc, title))
-        (out / "score.txt").write_text(render_text(sc, title) + "\n")
-        (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-        _say(f"report written to {out}/")
+    if args.report is not None and not unwritten:
+        _say(f"report written to {args.report}/")
     failed = sc.gate(args.min_precision, args.min_recall)
     for line in failed:
         _say(f"blocklab: gate failed: {line}")
-    return EXIT_GATE if failed else 0
+    if unwritten:
+        _say(f"blocklab: {unwritten}")
+    return EXIT_GATE if failed or unwritten else 0
+
+
+def _write_report(out: Path, records, sc, title: str, summary: dict, events) -> None:
+    """`--report DIR`: measurements, score (JSON, Markdown, text) and the censor's events."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "measurements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (out / "score.json").write_text(render_json(sc, **summary) + "\n")
+    (out / "score.md").write_text(render_markdown(sc, title))
+    (out / "score.txt").write_text(render_text(sc, title) + "\n")
+    (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
 
 
 def fraction(text: str) -> float:
@@ -97,6 +112,18 @@ def fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, more than 0."""
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds more than 0")
     return value
 
 
@@ -118,7 +145,7 @@ def add_arguments(s) -> None:
                    help="exit 1 when precision is below P (a CI gate)")
     s.add_argument("--min-recall", type=fraction, metavar="R",
                    help="exit 1 when recall is below R (a CI gate)")
-    s.add_argument("--timeout", type=float, default=3.0, metavar="S",
+    s.add_argument("--timeout", type=seconds, default=3.0, metavar="S",
                    help="the built-in prober's timeout per step (default 3 s)")
-    s.add_argument("--detector-timeout", type=float, default=60.0, metavar="S",
+    s.add_argument("--detector-timeout", type=seconds, default=60.0, metavar="S",
                    help="how long CMD may run per target (default 60 s)")

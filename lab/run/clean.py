@@ -2,7 +2,9 @@
 
 A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
 its processes killed (host shells, services, the censor), its OVS bridge deleted, the
-root-namespace ends of its veths removed, its directory deleted. Runs still alive are left.
+root-namespace ends of its veths removed, its directory deleted. Runs still alive are left,
+and so are runs kept for their events (lab/run/rundir.py: a run whose results could not be
+written); the user deletes those.
 """
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ def clean(force: bool = False) -> list[tuple[str, list[str]]]:
     """Clean every run whose owner process is gone (all runs with force)."""
     done = []
     for state in load_states():
+        if state.kept:
+            continue
         if not force and alive(state.owner_pid) and state.owner_pid != os.getpid():
             continue
         done.append((state.run_id, clean_run(state)))

@@ -51,6 +51,7 @@ class Lab:
         self.services: list[Service] = []
         self.t0 = 0.0
         self.timings: dict[str, float] = {}
+        self._keep: str | None = None     # teardown keeps the files named so (keep_events)
 
     # --- the hosts ---------------------------------------------------------------------
 
@@ -159,7 +160,10 @@ class Lab:
                 _quietly(self.censor.stop)
                 self.censor = None
             if self.run_dir:
-                self.run_dir.remove()
+                if self._keep:
+                    self.run_dir.keep(self._keep)
+                else:
+                    self.run_dir.remove()
                 self.run_dir = None
         self.timings["down"] = time.monotonic() - start
 
@@ -200,6 +204,14 @@ class Lab:
             with open(path, encoding="utf-8") as f:
                 out += [json.loads(line) for line in f if line.strip()]
         return out
+
+    def keep_events(self):
+        """Keep the censor's events file (and its rotations) in the run directory after
+        teardown, for a run whose results could not be written; returns its path."""
+        if not self.censor:
+            raise LabError("the lab is not up")
+        self._keep = self.censor.events_path.name
+        return self.censor.events_path
 
     def settle(self, timeout: float = 1.0) -> bool:
         """Wait until the censor has caught up: its count of packet-ins holds still across

@@ -2,6 +2,8 @@
 
 Everything a run creates (processes, the OVS bridge, root-namespace interfaces) is written to
 state.json as soon as it exists, so a run killed with SIGKILL can be cleaned up afterwards.
+A run whose results could not be written keeps its events file here (`kept` in state.json):
+torn down, but its directory stays, and `blocklab clean` leaves it for the user.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class RunState:
     created: float = 0.0      # epoch seconds
     bridge: str = ""
     pids: dict[str, int] = field(default_factory=dict)   # what → pid
+    kept: bool = False        # torn down; the directory holds measurements for the user
 
     @property
     def path(self) -> Path:
@@ -71,6 +74,21 @@ class RunDir:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def keep(self, prefix: str) -> None:
+        """Instead of remove(): delete all but the files whose names start with `prefix`,
+        and mark the directory kept (nothing of the run is left running)."""
+        for p in self.path.iterdir():
+            if p.name.startswith(prefix) or p.name == "state.json":
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        self.state.kept = True
+        self.state.pids.clear()
+        self.state.bridge = ""
+        self.save()
 
 
 def load_states() -> list[RunState]:

@@ -37,15 +37,26 @@ def _bundled_names() -> list[str]:
                   for p in SCENARIOS.rglob("*" + SUFFIX) if p.is_file())
 
 
+def _is_file(path: Path) -> bool:
+    """False for what is no file, a name too long for the file system included."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def resolve(ref: str | Path) -> Path:
     """The file a scenario reference names: an existing path, or a bundled name."""
     path = Path(ref)
-    if path.is_file():
-        return path
     text = str(ref)
+    if not text.strip():
+        raise ScenarioError([Diagnostic(repr(text), 1, 1, "an empty scenario name: name a "
+                                        "bundled one (try `blocklab list`) or a YAML file")])
+    if _is_file(path):
+        return path
     if not text.endswith((SUFFIX, ".yml")) and not os.path.isabs(text):
         bundled_path = SCENARIOS / (text + SUFFIX)
-        if bundled_path.is_file():
+        if _is_file(bundled_path):
             return bundled_path
     if text.endswith((SUFFIX, ".yml")):
         message = f"no such file '{text}'"

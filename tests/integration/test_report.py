@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
+import pytest
 from matplotlib import image as mpimg
 
 from tests.integration.helpers import blocklab
@@ -63,3 +67,32 @@ def test_report_has_plots_tables_and_no_external_resources(tmp_path):
     assert "![censor events over time](timeline.png)" in md
     assert "| slow | yes |" in md
     assert (out / "events.jsonl").read_text().count('"rule": "slow"') >= 1
+
+
+@pytest.mark.parametrize("command, first_file", [
+    (["run", "basics/open"], "report.md"),
+    (["probe", "basics/open"], "measurements.jsonl"),
+])
+def test_a_report_that_cannot_be_written_keeps_the_table_and_the_events(tmp_path, command,
+                                                                          first_file):
+    """Disk full at the end (a file the report writes is /dev/full): the result is
+    still printed, one line says what was not written, and the run directory keeps the
+    censor's events for good (torn down, marked kept)."""
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / first_file).symlink_to("/dev/full")
+    runs = tmp_path / "runs"
+    r = blocklab(*command, "--report", str(out), timeout=240,
+                 env={**os.environ, "BLOCKLAB_RUNS": str(runs)})
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "https://www.example.com/" in r.stdout                   # the table
+    last = r.stderr.strip().splitlines()[-1]
+    m = re.fullmatch(rf"blocklab: --report {re.escape(str(out))}: the report not written in full "
+                     r"\(No space left on device\); the censor's events are kept in (\S+)", last)
+    assert m, last
+    kept = Path(m.group(1))
+    assert kept.parent.parent == runs and kept.name == "events.jsonl", kept
+    state = json.loads((kept.parent / "state.json").read_text())
+    assert state["kept"] and not state["pids"] and not state["bridge"], state
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["events.jsonl", "state.json"]

@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.fake:
             conn = Connection(addr[0], addr[1], a.timeout)
             conn.send_fake(a.fake)
+            conn.raw.close()
             sock = conn.sock
         else:
             sock = socket.create_connection(addr, timeout=a.timeout)
@@ -102,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     except (socket.timeout, TimeoutError):
         print("tls_hello: connect timed out", file=sys.stderr)
         return TIMEOUT
+    except PermissionError:
+        print("tls_hello: --fake needs root (it sends through a raw socket)", file=sys.stderr)
+        return 1
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         if a.split and 0 < a.split < len(hello):

@@ -8,7 +8,8 @@ the server's port as `cksum 0xb7e2 (correct)`; the server acked 11 and the TLS h
 with "wrong version number". Here the fake must reach the server's switch port byte for byte,
 the server's kernel must count a checksum error and not take it (its ack stays at 1), and a
 TLS fetch behind such a fake must complete. The same for a UDP datagram (DNS, through the
-censor on basics/dns-nxdomain). Unit tests of the partial-vs-wrong logic: tests/unit/test_offload.py.
+censor on basics/dns-nxdomain). Unit tests of the partial-vs-written logic:
+tests/unit/test_offload.py.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import select
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -58,7 +58,8 @@ def kernel_counters(lab: Lab, host: str) -> dict[tuple[str, str], int]:
     out = {}
     for head, values in zip(lines[::2], lines[1::2]):
         group, names = head.split(":", 1)
-        out.update({(group, n): int(v) for n, v in zip(names.split(), values.split(":")[1].split())})
+        numbers = values.split(":", 1)[1].split()
+        out.update({(group, n): int(v) for n, v in zip(names.split(), numbers)})
     return out
 
 

@@ -1,11 +1,13 @@
 """A TLS client that shapes its ClientHello the way evasion tools and DPI tests need.
 
 `python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
-[--add-ext 0xffce] [--pad BYTES] [--timeout S]` connects, sends a real ClientHello made by
-Python's ssl module — split across two TCP segments after N bytes (--split), or across TLS
-records of at most N bytes (--records), optionally with an extra extension or a large padding
-extension (post-quantum sized hellos) — then finishes the handshake when the hello is unchanged
-(verifying the lab CA), or just waits for the ServerHello when it was changed.
+[--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--timeout S]` connects, sends a
+real ClientHello made by Python's ssl module — split across two TCP segments after N bytes
+(--split), or across TLS records of at most N bytes (--records), optionally with an extra
+extension or a large padding extension (post-quantum sized hellos), optionally after a fake
+data segment with a wrong TCP or IP header checksum (--fake: the "badsum" evasion of zapret,
+byedpi and Geneva, lab.clients.fakes) — then finishes the handshake when the hello is
+unchanged (verifying the lab CA), or just waits for the ServerHello when it was changed.
 Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during handshake.
 """
 from __future__ import annotations
@@ -16,6 +18,8 @@ import ssl
 import struct
 import sys
 import time
+
+from lab.clients.fakes import FAKES, Connection
 
 NOT_RESOLVED, REFUSED, TIMEOUT, RESET = 6, 7, 28, 35
 
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--records", type=int, default=0, help="TLS records of at most N bytes")
     p.add_argument("--add-ext", type=lambda v: int(v, 0), help="extension type to add")
     p.add_argument("--pad", type=int, default=0, help="add a padding extension of N bytes")
+    p.add_argument("--fake", choices=FAKES, help="send a fake with a wrong checksum first")
     p.add_argument("--timeout", type=float, default=5.0)
     a = p.parse_args(argv)
     sni = a.sni or a.host
@@ -85,13 +90,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tls_hello: could not resolve {a.host}: {e}", file=sys.stderr)
         return NOT_RESOLVED
     try:
-        sock = socket.create_connection(addr, timeout=a.timeout)
+        if a.fake:
+            conn = Connection(addr[0], addr[1], a.timeout)
+            conn.send_fake(a.fake)
+            conn.raw.close()
+            sock = conn.sock
+        else:
+            sock = socket.create_connection(addr, timeout=a.timeout)
     except ConnectionRefusedError:
         print("tls_hello: connection refused", file=sys.stderr)
         return REFUSED
     except (socket.timeout, TimeoutError):
         print("tls_hello: connect timed out", file=sys.stderr)
         return TIMEOUT
+    except PermissionError:
+        print("tls_hello: --fake needs root (it sends through a raw socket)", file=sys.stderr)
+        return 1
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         if a.split and 0 < a.split < len(hello):

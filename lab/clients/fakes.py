@@ -1,0 +1,178 @@
+"""Fakes with wrong checksums, sent from a lab client the way evasion tools send them.
+
+The "badsum" fake of zapret, byedpi and Geneva: a data segment inside the client's live
+connection whose TCP checksum (or IP header checksum) is wrong, sent before the real data. A
+DPI that does not check checksums takes it for the start of the stream; the server's kernel
+drops it, and the real data follows. This module owns those fakes: learning a connection's
+sequence numbers from its SYN-ACK, making the fake (controllers.packets builds it, one byte
+pair is then spoiled), sending it through AF_PACKET on the host's interface, and asking the
+server where its stream stands (an out-of-window ACK, which it answers with a duplicate ACK).
+
+    python -m lab.clients.fakes tcp HOST [--port 443] [--fake badsum|badipsum] [--payload S]
+        [--wait] [--timeout S]
+    python -m lab.clients.fakes udp HOST PORT [--payload HEX]
+
+`tcp` connects, sends the fake and prints `fake FRAME-HEX`; with --wait it then waits for a
+line on standard input (a test's cue that the fake has arrived); then it prints
+`server acks N`, N counted from the client's first byte as tcpdump counts (1: nothing taken).
+`udp` sends one datagram with a wrong UDP checksum and prints `fake FRAME-HEX`.
+Run as root in a lab host. lab.clients.tls_hello --fake sends a fake before its ClientHello.
+"""
+from __future__ import annotations
+
+import argparse
+import select
+import socket
+import struct
+import sys
+import time
+
+from controllers.offload import pseudo_sum
+from controllers.packets import (ACK, PSH, SYN, TCP, build_tcp, build_udp, mac_bytes,
+                                 parse_frame)
+from lab.scenario.addressing import mac_for
+
+ETH_P_IP = 0x0800
+FAKES = ("badsum", "badipsum")
+PAYLOAD = b"FAKE-DATA!"         # 10 bytes, as in the report of issue 23 (seq 1:11)
+
+
+def interface() -> str:
+    """The host's one lab interface (every lab host has exactly one besides lo)."""
+    names = [name for _i, name in socket.if_nameindex() if name != "lo"]
+    if len(names) != 1:
+        raise OSError(f"expected one network interface besides lo, found {names}")
+    return names[0]
+
+
+def spoil(frame: bytes, kind: str) -> bytes:
+    """`frame` (correct checksums) with a wrong TCP/UDP checksum (badsum) or a wrong IP
+    header checksum (badipsum). The wrong value is never the pseudo-header sum, which would
+    read as a partial checksum (controllers.offload)."""
+    out = bytearray(frame)
+    ihl = (frame[14] & 0x0F) * 4
+    if kind == "badipsum":
+        at = 24
+        avoid = -1
+    else:
+        at = 14 + ihl + (16 if frame[23] == TCP else 6)
+        total = struct.unpack_from("!H", frame, 16)[0]
+        avoid = pseudo_sum(frame[14:14 + ihl], frame[23], total - ihl)
+    value = struct.unpack_from("!H", out, at)[0]
+    wrong = (value + 0x1111) & 0xFFFF
+    if wrong in (avoid, 0):
+        wrong = (wrong + 0x1111) & 0xFFFF
+    struct.pack_into("!H", out, at, wrong)
+    return bytes(out)
+
+
+class Connection:
+    """A kernel TCP connection, with a packet socket beside it that saw its handshake."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.timeout = timeout
+        self.raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
+        self.raw.bind((interface(), ETH_P_IP))
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.src, self.sport = self.sock.getsockname()[:2]
+        self.dst, self.dport = self.sock.getpeername()[:2]
+        synack = self._receive(lambda p: p.flags & (SYN | ACK) == SYN | ACK)
+        self.isn, self.irs = synack.ack - 1, synack.seq
+        self.mac, self.peer_mac = synack.eth_dst, synack.eth_src
+
+    def _receive(self, want):
+        """The next segment of this connection from the server that `want` accepts."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.raw], [], [], left)[0]:
+                raise TimeoutError("no answer from the server")
+            frame, addr = self.raw.recvfrom(65535)
+            if addr[2] == socket.PACKET_OUTGOING:
+                continue
+            try:
+                p = parse_frame(frame)
+            except ValueError:
+                continue
+            if (p is not None and p.proto == TCP and p.src == self.dst and p.sport == self.dport
+                    and p.dport == self.sport and want(p)):
+                return p
+
+    def segment(self, seq: int, flags: int, payload: bytes = b"") -> bytes:
+        """A segment of this connection (seq counted from the client's first byte, 1)."""
+        return build_tcp(self.mac, self.peer_mac, self.src, self.dst, self.sport, self.dport,
+                         self.isn + seq, self.irs + 1, flags, payload)
+
+    def send_fake(self, kind: str, payload: bytes = PAYLOAD) -> bytes:
+        """Send a fake data segment at the start of the stream; the frame sent."""
+        frame = spoil(self.segment(1, PSH | ACK, payload), kind)
+        self.raw.send(frame)
+        return frame
+
+    def server_ack(self) -> int:
+        """Where the server's stream from us stands: it answers an ACK below its window
+        with a duplicate ACK (RFC 793, 9293 3.10.7.4). Counted as tcpdump counts (1: no
+        data taken)."""
+        self.raw.send(self.segment(0, ACK))
+        reply = self._receive(lambda p: p.flags & ACK and not p.flags & SYN)
+        return (reply.ack - self.isn) % 2 ** 32
+
+    def close(self) -> None:
+        self.sock.close()
+        self.raw.close()
+
+
+def send_udp_fake(host: str, port: int, payload: bytes) -> bytes:
+    """A datagram to host:port with a wrong UDP checksum, from an unused source port."""
+    dst = socket.gethostbyname(host)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((dst, port))                  # the route's source address and a free port
+    src, sport = probe.getsockname()
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    raw.bind((interface(), 0))
+    try:
+        frame = spoil(build_udp(raw.getsockname()[4], mac_bytes(mac_for(dst)), src, dst,
+                                sport, port, payload), "badsum")
+        raw.send(frame)
+    finally:
+        raw.close()
+        probe.close()
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="fakes", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="kind", required=True)
+    t = sub.add_parser("tcp", help="a fake segment in a live TCP connection")
+    t.add_argument("host")
+    t.add_argument("--port", type=int, default=443)
+    t.add_argument("--fake", choices=FAKES, default="badsum")
+    t.add_argument("--payload", default=PAYLOAD.decode())
+    t.add_argument("--wait", action="store_true", help="wait for a line on stdin, then probe")
+    t.add_argument("--timeout", type=float, default=5.0)
+    u = sub.add_parser("udp", help="one datagram with a wrong UDP checksum")
+    u.add_argument("host")
+    u.add_argument("port", type=int)
+    u.add_argument("--payload", default=PAYLOAD.hex(), help="the payload, in hex")
+    a = p.parse_args(argv)
+    try:
+        if a.kind == "udp":
+            print("fake", send_udp_fake(a.host, a.port, bytes.fromhex(a.payload)).hex(),
+                  flush=True)
+            return 0
+        conn = Connection(a.host, a.port, a.timeout)
+        try:
+            print("fake", conn.send_fake(a.fake, a.payload.encode()).hex(), flush=True)
+            if a.wait:
+                sys.stdin.readline()
+            print("server acks", conn.server_ack(), flush=True)
+        finally:
+            conn.close()
+    except (OSError, TimeoutError) as e:
+        print(f"fakes: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,7 +27,7 @@ import struct
 import sys
 import time
 
-from controllers.offload import pseudo_sum
+from controllers.openflow.offload import pseudo_sum
 from controllers.packets import (ACK, PSH, SYN, TCP, build_tcp, build_udp, mac_bytes,
                                  parse_frame)
 from lab.scenario.addressing import mac_for
@@ -48,7 +48,7 @@ def interface() -> str:
 def spoil(frame: bytes, kind: str) -> bytes:
     """`frame` (correct checksums) with a wrong TCP/UDP checksum (badsum) or a wrong IP
     header checksum (badipsum). The wrong value is never the pseudo-header sum, which would
-    read as a partial checksum (controllers.offload)."""
+    read as a partial checksum (controllers.openflow.offload)."""
     out = bytearray(frame)
     ihl = (frame[14] & 0x0F) * 4
     if kind == "badipsum":

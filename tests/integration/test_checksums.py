@@ -24,8 +24,8 @@ from controllers.packets import parse_frame
 from lab import scenario as scenarios
 from lab.clients.dnswire import a_query
 from lab.clients.fakes import PAYLOAD
-from lab.lab import Lab
-from lab.wait import wait_until
+from lab.run.lab import Lab
+from lab.run.wait import wait_until
 
 PY = sys.executable
 KERNEL_COUNTER = {"badsum": ("Tcp", "InCsumErrors"), "badipsum": ("IpExt", "InCsumErrors"),

@@ -1,4 +1,4 @@
-"""controllers.offload: a partial checksum is completed, a written one (right or wrong) and the
+"""controllers.openflow.offload: a partial checksum is completed, a written one (right or wrong) and the
 IP header are left as the sender made them; super-segments are cut with correct checksums.
 
 The partial values are the ones measured on packet-ins of the userspace datapath (issue 23):
@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from controllers import packets as P
-from controllers.offload import MTU, for_the_wire, is_partial, pseudo_sum
+from controllers.openflow.offload import MTU, for_the_wire, is_partial, pseudo_sum
 from lab.clients.fakes import spoil
 
 MAC_A, MAC_B = b"\x02\x00\xc6\x12\x00\x0a", b"\x02\x00\xc6\x13\x00\x0b"

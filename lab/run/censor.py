@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from lab.run.rundir import RunDir
-from lab.run.wait import Timeout, wait_until
+from lab.run.wait import Timeout, scaled, wait_until
 
 
 log = logging.getLogger("blocklab.censor")
@@ -56,6 +56,7 @@ class ControlClient:
         self.path = path
 
     def call(self, command: dict, timeout: float = 5.0) -> dict:
+        timeout = scaled(timeout)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             deadline = time.monotonic() + timeout

@@ -17,6 +17,7 @@ from lab.run.network import HostSpec, Network, needs_netem, switch_ports
 from lab.run.pki import LabCA
 from lab.run.progress import default as default_progress
 from lab.run.rundir import RunDir
+from lab.run.wait import scaled
 from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
 from lab.scenario.model import Link
@@ -186,7 +187,7 @@ class Lab:
         """Run `cmd` in `host`, capture its output; the exit code is the command's."""
         proc = self.popen(host, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(timeout=None if timeout is None else scaled(timeout))
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
@@ -217,7 +218,7 @@ class Lab:
         """Wait until the censor has caught up: its count of packet-ins holds still across
         two status calls 0.1 s apart (the events of what it saw are written by then). False
         when it was still busy at `timeout`."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         last = None
         while True:
             seen = self.control({"cmd": "status"}).get("stats", {}).get("packets_in")

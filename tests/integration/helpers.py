@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lab.run.wait import scaled
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def blocklab(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     """Run the `blocklab` CLI as a user would, capturing its output."""
     return subprocess.run([sys.executable, "-m", "lab.cli", *args], cwd=REPO, text=True,
-                          capture_output=True, timeout=timeout, **kwargs)
+                          capture_output=True, timeout=scaled(timeout), **kwargs)
 
 
 def blocklab_popen(*args: str, **kwargs) -> subprocess.Popen:

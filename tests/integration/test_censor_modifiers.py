@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
+
 from lab import scenario as scenarios
 from lab.run.lab import Lab
 from lab.run.wait import wait_until
@@ -19,6 +21,7 @@ def _goodput(lab, client: str, url: str, seconds: int) -> float:
     return float(r.stdout)
 
 
+@pytest.mark.kernel
 def test_throttle_per_flow_lands_within_15_percent_of_the_rate():
     sc = scenarios.load("basics/throttle")
     rate = sc.censor.rules[0].action["rate_bps"] / 8
@@ -31,6 +34,7 @@ def test_throttle_per_flow_lands_within_15_percent_of_the_rate():
     assert any(e["action"] == "throttle" and e["rule"] == "slow" for e in events)
 
 
+@pytest.mark.kernel
 def test_throttle_per_rule_is_shared_by_every_flow():
     sc = scenarios.load("basics/throttle-per-rule")
     rate = sc.censor.rules[0].action["rate_bps"] / 8

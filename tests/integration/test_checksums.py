@@ -115,12 +115,14 @@ def test_a_tcp_fake_reaches_the_server_as_sent_and_is_dropped_there(sni_lab, fak
 
 
 @pytest.mark.parametrize("fake", ["badsum", "badipsum"])
+@pytest.mark.kernel
 def test_tls_after_a_fake_completes_through_the_censor(sni_lab, fake):
     r = sni_lab.run("alice", [PY, "-m", "lab.clients.tls_hello", "open.example.org",
                               "--fake", fake, "--timeout", "5"], timeout=20)
     assert r.returncode == 0 and "handshake complete" in r.stdout, r.stdout + r.stderr
 
 
+@pytest.mark.kernel
 def test_ordinary_traffic_still_passes_with_checksums_completed(sni_lab):
     r = sni_lab.run("alice", ["curl", "-sS", "--max-time", "5", "https://open.example.org/"],
                     timeout=20)

@@ -28,6 +28,7 @@ def _lab_is_up() -> bool:
     return False
 
 
+@pytest.mark.kernel
 def test_successful_run_leaves_nothing():
     before = snapshot()
     assert blocklab("exec", "basics/open", "alice", "--", "true").returncode == 0
@@ -55,6 +56,7 @@ def test_interrupted_run_tears_down(sig, code):
     assert snapshot() == before
 
 
+@pytest.mark.kernel
 def test_sigkilled_run_is_cleaned_by_blocklab_clean():
     before = snapshot()
     proc = blocklab_popen("exec", "basics/open", "alice", "--", "sleep", "300")

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The kernel lane, guest side: runs inside the guest host.sh boots (Debian's kernel, this
+# machine's root filesystem read-only, /etc and /var as throw-away overlays, no network device).
+# It provisions the guest with the same scripts/setup.sh the Vagrant VM runs — here its
+# kernel-module branch loads openvswitch and OVS starts on the kernel datapath — then runs the
+# integration tests marked `kernel` (pyproject.toml's markers) and writes $KERNEL_LANE_OUT/status.
+set -uo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="$KERNEL_LANE_OUT"
+echo "failed" >"$out/status"
+
+# A fresh OVS database (the overlay holds the host's, with the host's bridges in it).
+rm -f /etc/openvswitch/conf.db /etc/openvswitch/.conf.db.~lock~
+mkdir -p /var/log/openvswitch /var/run/openvswitch
+modprobe -q sch_netem || true          # the lab probes for netem; load it as the VM's kernel would
+if ! bash "$repo/scripts/setup.sh"; then
+  echo "kernel lane: scripts/setup.sh failed in the guest"; exit 1
+fi
+dp="$(ovs-appctl dpctl/dump-dps 2>/dev/null | tr '\n' ' ')"
+echo "kernel lane: guest kernel $(uname -r), accel ${KERNEL_LANE_ACCEL:-?}, OVS datapath: ${dp:-none}"
+if [[ ! -d /sys/module/openvswitch ]]; then
+  echo "kernel lane: the openvswitch module did not load"; exit 1
+fi
+
+cd "$repo" || exit 1
+export PYTHONDONTWRITEBYTECODE=1
+"$repo/.venv/bin/python" -m pytest -q -p no:cacheprovider -m kernel -n 2 \
+  --junitxml="$out/junit.xml" -o junit_family=xunit2 tests/integration
+rc=$?
+if ((rc == 0)); then echo passed >"$out/status"; else echo "failed (pytest exit $rc)" >"$out/status"; fi

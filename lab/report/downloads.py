@@ -9,8 +9,6 @@ import sys
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-SHAPING = ("throttle", "cut_after")
-
 
 @dataclass
 class Download:

@@ -87,7 +87,6 @@ class RuleVerdict:
     holds: bool | None           # True, False, None (needs traffic)
     unknown: list[str] = field(default_factory=list)
     probability: float | None = None
-    why_not: str = ""
 
 
 @dataclass

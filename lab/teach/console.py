@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lab.teach.explain import action_text, explain
+from lab.scenario.ruletext import action_text, match_text
+from lab.teach.explain import explain
 
 HOST_TIMEOUT = 120        # seconds a lesson's host command may take
 EVENT_COLOURS = {        # ANSI colours by action (the plots use the same families)
@@ -298,20 +299,6 @@ def host_env() -> dict:
 
 
 # --- rule text -----------------------------------------------------------------------------
-
-def match_text(match: dict) -> str:
-    parts = []
-    for key, value in match.items():
-        if key == "not":
-            parts.append(f"not ({match_text(value)})")
-            continue
-        if key == "port":
-            value = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in value]
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
-
 
 def table(head: tuple, body: list[tuple]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]

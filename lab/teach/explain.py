@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from controllers.rules.facts import UNKNOWN, Facts
 from controllers.rules.matching import CompiledMatch
 from controllers.packets import TCP, UDP
+from lab.scenario.ruletext import action_text, rate_text
 
 # scheme -> (transport, default port, what a stock client's first bytes look like)
 SCHEMES = {"https": ("tcp", 443, "tls"), "http": ("tcp", 80, "http"),
@@ -151,26 +152,6 @@ def _show(value) -> str:
     if isinstance(value, frozenset):
         return "{" + ", ".join(str(x) for x in sorted(value)) + "}"
     return str(value)
-
-
-def action_text(action: dict) -> str:
-    kind = action.get("type", "?")
-    if kind == "throttle":
-        return f"throttle {rate_text(action.get('rate_bps', 0))}"
-    if kind == "cut_after":
-        return f"cut_after {action.get('bytes')} B"
-    if kind in ("forge", "inject"):
-        return f"{kind} {action.get('ip')}"
-    if kind == "blockpage":
-        return f"blockpage {action.get('status', 403)}"
-    return kind
-
-
-def rate_text(bps: float) -> str:
-    for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
-        if bps >= scale:
-            return f"{bps / scale:g} {unit}"
-    return f"{bps:g} bit/s"
 
 
 def seen_text(action: dict, kind: str) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lab.scenario.lessons import CENSOR_COMMANDS
 from lab.scenario.ruletext import action_text, match_text
 from lab.teach.explain import explain
 
@@ -34,7 +35,6 @@ EVENT_COLOURS = {        # ANSI colours by action (the plots use the same famili
     "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
     "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",
 }
-CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot")
 
 
 @dataclass

@@ -6,10 +6,13 @@ ports, and each host's configuration (resolver, trust store, hosts file).
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 from bench.common import load, rnd, say, scenario
+
+log = logging.getLogger("blocklab.bench")
 
 
 def run(counts: list[int], folder: Path) -> dict:
@@ -26,7 +29,8 @@ def run(counts: list[int], folder: Path) -> dict:
         try:
             lab.up()
             row["up_s"] = rnd(time.monotonic() - t, 2)
-        except Exception as e:
+        except Exception as e:           # a lab that cannot come up at this size is a result
+            log.debug("lab of %d clients failed to come up", n, exc_info=True)
             row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         finally:
             t = time.monotonic()

@@ -33,6 +33,7 @@ import sys
 import time
 
 from lab.clients import tls_hello
+from lab.clients.dnswire import a_query
 
 LINGER_RST = struct.pack("ii", 1, 0)
 _RCODE = {0: "noerror", 1: "formerr", 2: "servfail", 3: "nxdomain", 5: "refused"}
@@ -48,12 +49,6 @@ def client_hello(sni: str) -> bytes:
     if _CTX is None:            # one context: making one reads the whole trust store
         _CTX = ssl.create_default_context()
     return tls_hello.client_hello(sni, _CTX)[3]
-
-
-def dns_query(name: str, qid: int) -> bytes:
-    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split("."))
-    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + labels + b"\0" + \
-        struct.pack("!HH", 1, 1)
 
 
 def percentiles(values: list[float], points=(50, 90, 99)) -> dict:
@@ -121,7 +116,7 @@ class Generator:
             state = "connecting"
         else:
             qid = random.getrandbits(16)
-            s.sendto(dns_query(self.names[idx][0], qid), (self.server, self.port))
+            s.sendto(a_query(self.names[idx][0], qid), (self.server, self.port))
             self.ep.register(s.fileno(), select.EPOLLIN)
             state = "sent"
         self.live[s.fileno()] = [s, t, idx, state, now]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import resource
 import sys
 import time
@@ -25,6 +26,8 @@ from pathlib import Path
 from bench import rules as R
 from bench.common import collect, python, rnd, rss_mib, say
 from controllers.switch.tables import PRIO_GUARD, PRIO_PASS, PRIO_STEER
+
+log = logging.getLogger("blocklab.bench")
 
 STEERING_PRIORITIES = (PRIO_STEER, PRIO_PASS, PRIO_GUARD)     # what sends packets up
 
@@ -163,6 +166,7 @@ def controller(policy_doc: dict, timeout: float) -> dict:
         out["rss_mib"] = mem.get("VmRSS")
         out["peak_rss_mib"] = mem.get("VmHWM")
     except Exception as e:           # a censor that cannot start at this size is a result
+        log.debug("censor at this size failed", exc_info=True)
         out["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     finally:
         if network:

@@ -23,6 +23,7 @@ line says what was not written.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,8 @@ from pathlib import Path
 from bench import common, machine, plots, report
 from bench import rules as R
 from lab.run.outputs import not_written
+
+log = logging.getLogger("blocklab.bench")
 
 SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
 
@@ -128,12 +131,14 @@ def _run(quick: bool, work: Path, sections: list[str] | None) -> dict:
             result["scale"] = scale.run(cfg["scale_sizes"], work, cfg["lookups"],
                                         cfg["engine_flows"], with_controller=True)
         except Exception as e:
+            log.warning("bench section scale failed", exc_info=True)
             result["scale"] = {"error": f"{type(e).__name__}: {e}"}
     if "lab_size" in sections:
         from bench import labsize
         try:
             result["lab_size"] = labsize.run(cfg["lab_sizes"], work)
         except Exception as e:
+            log.warning("bench section lab_size failed", exc_info=True)
             result["lab_size"] = {"error": f"{type(e).__name__}: {e}"}
     result["load_after"] = common.load()
     result["duration_s"] = common.rnd(time.monotonic() - start, 1)

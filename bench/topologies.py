@@ -20,7 +20,7 @@ import os
 import re
 import subprocess
 
-from lab.run.network import kernel_datapath
+from lab.run.network import disable_ipv6, kernel_datapath
 from lab.run.procs import alive
 
 A_IP, B_IP, PREFIX = "198.18.250.1", "198.18.250.2", 24
@@ -107,7 +107,7 @@ class Pair:
             self.exec(side, "ip", "addr", "add", f"{self.ip[side]}/{PREFIX}", "dev", "eth0")
             self.exec(side, "ip", "link", "set", "eth0", "up")
             if self.kind == "ovs":
-                _write(f"/proc/sys/net/ipv6/conf/{switch_end}/disable_ipv6", "1")
+                disable_ipv6(switch_end)
                 _run("ip", "link", "set", switch_end, "up")
                 _run("ovs-vsctl", "add-port", self.bridge, switch_end)
             else:
@@ -119,7 +119,7 @@ class Pair:
             _run("ip", "link", "add", host_end, "type", "veth", "peer", "name", switch_end)
             _run("ip", "link", "set", host_end, "netns", self.ns["a"])    # datapath polls
             self.exec("a", "ip", "link", "set", host_end, "up")           # every port
-            _write(f"/proc/sys/net/ipv6/conf/{switch_end}/disable_ipv6", "1")
+            disable_ipv6(switch_end)
             _run("ip", "link", "set", switch_end, "up")
             _run("ovs-vsctl", "add-port", self.bridge, switch_end)
 
@@ -148,10 +148,3 @@ class Pair:
         for i in range(self.extra):
             _run("ip", "link", "del", f"{self.tag}f{i}", check=False)
 
-
-def _write(path: str, value: str) -> None:
-    try:
-        with open(path, "w") as f:
-            f.write(value)
-    except OSError:
-        pass

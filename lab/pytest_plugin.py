@@ -22,11 +22,14 @@ pytest session of an environment where blocklab is installed.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 
 import pytest
+
+log = logging.getLogger("blocklab.pytest")
 
 
 def pytest_addoption(parser) -> None:
@@ -139,6 +142,8 @@ class Blocklab:
                 lab.down()
             except Exception as e:      # keep taking the others down
                 errors.append(e)
+        for e in errors[1:]:
+            log.error("another lab failed to come down too", exc_info=e)
         if errors:
             raise errors[0]
 

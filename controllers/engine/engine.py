@@ -26,6 +26,7 @@ penalty box, one per control change.
 """
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -41,6 +42,8 @@ from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
 from controllers.engine.residual import PenaltyBoxes
 from controllers.switch.tables import flow_pair
+
+log = logging.getLogger("blocklab.censor")
 
 HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
@@ -125,11 +128,13 @@ class Engine:
             try:
                 return self._copied(bytes(frame), now)
             except Exception:
+                log.exception("engine failed on a copied packet; ignoring it")
                 self.counters["internal_errors"] += 1
                 return []
         try:
             out = self._packet_in(bytes(frame), in_port, now)
         except Exception:                   # a bug here must not stop the censor
+            log.exception("engine failed on a packet; forwarding it unchanged")
             self.counters["internal_errors"] += 1
             return [Output(bytes(frame), in_port)]
         self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
@@ -362,6 +367,7 @@ class Engine:
                     out += self._free_meters(flow)
                 self.boxes.prune(now)
         except Exception:
+            log.exception("engine tick failed (held flows, expiry sweep); going on")
             self.counters["internal_errors"] += 1
         self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
         return out
@@ -385,6 +391,7 @@ class Engine:
         try:
             reply, out = _control.run(self, command, now)
         except Exception as exc:            # a bug, not a bad command: say so, keep going
+            log.exception("control command %r failed", command)
             self.counters["internal_errors"] += 1
             return {"ok": False, "error": f"internal error: {exc}"}, []
         self.counters["events"] += sum(1 for e in out if isinstance(e, Event))

@@ -130,9 +130,6 @@ class Flow:
                            "dport": self.s_port if ports else None}
         return self.record
 
-    def expires_at(self) -> float:
-        return self.last_seen + self.lifetime
-
 
 class FlowTable:
     """Flows by 5-tuple (client orientation), least recently used first."""

@@ -8,6 +8,7 @@ raises ToolError with one line saying why.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from lab.compare import certs, measure
 from lab.services.base import Service, ServiceError
 from lab.services.daemon import daemon
+
+log = logging.getLogger("blocklab.compare")
 
 LOCAL_SOCKS = 1080        # a tool's SOCKS5 port on the client (127.0.0.1)
 VPS_SOCKS = 1081          # a plain SOCKS5 proxy on the vps (127.0.0.1), behind some tunnels
@@ -68,7 +71,7 @@ class ToolContext:
             try:
                 service.stop(self.lab.run_dir)
             except Exception:   # a stuck daemon must not stop the comparison
-                pass
+                log.warning("could not stop %s; going on", service.name, exc_info=True)
         self.services.clear()
 
     def run(self, host: str, argv: list[str], timeout: float = 20):

@@ -17,7 +17,6 @@ import time
 from urllib.parse import urlsplit
 
 from aioquic.h3.connection import H3_ALPN
-from aioquic.h3.events import HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 

@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lab.compare.relay import relay
+
 TRANSPORT = "obfs4"
 
 
@@ -73,20 +75,6 @@ def server(a) -> int:
     return proc.wait()
 
 
-async def _relay(reader, writer) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        try:
-            writer.write_eof()
-        except (OSError, RuntimeError):
-            writer.close()
-
-
 async def _socks5_connect(pt_host: str, pt_port: int, bridge: str, args: str):
     """A connection through obfs4proxy's SOCKS5 port to the bridge, args as user/password."""
     reader, writer = await asyncio.open_connection(pt_host, pt_port)
@@ -130,7 +118,7 @@ def client(a) -> int:
             print(f"ptdriver: {e}", flush=True)
             writer.close()
             return
-        await asyncio.gather(_relay(reader, up_w), _relay(up_r, writer))
+        await asyncio.gather(relay(reader, up_w), relay(up_r, writer))
         up_w.close()
         writer.close()
 

@@ -15,6 +15,7 @@ A trial's status:
 """
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
 from lab.compare.measure import Fetch
 from lab.scenario.addressing import ISP_IP
+
+log = logging.getLogger("blocklab.compare")
 
 PAGE_TIME = 5.0           # seconds per page fetch
 BULK_TIME = 3.0           # seconds of bulk download per trial
@@ -193,6 +196,10 @@ def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
             trial.fetches = list(pool.map(lambda u: tool.fetch(ctx, u, PAGE_TIME), urls))
         trial.bulk = tool.fetch(ctx, prepared.bulk_url, BULK_TIME, bulk=True)
     except Exception as e:        # ToolError, or a bug of the adapter: the run goes on
+        if isinstance(e, ToolError):
+            log.debug("%s did not come up: %s", tool.name, e)
+        else:
+            log.exception("the %s adapter failed; the trial records the error", tool.name)
         trial.error = str(e) if isinstance(e, ToolError) else f"{type(e).__name__}: {e}"
         trial.fetches = [Fetch(url, False, error=f"{tool.name} did not come up")
                          for url, _ in prepared.targets]

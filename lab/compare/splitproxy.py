@@ -16,6 +16,8 @@ import socket
 import struct
 import sys
 
+from lab.compare.relay import relay
+
 
 def sni_cut(record: bytes) -> int:
     """An offset inside the server name of a ClientHello record (else just past the header)."""
@@ -54,20 +56,6 @@ async def _first_record(reader) -> bytes:
                 break
             data += more
     return data
-
-
-async def _pipe(reader, writer) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        try:
-            writer.write_eof()
-        except (OSError, RuntimeError):
-            writer.close()
 
 
 async def _socks_request(reader, writer) -> tuple[str, int]:
@@ -112,7 +100,7 @@ async def _handle(reader, writer, mode: str) -> None:
     elif first:
         up_w.write(first)
     await up_w.drain()
-    await asyncio.gather(_pipe(reader, up_w), _pipe(up_r, writer))
+    await asyncio.gather(relay(reader, up_w), relay(up_r, writer))
     writer.close()
     up_w.close()
 

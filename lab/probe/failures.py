@@ -30,9 +30,6 @@ SSL_UNKNOWN_AUTHORITY = "ssl_unknown_authority"
 SSL_INVALID_CERTIFICATE = "ssl_invalid_certificate"
 SSL_FAILED_HANDSHAKE = "ssl_failed_handshake"
 
-DNS_FAILURES = frozenset({DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_NO_ANSWER,
-                          DNS_MISBEHAVING})
-
 # DNS response codes -> failure (0 NOERROR is not a failure; an empty answer is dns_no_answer)
 RCODE_FAILURES = {1: DNS_MISBEHAVING, 2: DNS_SERVFAIL, 3: DNS_NXDOMAIN, 4: DNS_MISBEHAVING,
                   5: DNS_REFUSED}

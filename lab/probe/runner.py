@@ -186,7 +186,7 @@ class Prober:
         return rows
 
     def score(self, results: list[Result], events: list[dict] | None = None) -> Score:
-        time.sleep(0.2)      # the censor writes its log as it decides; let the last lines land
+        self.lab.settle()    # the censor logs as it decides: its last decisions land first
         return score(self.rows(results, events))
 
 

@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lab.teach.console import match_text
-from lab.teach.explain import action_text
 from lab.report import document, downloads, plots
+from lab.scenario.ruletext import action_text, match_text
 
 DOWNLOAD_SECONDS = 6.0
 HOW_TO_READ = (

@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from lab.scenario.ruletext import rate_text
+
 
 @dataclass
 class Download:
@@ -112,7 +114,6 @@ def shaping_of(downloads: list[Download], rules: list[dict], origin: float = 0.0
             if (float(ev.get("t")) - origin, label) not in marks:
                 marks.append((float(ev.get("t")) - origin, label))
             if action.get("type") == "throttle":
-                from lab.teach.explain import rate_text
                 rate = (f"rule {rule['id']}: throttle {rate_text(action['rate_bps'])}",
                         action["rate_bps"])
                 if rate not in rates:

@@ -1,9 +1,10 @@
 """From a schema-checked document to a `Scenario`: the checks a schema cannot say.
 
 Owns the order of the passes over one document and the top-level fields (name, title, summary,
-sources, resolver, censor, links, lesson), delegating hosts, rules, timeline and expectations
-to their modules. Every pass reports into the same Reporter and skips values already found bad,
-so one run finds every error once. With `strict`, also what this kernel cannot emulate.
+sources, resolver, censor, links, lesson), delegating hosts, rules, timeline, expectations and
+lesson steps to their modules. Every pass reports into the same Reporter and skips values
+already found bad, so one run finds every error once. With `strict`, also what this kernel
+cannot emulate.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from lab.scenario import kernel, units
 from lab.scenario.errors import Reporter, did_you_mean
 from lab.scenario.expect import build_expect
 from lab.scenario.hosts import Hosts, build_hosts
-from lab.scenario.model import Censor, Link, Links, Rule, Scenario
+from lab.scenario.lessons import STEP_KEYS, check_steps
+from lab.scenario.model import (ISP_HOST, PUBLIC_DNS_HOST, Censor, Link, Links, Rule,
+                                Scenario)
 from lab.scenario.rules import build_rule
 from lab.scenario.timeline import build_timeline, check_duplicates, raw_id
 
@@ -38,6 +41,7 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
     timeline, ever_ids = build_timeline(rep, data, initial_ids, make_rule)
     expect = build_expect(rep, data, hosts, ever_ids)
     links = _links(rep, data)
+    _lesson(rep, data, hosts, ever_ids)
     lesson = rep.get(data, top, "lesson", None, list)
     if strict:
         _strict(rep, data)
@@ -45,6 +49,22 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
         return None
     return Scenario(path, name, title, summary, sources, tuple(hosts.clients), resolver,
                     tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson)
+
+
+def _lesson(rep: Reporter, data: dict, hosts: Hosts, rule_ids: set[str] | None) -> None:
+    """Report what the schema cannot see in the lesson steps (lab.scenario.lessons): hosts and
+    censor commands, rule ids, regular expressions. Steps the schema rejected are skipped."""
+    items = rep.part(data, (), "lesson", None, list)
+    if not items:
+        return
+    names = None
+    if hosts.clients_complete and hosts.servers_complete:
+        names = [h.name for h in (*hosts.clients, ISP_HOST, PUBLIC_DNS_HOST, *hosts.servers)]
+    _, problems = check_steps(items, names, rule_ids,
+                              skip=lambda i: not rep.clean(("lesson", i)))
+    for place, message in problems:
+        unknown_key = len(place) == 2 and place[1] not in STEP_KEYS
+        rep.error(("lesson",) + place, message, key=unknown_key)
 
 
 def _server_names(hosts: Hosts) -> list[str] | None:

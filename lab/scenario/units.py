@@ -145,7 +145,7 @@ def _quote(value: object) -> str:
 
 
 def _parse(kind: str, value: object) -> tuple[float, str]:
-    regex, units = _KINDS[kind][0], _KINDS[kind][1]
+    regex = _KINDS[kind][0]
     if not isinstance(value, str) or not re.match(regex, value):
         raise UnitError(explain(kind, value))
     m = re.match(r"^([0-9.]+)(.*)$", value)
@@ -187,7 +187,3 @@ def parse_percent(value: object) -> float:
     if pct > 100:
         raise UnitError(f"bad percentage '{value}': must be 100% or less")
     return pct
-
-
-PARSERS = {"rate": parse_rate, "size": parse_size, "duration": parse_duration,
-           "percent": parse_percent}

@@ -13,22 +13,29 @@ class ServiceError(Exception):
     """A service failed to start; the message names it and shows its log."""
 
 
-def listening(host_pid: int, proto: str, port: int) -> bool:
-    """Is something in host_pid's network namespace listening on `proto` `port`?
+_STATES = {"tcp": "0A", "udp": "07"}      # TCP LISTEN, UDP unconnected
 
-    Reads /proc/PID/net/{tcp,udp}: no process is started to ask."""
-    want_state = "0A" if proto == "tcp" else "07"   # TCP LISTEN / UDP unconnected
+
+def listening_inodes(pid: int, proto: str, port: int) -> set[str]:
+    """The socket inodes listening on `proto` `port` in pid's network namespace (IPv4 and
+    IPv6), from /proc/PID/net/{tcp,udp}[6]: no process is started to ask."""
+    found = set()
     for table in (proto, proto + "6"):
         try:
-            with open(f"/proc/{host_pid}/net/{table}") as f:
+            with open(f"/proc/{pid}/net/{table}") as f:
                 next(f)
                 for line in f:
                     cols = line.split()
-                    if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == want_state:
-                        return True
+                    if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == _STATES[proto]:
+                        found.add(cols[9])
         except (OSError, StopIteration, IndexError, ValueError):
             continue
-    return False
+    return found
+
+
+def listening(host_pid: int, proto: str, port: int) -> bool:
+    """Is something in host_pid's network namespace listening on `proto` `port`?"""
+    return bool(listening_inodes(host_pid, proto, port))
 
 
 class Service:

@@ -13,24 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from lab.services.base import Service, ServiceError
-
-_STATES = {"tcp": "0A", "udp": "07"}      # TCP LISTEN, UDP unconnected
-
-
-def _listening_inodes(pid: int, proto: str, port: int) -> set[str]:
-    found = set()
-    for table in (proto, proto + "6"):
-        try:
-            with open(f"/proc/{pid}/net/{table}") as f:
-                next(f)
-                for line in f:
-                    cols = line.split()
-                    if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == _STATES[proto]:
-                        found.add(cols[9])
-        except (OSError, StopIteration, IndexError, ValueError):
-            continue
-    return found
+from lab.services.base import Service, ServiceError, listening_inodes
 
 
 def _tree(pid: int) -> list[int]:
@@ -70,7 +53,7 @@ def serving(service: Service, ports: list[tuple[str, int]]) -> bool:
     if service.proc is None or service.proc.poll() is not None:
         return False
     pid = service.proc.pid
-    wanted = [_listening_inodes(pid, proto, port) for proto, port in ports]
+    wanted = [listening_inodes(pid, proto, port) for proto, port in ports]
     if not all(wanted):
         return False
     mine = _socket_inodes(_tree(pid))

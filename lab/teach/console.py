@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lab.teach.explain import action_text, explain
+from lab.scenario.lessons import CENSOR_COMMANDS
+from lab.scenario.ruletext import action_text, match_text
+from lab.teach.explain import explain
 from lab.truth.table import text_table
 
 HOST_TIMEOUT = 120        # seconds a lesson's host command may take
@@ -34,7 +36,6 @@ EVENT_COLOURS = {        # ANSI colours by action (the plots use the same famili
     "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
     "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",
 }
-CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot")
 
 
 @dataclass
@@ -299,19 +300,6 @@ def host_env() -> dict:
 
 
 # --- rule text -----------------------------------------------------------------------------
-
-def match_text(match: dict) -> str:
-    parts = []
-    for key, value in match.items():
-        if key == "not":
-            parts.append(f"not ({match_text(value)})")
-            continue
-        if key == "port":
-            value = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in value]
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
 
 
 def check_rule_yaml(scenario, text: str) -> tuple[dict | None, list[str]]:

@@ -23,6 +23,7 @@ from controllers.rules.facts import UNKNOWN, Facts
 from controllers.rules.matching import CompiledMatch
 from controllers.rules.vocabulary import CONTENT_KEYS
 from controllers.packets import TCP, UDP
+from lab.scenario.ruletext import action_text, rate_text
 from lab.truth.schemes import SCHEMES
 
 # extensions an OpenSSL/curl ClientHello carries (no ESNI 0xffce, no ECH 0xfe0d)
@@ -85,7 +86,6 @@ class RuleVerdict:
     holds: bool | None           # True, False, None (needs traffic)
     unknown: list[str] = field(default_factory=list)
     probability: float | None = None
-    why_not: str = ""
 
 
 @dataclass
@@ -150,26 +150,6 @@ def _show(value) -> str:
     if isinstance(value, frozenset):
         return "{" + ", ".join(str(x) for x in sorted(value)) + "}"
     return str(value)
-
-
-def action_text(action: dict) -> str:
-    kind = action.get("type", "?")
-    if kind == "throttle":
-        return f"throttle {rate_text(action.get('rate_bps', 0))}"
-    if kind == "cut_after":
-        return f"cut_after {action.get('bytes')} B"
-    if kind in ("forge", "inject"):
-        return f"{kind} {action.get('ip')}"
-    if kind == "blockpage":
-        return f"blockpage {action.get('status', 403)}"
-    return kind
-
-
-def rate_text(bps: float) -> str:
-    for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
-        if bps >= scale:
-            return f"{bps / scale:g} {unit}"
-    return f"{bps:g} bit/s"
 
 
 def seen_text(action: dict, kind: str) -> str:

@@ -14,80 +14,27 @@ A step is `{say, run, expect}` (docs/teaching.md):
     event: RULE or {rule: RULE, action: ACTION}   the censor logged it during the step
   and every key given must hold.
 
-`steps(scenario)` checks a lesson before any lab comes up (hosts, rule ids, regexes, keys),
-raising LessonError with every problem; `Lesson(lab, steps).run(...)` walks it: pausing for
-Enter between steps, or (`auto`) straight through, checking each step's expectation.
+The checks that need no lab (hosts, rule ids, regexes, keys) are lab.scenario.lessons', run
+when the scenario is loaded (so `blocklab validate` reports them at FILE:LINE:COL);
+`steps(scenario)` gives a scenario's lesson as Steps (LessonError when it has none);
+`Lesson(lab, steps).run(...)` walks it: pausing for Enter between steps, or (`auto`) straight
+through, checking each step's expectation.
 """
 from __future__ import annotations
 
-import re
 import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
 
-import yaml
+from lab.scenario.lessons import CENSOR_COMMANDS, Expect, Step, check_steps, matching_events
+from lab.teach.console import Console, Reply, paint, use_colour
 
-from lab.teach.console import CENSOR_COMMANDS, Console, Reply, paint, use_colour
-
-EXPECT_KEYS = ("exit", "contains", "not_contains", "regex", "event")
-STEP_KEYS = ("say", "run", "expect")
 EVENT_WAIT = 1.5          # seconds to wait for an expected event to reach events.jsonl
 
 
 class LessonError(Exception):
     """A lesson that cannot run; the message lists each problem by step."""
-
-
-@dataclass
-class Expect:
-    exit: list[int] | None = None
-    contains: list[str] = field(default_factory=list)
-    not_contains: list[str] = field(default_factory=list)
-    regex: str | None = None
-    event: dict | None = None        # {"rule": id, "action": name or None}
-
-    def describe(self) -> str:
-        parts = []
-        if self.exit is not None:
-            parts.append("exit " + " or ".join(str(c) for c in self.exit))
-        parts += [f"output contains {t!r}" for t in self.contains]
-        parts += [f"output lacks {t!r}" for t in self.not_contains]
-        if self.regex is not None:
-            parts.append(f"output matches /{self.regex}/")
-        if self.event:
-            action = self.event.get("action")
-            parts.append(f"censor event: rule {self.event['rule']}"
-                         + (f" {action}" if action else ""))
-        return "; ".join(parts) or "anything"
-
-    def failures(self, code: int, output: str, events: list[dict]) -> list[str]:
-        out = []
-        if self.exit is not None and code not in self.exit:
-            out.append(f"exit {code}, expected {' or '.join(str(c) for c in self.exit)}")
-        out += [f"output lacks {t!r}" for t in self.contains if t not in output]
-        out += [f"output contains {t!r}" for t in self.not_contains if t in output]
-        if self.regex is not None and not re.search(self.regex, output, re.MULTILINE):
-            out.append(f"output does not match /{self.regex}/")
-        if self.event and not matching_events(events, self.event):
-            action = self.event.get("action")
-            seen = sorted({f"{e.get('rule')} {e.get('action')}" for e in events}) or ["none"]
-            out.append(f"no censor event for rule {self.event['rule']}"
-                       + (f" {action}" if action else "") + f" (saw: {', '.join(seen)})")
-        return out
-
-
-def matching_events(events: list[dict], want: dict) -> list[dict]:
-    return [e for e in events if e.get("rule") == want["rule"]
-            and (want.get("action") is None or e.get("action") == want["action"])]
-
-
-@dataclass
-class Step:
-    number: int
-    say: str
-    run: list[str]
-    expect: Expect | None
 
 
 @dataclass
@@ -107,7 +54,8 @@ class Outcome:
 # --- checking a lesson -----------------------------------------------------------------------
 
 def steps(scenario) -> list[Step]:
-    """The scenario's lesson as Steps; LessonError naming every problem."""
+    """The scenario's lesson as Steps; LessonError naming every problem (a loaded scenario's
+    lesson passed these checks already: lab.scenario.lessons, run by the loader)."""
     raw = scenario.lesson
     if not raw:
         raise LessonError(f"{scenario.name} has no lesson: add a `lesson:` list to "
@@ -116,117 +64,15 @@ def steps(scenario) -> list[Step]:
     rule_ids = {r.id for r in scenario.censor.rules}
     for entry in scenario.timeline:
         rule_ids |= {r.id for r in (entry.rules or ())} | ({entry.rule.id} if entry.rule else set())
-    problems: list[str] = []
-    out: list[Step] = []
-    for i, item in enumerate(raw, 1):
-        where = f"lesson step {i}"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: expected a mapping {{say, run, expect}}")
-            continue
-        for key in item:
-            if key not in STEP_KEYS:
-                problems.append(f"{where}: unknown key {key!r} (keys: {', '.join(STEP_KEYS)})")
-        say = item.get("say") or ""
-        if not isinstance(say, str):
-            problems.append(f"{where}.say: expected text")
-            say = str(say)
-        run = item.get("run") or []
-        run = [run] if isinstance(run, str) else run
-        if not isinstance(run, list) or not all(isinstance(c, str) for c in run):
-            problems.append(f"{where}.run: expected a command or a list of them")
-            run = []
-        for command in run:
-            problems += [f"{where}.run: {p}" for p in _check_command(command, hosts, rule_ids)]
-        expect = None
-        if "expect" in item and item["expect"] is not None:
-            try:
-                expect = parse_expect(item["expect"])
-            except ValueError as e:
-                problems.append(f"{where}.expect: {e}")
-            if expect is not None and expect.event and expect.event["rule"] not in rule_ids:
-                problems.append(f"{where}.expect.event: no rule {expect.event['rule']!r}")
-            if expect is not None and not run:
-                problems.append(f"{where}.expect: there is nothing to run")
-        if not say and not run:
-            problems.append(f"{where}: give `say`, `run` or both")
-        out.append(Step(i, say.strip(), run, expect))
+    out, problems = check_steps(raw, hosts, rule_ids)
     if problems:
-        raise LessonError("\n".join(problems))
+        raise LessonError("\n".join(f"{_where(place)}: {message}" for place, message in problems))
     return out
 
 
-def _check_command(command: str, hosts: list[str], rule_ids: set) -> list[str]:
-    words = command.split(None, 1)
-    if not words:
-        return ["an empty command"]
-    head = words[0]
-    host = head[:-1] if head.endswith(":") else head
-    if host in hosts:
-        return [] if len(words) > 1 else [f"{command!r}: which command should {host} run?"]
-    if head not in CENSOR_COMMANDS:
-        return [f"{command!r}: {head!r} is neither a host ({', '.join(hosts)}) nor a "
-                f"censor command ({', '.join(CENSOR_COMMANDS)})"]
-    if head in ("enable", "disable"):
-        rule = words[1].strip() if len(words) > 1 else ""
-        if rule not in rule_ids:
-            return [f"{command!r}: no rule {rule!r} (rules: {', '.join(sorted(rule_ids))})"]
-    if head == "add" and len(words) > 1:
-        body = words[1].split(None, 2)[2] if words[1].startswith("--at") else words[1]
-        try:
-            data = yaml.safe_load(body)
-            rule_ids.add(data["id"])                 # later steps may enable/disable it
-        except (yaml.YAMLError, TypeError, KeyError):
-            return [f"{command!r}: the rule is not YAML with an id"]
-    return []
-
-
-def parse_expect(value) -> Expect:
-    if isinstance(value, str):
-        _regex(value)
-        return Expect(regex=value)
-    if not isinstance(value, dict):
-        raise ValueError("expected a regular expression or a mapping of "
-                         + ", ".join(EXPECT_KEYS))
-    unknown = [k for k in value if k not in EXPECT_KEYS]
-    if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(map(str, unknown))} "
-                         f"(keys: {', '.join(EXPECT_KEYS)})")
-    e = Expect()
-    if "exit" in value:
-        codes = value["exit"] if isinstance(value["exit"], list) else [value["exit"]]
-        if not codes or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
-            raise ValueError("exit: expected an exit code or a list of them")
-        e.exit = codes
-    for key in ("contains", "not_contains"):
-        if key in value:
-            texts = value[key] if isinstance(value[key], list) else [value[key]]
-            if not all(isinstance(t, str) and t for t in texts):
-                raise ValueError(f"{key}: expected text or a list of texts")
-            setattr(e, key, texts)
-    if "regex" in value:
-        if not isinstance(value["regex"], str):
-            raise ValueError("regex: expected a regular expression")
-        _regex(value["regex"])
-        e.regex = value["regex"]
-    if "event" in value:
-        ev = value["event"]
-        if isinstance(ev, str):
-            e.event = {"rule": ev, "action": None}
-        elif isinstance(ev, dict) and isinstance(ev.get("rule"), str) \
-                and set(ev) <= {"rule", "action"}:
-            e.event = {"rule": ev["rule"], "action": ev.get("action")}
-        else:
-            raise ValueError("event: expected a rule id or {rule: ID, action: ACTION}")
-    if not any((e.exit is not None, e.contains, e.not_contains, e.regex is not None, e.event)):
-        raise ValueError("an empty expectation")
-    return e
-
-
-def _regex(text: str) -> None:
-    try:
-        re.compile(text)
-    except re.error as err:
-        raise ValueError(f"bad regular expression {text!r}: {err}") from None
+def _where(place: tuple) -> str:
+    """(0, 'expect', 'event') -> 'lesson step 1.expect.event'."""
+    return f"lesson step {place[0] + 1}" + "".join(f".{k}" for k in place[1:] if isinstance(k, str))
 
 
 # --- walking a lesson ------------------------------------------------------------------------

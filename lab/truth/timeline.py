@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lab.truth.table import text_table
 
@@ -168,9 +168,6 @@ class TimelineRunner:
                             ev.get("rule") == _rule_of(rec.command):
                         rec.event = found.pop(j)
                         break
-
-    def as_dicts(self) -> list[dict]:
-        return [r.as_dict() for r in self.applied]
 
     def render(self) -> str:
         return render(self.applied)

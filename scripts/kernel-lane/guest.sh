@@ -16,15 +16,15 @@ modprobe -q sch_netem || true          # the lab probes for netem; load it as th
 if ! bash "$repo/scripts/setup.sh"; then
   echo "kernel lane: scripts/setup.sh failed in the guest"; exit 1
 fi
-dp="$(ovs-appctl dpctl/dump-dps 2>/dev/null | tr '\n' ' ')"
-echo "kernel lane: guest kernel $(uname -r), accel ${KERNEL_LANE_ACCEL:-?}, OVS datapath: ${dp:-none}"
 if [[ ! -d /sys/module/openvswitch ]]; then
   echo "kernel lane: the openvswitch module did not load"; exit 1
 fi
+echo "kernel lane: guest kernel $(uname -r) ($(uname -v | cut -c1-40)), ${KERNEL_LANE_ACCEL:-?}," \
+  "$(ovs-vswitchd --version | head -n 1), datapath: kernel (openvswitch module loaded)"
 
 cd "$repo" || exit 1
 export PYTHONDONTWRITEBYTECODE=1
-"$repo/.venv/bin/python" -m pytest -q -p no:cacheprovider -m kernel -n 2 \
+"$repo/.venv/bin/python" -m pytest -v -p no:cacheprovider -m kernel -n 2 --durations=5 \
   --junitxml="$out/junit.xml" -o junit_family=xunit2 tests/integration
 rc=$?
 if ((rc == 0)); then echo passed >"$out/status"; else echo "failed (pytest exit $rc)" >"$out/status"; fi

@@ -1,5 +1,6 @@
 """`blocklab lesson`: the flagship's lesson holds end to end; a wrong expectation fails the run
-with exit 1; a lesson that cannot run is refused before any lab comes up; Enter paces it."""
+with exit 1; a lesson that cannot run is refused before any lab comes up (each problem at its
+FILE:LINE:COL); Enter paces it."""
 from __future__ import annotations
 
 import re
@@ -67,9 +68,10 @@ def test_a_lesson_that_cannot_run_is_refused_before_the_lab(tmp_path):
         """)
     r = blocklab("lesson", path, "--auto", timeout=60)
     assert r.returncode == 1
-    assert "lesson step 1.run: 'mallory curl" in r.stderr
-    assert "lesson step 2.run: 'disable no-such-rule': no rule 'no-such-rule'" in r.stderr
-    assert "lesson step 3.expect: bad regular expression" in r.stderr
+    assert f"{path}:8:11: lesson[0].run: 'mallory curl" in r.stderr
+    assert f"{path}:9:11: lesson[1].run: 'disable no-such-rule': no rule 'no-such-rule'" \
+        in r.stderr
+    assert f"{path}:10:33: lesson[2].expect: bad regular expression" in r.stderr
     assert "starting the censor" not in r.stderr
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from lab import scenario as scenarios
-from lab.run.lab import Lab, LabError
+from lab.run.lab import Lab
 from lab.scenario.kernel import netem_support
 from lab.services.base import listening
 from lab.run.wait import scaled, wait_until

@@ -1,4 +1,5 @@
-"""Lessons are checked before a lab comes up; every bundled lesson passes those checks."""
+"""Lessons are checked before a lab comes up (when the scenario is loaded, each problem at its
+FILE:LINE:COL); every bundled lesson passes those checks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from lab import scenario as scenarios
-from lab.teach.lesson import Expect, LessonError, parse_expect, steps
+from lab.scenario.lessons import Expect, check_steps, parse_expect
+from lab.teach.lesson import LessonError, steps
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 WITH_LESSONS = sorted(p.relative_to(SCENARIOS).with_suffix("").as_posix()
@@ -46,7 +48,51 @@ def test_every_problem_is_reported(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text("name: t\nclients: [alice]\nservers: []\n"
                     "lesson:\n  - {run: 'bob ls'}\n  - {run: 'enable x'}\n  - {say: ok}\n")
-    with pytest.raises(LessonError) as err:
-        steps(scenarios.load(path))
+    with pytest.raises(scenarios.ScenarioError) as err:
+        scenarios.load(path)
     lines = str(err.value).splitlines()
-    assert len(lines) == 2 and "step 1" in lines[0] and "step 2" in lines[1]
+    assert len(lines) == 2 and "lesson[0]" in lines[0] and "lesson[1]" in lines[1]
+
+
+def test_validate_reports_bad_lesson_steps_at_file_line_col(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+name: t
+clients: [alice]
+servers: []
+censor:
+  rules: [{id: r1, match: {dns: x.example}, action: nxdomain}]
+lesson:
+  - say: hi
+    run: 'bob ls'
+  - run:
+      - 'alice ls'
+      - 'enable x'
+  - say: ok
+    run: 'alice ls'
+    expect: {regex: '('}
+  - {run: 'alice ls', expect: {event: r9}}
+  - say: fine
+""")
+    assert [str(d) for d in scenarios.validate([str(path)])] == [
+        f"{path}:8:10: lesson[0].run: 'bob ls': 'bob' is neither a host (alice, isp, "
+        "public-dns) nor a censor command (rules, enable, disable, add, events, explain, plot)",
+        f"{path}:11:9: lesson[1].run[1]: 'enable x': no rule 'x' (rules: r1)",
+        f"{path}:14:21: lesson[2].expect.regex: bad regular expression '(': missing ), "
+        "unterminated subpattern at position 0",
+        f"{path}:15:39: lesson[3].expect.event: no rule 'r9'",
+    ]
+
+
+def test_a_rule_a_lesson_adds_can_be_disabled_later():
+    plan, problems = check_steps([{"run": "add {id: extra, match: {dns: a.example}, action: drop}"},
+                                  {"run": "disable extra"}], ["alice"], {"r1"})
+    assert problems == [] and [s.run for s in plan] == [
+        ["add {id: extra, match: {dns: a.example}, action: drop}"], ["disable extra"]]
+
+
+def test_steps_of_a_scenario_without_a_lesson_is_a_lesson_error(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nclients: [alice]\nservers: []\n")
+    with pytest.raises(LessonError, match="has no lesson"):
+        steps(scenarios.load(path))

@@ -8,12 +8,15 @@ raise) are counted and read as INVALID.
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from controllers.dpi import dns, fingerprint, http, quic, tls
 from controllers.dpi.result import INCOMPLETE, OK
 from controllers.rules.facts import UNKNOWN, Facts
 from controllers.rules.vocabulary import HTTP_KEYS, TLS_KEYS
+
+log = logging.getLogger("blocklab.censor")
 
 
 class Inspector:
@@ -27,6 +30,9 @@ class Inspector:
             return fn(*args)
         except Exception:               # a parser bug must not take the censor down
             self.parser_errors += 1
+            if self.parser_errors <= 10:    # the count is in `status`; the first few in the log
+                log.exception("parser %s failed; the flow is inspected as unparsed",
+                              getattr(fn, "__qualname__", fn))
             return None
 
     def tcp(self, facts: Facts, data: bytes, needs: frozenset, join_records: bool) -> None:

@@ -181,6 +181,10 @@ def _link_mininet(say) -> None:
     if not DEBIAN_MININET.is_dir():
         raise SetupError(f"{DEBIAN_MININET} is missing (Debian's mininet package installs it)")
     link = _mininet_link()
+    if sys.prefix == sys.base_prefix:
+        raise SetupError(f"the mininet module is not importable by {sys.executable}, which is "
+                         "not a venv: install blocklab into a venv (setup links Debian's "
+                         "module into it) or run it with /usr/bin/python3")
     say(f"linking Debian's mininet module into {link.parent} (blocklab builds labs with it)")
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink():

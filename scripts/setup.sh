@@ -17,16 +17,18 @@ need_root() {
   fi
 }
 
-# The system part is Python: a machine without python3 gets it first.
+# The system part is Python, run by Debian's python3 (the one whose dist-packages has Debian's
+# Mininet): a machine without it gets it first.
+python=/usr/bin/python3
 bootstrap_python() {
-  command -v python3 >/dev/null && return 0
+  [[ -x $python ]] && return 0
   say "installing python3 (the rest of setup is Python)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null
 }
 
 system_setup() {
-  (cd "$repo" && python3 -m lab.setup --dev)
+  (cd "$repo" && "$python" -m lab.setup --dev)
 }
 
 build_venv() {
@@ -34,7 +36,7 @@ build_venv() {
   want="$(sha256sum "$repo/pyproject.toml" | cut -d' ' -f1)"
   if [[ ! -x $venv/bin/python ]]; then
     say "creating $venv"
-    /usr/bin/python3 -m venv "$venv"
+    "$python" -m venv "$venv"
   fi
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     say "installing blocklab and its Python dependencies into .venv"

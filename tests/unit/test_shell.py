@@ -35,6 +35,6 @@ def test_setup_lists_its_checkers():
     """setup.sh installs the tools these unit tests run (shellcheck; vagrant where Debian has it):
     it passes --dev to the shared system setup, whose dev packages name them."""
     from lab.setup import DEV_PACKAGES
-    assert "python3 -m lab.setup --dev" in (ROOT / "scripts/setup.sh").read_text()
+    assert "-m lab.setup --dev" in (ROOT / "scripts/setup.sh").read_text()
     assert "shellcheck" in DEV_PACKAGES[1]
     assert "vagrant?" in DEV_PACKAGES[1]

@@ -100,7 +100,8 @@ def check(dev: bool = False) -> list[str]:
     required, _ = missing_packages(dev)
     out = [f"Debian package {spec.replace('|', ' or ')} ({why})" for spec, why in required]
     if not ovs_running():
-        out.append("Open vSwitch is not running (or `ovs-vsctl show` cannot reach it)")
+        out.append("Open vSwitch is not running (or `ovs-vsctl show` cannot reach it"
+                   + (": run the check as root)" if os.geteuid() != 0 else ")"))
     if not mininet_importable():
         out.append(f"the mininet module is not importable by {sys.executable} "
                    f"(setup links Debian's {DEBIAN_MININET} into {_mininet_link().parent})")

@@ -49,10 +49,11 @@ def test_setup_check_lists_what_is_missing(tmp_path):
         f.chmod(0o755)
     r = _blocklab("setup", "--check", env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}"))
     assert r.returncode == 1
-    assert r.stdout.splitlines() == [
-        "missing: Debian package nsd (the lab's real servers)",
-        "missing: Debian package coturn (the lab's real servers)",
-        "missing: Open vSwitch is not running (or `ovs-vsctl show` cannot reach it)"]
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["missing: Debian package nsd (the lab's real servers)",
+                         "missing: Debian package coturn (the lab's real servers)"]
+    assert len(lines) == 3 and lines[2].startswith(
+        "missing: Open vSwitch is not running (or `ovs-vsctl show` cannot reach it")
     assert r.stderr == ("blocklab: setup is incomplete (3 missing); "
                         "`sudo blocklab setup` installs it\n")
 
@@ -68,3 +69,46 @@ def test_setup_check_passes_with_everything_there(tmp_path):
         f.chmod(0o755)
     r = _blocklab("setup", "--check", env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}"))
     assert (r.returncode, r.stdout, r.stderr) == (0, "setup: complete\n", "")
+
+
+def _fake_system(tmp_path, monkeypatch, missing: tuple[str, ...]) -> Path:
+    """dpkg-query, apt-cache, apt-get, ovs-vsctl and modprobe stand-ins on PATH; apt-get
+    appends its arguments to apt.log."""
+    from lab import setup as system
+    everything = [n for _, group in PACKAGES for spec in group for n in spec.split("|")]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    scripts = {
+        "dpkg-query": "#!/bin/sh\n" + "".join(f"printf '{n}\\tinstall ok installed\\n'\n"
+                                              for n in everything if n not in missing),
+        "apt-cache": "#!/bin/sh\nexit 0\n",
+        "apt-get": f'#!/bin/sh\necho "$@" >>{tmp_path}/apt.log\n',
+        "ovs-vsctl": "#!/bin/sh\nexit 0\n",
+        "modprobe": "#!/bin/sh\nexit 1\n",
+    }
+    for name, text in scripts.items():
+        (fake / name).write_text(text)
+        (fake / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(system, "POLICY_RC", tmp_path / "policy-rc.d")
+    return tmp_path / "apt.log"
+
+
+def test_setup_says_what_it_installs_and_why(tmp_path, monkeypatch, capsys):
+    log = _fake_system(tmp_path, monkeypatch, missing=("nsd", "curl"))
+    assert cli.main(["setup"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "setup: installing Debian packages:",
+        "setup:   nsd: the lab's real servers",
+        "setup:   curl: the lab's real clients"]
+    assert log.read_text().splitlines() == [
+        "update -qq", "install -y -qq --no-install-recommends nsd curl"]
+    assert not (tmp_path / "policy-rc.d").exists(), "the daemon guard is removed afterwards"
+
+
+def test_setup_is_quiet_when_nothing_is_to_do(tmp_path, monkeypatch, capsys):
+    log = _fake_system(tmp_path, monkeypatch, missing=())
+    assert cli.main(["setup"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert not log.exists()

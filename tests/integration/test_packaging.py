@@ -1,6 +1,6 @@
 """The wheel, used the way a detector team uses it: no checkout anywhere near.
 
-`python -m build` makes the wheel; action.yml's run steps, executed as a GitHub runner runs
+`python -m build` makes the wheel (from the sdist, as a release would); action.yml's run steps, executed as a GitHub runner runs
 them (bash -eo pipefail, inputs as the steps' env, GITHUB_STEP_SUMMARY a file, a `sudo` that
 just runs the command as root does on a runner), install it into a fresh venv, run
 `blocklab setup` and the probe gate on one small scenario with the example detector the wheel
@@ -41,7 +41,9 @@ def _run_step(step: dict, inputs: dict, env: dict, cwd: Path) -> subprocess.Comp
 
 def test_the_wheel_and_the_action_without_a_checkout(tmp_path):
     dist = tmp_path / "dist"
-    built = subprocess.run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)],
+    # --no-isolation: this venv's setuptools and wheel (the test extra), not a fresh copy
+    built = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir",
+                            str(dist), str(REPO)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (wheel,) = dist.glob("blocklab-*.whl")

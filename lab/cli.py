@@ -59,10 +59,38 @@ def _load(ref: str):
 # --- subcommands --------------------------------------------------------------------------
 
 def cmd_list(args) -> int:
-    rows = scenarios.bundled()
-    width = max((len(name) for name, _ in rows), default=0)
-    for name, title in rows:
-        print(f"{name:<{width}}  {title}")
+    from lab.scenario.loader import SEARCH_PATH_ENV
+    for folder in args.path:
+        if not os.path.isdir(folder):
+            raise UserError(f"list: --path {folder}: no such directory")
+    for folder in filter(None, os.environ.get(SEARCH_PATH_ENV, "").split(":")):
+        if not os.path.isdir(folder):
+            raise UserError(f"list: {SEARCH_PATH_ENV}: {folder}: no such directory")
+    rows = scenarios.available(args.path)
+    width = max((len(name) for name, _, _ in rows), default=0)
+    source_width = max((len(source) for _, _, source in rows), default=0)
+    for name, title, source in rows:
+        print(f"{name:<{width}}  {source:<{source_width}}  {title}".rstrip())
+    return 0
+
+
+def cmd_setup(args) -> int:
+    from lab import setup as system
+    if args.check:
+        missing = system.check(args.dev)
+        for line in missing:
+            print(f"missing: {line}")
+        if missing:
+            print(f"blocklab: setup is incomplete ({len(missing)} missing); "
+                  "`sudo blocklab setup` installs it", file=sys.stderr)
+            return EXIT_ERROR
+        print("setup: complete")
+        return 0
+    try:
+        system.setup(args.dev, say=lambda s: print(f"setup: {s}", flush=True))
+    except system.SetupError as e:
+        raise UserError(f"`blocklab setup` {e}" if str(e).startswith("needs root")
+                        else f"setup: {e}") from None
     return 0
 
 
@@ -278,13 +306,33 @@ def cmd_clean(args) -> int:
 
 # --- parser -------------------------------------------------------------------------------
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml's, through its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("blocklab")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="blocklab", description="Censorship in a box.")
+    p.add_argument("--version", action="version", version=f"blocklab {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    s = sub.add_parser("list", help="bundled scenarios, one line each")
+    s = sub.add_parser("list", help="scenarios by name, one line each, with where each is from")
+    s.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="also scenarios in DIR (before BLOCKLAB_SCENARIOS and the bundled ones)")
     s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("setup", help="install what labs need (Debian packages, Open vSwitch, "
+                                     "Mininet); idempotent")
+    s.add_argument("--check", action="store_true",
+                   help="only report what is missing (exit 1 if anything is); change nothing")
+    s.add_argument("--dev", action="store_true",
+                   help="also the checkers blocklab's own tests run (shellcheck, vagrant)")
+    s.set_defaults(fn=cmd_setup)
 
     s = sub.add_parser("validate", help="check scenario files; FILE:LINE:COL: message on error")
     s.add_argument("files", nargs="+", metavar="FILE")

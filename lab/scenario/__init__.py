@@ -7,11 +7,11 @@ The public API (the scenario format, docs/scenarios.md):
 """
 from lab.scenario.errors import Diagnostic, ScenarioError
 from lab.scenario.kernel import kernel_has_netem, netem_support
-from lab.scenario.loader import bundled, load, resolve, validate
+from lab.scenario.loader import available, bundled, load, resolve, validate
 from lab.scenario.model import (Censor, Expectation, Host, Link, Links, Rule, Scenario, Server,
                                 TimelineEntry)
 from lab.scenario.schema_check import SCHEMA_PATH
 
-__all__ = ["load", "resolve", "bundled", "validate", "Diagnostic", "ScenarioError",
+__all__ = ["load", "resolve", "bundled", "available", "validate", "Diagnostic", "ScenarioError",
            "kernel_has_netem", "netem_support", "Host", "Server", "Rule", "Censor",
            "TimelineEntry", "Expectation", "Link", "Links", "Scenario", "SCHEMA_PATH"]

@@ -1,8 +1,11 @@
-"""Finding and reading scenario files: `load`, `resolve`, `bundled`, `validate`.
+"""Finding and reading scenario files: `load`, `resolve`, `bundled`, `available`, `validate`.
 
-Owns the one pass over a file (read, YAML with positions, schema, semantic checks) and the
-bundled-scenario names: `ru/2025-12` is `<repo>/scenarios/ru/2025-12.yaml`. Every problem
-becomes a Diagnostic; nothing here raises anything but ScenarioError.
+Owns the one pass over a file (read, YAML with positions, schema, semantic checks) and scenario
+names: `ru/2025-12` is `ru/2025-12.yaml` in the first folder of the search path that has it —
+the folders of BLOCKLAB_SCENARIOS (colon-separated, a team's own scenarios), then the bundled
+ones, `lab/data/scenarios` inside the package (in a checkout a link to `<repo>/scenarios`; the
+wheel carries the files). Every problem becomes a Diagnostic; nothing here raises anything but
+ScenarioError.
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from lab.scenario.build import build
 from lab.scenario.errors import Diagnostic, Reporter, ScenarioError, did_you_mean
 from lab.scenario.model import Scenario
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
+SCENARIOS = (Path(__file__).resolve().parents[1] / "data" / "scenarios").resolve()
+SEARCH_PATH_ENV = "BLOCKLAB_SCENARIOS"
+BUNDLED = "bundled"
 SUFFIX = ".yaml"
 
 
@@ -30,11 +34,19 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _bundled_names() -> list[str]:
-    if not SCENARIOS.is_dir():
+def search_path(extra: Sequence[str | Path] = ()) -> list[tuple[Path, str]]:
+    """(folder, where it comes from) in the order names resolve: `extra` (`list --path`),
+    BLOCKLAB_SCENARIOS, then the bundled scenarios."""
+    env = [d for d in os.environ.get(SEARCH_PATH_ENV, "").split(":") if d]
+    return ([(Path(d), str(d)) for d in extra] + [(Path(d), d) for d in env]
+            + [(SCENARIOS, BUNDLED)])
+
+
+def _names(folder: Path) -> list[str]:
+    if not folder.is_dir():
         return []
-    return sorted(p.relative_to(SCENARIOS).with_suffix("").as_posix()
-                  for p in SCENARIOS.rglob("*" + SUFFIX) if p.is_file())
+    return sorted(p.relative_to(folder).with_suffix("").as_posix()
+                  for p in folder.rglob("*" + SUFFIX) if p.is_file())
 
 
 def _is_file(path: Path) -> bool:
@@ -46,7 +58,7 @@ def _is_file(path: Path) -> bool:
 
 
 def resolve(ref: str | Path) -> Path:
-    """The file a scenario reference names: an existing path, or a bundled name."""
+    """The file a scenario reference names: an existing path, or a name on the search path."""
     path = Path(ref)
     text = str(ref)
     if not text.strip():
@@ -55,30 +67,45 @@ def resolve(ref: str | Path) -> Path:
     if _is_file(path):
         return path
     if not text.endswith((SUFFIX, ".yml")) and not os.path.isabs(text):
-        bundled_path = SCENARIOS / (text + SUFFIX)
-        if _is_file(bundled_path):
-            return bundled_path
+        for folder, _ in search_path():
+            found = folder / (text + SUFFIX)
+            if _is_file(found):
+                return found
     if text.endswith((SUFFIX, ".yml")):
         message = f"no such file '{text}'"
     else:
-        message = (f"no scenario named '{text}' (try `blocklab list`)"
-                   f"{did_you_mean(text, _bundled_names())}")
+        where = "" if not os.environ.get(SEARCH_PATH_ENV) else \
+            f" in {SEARCH_PATH_ENV} or the bundled scenarios"
+        names = [n for folder, _ in search_path() for n in _names(folder)]
+        message = (f"no scenario named '{text}'{where} (try `blocklab list`)"
+                   f"{did_you_mean(text, sorted(set(names)))}")
     raise ScenarioError([Diagnostic(text, 1, 1, message)])
 
 
+def _title(path: Path) -> str:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, yaml.YAMLError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        return str(data.get("title") or data.get("name") or "")
+    return ""
+
+
+def available(extra: Sequence[str | Path] = ()) -> list[tuple[str, str, str]]:
+    """(name, title, where it comes from) of every scenario a name reaches, sorted by name:
+    a name in an earlier folder of the search path hides the same name in a later one."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for folder, source in search_path(extra):
+        for name in _names(folder):
+            if name not in seen:
+                seen[name] = (name, _title(folder / (name + SUFFIX)), source)
+    return [seen[name] for name in sorted(seen)]
+
+
 def bundled() -> list[tuple[str, str]]:
-    """(name, title) of every scenario under scenarios/, sorted by name."""
-    out = []
-    for name in _bundled_names():
-        try:
-            data = yaml.safe_load((SCENARIOS / (name + SUFFIX)).read_text(encoding="utf-8"))
-        except (OSError, UnicodeError, yaml.YAMLError, RecursionError):
-            data = None
-        title = ""
-        if isinstance(data, dict):
-            title = data.get("title") or data.get("name") or ""
-        out.append((name, str(title)))
-    return out
+    """(name, title) of every bundled scenario, sorted by name."""
+    return [(name, _title(SCENARIOS / (name + SUFFIX))) for name in _names(SCENARIOS)]
 
 
 def check_file(path: Path, display: str | None = None,

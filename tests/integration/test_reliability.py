@@ -360,7 +360,7 @@ def test_without_root_the_cli_says_what_it_needs():
     valid = _as_nobody("validate", "scenarios/basics/open.yaml")
     assert valid.returncode == 0, valid.stdout + valid.stderr
     for args in (["run", "basics/open"], ["exec", "basics/open", "alice", "--", "true"],
-                 ["clean"]):
+                 ["clean"], ["setup"]):
         r = _as_nobody(*args)
         assert r.returncode == 1, (args, r.stdout, r.stderr)
         line = r.stderr.strip().splitlines()[-1]

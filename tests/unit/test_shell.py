@@ -1,6 +1,7 @@
 """The shell scripts that set up and test the project pass shellcheck (and parse as bash).
 
-scripts/setup.sh installs shellcheck, so after `make setup` these tests run; without it they skip.
+scripts/setup.sh installs shellcheck (lab/setup.py's --dev packages), so after `make setup` these
+tests run; without it they skip.
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def test_shellcheck_clean(script):
 
 
 def test_setup_lists_its_checkers():
-    """setup.sh installs the tools these unit tests run (shellcheck; vagrant where Debian has it)."""
-    text = (ROOT / "scripts/setup.sh").read_text()
-    packages = text.split("packages=(", 1)[1].split(")", 1)[0].split()
-    assert "shellcheck" in packages
-    assert "'vagrant?'" in packages
+    """setup.sh installs the tools these unit tests run (shellcheck; vagrant where Debian has it):
+    it passes --dev to the shared system setup, whose dev packages name them."""
+    from lab.setup import DEV_PACKAGES
+    assert "-m lab.setup --dev" in (ROOT / "scripts/setup.sh").read_text()
+    assert "shellcheck" in DEV_PACKAGES[1]
+    assert "vagrant?" in DEV_PACKAGES[1]

@@ -111,7 +111,7 @@ def merge(args) -> int:
 
 
 def show_plan(args) -> int:
-    from lab.campaign.plan import shard_of
+    from lab.campaign.plan import split
     if args.shards < 1:
         raise CampaignError("--shards must be at least 1")
     plan = _plan(args.plan)
@@ -122,8 +122,9 @@ def show_plan(args) -> int:
           + (f" × {len(plan.seeds)} seed(s)" if plan.seeds else "")
           + f" = {len(trials)} trials in {len(labs)} lab(s)")
     if args.shards > 1:
-        per = Counter(shard_of(t.id, args.shards) for t in trials)
-        lab_per = Counter(i for i, _ in {(shard_of(t.id, args.shards), (t.scenario, t.seed))
+        shard = split([t.id for t in trials], args.shards)
+        per = Counter(shard[t.id] for t in trials)
+        lab_per = Counter(i for i, _ in {(shard[t.id], (t.scenario, t.seed))
                                          for t in trials})
         for i in range(args.shards):
             print(f"  shard {i}/{args.shards}: {per[i]} trials, {lab_per[i]} lab(s)")

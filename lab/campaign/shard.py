@@ -1,6 +1,6 @@
 """Running one shard of a campaign: `blocklab campaign run PLAN --shard I/N --out DIR`.
 
-Owns which trials are this shard's (`plan.shard_of`: a hash of the trial id mod N), skipping
+Owns which trials are this shard's (`plan.split`: dealt out by the hash of their ids), skipping
 those already in DIR (a killed shard resumes), bringing up a lab per (scenario, seed) with the
 comparison's runner (lab.compare.runner.run_scenario, restricted to this shard's trials),
 writing each trial's result file as soon as it is judged, and progress with the time left.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from lab.campaign import results
-from lab.campaign.plan import Plan, shard_of
+from lab.campaign.plan import Plan, split
 
 # Where `--shard auto` finds its index (0-based) and, unless given as auto/N, the count.
 AUTO_INDEX = ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "BLOCKLAB_SHARD")
@@ -66,7 +66,9 @@ def parse_shard(text: str, env: dict | None = None) -> tuple[int, int]:
 
 
 def mine(plan: Plan, index: int, count: int) -> list:
-    return [t for t in plan.trials() if shard_of(t.id, count) == index]
+    trials = plan.trials()
+    shards = split([t.id for t in trials], count)
+    return [t for t in trials if shards[t.id] == index]
 
 
 def done_ids(plan: Plan, out: Path) -> set[str]:

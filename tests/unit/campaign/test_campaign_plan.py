@@ -93,16 +93,16 @@ def test_yaml_errors_and_bad_scenarios_are_positions_too(tmp_path):
     assert f"{broken.name}:3:" in str(e.value)
 
 
-def test_the_split_is_by_trial_id_whatever_the_order(tmp_path):
+def test_the_split_is_by_trial_id_whatever_the_order_and_even(tmp_path):
     p = plans.load(write(tmp_path, GOOD))
     ids = [t.id for t in p.trials()]
     for n in (1, 2, 3, 7):
-        shards = {i: plans.shard_of(i, n) for i in ids}
-        assert shards == {i: plans.shard_of(i, n) for i in reversed(ids)}
-        assert set(shards.values()) <= set(range(n))
+        shards = plans.split(ids, n)
+        assert shards == plans.split(list(reversed(ids)), n)
+        sizes = [list(shards.values()).count(k) for k in range(n)]
+        assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 8
     many = [plans.trial_id(f"s{i}", "direct", r, None) for i in range(100) for r in range(10)]
-    sizes = [sum(plans.shard_of(i, 4) == k for i in many) for k in range(4)]
-    assert min(sizes) > 200, sizes          # 1,000 trials spread evenly over 4 shards
+    assert sorted(list(plans.split(many, 4).values()).count(k) for k in range(4)) == [250] * 4
 
 
 @pytest.mark.parametrize("text, env, want", [

@@ -74,6 +74,17 @@ def write(folder: Path, rec: dict) -> Path:
     return final
 
 
+def sweep(folder: Path) -> list[Path]:
+    """Remove the temporary files of writers that are gone (a shard killed mid-write)."""
+    removed = []
+    for tmp in folder.glob(".*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def read(folder: Path) -> list[tuple[Path, dict]]:
     """Every result file in `folder` (not its temporary files), in name order."""
     if not folder.is_dir():

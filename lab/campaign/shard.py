@@ -123,6 +123,8 @@ def run(plan: Plan, index: int, count: int, out: Path, labs: int = 1,
     from lab.compare.runner import resolve_tools, run_scenario
     share = mine(plan, index, count)
     done = done_ids(plan, out)
+    if lane is None and out.is_dir():
+        results.sweep(out)
     todo = [t for t in share if t.id not in done]
     tools = {t.name: t for t in resolve_tools(list(plan.tools))}
     groups = _labs(todo)

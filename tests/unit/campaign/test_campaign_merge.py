@@ -113,8 +113,10 @@ def test_a_shard_resumes_from_the_files_it_finds(tmp_path):
     p = load_plan(tmp_path)
     a = tmp_path / "a"
     write_shards(p, [a], skip={t.id for t in p.trials()[4:]})
-    (a / ".basics-open~direct~r0.123.tmp").write_text("half")   # a killed write
+    dead = a / ".basics-open~direct~r0.999999999.tmp"               # a killed write
+    dead.write_text("half")
     assert done_ids(p, a) == {t.id for t in p.trials()[:4]}
+    assert results.sweep(a) == [dead] and not dead.exists()
 
 
 def test_not_a_result_file_is_one_line(tmp_path, capsys):

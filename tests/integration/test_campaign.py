@@ -1,5 +1,6 @@
 """`blocklab campaign` with real labs: two shards at once merge to what one unsharded run
-gives, and a shard stopped midway resumes without running its finished trials again.
+(its two labs at once, `--labs 2`) gives, and a shard stopped midway resumes without running
+its finished trials again.
 
 Kept small (2 scenarios × 2 tools × 2 repeats, the cheapest tools, bulk capped): the two tests
 run in about a minute each on two shared cores.
@@ -58,14 +59,17 @@ def runs_owned_by(pid: int) -> list[str]:
 
 def test_two_shards_at_once_merge_to_the_unsharded_statuses(tmp_path):
     plan = plan_file(tmp_path)
+    # the unsharded run takes its two labs at once (--labs 2): a lane each
     procs = {name: blocklab_popen("campaign", "run", str(plan), "--shard", shard,
-                                  "--out", str(tmp_path / name),
+                                  "--out", str(tmp_path / name), *more,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for name, shard in (("whole", "0/1"), ("a", "0/2"), ("b", "1/2"))}
+             for name, shard, more in (("whole", "0/1", ["--labs", "2"]), ("a", "0/2", []),
+                                       ("b", "1/2", []))}
     for name, p in procs.items():
         out, err = p.communicate(timeout=TIMEOUT)
         assert p.returncode == 0, f"{name}: exit {p.returncode}\n{err[-3000:]}"
         assert "trials done" in err                  # progress on stderr
+    assert len(list((tmp_path / "whole" / ".logs").glob("*lane-*.log"))) == 2
     a = {f.name for f in (tmp_path / "a").glob("*.json")}
     b = {f.name for f in (tmp_path / "b").glob("*.json")}
     assert a and b and not a & b and len(a | b) == 8

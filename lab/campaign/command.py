@@ -111,7 +111,6 @@ def merge(args) -> int:
 
 
 def show_plan(args) -> int:
-    from lab.campaign.plan import split
     if args.shards < 1:
         raise CampaignError("--shards must be at least 1")
     plan = _plan(args.plan)
@@ -120,9 +119,9 @@ def show_plan(args) -> int:
     print(f"plan {plan.name} ({plan.hash}): {len(plan.scenarios)} scenario(s) × "
           f"{len(plan.tools)} tool(s) × {plan.repeats} repeat(s)"
           + (f" × {len(plan.seeds)} seed(s)" if plan.seeds else "")
-          + f" = {len(trials)} trials in {len(labs)} lab(s)")
+          + f" = {len(trials)} trials in {len(labs)} lab(s); split: {plan.split}")
     if args.shards > 1:
-        shard = split([t.id for t in trials], args.shards)
+        shard = plan.shards(args.shards)
         per = Counter(shard[t.id] for t in trials)
         lab_per = Counter(i for i, _ in {(shard[t.id], (t.scenario, t.seed))
                                          for t in trials})

@@ -60,6 +60,7 @@ class Plan:
     repeats: int
     seeds: tuple[int, ...] | None
     bulk_rate: int | None  # bit/s
+    split: str = "spread"  # how trials go to shards: not in the hash (results do not change)
 
     def resolved(self) -> dict:
         """What the plan measures, independent of where it was written: the hash's input."""
@@ -77,6 +78,12 @@ class Plan:
 
     def trials(self) -> list[TrialSpec]:
         return trials_of(self.resolved())
+
+    def shards(self, count: int) -> dict[str, int]:
+        """Trial id -> shard, as the plan's `split` says."""
+        trials = self.trials()
+        return packed(trials, count) if self.split == "packed" else \
+            split([t.id for t in trials], count)
 
 
 def trials_of(resolved: dict) -> list[TrialSpec]:
@@ -98,12 +105,25 @@ def trial_id(scenario: str, tool: str, repeat: int, seed: int | None) -> str:
     return f"{safe}~{tool}~r{repeat}" + (f"~s{seed}" if seed is not None else "")
 
 
+def _h(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def split(ids, shards: int) -> dict[str, int]:
-    """The shard of each trial: the ids in the order of their hashes, dealt out in turn. It
-    depends on the set of ids only (not on their order), and the shards differ by one trial
-    at most (a bare hash mod N leaves some a third bigger than others on a small plan)."""
-    ranked = sorted(set(ids), key=lambda i: (hashlib.sha256(i.encode()).hexdigest(), i))
+    """`spread`: the shard of each trial, the ids in the order of their hashes dealt out in
+    turn. It depends on the set of ids only (not on their order), and the shards differ by one
+    trial at most (a bare hash mod N leaves some a third bigger than others on a small plan)."""
+    ranked = sorted(set(ids), key=lambda i: (_h(i), i))
     return {trial: n % shards for n, trial in enumerate(ranked)}
+
+
+def packed(trials: list[TrialSpec], shards: int) -> dict[str, int]:
+    """`packed`: the trials lab by lab (labs in the order of their hashes, trials by theirs),
+    cut into N runs of equal length: shards differ by one trial at most, and each brings up
+    as few labs as that allows (about labs/N + 1) instead of nearly all of them."""
+    ranked = sorted({t.id: t for t in trials}.values(),
+                    key=lambda t: (_h(f"{t.scenario}~{t.seed}"), _h(t.id), t.id))
+    return {t.id: n * shards // len(ranked) for n, t in enumerate(ranked)}
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +188,8 @@ def _check(path: Path, rep: Reporter) -> Plan | None:
     if rep.diagnostics:
         return None
     return Plan(path, str(data.get("name") or path.stem), tuple(found), tuple(tools),
-                int(data.get("repeats", 1)), tuple(seeds) if seeds else None, rate)
+                int(data.get("repeats", 1)), tuple(seeds) if seeds else None, rate,
+                str(data.get("split", "spread")))
 
 
 def _tools(rep: Reporter, data: dict) -> list[str]:

@@ -1,6 +1,6 @@
 """Running one shard of a campaign: `blocklab campaign run PLAN --shard I/N --out DIR`.
 
-Owns which trials are this shard's (`plan.split`: dealt out by the hash of their ids), skipping
+Owns which trials are this shard's (`Plan.shards`: by the hashes of trial ids), skipping
 those already in DIR (a killed shard resumes), bringing up a lab per (scenario, seed) with the
 comparison's runner (lab.compare.runner.run_scenario, restricted to this shard's trials),
 writing each trial's result file as soon as it is judged, and progress with the time left.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from lab.campaign import results
-from lab.campaign.plan import Plan, split
+from lab.campaign.plan import Plan
 
 # Where `--shard auto` finds its index (0-based) and, unless given as auto/N, the count.
 AUTO_INDEX = ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "BLOCKLAB_SHARD")
@@ -66,9 +66,8 @@ def parse_shard(text: str, env: dict | None = None) -> tuple[int, int]:
 
 
 def mine(plan: Plan, index: int, count: int) -> list:
-    trials = plan.trials()
-    shards = split([t.id for t in trials], count)
-    return [t for t in trials if shards[t.id] == index]
+    shards = plan.shards(count)
+    return [t for t in plan.trials() if shards[t.id] == index]
 
 
 def done_ids(plan: Plan, out: Path) -> set[str]:

@@ -105,6 +105,24 @@ def test_the_split_is_by_trial_id_whatever_the_order_and_even(tmp_path):
     assert sorted(list(plans.split(many, 4).values()).count(k) for k in range(4)) == [250] * 4
 
 
+def test_a_packed_split_is_as_even_with_few_labs_per_shard(tmp_path):
+    p = plans.load(write(tmp_path, "scenarios: ['basics/dns-*', basics/open]\n"
+                                   "tools: [direct, ssh-socks, shadowsocks]\nrepeats: 3\n"
+                                   "split: packed\n"))
+    trials = p.trials()
+    labs = {t.scenario for t in trials}
+    for n in (2, 3, 5):
+        shards = p.shards(n)
+        assert shards == plans.packed(list(reversed(trials)), n)
+        sizes = [list(shards.values()).count(k) for k in range(n)]
+        assert max(sizes) - min(sizes) <= 1
+        per = [len({t.scenario for t in trials if shards[t.id] == k}) for k in range(n)]
+        assert max(per) <= len(labs) // n + 2, per
+    assert p.hash == plans.load(write(tmp_path, "scenarios: ['basics/dns-*', basics/open]\n"
+                                                "tools: [direct, ssh-socks, shadowsocks]\n"
+                                                "repeats: 3\n", "spread.yaml")).hash
+
+
 @pytest.mark.parametrize("text, env, want", [
     ("0/1", {}, (0, 1)),
     ("3/4", {}, (3, 4)),
@@ -149,5 +167,5 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, args, messa
 def test_plan_shows_the_layout(tmp_path, capsys):
     assert main(["campaign", "plan", str(write(tmp_path, GOOD)), "--shards", "2"]) == 0
     out = capsys.readouterr().out
-    assert "2 scenario(s) × 2 tool(s) × 2 repeat(s) = 8 trials in 2 lab(s)" in out
+    assert "2 scenario(s) × 2 tool(s) × 2 repeat(s) = 8 trials in 2 lab(s); split: spread" in out
     assert "shard 0/2:" in out and "shard 1/2:" in out

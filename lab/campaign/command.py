@@ -89,13 +89,23 @@ def merge(args) -> int:
         merged = merge_folders([Path(f) for f in args.folders])
     except MergeError as e:
         raise CampaignError(f"campaign merge: {e}") from None
+    from lab.campaign import probes
     m = merged.matrix
     for note in merged.duplicates:
         _say(f"blocklab: duplicate trial {note}")
+    detectors = probes.markdown(m["campaign"]["probes"])
     if args.report:
-        files = write(m, Path(args.report))
+        folder = Path(args.report)
+        files = write(m, folder) if m["tools"] else []
+        if detectors:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "probes.md").write_text(detectors.lstrip())
+            files.append(folder / "probes.md")
         _say(f"report: {', '.join(str(f) for f in files)}")
-    print(json.dumps(m, indent=1) if args.json else markdown(m), end="\n" if args.json else "")
+    if args.json:
+        print(json.dumps(m, indent=1))
+    else:
+        print((markdown(m) if m["tools"] else "") + detectors, end="")
     c = m["campaign"]
     _say(f"campaign {c['name']} (plan {c['plan_hash']}): {c['trials']}/{c['expected']} "
          f"trials from {', '.join(c['machines'])}")
@@ -117,7 +127,9 @@ def show_plan(args) -> int:
     trials = plan.trials()
     labs = {(t.scenario, t.seed) for t in trials}
     print(f"plan {plan.name} ({plan.hash}): {len(plan.scenarios)} scenario(s) × "
-          f"{len(plan.tools)} tool(s) × {plan.repeats} repeat(s)"
+          f"{len(plan.tools)} tool(s)" + (f" (and {len(plan.probes)} probe(s))"
+                                          if plan.probes else "")
+          + f" × {plan.repeats} repeat(s)"
           + (f" × {len(plan.seeds)} seed(s)" if plan.seeds else "")
           + f" = {len(trials)} trials in {len(labs)} lab(s); split: {plan.split}")
     if args.shards > 1:

@@ -3,14 +3,15 @@
 Owns checking that every result belongs to one plan (its hash), finding the plan's trials no
 folder has, and turning the result files back into the comparison's trials, so the matrix, its
 Markdown, its JSON and its plots come from lab.compare.report exactly as `blocklab compare`
-makes them (plus a `campaign` key: the plan, the machines, what is missing).
+makes them (plus a `campaign` key: the plan, the machines, what is missing, and the probe
+trials' scores summed up by lab.campaign.probes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.campaign import results
+from lab.campaign import probes, results
 from lab.campaign.plan import TrialSpec, trials_of
 
 
@@ -66,7 +67,8 @@ def merge(folders: list[Path]) -> Merged:
     tool_rank = {name: i for i, name in enumerate(plan["tools"])}
     runs = []
     for sc in plan["scenarios"]:
-        recs = [by_id[t.id][1] for t in expected if t.scenario == sc["name"] and t.id in by_id]
+        recs = [by_id[t.id][1] for t in expected if t.scenario == sc["name"] and t.id in by_id
+                and t.kind == "tool"]
         if not recs:
             continue
         h = recs[0]["scenario_run"]
@@ -83,6 +85,8 @@ def merge(folders: list[Path]) -> Merged:
         "plan_hash": head["plan_hash"], "name": head.get("plan_name"), "plan": plan,
         "trials": len(by_id), "expected": len(expected),
         "missing": [t.as_dict() for t in missing],
+        "probes": probes.summarise([rec for _, rec in by_id.values()
+                                    if rec.get("kind") == "probe"]),
         "machines": sorted({r["machine"]["hostname"] for r in recs}),
         "datapaths": sorted({r["datapath"] for r in recs}),
         "versions": sorted({f"blocklab {r['versions']['blocklab']}, OVS "

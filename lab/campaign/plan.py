@@ -34,13 +34,14 @@ class TrialSpec:
     """One trial of a plan: a tool, once, in a lab of a scenario (with a censor seed)."""
     id: str
     scenario: str          # the scenario's name
-    tool: str
+    tool: str              # a tool's name, or a probe's (kind "probe")
     repeat: int            # 0 .. repeats × len(seeds) - 1, unique within a cell
     seed: int | None       # the censor's seed (None: the scenario's own)
+    kind: str = "tool"     # "tool" (a compare trial) or "probe" (a detector scored)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "scenario": self.scenario, "tool": self.tool,
-                "repeat": self.repeat, "seed": self.seed}
+                "repeat": self.repeat, "seed": self.seed, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Plan:
     seeds: tuple[int, ...] | None
     bulk_rate: int | None  # bit/s
     split: str = "spread"  # how trials go to shards: not in the hash (results do not change)
+    probes: tuple[dict, ...] = ()   # {"name", "detector" (None: built-in), "timeout"}
 
     def resolved(self) -> dict:
         """What the plan measures, independent of where it was written: the hash's input."""
@@ -69,7 +71,7 @@ class Plan:
                               for s in self.scenarios],
                 "tools": list(self.tools), "repeats": self.repeats,
                 "seeds": list(self.seeds) if self.seeds else None,
-                "bulk_rate_bps": self.bulk_rate}
+                "bulk_rate_bps": self.bulk_rate, "probes": [dict(p) for p in self.probes]}
 
     @property
     def hash(self) -> str:
@@ -96,6 +98,10 @@ def trials_of(resolved: dict) -> list[TrialSpec]:
                 for tool in resolved["tools"]:
                     out.append(TrialSpec(trial_id(sc["name"], tool, r, seed), sc["name"],
                                          tool, r, seed))
+                for probe in resolved.get("probes") or []:
+                    out.append(TrialSpec(trial_id(sc["name"], "probe-" + probe["name"], r,
+                                                  seed), sc["name"], probe["name"], r, seed,
+                                         "probe"))
     return out
 
 
@@ -165,13 +171,16 @@ def _check(path: Path, rep: Reporter) -> Plan | None:
     for p in problems:
         rep.at(p.line, p.col, p.message)
     if data is None:
-        rep.at(1, 1, "empty plan: it needs at least scenarios and tools")
+        rep.at(1, 1, "empty plan: it needs at least scenarios and tools (or probes)")
         return None
     schema_check.check(data, rep, _validator())
     if not isinstance(data, dict):
         return None
     found = _scenarios(rep, data, path.parent)
     tools = _tools(rep, data)
+    probes = _probes(rep, data)
+    if "tools" not in data and "probes" not in data:
+        rep.at(1, 1, "the plan needs tools, probes or both")
     seeds = rep.get(data, (), "seeds", None, list)
     if seeds:
         for i, s in enumerate(seeds):
@@ -189,7 +198,19 @@ def _check(path: Path, rep: Reporter) -> Plan | None:
         return None
     return Plan(path, str(data.get("name") or path.stem), tuple(found), tuple(tools),
                 int(data.get("repeats", 1)), tuple(seeds) if seeds else None, rate,
-                str(data.get("split", "spread")))
+                str(data.get("split", "spread")), tuple(probes))
+
+
+def _probes(rep: Reporter, data: dict) -> list[dict]:
+    out = []
+    for i, item in enumerate(rep.part(data, (), "probes", [], list)):
+        if not isinstance(item, dict) or not rep.clean(("probes", i)):
+            continue
+        if any(item.get("name") == p["name"] for p in out):
+            rep.error(("probes", i, "name"), f"probe '{item.get('name')}' is listed twice")
+        out.append({"name": item.get("name"), "detector": item.get("detector"),
+                    "timeout": float(item.get("timeout", 60.0))})
+    return out
 
 
 def _tools(rep: Reporter, data: dict) -> list[str]:

@@ -48,16 +48,25 @@ def environment() -> dict:
                          "openvswitch": ovs, "os-ken": version("os-ken")}}
 
 
-def record(plan, spec, shard: str, run, trial) -> dict:
-    """A finished trial as its result file holds it."""
+def _common(plan, spec, shard: str) -> dict:
     return {"format": FORMAT, "plan_hash": plan.hash, "plan_name": plan.name,
             "plan": plan.resolved(), **spec.as_dict(), "shard": shard,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            **environment(),
+            **environment()}
+
+
+def record(plan, spec, shard: str, run, trial) -> dict:
+    """A finished tool trial as its result file holds it."""
+    return {**_common(plan, spec, shard),
             "scenario_run": {"name": run.name, "title": run.title, "ref": run.ref,
                              "client": run.client, "vps": run.vps, "bulk_url": run.bulk_url,
                              "targets": run.targets},
             "trial": trial.as_dict()}
+
+
+def probe_record(plan, spec, shard: str, result: dict) -> dict:
+    """A finished probe trial: the probe and its score (lab.probe.score's as_dict)."""
+    return {**_common(plan, spec, shard), "result": result}
 
 
 def write(folder: Path, rec: dict) -> Path:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from lab.campaign import results
+from lab.campaign import probes, results
 from lab.campaign.plan import Plan
 
 # Where `--shard auto` finds its index (0-based) and, unless given as auto/N, the count.
@@ -144,7 +144,7 @@ def run(plan: Plan, index: int, count: int, out: Path, labs: int = 1,
         sc = entry.scenario
         if seed is not None:
             sc = dataclasses.replace(sc, censor=dataclasses.replace(sc.censor, seed=seed))
-        specs = {(t.tool, t.repeat): t for t in trials}
+        specs = {(t.tool, t.repeat): t for t in trials if t.kind == "tool"}
 
         def keep(run_, trial, specs=specs):
             nonlocal ran
@@ -153,9 +153,22 @@ def run(plan: Plan, index: int, count: int, out: Path, labs: int = 1,
             ran += 1
             counter.step(ran, f"{spec.id}: {trial.status}")
 
-        order = [tools[n] for n in plan.tools if any(t.tool == n for t in trials)]
-        repeat = max(t.repeat for t in trials) + 1
-        run_scenario(sc, order, repeat, say, plan.bulk_rate, only=set(specs), on_trial=keep)
+        def keep_probe(spec, result):
+            nonlocal ran
+            results.write(out, results.probe_record(plan, spec, shard, result))
+            ran += 1
+            s = result["score"]
+            counter.step(ran, f"{spec.id}: precision {s['precision']}, recall {s['recall']}")
+
+        if specs:
+            order = [tools[n] for n in plan.tools if any(t == n for t, _ in specs)]
+            repeat = max(r for _, r in specs) + 1
+            run_scenario(sc, order, repeat, say, plan.bulk_rate, only=set(specs),
+                         on_trial=keep)
+        by_name = {p["name"]: p for p in plan.probes}
+        probing = [(t, by_name[t.tool]) for t in trials if t.kind == "probe"]
+        if probing:
+            probes.run(sc, probing, keep_probe, say)
     return ran
 
 

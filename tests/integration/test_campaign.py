@@ -1,9 +1,9 @@
 """`blocklab campaign` with real labs: two shards at once merge to what one unsharded run
-(its two labs at once, `--labs 2`) gives, and a shard stopped midway resumes without running
-its finished trials again.
+(its two labs at once, `--labs 2`) gives, a shard stopped midway resumes without running
+its finished trials again, and probe trials score detectors against the censor.
 
-Kept small (2 scenarios × 2 tools × 2 repeats, the cheapest tools, bulk capped): the two tests
-run in about a minute each on two shared cores.
+Kept small (2 scenarios × 2 tools × 2 repeats, the cheapest tools, bulk capped): the three
+tests take about two minutes with -n 2 on two shared cores.
 """
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
-from helpers import blocklab, blocklab_popen
+from helpers import REPO, blocklab, blocklab_popen
 from lab.run.wait import wait_until
 
 TIMEOUT = 300
@@ -109,3 +110,20 @@ def test_a_stopped_shard_resumes_without_repeating_finished_trials(tmp_path):
     m = blocklab("campaign", "merge", str(out), "--json")       # shard 1/2 never ran
     assert m.returncode == 1 and "4 trial(s) missing" in m.stderr
     assert json.loads(m.stdout)["campaign"]["trials"] == 4
+
+
+def test_probe_trials_score_detectors_against_the_censor(tmp_path):
+    naive = REPO / "docs" / "examples" / "naive_detector.py"
+    plan = tmp_path / "probes.yaml"
+    plan.write_text("name: detectors\nscenarios: [basics/sni-drop]\nprobes:\n"
+                    "  - {name: builtin}\n"
+                    f"  - {{name: naive, detector: '{sys.executable} {naive} {{url}}'}}\n")
+    r = blocklab("campaign", "run", str(plan), "--out", str(tmp_path / "out"), timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = merged(tmp_path / "out")
+    found = {e["probe"]: e for e in m["campaign"]["probes"]}
+    # sni-drop blocks one of its two targets after DNS: the prober sees it, the naive
+    # detector (a name that resolves is open) misses it
+    assert found["builtin"]["confusion"] == {"TP": 1, "FP": 0, "FN": 0, "TN": 1}
+    assert found["naive"]["confusion"] == {"TP": 0, "FP": 0, "FN": 1, "TN": 1}
+    assert m["cells"] == [] and m["campaign"]["trials"] == 2

@@ -124,3 +124,34 @@ def test_not_a_result_file_is_one_line(tmp_path, capsys):
     (tmp_path / "a" / "x.json").write_text("{}")
     assert main(["campaign", "merge", str(tmp_path / "a")]) == 1
     assert "not a campaign result file" in capsys.readouterr().err
+
+
+def test_probe_trials_merge_into_a_detector_table(tmp_path, capsys):
+    p = load_plan(tmp_path, "scenarios: [basics/sni-drop]\ntools: [direct]\nrepeats: 2\n"
+                            "probes: [{name: builtin}, {name: naive, detector: 'd {url}'}]\n")
+    a = tmp_path / "a"
+    for spec in p.trials():
+        if spec.kind == "tool":
+            run, trial = fake_trial(spec)
+            results.write(a, results.record(p, spec, "0/1", run, trial))
+            continue
+        right = spec.tool == "builtin"
+        score = {"confusion": {"TP": int(right), "FP": 0, "FN": int(not right), "TN": 1},
+                 "precision": 1.0 if right else None, "recall": 1.0 if right else 0.0}
+        probe = next(x for x in p.probes if x["name"] == spec.tool)
+        results.write(a, results.probe_record(p, spec, "0/1", {"probe": probe,
+                                                               "score": score}))
+    assert main(["campaign", "merge", str(a), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert [c["tool"] for c in m["cells"]] == ["direct"]          # probes are not tools
+    found = {e["probe"]: e for e in m["campaign"]["probes"]}
+    assert found["builtin"]["confusion"] == {"TP": 2, "FP": 0, "FN": 0, "TN": 2}
+    assert found["builtin"]["recall"]["pooled"] == 1.0
+    assert found["naive"]["recall"]["pooled"] == 0.0 and found["naive"]["detector"] == "d {url}"
+    lo, hi = found["naive"]["recall"]["wilson95"]
+    assert lo == 0.0 and 0.5 < hi < 0.8
+    assert found["naive"]["precision"]["pooled"] is None
+    assert main(["campaign", "merge", str(a), "--report", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    assert "## Detectors" in out and "| basics-sni-drop | naive | 2 | 0 | 0 | 2 | 2 | – |" in out
+    assert "## Detectors" in (tmp_path / "rep" / "probes.md").read_text()

@@ -169,3 +169,28 @@ def test_plan_shows_the_layout(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 scenario(s) × 2 tool(s) × 2 repeat(s) = 8 trials in 2 lab(s); split: spread" in out
     assert "shard 0/2:" in out and "shard 1/2:" in out
+
+
+def test_probes_are_trials_of_their_own(tmp_path):
+    p = plans.load(write(tmp_path, "scenarios: [basics/sni-drop]\nrepeats: 2\nprobes:\n"
+                                   "  - {name: builtin}\n"
+                                   "  - {name: naive, detector: 'python3 d.py {url}'}\n"))
+    trials = p.trials()
+    assert [t.id for t in trials] == [
+        "basics-sni-drop~probe-builtin~r0", "basics-sni-drop~probe-naive~r0",
+        "basics-sni-drop~probe-builtin~r1", "basics-sni-drop~probe-naive~r1"]
+    assert {t.kind for t in trials} == {"probe"} and p.tools == ()
+    assert p.probes[1] == {"name": "naive", "detector": "python3 d.py {url}", "timeout": 60.0}
+
+
+def test_bad_probes_at_their_line_and_column(tmp_path):
+    path = write(tmp_path, "scenarios: [basics/open]\nprobes:\n  - {name: A b}\n"
+                           "  - {name: x, detectr: y}\n  - {name: y}\n  - {name: y}\n")
+    with pytest.raises(plans.PlanError) as e:
+        plans.load(path)
+    text = str(e.value)
+    assert f"{path}:3:12: probes[0].name: bad value 'A b'" in text
+    assert f"{path}:4:15: probes[1]: unknown key 'detectr' (did you mean 'detector'?)" in text
+    assert f"{path}:6:12: probes[3].name: probe 'y' is listed twice" in text
+    with pytest.raises(plans.PlanError, match="needs tools, probes or both"):
+        plans.load(write(tmp_path, "scenarios: [basics/open]\n", "none.yaml"))

@@ -96,5 +96,5 @@ def merge(folders: list[Path]) -> Merged:
 
 
 def describe(t: TrialSpec) -> str:
-    return (f"{t.id} (scenario {t.scenario}, tool {t.tool}, repeat {t.repeat}"
+    return (f"{t.id} (scenario {t.scenario}, {t.kind} {t.tool}, repeat {t.repeat}"
             + (f", seed {t.seed}" if t.seed is not None else "") + ")")

@@ -263,6 +263,18 @@ def cmd_compare(args) -> int:
     return EXIT_ERROR if failed or unwritten else 0
 
 
+def cmd_campaign(args) -> int:
+    from lab.campaign import command
+    try:
+        if args.campaign_command == "run":
+            _sigterm_as_exit()
+            return command.run(args, _need_root)
+        return command.merge(args) if args.campaign_command == "merge" \
+            else command.show_plan(args)
+    except command.CampaignError as e:
+        raise UserError(str(e)) from None
+
+
 def cmd_probe(args) -> int:
     from lab.probe.command import probe_command
     sc = _load(args.scenario)
@@ -380,6 +392,12 @@ def parser() -> argparse.ArgumentParser:
                    help="cap each bulk download (curl), e.g. 100Mbit: lighter on a shared "
                         "machine; throttles below the cap still show")
     s.set_defaults(fn=cmd_compare)
+
+    s = sub.add_parser("campaign", help="a study split over shards (CI matrix, Kubernetes, "
+                                        "Slurm): run a shard, merge the results")
+    from lab.campaign.command import add_arguments as campaign_arguments
+    campaign_arguments(s)
+    s.set_defaults(fn=cmd_campaign)
 
     s = sub.add_parser("probe", help="measure the scenario's targets and score the verdicts "
                                      "against the censor's ground truth")

@@ -34,6 +34,12 @@ class Fetch:
         out["goodput_mbit"] = self.goodput_mbit
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fetch":
+        """The fetch `as_dict` wrote (goodput is computed again)."""
+        return cls(d["url"], d["ok"], d["status"], d["ttfb"], d["bytes"], d["seconds"],
+                   d["error"], d["via"])
+
 
 def failed(url: str, error: str) -> Fetch:
     return Fetch(url, False, error=error)

@@ -29,7 +29,7 @@ def goodput(m: dict, path: Path) -> Path:
         xs, ys, lo, hi, misses = [], [], [], [], []
         for j, name in enumerate(names):
             x = j - 0.4 + width * (i + 0.5)
-            g = cells[(tool, name)]["goodput_mbit"]
+            g = cells.get((tool, name), {}).get("goodput_mbit")   # no cell: no trials
             if g:
                 xs.append(x)
                 ys.append(max(g["median"], floor))
@@ -60,7 +60,9 @@ def success(m: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(2.2 + 1.9 * len(names), 1.0 + 0.45 * len(tools)))
     for i, tool in enumerate(tools):
         for j, name in enumerate(names):
-            c = cells[(tool, name)]
+            c = cells.get((tool, name))
+            if c is None:                  # no trials (a campaign's missing ones)
+                continue
             ax.add_patch(plt.Rectangle((j, i), 1, 1, color=STATUS_COLOR[c["status"]],
                                        ec="white", lw=2))
             label = f"{c['status']}\n{c['success'] * 100:.0f}%"

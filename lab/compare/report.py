@@ -4,6 +4,8 @@ Each cell sums up a tool's trials in one scenario: the status most trials had (t
 worse one), the share of targets that answered, the time to first byte (the median over a
 trial's answered targets) and the bulk goodput, each as the median over trials with its
 spread (min–max) when there was more than one, and the censor rules that blocked or degraded it.
+With several trials, 95 % confidence intervals (lab.compare.stats): Wilson for the share of
+target fetches that answered (`success_rate`), a bootstrap for the medians (`ci95`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import json
 from collections import Counter
 from pathlib import Path
 from statistics import median
+
+from lab.compare import stats
 
 STATUS_ORDER = ("works", "degraded", "partial", "blocked", "failed")
 MARK = {"works": "✅", "degraded": "🐢", "partial": "⚠️", "blocked": "⛔", "failed": "❌"}
@@ -20,8 +24,19 @@ def _spread(values: list) -> dict | None:
     values = [v for v in values if v is not None]
     if not values:
         return None
+    ci = stats.bootstrap_median(values)
     return {"median": round(median(values), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "n": len(values)}
+            "max": round(max(values), 3), "n": len(values),
+            "ci95": [round(x, 3) for x in ci] if ci else None}
+
+
+def _rate(trials) -> dict:
+    """The share of target fetches that answered over all trials, with its Wilson interval."""
+    k = sum(t.ok_count for t in trials)
+    n = sum(len(t.fetches) for t in trials)
+    ci = stats.wilson(k, n)
+    return {"ok": k, "of": n, "rate": round(k / n, 3) if n else None,
+            "wilson95": [round(x, 3) for x in ci] if ci else None}
 
 
 def cell(run, tool: str) -> dict:
@@ -38,6 +53,7 @@ def cell(run, tool: str) -> dict:
     return {
         "scenario": run.name, "tool": tool, "status": status,
         "success": round(median(t.success for t in trials), 3),
+        "success_rate": _rate(trials),
         "ttfb_ms": _spread([t.ttfb * 1000 if t.ttfb is not None else None for t in trials]),
         "goodput_mbit": _spread([t.goodput_mbit for t in trials]),
         "blocked_by": rules("blocked_by"), "degraded_by": rules("degraded_by"),
@@ -60,7 +76,8 @@ def matrix(runs, repeat: int, bulk_rate: int | None = None) -> dict:
         "scenarios": [{"name": r.name, "title": r.title, "ref": r.ref, "client": r.client,
                        "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets}
                       for r in runs],
-        "cells": [cell(r, tool) for r in runs for tool in tools],
+        "cells": [cell(r, tool) for r in runs for tool in tools
+                  if any(t.tool == tool for t in r.trials)],     # a campaign may lack some
     }
 
 
@@ -106,8 +123,20 @@ def markdown(m: dict) -> str:
            "| tool | " + " | ".join(names) + " |",
            "|---|" + "---|" * len(names)]
     for tool in m["tools"]:
-        out.append(f"| {tool} | " + " | ".join(cell_text(cells[(tool, n)]) for n in names)
-                   + " |")
+        out.append(f"| {tool} | " + " | ".join(cell_text(cells[(tool, n)])
+                                               if (tool, n) in cells else "– (no trials)"
+                                               for n in names) + " |")
+    if any(len(c["trials"]) > 1 for c in m["cells"]):
+        out += ["", "95 % confidence intervals: targets answered over all trials (Wilson), "
+                "median goodput (bootstrap).", "",
+                "| tool | scenario | trials | answered | goodput Mbit/s |", "|---|---|---|---|---|"]
+        for c in m["cells"]:
+            r, g = c["success_rate"], c["goodput_mbit"]
+            lo_hi = lambda ci, f: f"[{f.format(ci[0])}–{f.format(ci[1])}]" if ci else ""
+            rate = f"{r['ok']}/{r['of']} {lo_hi(r['wilson95'], '{:.0%}')}" if r["of"] else "–"
+            good = f"{g['median']:.2f} {lo_hi(g.get('ci95'), '{:.2f}')}" if g else "–"
+            out.append(f"| {c['tool']} | {c['scenario']} | {len(c['trials'])} | {rate} | "
+                       f"{good.strip()} |")
     for s in m["scenarios"]:
         vps = s["vps"]
         out += ["", f"## {s['name']}", "", s["title"], "",
@@ -120,11 +149,13 @@ def markdown(m: dict) -> str:
             exp = {True: "blocked", False: "open", None: "–"}[t["expected_blocked"]]
             row = []
             for tool in m["tools"]:
-                r = cells[(tool, s["name"])]["targets"].get(t["url"], {})
-                mark = "✓" if r.get("ok") == r.get("of") else ("✗" if not r.get("ok") else "½")
+                r = cells.get((tool, s["name"]), {"targets": {}})["targets"].get(t["url"], {})
+                mark = "–" if not r else "✓" if r.get("ok") == r.get("of") else (
+                    "✗" if not r.get("ok") else "½")
                 row.append(f"{mark} {r.get('saw', '')}".strip())
             out.append(f"| {t['url']} | {exp} | " + " | ".join(row) + " |")
-        seen = [(tool, cells[(tool, s["name"])]["on_tunnel"]) for tool in m["tools"]]
+        seen = [(tool, cells[(tool, s["name"])]["on_tunnel"]) for tool in m["tools"]
+                if (tool, s["name"]) in cells]
         seen = [(tool, ev) for tool, ev in seen if ev]
         if seen:
             out += ["", "What the censor did to the tools' own flows (to the vps):", ""]

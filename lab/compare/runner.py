@@ -82,6 +82,15 @@ class Trial:
                 "bulk": self.bulk.as_dict() if self.bulk else None,
                 "window": list(self.window), "events": self.events}
 
+    @classmethod
+    def from_dict(cls, scenario: str, tool: str, d: dict) -> "Trial":
+        """The trial `as_dict` wrote (a campaign's result file)."""
+        return cls(scenario, tool, d["repeat"], d["started"], d["error"],
+                   [Fetch.from_dict(f) for f in d["fetches"]],
+                   Fetch.from_dict(d["bulk"]) if d["bulk"] else None,
+                   tuple(d["window"]), d["events"], d["status"], d["blocked_by"],
+                   d["degraded_by"])
+
 
 @dataclass
 class ScenarioRun:
@@ -212,7 +221,14 @@ def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
 
 def run_scenario(scenario, tools: list, repeat: int,
                  say: Callable[[str], None] = lambda s: None,
-                 bulk_rate: int | None = None) -> ScenarioRun:
+                 bulk_rate: int | None = None, *,
+                 only: set[tuple[str, int]] | None = None,
+                 on_trial: Callable[[ScenarioRun, Trial], None] | None = None) -> ScenarioRun:
+    """Every tool `repeat` times in one lab of `scenario` (repeat-major, tools in order).
+
+    `only` keeps the (tool name, repeat) pairs to run (a campaign's share of them). With
+    `on_trial`, each trial is attributed as soon as it ends (the censor settled, its events
+    read) and handed over at once, so a caller can keep it before the next one starts."""
     from lab.run.lab import Lab
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
@@ -228,8 +244,18 @@ def run_scenario(scenario, tools: list, repeat: int,
             f"({v.ip}{', added' if prepared.vps_added else ''}); {len(prepared.targets)} "
             f"target(s); bulk {prepared.bulk_url}")
         vpsmod.outside_resolver(lab, v)
+        residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
+        ips = frozenset(s.ip for url, _ in prepared.targets
+                        if (s := sc.server_for(urlsplit(url).hostname or "")))
+
+        def judge() -> None:
+            lab.settle(EVENT_SLACK)       # the last trial's packets decided and logged
+            attribute(out.trials, lab.events(), sc.host(client).ip, v.ip, residual, ips)
+
         for r in range(repeat):
             for tool in tools:
+                if only is not None and (tool.name, r) not in only:
+                    continue
                 folder = lab.run_dir.path / "compare" / f"{tool.name}-{r}"
                 trial = run_trial(lab, prepared, tool, client, r, folder, bulk_rate)
                 out.trials.append(trial)
@@ -237,12 +263,11 @@ def run_scenario(scenario, tools: list, repeat: int,
                     f"{trial.ok_count}/{len(trial.fetches)} targets"
                     + (f", did not come up: {trial.error}" if trial.error else "")
                     + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
-        lab.settle(EVENT_SLACK)           # the last trial's packets decided and logged
-        events = lab.events()
-        residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
-        ips = frozenset(s.ip for url, _ in prepared.targets
-                        if (s := sc.server_for(urlsplit(url).hostname or "")))
-        attribute(out.trials, events, sc.host(client).ip, v.ip, residual, ips)
+                if on_trial is not None:
+                    judge()
+                    on_trial(out, trial)
+        if on_trial is None:
+            judge()
     return out
 
 

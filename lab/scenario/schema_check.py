@@ -37,9 +37,11 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
-def check(data: object, rep: Reporter) -> None:
-    """Report every way `data` breaks the schema (each problem once)."""
-    findings = [f for error in _validator().iter_errors(data) for f in _explain(error)]
+def check(data: object, rep: Reporter, validator: Draft202012Validator | None = None) -> None:
+    """Report every way `data` breaks the schema (each problem once); `validator` checks
+    against another schema of the same style (a campaign plan's) instead of the scenario's."""
+    findings = [f for error in (validator or _validator()).iter_errors(data)
+                for f in _explain(error)]
     # a misspelt key explains the required key it was meant to be: say it once
     meant = {(f.field, f.meant) for f in findings if f.meant}
     seen: set = set()

@@ -154,24 +154,9 @@ def load(path: str | Path) -> Plan:
 
 
 def _check(path: Path, rep: Reporter) -> Plan | None:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        rep.at(1, 1, f"cannot read the plan: {e.strerror or e}")
-        return None
-    except UnicodeDecodeError as e:
-        rep.at(1, 1, f"not UTF-8 text (byte {e.start})")
-        return None
-    try:
-        data, marks, problems = yamlpos.load(text)
-    except yamlpos.YamlProblem as p:
-        rep.at(p.line, p.col, p.message)
-        return None
-    rep.marks = marks
-    for p in problems:
-        rep.at(p.line, p.col, p.message)
+    data = yamlpos.read(path, rep, "plan",
+                        "empty plan: it needs at least scenarios and tools (or probes)")
     if data is None:
-        rep.at(1, 1, "empty plan: it needs at least scenarios and tools (or probes)")
         return None
     schema_check.check(data, rep, _validator())
     if not isinstance(data, dict):

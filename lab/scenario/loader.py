@@ -122,28 +122,9 @@ def check_file(path: Path, display: str | None = None,
 
 
 def _check(path: Path, rep: Reporter, strict: bool) -> Scenario | None:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        rep.at(1, 1, f"cannot read the file: {e.strerror or e}")
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        before = raw[:e.start]
-        line, col = before.count(b"\n") + 1, e.start - (before.rfind(b"\n") + 1) + 1
-        rep.at(line, col, f"not UTF-8 text (byte 0x{raw[e.start]:02x})")
-        return None
-    try:
-        data, marks, problems = yamlpos.load(text)
-    except yamlpos.YamlProblem as p:
-        rep.at(p.line, p.col, p.message)
-        return None
-    rep.marks = marks
-    for p in problems:
-        rep.at(p.line, p.col, p.message)
+    data = yamlpos.read(path, rep, "file",
+                        "empty scenario: it needs at least name, clients and servers")
     if data is None:
-        rep.at(1, 1, "empty scenario: it needs at least name, clients and servers")
         return None
     schema_check.check(data, rep)
     if not isinstance(data, dict):

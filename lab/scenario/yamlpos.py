@@ -131,3 +131,34 @@ class _Walker:
             self.marks.keys[path + (key,)] = _mark(knode)
             result[key] = self.build(vnode, path + (key,))
         return result
+
+
+def read(path, rep, what: str, empty: str):
+    """The data of the YAML file at `path`, with its positions in `rep.marks`; None (having
+    reported FILE:LINE:COL) when it cannot be read, is not UTF-8 or not YAML, or is empty.
+
+    `what` names the file in messages ("file", "plan"); `empty` says what an empty one lacks.
+    Shared by scenarios (lab/scenario/loader.py) and campaign plans (lab/campaign/plan.py)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        rep.at(1, 1, f"cannot read the {what}: {e.strerror or e}")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = raw[:e.start]
+        line, col = before.count(b"\n") + 1, e.start - (before.rfind(b"\n") + 1) + 1
+        rep.at(line, col, f"not UTF-8 text (byte 0x{raw[e.start]:02x})")
+        return None
+    try:
+        data, marks, problems = load(text)
+    except YamlProblem as p:
+        rep.at(p.line, p.col, p.message)
+        return None
+    rep.marks = marks
+    for p in problems:
+        rep.at(p.line, p.col, p.message)
+    if data is None:
+        rep.at(1, 1, empty)
+    return data

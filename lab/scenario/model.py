@@ -106,6 +106,7 @@ class Expectation:
     blocked: bool
     technique: str | None = None
     rule: str | None = None
+    browser: bool = False           # also opened in headless Chromium (lab/clients/browser.py)
 
     @property
     def is_url(self) -> bool:

@@ -11,7 +11,8 @@ host it runs in, driven over the DevTools pipe (lab/clients/cdp.py), and prints 
      "timed_out": true when the page was still loading at --max-time, "screenshot": PATH}
 
 The error is the browser's own net error: the navigation's errorText, else the main document's
-Network.loadingFailed, else the error page's own code (chrome-error:// and its loadTimeData).
+Network.loadingFailed, else the error page's own code (a chrome-error:// page's `.error-code`,
+else its loadTimeData).
 A page still loading at --max-time is reported as ERR_TIMED_OUT with timed_out true (the tab
 would keep spinning; Chromium's own TLS timeout is minutes long). The browser trusts what the
 NSS database in $HOME/.pki/nssdb trusts: in a lab host, HOME is the host's home in the run
@@ -177,8 +178,10 @@ def _main_document(events: list[dict], session: str, loader: str | None):
 
 _PAGE = """JSON.stringify({href: location.href, title: document.title,
   text: (document.body ? document.body.innerText : '').replace(/\\s+/g, ' ').trim().slice(0, 160),
-  code: (location.protocol === 'chrome-error:' && window.loadTimeData && loadTimeData.data_)
-        ? (loadTimeData.data_.errorCode || null) : null})"""
+  code: location.protocol !== 'chrome-error:' ? null
+        : ((document.querySelector('.error-code') || {}).textContent || '').trim()
+          || (() => { try { return loadTimeData.getValue('errorCode'); } catch (e) { return null; } })()
+})"""
 
 
 def _describe(browser: Browser, session: str, report: dict) -> None:

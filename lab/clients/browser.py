@@ -42,7 +42,7 @@ CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps",
-    "--disable-domain-reliability", "--disable-breakpad", "--no-pings", "--no-first-run",
+    "--disable-domain-reliability", "--disable-breakpad", "--disable-crash-reporter", "--no-pings", "--no-first-run",
     "--no-default-browser-check", "--disable-extensions", "--mute-audio", "--no-proxy-server",
     "--disable-dev-shm-usage", "--hide-scrollbars",
     # Ask for exactly the URL given: no upgrade of http:// to https:// first (HTTPS-Upgrades),

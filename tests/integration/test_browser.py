@@ -76,6 +76,8 @@ def test_browser_sees_what_a_user_sees(name, tmp_path):
         run_dir = str(lab.run_dir.path)
         reports = open_all(lab, checks, tmp_path)
         home = lab.home("alice")
+        # Each browser ended with its client: no process of it left, its profile gone.
+        assert browser_processes(str(home)) == []
         assert not [p.name for p in home.iterdir() if p.name.startswith("chromium-profile")]
         assert (home / ".pki" / "nssdb" / "cert9.db").is_file()
     for (_, seen), report in zip(checks, reports):

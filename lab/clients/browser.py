@@ -1,6 +1,6 @@
 """A real browser as a lab client: headless Chromium, what a person in the lab would see.
 
-    python -m lab.clients.browser URL [--max-time S] [--screenshot PATH] [--quic]
+    python -m lab.clients.browser URL [--max-time S] [--screenshot PATH] [--quic] [--revisit]
 
 opens URL in Debian's Chromium (headless, a fresh profile, no background networking) from the
 host it runs in, driven over the DevTools pipe (lab/clients/cdp.py), and prints one JSON object:
@@ -28,6 +28,7 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,24 +81,17 @@ def _net_error(text: str | None) -> str | None:
     return text.split("::", 1)[-1].strip() or None
 
 
-def visit(url: str, max_time: float = MAX_TIME, screenshot: str | None = None,
-          quic: bool = False, home: str | None = None) -> dict:
-    """Open `url` in a fresh headless Chromium; what the browser showed (module docstring)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"not a web URL: {url!r} (want http:// or https://)")
-    home = home or os.environ.get("HOME") or tempfile.gettempdir()
-    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=home if os.path.isdir(home)
-                               else None)
-    env = dict(os.environ, HOME=home)
-    report: dict = {"url": url, "final_url": None, "error": None, "status": None,
-                    "protocol": None, "title": None, "text": None, "seconds": None,
-                    "timed_out": False, "screenshot": None}
-    browser = None
+def _report(url: str) -> dict:
+    return {"url": url, "final_url": None, "error": None, "status": None, "protocol": None,
+            "title": None, "text": None, "seconds": None, "timed_out": False,
+            "screenshot": None}
+
+
+def _start(profile: str, env: dict, quic_host: str | None) -> tuple[Browser, str]:
+    """A browser on `profile` and the session of one tab in it, ready to navigate."""
+    browser = Browser(chromium_argv(profile, quic_host),
+                      os.path.join(profile, "chromium.log"), env)
     try:
-        started = time.monotonic()
-        browser = Browser(chromium_argv(profile, parts.hostname if quic else None),
-                          os.path.join(profile, "chromium.log"), env)
         target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = browser.call("Target.attachToTarget",
                                {"targetId": target, "flatten": True})["sessionId"]
@@ -106,6 +100,45 @@ def visit(url: str, max_time: float = MAX_TIME, screenshot: str | None = None,
         browser.call("Emulation.setDeviceMetricsOverride",        # the screenshot's size
                      {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1,
                       "mobile": False}, session=session)
+    except BaseException:
+        browser.close()
+        raise
+    return browser, session
+
+
+def visit(url: str, max_time: float = MAX_TIME, screenshot: str | None = None,
+          quic: bool = False, home: str | None = None, revisit: bool = False) -> dict:
+    """Open `url` in a fresh headless Chromium; what the browser showed (module docstring).
+
+    `quic`: force HTTP/3 to the URL's host (no TCP fallback). `revisit`: open it once, quit
+    the browser as a person would (it saves what it learnt, e.g. Alt-Svc: HTTP/3 is on
+    :443), start it again on the same profile and report the second visit (the first's
+    protocol, error and time under "first"): a returning visitor, who tries QUIC and falls
+    back to TCP when QUIC is blocked."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"not a web URL: {url!r} (want http:// or https://)")
+    home = home or os.environ.get("HOME") or tempfile.gettempdir()
+    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=home if os.path.isdir(home)
+                               else None)
+    env = dict(os.environ, HOME=home)
+    quic_host = parts.hostname if quic else None
+    report = _report(url)
+    browser = None
+    try:
+        if revisit:
+            browser, session = _start(profile, env, quic_host)
+            first = _report(url)
+            _navigate(browser, session, url, max_time, first)
+            report["first"] = {k: first[k] for k in ("error", "status", "protocol", "seconds")}
+            try:                # a polite quit: the profile keeps what the browser learnt
+                browser.call("Browser.close", deadline=time.monotonic() + 10)
+                browser.proc.wait(timeout=10)
+            except (CDPError, OSError, subprocess.TimeoutExpired):
+                pass
+            browser.close()
+        started = time.monotonic()
+        browser, session = _start(profile, env, quic_host)
         report["startup_seconds"] = round(time.monotonic() - started, 3)
         _navigate(browser, session, url, max_time, report)
         _describe(browser, session, report)
@@ -225,13 +258,18 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"seconds the page may take to load (default {MAX_TIME:g})")
     ap.add_argument("--screenshot", metavar="PATH", help="save what the tab shows as a PNG")
     ap.add_argument("--quic", action="store_true",
-                    help="try HTTP/3 (QUIC) to the URL's host first, without Alt-Svc")
+                    help="force HTTP/3 (QUIC) to the URL's host, without Alt-Svc and without "
+                         "falling back to TCP")
+    ap.add_argument("--revisit", action="store_true",
+                    help="open the URL, quit, start the browser again on the same profile and "
+                         "report the second visit (what it learnt first, e.g. Alt-Svc, counts)")
     args = ap.parse_args(argv)
     if args.max_time <= 0:
         print("browser: --max-time must be positive", file=sys.stderr)
         return 2
     try:
-        report = visit(args.url, args.max_time, args.screenshot, args.quic)
+        report = visit(args.url, args.max_time, args.screenshot, args.quic,
+                       revisit=args.revisit)
     except UsageError as e:
         print(f"browser: {e}", file=sys.stderr)
         return 2

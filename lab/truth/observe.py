@@ -93,11 +93,12 @@ def fetch(lab, client: str, url: str, browser: bool = False) -> tuple[bool, str]
 
 
 def browse(lab, client: str, url: str, screenshot: str | None = None,
-           max_time: float = BROWSER_TIMEOUT) -> dict:
+           max_time: float = BROWSER_TIMEOUT, options: tuple[str, ...] = ()) -> dict:
     """Open `url` in headless Chromium in `client`: the browser client's report (its error,
-    title, status, time; lab/clients/browser.py). A browser that could not run says so in
-    the report's error."""
-    argv = [sys.executable, "-m", "lab.clients.browser", url, "--max-time", f"{max_time:g}"]
+    title, status, time; lab/clients/browser.py, whose `options` such as --quic and
+    --revisit pass through). A browser that could not run says so in the report's error."""
+    argv = [sys.executable, "-m", "lab.clients.browser", url, "--max-time", f"{max_time:g}",
+            *options]
     if screenshot:
         argv += ["--screenshot", screenshot]
     r = lab.run(client, argv, timeout=max_time + 60)

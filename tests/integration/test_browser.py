@@ -31,6 +31,7 @@ class Seen:
     title: str | None = None                 # the tab's title when the page rendered
     status: int | None = None
     max_time: float = 6
+    options: tuple[str, ...] = ()
 
 
 TABLE = {
@@ -46,6 +47,12 @@ TABLE = {
     "basics/blockpage": [Seen("http://blocked.example.com/", title="Access denied",
                               status=403)],
     "basics/throttle": [Seen("https://rr1.video.example/", title="video", status=200)],
+    # QUIC forced on (no Alt-Svc needed, no fallback): the blocked name fails, another loads
+    # over HTTP/3.
+    "basics/quic-sni": [Seen("https://quic.video.example/", "ERR_QUIC_PROTOCOL_ERROR",
+                             options=("--quic",)),
+                        Seen("https://open.example.org/", title="open", status=200,
+                             options=("--quic",))],
 }
 
 
@@ -64,7 +71,8 @@ def browser_processes(marker: str) -> list[str]:
 def open_all(lab, checks: list[tuple[str, Seen]], shots: Path) -> list[dict]:
     def one(i_check):
         i, (client, seen) = i_check
-        return browse(lab, client, seen.url, str(shots / f"{i}.png"), seen.max_time)
+        return browse(lab, client, seen.url, str(shots / f"{i}.png"), seen.max_time,
+                      seen.options)
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
         return list(pool.map(one, enumerate(checks)))
 
@@ -91,12 +99,27 @@ def test_browser_sees_what_a_user_sees(name, tmp_path):
             assert report["error"] in wanted, where
         if seen.max_time == DROP_WAIT:
             assert report["timed_out"] and report["seconds"] >= DROP_WAIT, where
+        if "--quic" in seen.options and seen.error is None:
+            assert report["protocol"] == "h3", where
         assert report["final_url"] == seen.url, where
         assert png_size(report["screenshot"]) == (800, 600), where
         assert os.path.getsize(report["screenshot"]) > 1000, where
     # The lab went down completely: no browser left, the homes and their NSS databases gone.
     assert browser_processes(run_dir) == []
     assert not os.path.exists(run_dir)
+
+
+def test_a_returning_browser_tries_quic_and_falls_back_to_tcp(tmp_path):
+    """The site announces HTTP/3 (Alt-Svc); on the second visit Chromium tries QUIC, which the
+    censor drops, and the page comes over TCP."""
+    with Lab(scenarios.load("basics/quic-sni")) as lab:
+        [report] = open_all(lab, [("alice", Seen("https://quic.video.example/",
+                                                 options=("--revisit",)))], tmp_path)
+        lab.settle(3)
+        dropped = [e for e in lab.events() if e["rule"] == "quic-drop"]
+    assert report["first"]["protocol"] == "h2" and report["first"]["error"] is None, report
+    assert (report["error"], report["protocol"], report["title"]) == (None, "h2", "video"), report
+    assert dropped and dropped[0]["flow"]["proto"] == "udp", dropped
 
 
 SCENARIO = """\

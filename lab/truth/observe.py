@@ -13,10 +13,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.truth.events import ALWAYS, Window, matching_events
-from lab.truth.schemes import transport_and_port
+from lab.truth.schemes import WEB_PORTS, transport_and_port
 from lab.truth.table import text_table
 
 CURL_TIMEOUT = 6
@@ -128,17 +129,27 @@ def _order_matters(scenario) -> bool:
     return any(r.residual or r.probability for r in scenario.censor.rules)
 
 
-def check_expectations(lab) -> list[Observation]:
-    """Fetch every target (at once, or in order when the censor has memory) and attribute;
-    the targets an expectation asks a browser for are opened in one too."""
+def check_expectations(lab, browser: bool = False,
+                       screenshots: Path | None = None) -> list[Observation]:
+    """Fetch every target (at once, or in order when the censor has memory) and attribute.
+    The targets an expectation asks a browser for (all web targets with `browser`) are opened
+    in headless Chromium too; with `screenshots`, what each tab showed is saved there."""
     sc = lab.scenario
     targets = _targets(sc)
-    browsers = [i for i, e in enumerate(sc.expect) if e.browser]
+    asked = [e.browser for e in sc.expect] if sc.expect else [False] * len(targets)
+    browsers = [i for i, (_, url, _) in enumerate(targets)
+                if asked[i] or (browser and urlsplit(url).scheme.lower() in WEB_PORTS)]
+    if screenshots is not None:
+        screenshots.mkdir(parents=True, exist_ok=True)
+
+    def show(i: int) -> dict:
+        shot = screenshots / f"browser-{i + 1}-{targets[i][0]}.png" if screenshots else None
+        return browse(lab, targets[i][0], targets[i][1], str(shot) if shot else None)
     workers = 1 if _order_matters(sc) else min(16, max(1, len(targets) + len(browsers)))
     start = time.time() - lab.t0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         seen = pool.map(lambda t: fetch(lab, t[0], t[1]), targets)
-        shown = pool.map(lambda i: browse(lab, targets[i][0], targets[i][1]), browsers)
+        shown = pool.map(show, browsers)
         seen, shown = list(seen), dict(zip(browsers, shown))
     window = Window(start, time.time() - lab.t0)
     rows = []
@@ -178,8 +189,9 @@ def _measure_throttles(lab, rows: list[Observation], seconds: int = 3) -> None:
                 row.saw += f"; download {bps * 8 / 1000:.0f} kbit/s"
 
 
-def render_table(rows: list[Observation]) -> str:
-    """The run table; a "browser saw" column when some target was opened in a browser."""
+def table(rows: list[Observation]) -> tuple[tuple, list[tuple]]:
+    """The run table's head and rows (the terminal's and the report's); a "browser saw"
+    column when some target was opened in a browser."""
     from lab.clients.browser import summary
     browsed = any(r.browser is not None for r in rows)
     head = ("client", "target", "censor did", "client saw") + \
@@ -190,4 +202,8 @@ def render_table(rows: list[Observation]) -> str:
             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
         shown = ((summary(r.browser) if r.browser else "-",) if browsed else ())
         body.append((r.client, r.target, r.censor, r.saw, *shown, exp))
-    return "\n".join(text_table(head, body))
+    return head, body
+
+
+def render_table(rows: list[Observation]) -> str:
+    return "\n".join(text_table(*table(rows)))

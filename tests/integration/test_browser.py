@@ -164,3 +164,19 @@ def test_run_table_shows_the_browser_next_to_curl(tmp_path):
     assert "'open' (HTTP 200" in opened
     bob = next(line for line in lines if line.startswith("bob"))
     assert "certificate" in bob
+
+
+def test_run_with_browser_shows_it_in_the_table_and_the_report(tmp_path):
+    r = blocklab("run", "basics/reset", "--browser", "--report", str(tmp_path), timeout=240)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "browser saw" in lines[0]
+    blocked = next(line for line in lines if "blocked.example.com" in line)
+    assert "ERR_CONNECTION_RESET" in blocked
+    shots = sorted(p.name for p in tmp_path.glob("browser-*.png"))
+    assert shots == ["browser-1-alice.png", "browser-2-alice.png"]
+    assert png_size(str(tmp_path / shots[0])) == (800, 600)
+    report = (tmp_path / "report.md").read_text()
+    assert "## What the browser showed" in report and "(browser-1-alice.png)" in report
+    assert "alice → https://blocked.example.com/: ERR_CONNECTION_RESET" in report
+

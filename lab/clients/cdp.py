@@ -4,7 +4,8 @@ Owns starting Chromium with the pipe on fds 3 (commands in) and 4 (answers and e
 one command at a time with a deadline, the events seen meanwhile, and stopping the browser and
 every process it started: its own process group, whatever left the group (crashpad handlers
 start sessions of their own) and is reparented to this process, a child subreaper, and a
-parent-death signal should the caller be killed first. Messages on the pipe are JSON objects, each ended by a NUL byte.
+parent-death signal should the caller be killed first. Messages on the pipe are JSON objects,
+each ended by a NUL byte.
 """
 from __future__ import annotations
 
@@ -58,20 +59,19 @@ def _children() -> list[int]:
     return out
 
 
-def _end_children() -> bool:
-    """Kill and reap every child; True when there was none left to kill."""
-    kids = _children()
+def _end_children(spared: set[int]) -> bool:
+    """Kill and reap every child not in `spared`; True when there was none left to kill."""
+    kids = [pid for pid in _children() if pid not in spared]
     for pid in kids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    while True:
+    for pid in kids:
         try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
+            os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            break
+            pass
     return not kids
 
 
@@ -88,6 +88,7 @@ class Browser:
     """A running Chromium and its DevTools pipe."""
 
     def __init__(self, argv: list[str], log_path: str, env: dict | None = None):
+        self._spared = set(_children())      # the caller's own children are not the browser's
         _prctl(PR_SET_CHILD_SUBREAPER, 1)    # what the browser leaves behind comes back here
         cmd_r, self._cmd_w = _high_pipe()
         self._out_r, out_w = _high_pipe()
@@ -178,9 +179,10 @@ class Browser:
             pass
         self.proc.wait()
         try:
-            wait_until(_end_children, 10, "the browser's processes to end")
+            wait_until(lambda: _end_children(self._spared), 10, "the browser's processes to end")
         except Timeout:
             pass                # the lab's teardown ends what is left in its hosts
+        _prctl(PR_SET_CHILD_SUBREAPER, 0)
         for fd in (self._cmd_w, self._out_r):
             try:
                 os.close(fd)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from lab import scenario as scenarios
 from lab.run.outputs import OutputError, not_written, option_text, prepare
@@ -139,7 +140,8 @@ def cmd_run(args) -> int:
         print(f"{sc.name}: {sc.title}", file=sys.stderr)
         print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
         with TimelineRunner(lab) as timeline:
-            rows = check_expectations(lab)
+            rows = check_expectations(lab, browser=args.browser,
+                                      screenshots=Path(args.report) if args.report else None)
             if not timeline.done:
                 left = timeline.last_at - (time.time() - lab.t0)
                 print(f"waiting for the timeline: its last change is due at "
@@ -357,6 +359,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--report", metavar="DIR",
                    help="write report.md and report.html (self-contained) with plots to DIR")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--browser", action="store_true",
+                   help="open every http(s) target in headless Chromium too (the table shows "
+                        "what the browser said; --report keeps its screenshots)")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("exec", help="bring the lab up, run CMD in HOST, print its output, down")

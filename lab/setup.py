@@ -27,6 +27,8 @@ PACKAGES: list[tuple[str, list[str]]] = [
       "socat"]),
     ("the lab's real clients",
      ["dnsutils", "curl", "iperf3", "iputils-ping", "openssh-client", "netcat-openbsd"]),
+    ("a real browser as a lab client, trusting the run's CA through NSS",
+     ["chromium", "libnss3-tools"]),
     ("the circumvention tools of `blocklab compare`",
      ["dnsdist", "knot-dnsutils", "shadowsocks-libev", "obfs4proxy", "stunnel4", "openvpn",
       "microsocks", "nftables"]),

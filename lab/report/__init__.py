@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lab.truth.observe import table
 from lab.report import document, downloads, plots
 from lab.scenario.ruletext import action_text, match_text
 
@@ -123,11 +124,8 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                 "expectations held." if checked else
                 "Each row is one real fetch from a client (the scenario states no "
                 "expectations)."),
-          ("table", ("client", "target", "censor did", "client saw", "expected"),
-           [(r.client, r.target, r.censor, r.saw,
-             "-" if r.expected_blocked is None else
-             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗"))
-            for r in rows])]
+          ("table", *table(rows))]
+    b += _browser_blocks(rows)
     b += [("h", 2, "Censor events over time"),
           ("p", f"{len(events)} events. One row per rule; each marker is one event at the "
                 "time the censor logged it (seconds since the lab came up), shaped and "
@@ -176,6 +174,22 @@ def _ref(path: Path) -> str:
         return path.resolve().relative_to(SCENARIOS.resolve()).with_suffix("").as_posix()
     except ValueError:
         return str(path)
+
+
+def _browser_blocks(rows) -> list[tuple]:
+    """The browser's screenshots, one per target it opened, captioned with what it said."""
+    from lab.clients.browser import summary
+    shots = [r for r in rows if r.browser and r.browser.get("screenshot")
+             and Path(r.browser["screenshot"]).is_file()]
+    if not shots:
+        return []
+    out: list[tuple] = [("h", 2, "What the browser showed"),
+                        ("p", "Headless Chromium in the client opened each of these targets; "
+                              "this is its tab, as a person there would see it.")]
+    for r in shots:
+        out += [("p", f"{r.client} → {r.target}: {summary(r.browser)}"),
+                ("image", r.browser["screenshot"], f"{r.client} opening {r.target}")]
+    return out
 
 
 def _infra(name: str) -> str:

@@ -6,6 +6,7 @@ success, error, Ctrl-C or SIGTERM (the CLI turns SIGTERM into SystemExit).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -124,8 +125,11 @@ class Lab:
         self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
         for spec in specs:
-            hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
-                                 self.scenario.resolver_ip(), ca.trust_dir)
+            trusts = self.scenario.host(spec.name).trust_lab_ca
+            hostconfig.configure(self.host(spec.name), self._host_folder(spec.name),
+                                 self.scenario.resolver_ip(),
+                                 ca.trust_dir if trusts else None,
+                                 ca.nss_db() if trusts else None)
         self._start_services(ca)
         self.censor.watch(self.dead_services)     # restarts a dead censor, notices services
         self.timings["up"] = time.monotonic() - start
@@ -179,8 +183,17 @@ class Lab:
             raise LabError(f"no host named {name!r} in this lab")
         return self.network.host(name)
 
+    def _host_folder(self, name: str):
+        return self.run_dir.file("hosts", name, "x").parent
+
+    def home(self, name: str):
+        """The host's own home folder (in the run directory): HOME of what runs there."""
+        self.host(name)
+        return hostconfig.home(self._host_folder(name))
+
     def popen(self, host: str, cmd: list[str], **kwargs) -> subprocess.Popen:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
+        kwargs["env"] = dict(kwargs.get("env") or os.environ, HOME=str(self.home(host)))
         return self.host(host).popen(cmd, **kwargs)
 
     def run(self, host: str, cmd: list[str], timeout: float | None = 60) -> subprocess.CompletedProcess:

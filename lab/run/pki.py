@@ -1,7 +1,10 @@
 """The lab's certificate authority: one CA per run, one leaf certificate per server.
 
 Clients trust only this CA (lab/run/hostconfig.py mounts it over their system trust store), so
-`curl` and `openssl s_client -verify_return_error` verify lab servers without -k.
+`curl` and `openssl s_client -verify_return_error` verify lab servers without -k. Browsers
+(Chromium, Firefox) trust through NSS instead: `nss_db()` is an NSS database (certutil, from
+libnss3-tools) trusting the CA, which hostconfig copies into each host's home. A host that must
+not trust the CA keeps the machine's own trust store and gets no NSS database.
 """
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ class LabCA:
         (folder / "ca.key").write_bytes(_key_pem(self._key))
         (folder / "ca.key").chmod(0o600)
         self.trust_dir = self._trust_store()
+        self._nss: Path | None = None
 
     def _trust_store(self) -> Path:
         """A folder laid out like /etc/ssl/certs holding only the lab CA."""
@@ -69,6 +73,21 @@ class LabCA:
         if not link.exists():
             link.symlink_to("blocklab-ca.pem")
         return store
+
+    def nss_db(self) -> Path:
+        """An NSS database (sql: format, empty password) trusting the CA for TLS servers,
+        made once per run; copy it, as browsers write to theirs."""
+        if self._nss is None:
+            db = self.folder / "nssdb"
+            db.mkdir(exist_ok=True)
+            for argv in (["-N", "--empty-password"],
+                         ["-A", "-n", "blocklab lab CA", "-t", "C,,", "-i", str(self.cert_path)]):
+                r = subprocess.run(["certutil", "-d", f"sql:{db}", *argv], capture_output=True,
+                                   text=True)
+                if r.returncode:
+                    raise RuntimeError(f"certutil {argv[0]}: {(r.stderr or r.stdout).strip()}")
+            self._nss = db
+        return self._nss
 
     def issue(self, name: str, dns_names: list[str], ips: list[str]) -> Leaf:
         """A server certificate for `dns_names` (wildcards allowed) and `ips`."""

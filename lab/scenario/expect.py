@@ -2,7 +2,7 @@
 
 Owns the checks that an expectation names things that exist: `from` a client, a `url` (or, for
 a DNS-only check, a `domain`) that a server answers for or a lab address, and a `rule` that the
-scenario has at some point (censor rules or timeline).
+scenario has at some point (censor rules or timeline), and that `browser: true` is on a web url.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from lab.scenario.errors import Reporter, did_you_mean
 from lab.scenario.hosts import Hosts
 from lab.scenario.model import ISP_HOST, PUBLIC_DNS_HOST, Expectation, find_server
+from lab.truth.schemes import WEB_PORTS
 
 
 def build_expect(rep: Reporter, data: dict, hosts: Hosts,
@@ -27,10 +28,14 @@ def build_expect(rep: Reporter, data: dict, hosts: Hosts,
         blocked = rep.get(item, path, "blocked", None, bool)
         technique = rep.get(item, path, "technique", None, str)
         rule = rep.get(item, path, "rule", None, str)
+        browser = rep.get(item, path, "browser", False, bool)
+        if browser and target is not None and urlsplit(target).scheme.lower() not in WEB_PORTS:
+            rep.error(path + ("browser",), f"a browser opens web pages: want an http:// or "
+                                           f"https:// url, not '{target}'")
         if rule is not None and rule_ids is not None and rule not in rule_ids:
             rep.error(path + ("rule",), f"no rule named '{rule}'{did_you_mean(rule, rule_ids)}")
         if None not in (client, target, blocked) and rep.clean(path):
-            out.append(Expectation(client, target, blocked, technique, rule))
+            out.append(Expectation(client, target, blocked, technique, rule, browser))
     return out
 
 

@@ -32,6 +32,7 @@ class _Entry:
     path: tuple                     # where the entry is (item path)
     name_path: tuple
     address: str | None = None
+    trust_lab_ca: bool = True
     domains: tuple = ()
     serve: tuple = ()
     raw_domains: list = field(default_factory=list)
@@ -54,7 +55,8 @@ def build_hosts(rep: Reporter, data: dict) -> Hosts:
     except ValueError as e:                              # pragma: no cover (65,000 hosts)
         rep.error(("clients",), str(e))
         return out
-    out.clients = [Host(e.name, ip, addressing.mac_for(ip), "client")
+    out.clients = [Host(e.name, ip, addressing.mac_for(ip), "client",
+                        trust_lab_ca=e.trust_lab_ca)
                    for e, ip in zip(clients, c_ips)]
     out.servers = [Server(e.name, ip, addressing.mac_for(ip), "internet", e.domains, e.serve)
                    for e, ip in zip(servers, s_ips)]
@@ -76,6 +78,8 @@ def _entries(rep: Reporter, data: dict, key: str) -> tuple[list[_Entry], bool]:
             continue
         entry = _Entry(name, path, path + ("name",))
         entry.address = rep.get(item, path, "address", None, str)
+        if key == "clients":
+            entry.trust_lab_ca = rep.get(item, path, "trust_lab_ca", True, bool)
         if key == "servers":
             entry.raw_domains = rep.get(item, path, "domains", [], list)
             entry.domains = tuple(_unique(d.lower() for d in

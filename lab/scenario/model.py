@@ -22,6 +22,8 @@ class Host:
     ip: str
     mac: str
     side: str                       # "client" (censored side) or "internet"
+    # Its curl, openssl and browsers trust the run's CA (False: a host that does not).
+    trust_lab_ca: bool = field(default=True, kw_only=True)
 
     def to_policy(self, port: int | None = None) -> dict:
         out: dict = {"ip": self.ip, "mac": self.mac, "port": port, "side": self.side}
@@ -104,6 +106,7 @@ class Expectation:
     blocked: bool
     technique: str | None = None
     rule: str | None = None
+    browser: bool = False           # also opened in headless Chromium (lab/clients/browser.py)
 
     @property
     def is_url(self) -> bool:

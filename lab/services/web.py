@@ -1,7 +1,9 @@
 """Web servers with nginx: http on :80, https on :443 with the lab CA, a bulk file to download.
 
 Each server's nginx serves its own domains with one certificate naming all of them, a small
-index page saying which server answered, and (with `serve: [bulk]`) /bulk/100M.
+index page saying which server answered, and (with `serve: [bulk]`) /bulk/100M. A server
+that also serves quic announces it over HTTPS (`Alt-Svc: h3=":443"`), as real sites do, so a
+returning browser tries HTTP/3.
 """
 from __future__ import annotations
 
@@ -47,6 +49,8 @@ def web(server, host, ca: LabCA, folder: Path) -> Service:
         ports.append(443)
         tls = (f"ssl_certificate {leaf.cert}; ssl_certificate_key {leaf.key};\n"
                "    ssl_protocols TLSv1.2 TLSv1.3;")
+        if "quic" in server.serve:      # as real sites do: browsers learn HTTP/3 is there
+            tls += "\n    add_header Alt-Svc 'h3=\":443\"; ma=86400' always;"
     tmp = folder / "tmp"
     conf = folder / "nginx.conf"
     conf.write_text(f"""

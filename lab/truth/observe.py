@@ -3,19 +3,25 @@
 For each target (the scenario's `expect:` entries, or every server's first domain when there
 are none) a real client fetches it with curl; the censor's events for that client and target
 say what the censor did. Issue 5's prober classifies further; this is the plain observation.
+An expectation with `browser: true` is also opened in headless Chromium (lab/clients/browser.py)
+and the table shows what the browser said next to what curl said.
 """
 from __future__ import annotations
 
+import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.truth.events import ALWAYS, Window, matching_events
-from lab.truth.schemes import transport_and_port
+from lab.truth.schemes import WEB_PORTS, transport_and_port
 from lab.truth.table import text_table
 
 CURL_TIMEOUT = 6
+BROWSER_TIMEOUT = 6     # seconds a page may take to load in the browser (its start not counted)
 
 
 @dataclass
@@ -27,6 +33,7 @@ class Observation:
     saw: str             # what the client saw
     reachable: bool
     server_ip: str | None = None
+    browser: dict | None = None     # what the browser showed (lab/clients/browser.py's report)
 
     @property
     def holds(self) -> bool | None:
@@ -54,12 +61,17 @@ def _targets(scenario) -> list[tuple[str, str, bool | None]]:
     return out
 
 
-def fetch(lab, client: str, url: str) -> tuple[bool, str]:
+def fetch(lab, client: str, url: str, browser: bool = False) -> tuple[bool, str]:
     """Fetch `url` from `client` with a real client: (reachable, what it saw, one line).
 
-    http(s):// with curl, a bare domain with dig, and the schemes of lab.clients.targets
-    (stun://, quic://, udp://, tcp://, ssh://) with their probes."""
+    http(s):// with curl (or, with `browser`, headless Chromium: browse()), a bare domain with
+    dig, and the schemes of lab.clients.targets (stun://, quic://, udp://, tcp://, ssh://)
+    with their probes."""
     from lab.clients import targets
+    if browser:
+        from lab.clients.browser import summary
+        report = browse(lab, client, url)
+        return not report.get("error"), f"browser: {summary(report)}"
     if urlsplit(url).scheme.lower() in targets.CLIENTS:
         return targets.fetch(lab, client, url)
     if "://" not in url:
@@ -73,8 +85,29 @@ def fetch(lab, client: str, url: str) -> tuple[bool, str]:
     if r.returncode == 0:
         code, size, secs = (r.stdout.split() + ["?", "?", "?"])[:3]
         return code.startswith(("2", "3")), f"HTTP {code}, {size} B in {float(secs):.2f}s"
-    err = r.stderr.strip().splitlines()
+    # curl's own error line ("curl: (60) SSL certificate problem: ..."), not the advice after it
+    err = [line for line in r.stderr.strip().splitlines() if line.startswith("curl: (")] or \
+        r.stderr.strip().splitlines()
     return False, (err[-1] if err else f"curl exit {r.returncode}")
+
+
+
+
+def browse(lab, client: str, url: str, screenshot: str | None = None,
+           max_time: float = BROWSER_TIMEOUT, options: tuple[str, ...] = ()) -> dict:
+    """Open `url` in headless Chromium in `client`: the browser client's report (its error,
+    title, status, time; lab/clients/browser.py, whose `options` such as --quic and
+    --revisit pass through). A browser that could not run says so in the report's error."""
+    argv = [sys.executable, "-m", "lab.clients.browser", url, "--max-time", f"{max_time:g}",
+            *options]
+    if screenshot:
+        argv += ["--screenshot", screenshot]
+    r = lab.run(client, argv, timeout=max_time + 60)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        err = (r.stderr or "").strip().splitlines()
+        return {"url": url, "error": f"no browser report: {err[-1] if err else r.returncode}"}
 
 
 def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
@@ -96,21 +129,35 @@ def _order_matters(scenario) -> bool:
     return any(r.residual or r.probability for r in scenario.censor.rules)
 
 
-def check_expectations(lab) -> list[Observation]:
-    """Fetch every target (at once, or in order when the censor has memory) and attribute."""
+def check_expectations(lab, browser: bool = False,
+                       screenshots: Path | None = None) -> list[Observation]:
+    """Fetch every target (at once, or in order when the censor has memory) and attribute.
+    The targets an expectation asks a browser for (all web targets with `browser`) are opened
+    in headless Chromium too; with `screenshots`, what each tab showed is saved there."""
     sc = lab.scenario
     targets = _targets(sc)
-    workers = 1 if _order_matters(sc) else min(16, max(1, len(targets)))
+    asked = [e.browser for e in sc.expect] if sc.expect else [False] * len(targets)
+    browsers = [i for i, (_, url, _) in enumerate(targets)
+                if asked[i] or (browser and urlsplit(url).scheme.lower() in WEB_PORTS)]
+    if screenshots is not None:
+        screenshots.mkdir(parents=True, exist_ok=True)
+
+    def show(i: int) -> dict:
+        shot = screenshots / f"browser-{i + 1}-{targets[i][0]}.png" if screenshots else None
+        return browse(lab, targets[i][0], targets[i][1], str(shot) if shot else None)
+    workers = 1 if _order_matters(sc) else min(16, max(1, len(targets) + len(browsers)))
     start = time.time() - lab.t0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        seen = list(pool.map(lambda t: fetch(lab, t[0], t[1]), targets))
+        seen = pool.map(lambda t: fetch(lab, t[0], t[1]), targets)
+        shown = pool.map(show, browsers)
+        seen, shown = list(seen), dict(zip(browsers, shown))
     window = Window(start, time.time() - lab.t0)
     rows = []
-    for (client, target, blocked), (reachable, saw) in zip(targets, seen):
+    for i, ((client, target, blocked), (reachable, saw)) in enumerate(zip(targets, seen)):
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
-                                server.ip if server else None))
+                                server.ip if server else None, shown.get(i)))
     events = lab.events()
     for row in rows:
         client_ip = sc.host(row.client).ip
@@ -142,11 +189,21 @@ def _measure_throttles(lab, rows: list[Observation], seconds: int = 3) -> None:
                 row.saw += f"; download {bps * 8 / 1000:.0f} kbit/s"
 
 
-def render_table(rows: list[Observation]) -> str:
-    head = ("client", "target", "censor did", "client saw", "expected")
+def table(rows: list[Observation]) -> tuple[tuple, list[tuple]]:
+    """The run table's head and rows (the terminal's and the report's); a "browser saw"
+    column when some target was opened in a browser."""
+    from lab.clients.browser import summary
+    browsed = any(r.browser is not None for r in rows)
+    head = ("client", "target", "censor did", "client saw") + \
+        (("browser saw",) if browsed else ()) + ("expected",)
     body = []
     for r in rows:
         exp = "-" if r.expected_blocked is None else \
             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
-        body.append((r.client, r.target, r.censor, r.saw, exp))
-    return "\n".join(text_table(head, body))
+        shown = ((summary(r.browser) if r.browser else "-",) if browsed else ())
+        body.append((r.client, r.target, r.censor, r.saw, *shown, exp))
+    return head, body
+
+
+def render_table(rows: list[Observation]) -> str:
+    return "\n".join(text_table(*table(rows)))

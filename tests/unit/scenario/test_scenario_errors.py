@@ -610,6 +610,18 @@ clients: [{name: alice, adress: 198.18.0.9}]
 servers: []
 """,
      "s.yaml:2:25: clients[0]: unknown key 'adress' (did you mean 'address'?)"),
+    ('client-trust-not-bool', """\
+name: t
+clients: [{name: alice, trust_lab_ca: no-thanks}]
+servers: []
+""",
+     "s.yaml:2:39: clients[0].trust_lab_ca: expected true or false, got a string ('no-thanks')"),
+    ('browser-on-a-non-web-url', HEAD + """\
+expect:
+  - {from: alice, url: "quic://example.com/", blocked: false, browser: true}
+""",
+     "s.yaml:6:72: expect[0].browser: a browser opens web pages: want an http:// or https:// "
+     "url, not 'quic://example.com/'"),
     ('path-not-a-prefix', HEAD + """\
 censor:
   rules:

@@ -12,6 +12,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from lab.run.outputs import prepare
+
 
 class CampaignError(Exception):
     """Printed as `blocklab: message`, exit 1."""
@@ -72,6 +74,7 @@ def run(args, need_root) -> int:
     except (shard.ShardError, CompareError, ValueError) as e:
         raise CampaignError(f"campaign run: {e}") from None
     need_root("campaign run")
+    prepare("--out", args.out)
     say = progress.auto(f"campaign {index}/{count}: ")
     try:
         ran = shard.run(plan, index, count, Path(args.out), args.labs, lane, say)
@@ -85,6 +88,8 @@ def run(args, need_root) -> int:
 def merge(args) -> int:
     from lab.campaign.merge import MergeError, describe, merge as merge_folders
     from lab.compare.report import markdown, write
+    if args.report is not None:
+        prepare("--report", args.report)
     try:
         merged = merge_folders([Path(f) for f in args.folders])
     except MergeError as e:

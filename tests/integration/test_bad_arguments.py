@@ -19,6 +19,7 @@ import pytest
 
 BLOCKLAB = Path(sys.executable).with_name("blocklab")
 LONG = "a" * 5000
+PLAN = str(Path(__file__).resolve().parents[2] / "docs" / "campaigns" / "plan.yaml")
 NOPE = "blocklab: --report /proc/nope: cannot create the folder (No such file or directory)"
 
 # (argv, exit code, stream, what the one line must contain: the argument it names)
@@ -96,6 +97,23 @@ CASES = [
     (["bench", "--out", ""], 2, "stderr", "blocklab: --out '': an empty path"),
     (["bench", "--only", "nope"], 1, "stderr", "blocklab: --only nope: unknown section(s) nope"),
     (["bench", "--only", ""], 1, "stderr", "blocklab: --only '': names no section"),
+    (["setup", "--bogus"], 2, "stderr", "blocklab: setup: unrecognized arguments: --bogus"),
+    (["campaign"], 2, "stderr", "campaign: the following arguments are required: run|merge|plan"),
+    (["campaign", "nope"], 2, "stderr", "campaign: argument run|merge|plan: invalid choice: 'nope'"),
+    (["campaign", "run", "/nonexistent/plan.yaml", "--out", "{file}.d"], 1, "stderr",
+     "/nonexistent/plan.yaml:1:1: cannot read the plan"),
+    (["campaign", "run", "{file}", "--out", "{file}.d"], 1, "stderr", "a-file:1:1:"),
+    (["campaign", "run", PLAN, "--shard", "5/2", "--out", "{file}.d"], 1,
+     "stderr", "--shard 5/2: index 5 is outside 0..1"),
+    (["campaign", "run", PLAN, "--shard", "abc", "--out", "{file}.d"], 1,
+     "stderr", "--shard 'abc': expected I/N"),
+    (["campaign", "run", PLAN, "--labs", "0", "--out", "{file}.d"], 1,
+     "stderr", "--labs must be at least 1"),
+    (["campaign", "run", PLAN, "--out", "/proc/nope"], 2, "stderr",
+     "blocklab: --out /proc/nope: cannot create the folder (No such file or directory)"),
+    (["campaign", "merge", "/nonexistent"], 1, "stderr", "campaign merge: /nonexistent: no such "
+                                                         "folder"),
+    (["campaign", "merge", "/tmp", "--report", "/proc/nope"], 2, "stderr", NOPE),
     (["clean", "extra"], 2, "stderr", "blocklab: clean: unrecognized arguments: extra"),
     (["clean", "--force=yes"], 2, "stderr", "clean: argument --force: ignored explicit"),
 ]

@@ -16,7 +16,7 @@ from tests.integration.helpers import blocklab
 
 SHAPED = """\
 name: shaped
-title: a 20 Mbit/s access link
+title: a 10 Mbit/s access link
 clients: [alice]
 servers:
   - {{name: far, domains: [far.example.com], serve: [https]}}
@@ -43,12 +43,14 @@ def _iperf(lab, seconds: int = 4, reverse: bool = False) -> float:
 
 @pytest.mark.kernel
 def test_bandwidth_limit_shows_in_iperf3(tmp_path):
-    sc = scenarios.load(_scenario(tmp_path, "bw: 20Mbit"))
+    # 10 Mbit/s: well under what an emulated CPU moves (the kernel lane saw 17 of 20 Mbit/s
+    # down under load), so the figure is the shaper's, not the CPU's.
+    sc = scenarios.load(_scenario(tmp_path, "bw: 10Mbit"))
     with Lab(sc) as lab:
         up = _iperf(lab)
         down = _iperf(lab, reverse=True)
     for direction, bps in (("up", up), ("down", down)):
-        assert abs(bps - 20e6) <= 0.15 * 20e6, f"{direction}: {bps / 1e6:.1f} Mbit/s"
+        assert abs(bps - 10e6) <= 0.15 * 10e6, f"{direction}: {bps / 1e6:.1f} Mbit/s"
 
 
 def test_delay_is_refused_without_netem_with_a_clear_message(tmp_path):

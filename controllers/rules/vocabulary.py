@@ -97,3 +97,20 @@ PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
 TAP_ACTS_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+
+# -- the DPI profile ----------------------------------------------------------------------
+
+# The keys of a censor's DPI profile (`censor: {dpi: {...}}`, the compiled policy's "dpi"),
+# in the order docs/scenarios.md documents them (`profile`: the named profile the others
+# change, in a scenario only); what each means: controllers.dpi.profile.
+DPI_KEYS = ("profile", "checksums", "sequence", "overlap", "state", "teardown", "resync",
+            "inspect_packets", "inspect_bytes", "reassembly")
+# Which copy of bytes sent twice the DPI believes.
+OVERLAP_VALUES = ("first", "last")
+# When the DPI creates a flow's state: on its handshake only, or on any packet.
+STATE_VALUES = ("any", "syn")
+# What makes the DPI forget an undecided flow.
+TEARDOWN_VALUES = ("client_rst", "fin")
+# The named profiles (what each is, and the measurements it reproduces:
+# controllers.dpi.profile.NAMED).
+DPI_PROFILES = ("default", "naive", "hardened")

@@ -1,0 +1,192 @@
+"""DPI profiles (controllers.dpi.profile, controllers.engine.tcb): what the censor reads of a
+fake, a disordered or a split ClientHello, and what its events say about it.
+
+Each desync is sent as the client tools send it (lab.clients.desync): the handshake seen as
+in the lab (the server's SYN-ACK copy gives the stream's start), then the segments."""
+import pytest
+
+from controllers import packets as P
+from controllers.dpi import profile
+from controllers.engine.effects import Output
+from controllers.engine.engine import Engine
+from controllers.openflow.offload import pseudo_sum
+from controllers.rules.checks import RuleError, check_dpi
+from engine_helpers import TcpClient, client_hello, events, outputs, policy, rule
+
+BLOCKED, FAKE = "blocked.example.com", "www.iana.org"
+
+
+def engine(dpi, **kw):
+    p = policy(rule("sni-drop", {"sni": [BLOCKED]}, "drop"), **kw)
+    if dpi is not None:
+        p["dpi"] = dpi
+    return Engine(p)
+
+
+def opened(e, c):
+    """The lab's way: the SYN and ACK pass in the switch, a copy of the SYN-ACK comes up."""
+    assert e.packet_in(c.synack(), 4, 0.0, copy=True) == []
+
+
+def badsum(frame: bytes) -> bytes:
+    out = bytearray(frame)
+    at = 14 + 20 + 16
+    wrong = (int.from_bytes(out[at:at + 2], "big") + 0x1111) & 0xFFFF
+    out[at:at + 2] = wrong.to_bytes(2, "big")
+    return bytes(out)
+
+
+def partial(frame: bytes) -> bytes:
+    """The frame as a sender leaving its TCP checksum to offload makes it."""
+    out = bytearray(frame)
+    total = int.from_bytes(out[16:18], "big")
+    out[50:52] = pseudo_sum(frame[14:34], P.TCP, total - 20).to_bytes(2, "big")
+    return bytes(out)
+
+
+def run(e, frames, start=0.1):
+    eff = []
+    for i, f in enumerate(frames):
+        eff += e.packet_in(f, 1, start + i * 0.01)
+    return eff
+
+
+def desync(c, kind):
+    hello, fake = client_hello(BLOCKED), client_hello(FAKE)
+    cut = hello.index(BLOCKED.encode()) + 4
+    if kind == "direct":
+        return [c.data(hello)]
+    if kind == "fake-badsum":
+        return [badsum(c.data(fake)), c.data(hello)]
+    if kind == "fake-badseq":
+        return [c.data(fake, -10000), c.data(hello)]
+    if kind == "disorder":
+        return [c.data(hello[cut:], cut), c.data(hello[:cut])]
+    cuts = [0, 1, 5, cut - 6, cut, len(hello)]
+    return [c.data(hello[a:b], a) for a, b in zip(cuts, cuts[1:])]
+
+
+TOOLS = ("direct", "fake-badsum", "fake-badseq", "disorder", "multisplit")
+EXPECTED = {   # profile -> tools blocked (publications: naive falls to every desync)
+    "naive": {"direct"},
+    "hardened": {"direct", "fake-badsum", "fake-badseq", "disorder", "multisplit"},
+    "default": {"direct", "fake-badseq", "disorder", "multisplit"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("tool", TOOLS)
+def test_the_matrix_each_profile_blocks_what_the_publications_say(name, tool):
+    e, c = engine(name), TcpClient()
+    opened(e, c)
+    eff = run(e, desync(c, tool))
+    blocked = [ev for ev in events(eff) if ev["rule"] == "sni-drop"]
+    assert bool(blocked) == (tool in EXPECTED[name]), events(eff)
+
+
+def test_naive_says_it_believed_the_fake_and_which_packet_it_read():
+    e, c = engine("naive"), TcpClient()
+    opened(e, c)
+    [ev] = events(run(e, desync(c, "fake-badsum")))
+    assert ev["rule"] is None and ev["technique"] == "dpi" and ev["action"] == "allow"
+    assert ev["detail"]["sni"] == FAKE
+    assert ev["detail"]["read"][0] == {"seq": 1, "len": len(client_hello(FAKE)),
+                                       "checksum": "bad"}
+    assert ev["detail"]["believed"] == "a segment with a bad checksum"
+
+
+def test_naive_believes_an_out_of_window_fake_hardened_ignores_it():
+    for name, want in (("naive", "a segment outside the window"), ("hardened", None)):
+        e, c = engine(name), TcpClient()
+        opened(e, c)
+        evs = events(run(e, desync(c, "fake-badseq")))
+        if want:
+            assert evs[0]["detail"]["believed"] == want and evs[0]["detail"]["sni"] == FAKE
+        else:
+            [ev] = evs
+            assert ev["rule"] == "sni-drop"
+            assert ev["detail"]["dpi"]["ignored"][0]["why"] == "out of window"
+            assert ev["detail"]["dpi"]["ignored"][0]["seq"] == -9999
+
+
+def test_hardened_passes_the_bad_fake_on_untouched_and_says_it_ignored_it():
+    e, c = engine("hardened"), TcpClient()
+    opened(e, c)
+    fake, real = desync(c, "fake-badsum")
+    assert e.packet_in(fake, 1, 0.1) == [Output(fake, 1)]
+    [ev] = events(e.packet_in(real, 1, 0.2))
+    assert ev["rule"] == "sni-drop"
+    assert ev["detail"]["dpi"]["ignored"] == [
+        {"seq": 1, "len": len(client_hello(FAKE)), "checksum": "bad", "why": "bad checksum"}]
+
+
+def test_a_partial_checksum_is_not_a_bad_one():
+    e, c = engine("hardened"), TcpClient()
+    opened(e, c)
+    [ev] = events(e.packet_in(partial(c.data(client_hello(BLOCKED))), 1, 0.1))
+    assert ev["rule"] == "sni-drop"
+
+
+def test_overlap_last_believes_the_second_copy():
+    hello, other = client_hello(BLOCKED), client_hello("zzzzzzz.example.com")
+    assert len(hello) == len(other)
+    for overlap, blocked in (("first", False), ("last", True)):
+        e, c = engine({"overlap": overlap}), TcpClient()
+        opened(e, c)
+        # the first copy's tail is missing: nothing parses until the second copy completes it
+        eff = run(e, [c.data(other[:300]), c.data(hello[:200]), c.data(hello[200:], 200)])
+        assert any(ev["rule"] == "sni-drop" for ev in events(eff)) == blocked, overlap
+
+
+def test_teardown_by_a_client_rst_then_unread_without_a_handshake():
+    e, c = engine({"profile": "naive", "reassembly": True}), TcpClient()
+    opened(e, c)
+    rst = badsum(c.data(b"", 0, P.RST | P.ACK))
+    eff = e.packet_in(rst, 1, 0.1)
+    assert events(eff) == [{"rule": None, "technique": "dpi", "action": "teardown",
+                            "flow": events(eff)[0]["flow"],
+                            "detail": {"by": "client_rst", "checksum": "bad"}}]
+    hello = c.data(client_hello(BLOCKED))
+    assert e.packet_in(hello, 1, 0.2) == [Output(hello, 1)]      # no state: not read
+    # a censor that makes state from any packet reads it again
+    e, c = engine({"teardown": ["client_rst"]}), TcpClient()
+    opened(e, c)
+    e.packet_in(rst, 1, 0.1)
+    assert events(e.packet_in(c.data(client_hello(BLOCKED)), 1, 0.2))[0]["rule"] == "sni-drop"
+
+
+def test_inspect_bytes_bounds_what_is_read():
+    e, c = engine({"inspect_bytes": 50}), TcpClient()
+    opened(e, c)
+    hello = client_hello(BLOCKED)
+    eff = run(e, [c.data(hello[:60]), c.data(hello[60:], 60)])
+    assert not [ev for ev in events(eff) if ev["rule"] == "sni-drop"]
+
+
+def test_without_a_profile_the_policy_is_todays():
+    assert engine(None).tcb_on is False
+    assert profile.from_policy(policy(reassembly=False, inspect_packets=3)) == \
+        profile.Profile(reassembly=False, inspect_packets=3)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("paranoid", "dpi: unknown profile 'paranoid'"),
+    ({"overlap": "middle"}, "dpi.overlap: expected one of first, last"),
+    ({"teardown": ["server_rst"]}, "dpi.teardown: expected a list of client_rst, fin"),
+    ({"inspect_packets": 0}, "dpi.inspect_packets: expected an integer from 1 to 1000"),
+    ({"checksum": True}, "dpi.checksum: unknown key"),
+    ([], "dpi: expected a mapping or a profile name"),
+])
+def test_bad_profiles_are_refused_by_key(bad, message):
+    with pytest.raises(RuleError, match="^" + message.replace("(", r"\(")):
+        check_dpi(bad)
+    with pytest.raises(ValueError):
+        engine(bad)
+
+
+def test_named_profiles_compile_whole():
+    assert check_dpi("hardened") == {
+        "checksums": True, "sequence": True, "overlap": "first", "state": "any",
+        "teardown": [], "resync": False, "inspect_packets": 8, "inspect_bytes": None,
+        "reassembly": True}
+    assert check_dpi({"profile": "naive", "teardown": ["fin"]})["teardown"] == ["fin"]

@@ -386,7 +386,8 @@ class Engine:
             return out
         facts = flow.facts.as_dict() if flow.facts is not None else {}
         return out + [Event({"rule": None, "technique": "dpi", "action": "allow",
-                             "flow": flow.flow_record(), "detail": {**facts, **tcb.detail()}})]
+                             "flow": flow.flow_record(),
+                             "detail": {**facts, **tcb.detail(passed=True)}})]
 
     def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
                  ) -> list[Effect]:

@@ -61,13 +61,13 @@ class Tcb:
     """One undecided flow's notes: its base (the client's first expected byte), the data
     segments read and ignored, the highest byte seen so far."""
 
-    __slots__ = ("base", "read", "ignored", "end", "anomalies", "bytes")
+    __slots__ = ("base", "read", "ignored", "spans", "anomalies", "bytes")
 
     def __init__(self, base: int | None = None) -> None:
         self.base = base
         self.read: list[dict] = []
         self.ignored: list[dict] = []
-        self.end: int | None = None             # relative end of the bytes read so far
+        self.spans: list[list[int]] = []        # [start, end) of the bytes read, relative
         self.anomalies: list[str] = []          # what in the bytes read was not as sent
         self.bytes = 0                          # data bytes read
 
@@ -92,12 +92,14 @@ class Tcb:
             found.append("a segment with a bad checksum")
         if "window" in entry:
             found.append("a segment outside the window")
-        elif self.end is not None and rel < self.end:
-            found.append("bytes sent twice")
-        elif (self.end is None and rel != 1) or (self.end is not None and rel > self.end):
-            found.append("segments out of order")
-        if "window" not in entry:
-            self.end = max(self.end or 1, rel + len(pkt.payload))
+        else:
+            end = rel + len(pkt.payload)
+            if any(a < end and rel < b for a, b in self.spans):
+                found.append("bytes sent twice")
+            if rel != self._next():
+                found.append("segments out of order")
+            if len(self.spans) < 64:
+                self.spans.append([rel, end])
         self.bytes += len(pkt.payload)
         for f in found:
             if f not in self.anomalies:
@@ -106,12 +108,23 @@ class Tcb:
             self.read.append(entry)
         return entry
 
-    def detail(self) -> dict:
+    def _next(self) -> int:
+        """The first byte (relative) not yet read in order from 1."""
+        nxt = 1
+        for a, b in sorted(self.spans):
+            if a > nxt:
+                break
+            nxt = max(nxt, b)
+        return nxt
+
+    def detail(self, passed: bool = False) -> dict:
+        """What it read and ignored; what in the bytes read was not as the server got them,
+        as `believed` (the flow passed on it) or `noticed`."""
         out: dict = {"read": self.read}
         if self.ignored:
             out["ignored"] = self.ignored
         if self.anomalies:
-            out["believed"] = ", ".join(self.anomalies)
+            out["believed" if passed else "noticed"] = ", ".join(self.anomalies)
         return out
 
 

@@ -42,6 +42,10 @@ def cell(run, tool: str) -> dict:
         "goodput_mbit": _spread([t.goodput_mbit for t in trials]),
         "blocked_by": rules("blocked_by"), "degraded_by": rules("degraded_by"),
         "on_tunnel": tunnel,
+        "dpi_believed": list(dict.fromkeys(
+            e["detail"]["believed"] for t in trials for e in t.events
+            if e.get("technique") == "dpi" and e.get("action") == "allow"
+            and (e.get("detail") or {}).get("believed"))),
         "errors": list(dict.fromkeys(t.error for t in trials if t.error)),
         "targets": {url: {"ok": sum(f.ok for f in fs), "of": len(fs),
                           "saw": next((f.error for f in fs if not f.ok), "") or
@@ -85,6 +89,8 @@ def cell_text(c: dict) -> str:
         parts.append(("got past " if got_through else "by ") + ", ".join(c["blocked_by"]))
     if c["degraded_by"]:
         parts.append("slowed by " + ", ".join(c["degraded_by"]))
+    if c.get("dpi_believed") and c["status"] in ("works", "degraded", "partial"):
+        parts.append("the DPI believed " + "; ".join(c["dpi_believed"]))
     if c["status"] == "failed" and c["errors"]:
         parts.append(c["errors"][0][:80])
     parts.append("TTFB " + _num(c["ttfb_ms"], "ms", 1))

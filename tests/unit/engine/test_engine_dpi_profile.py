@@ -190,3 +190,18 @@ def test_named_profiles_compile_whole():
         "teardown": [], "resync": False, "inspect_packets": 8, "inspect_bytes": None,
         "reassembly": True}
     assert check_dpi({"profile": "naive", "teardown": ["fin"]})["teardown"] == ["fin"]
+
+
+def test_events_say_what_was_out_of_order_and_what_was_sent_twice():
+    e, c = engine("hardened"), TcpClient()
+    opened(e, c)
+    [ev] = events(run(e, desync(c, "disorder")))
+    assert ev["detail"]["dpi"]["noticed"] == "segments out of order"
+    e, c = engine("naive"), TcpClient()
+    opened(e, c)
+    [ev] = events(run(e, desync(c, "disorder")))
+    assert ev["detail"]["believed"] == "segments out of order"
+    e, c = engine({"profile": "naive", "reassembly": True}), TcpClient()
+    opened(e, c)
+    [ev] = events(run(e, desync(c, "fake-badsum")))
+    assert ev["detail"]["believed"] == "a segment with a bad checksum"

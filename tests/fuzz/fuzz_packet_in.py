@@ -1,9 +1,9 @@
 """atheris: the engine's packet_in (controllers.engine.engine) on frames built from fuzz input.
 
 One input is a little session: a policy variant (inline or tap, reassembly on or off, packets
-inspected, DPI profiles), then frames, each either raw bytes or a frame with real Ethernet/IPv4/TCP|UDP
-headers between lab hosts and a fuzzed payload (TLS, HTTP, DNS, QUIC ports), with the clock
-moving and ticks between them. Whatever comes, nothing raises, no internal or parser error is
+inspected, DPI profiles), then frames, each either raw bytes or a frame with real
+Ethernet/IPv4/TCP|UDP headers (some with a wrong checksum) between lab hosts and a fuzzed
+payload (TLS, HTTP, DNS, QUIC ports), with the clock moving and ticks between them. Whatever comes, nothing raises, no internal or parser error is
 counted, the per-flow state stays under its caps, and every frame the censor sends is bytes
 (also through offload.for_the_wire, as the app sends them)."""
 import atheris

@@ -11,7 +11,8 @@ profile (docs/internals.md section 1, the policy's "dpi"). Pure data: the engine
   is ignored.
 - overlap (first): bytes sent twice: the first copy is believed, or the last (reassembly).
 - state (any): a flow's state is made on its handshake only (syn), or by any packet (any).
-- teardown ([]): what makes the DPI forget an undecided flow: client_rst, fin.
+- teardown ([]): what makes the DPI forget an undecided flow: client_rst, server_rst (the
+  switch then copies the server's RSTs up), fin.
 - resync (false): a client SYN seen on an undecided flow starts its state afresh.
 - inspect_packets (8): client data packets read per flow, at most.
 - inspect_bytes (null): client data bytes read per flow, at most (null: no limit).

@@ -73,6 +73,7 @@ class Engine:
         self.inspect_packets = self.profile.inspect_packets
         self.tcb_on = policy.get("dpi") is not None     # a profile: controllers.engine.tcb
         self._last = self.profile.overlap == "last"
+        self._server_rsts = "server_rst" in self.profile.teardown
         self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
         self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
         self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
@@ -110,7 +111,8 @@ class Engine:
             self.flows = FlowTable(self.flows.cap)
             self.held_flows.clear()
         self._connected = True
-        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters)
+        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters,
+                                   self._server_rsts)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -118,7 +120,7 @@ class Engine:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
         return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
-                                 self.meters)
+                                 self.meters, self._server_rsts)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
@@ -128,10 +130,12 @@ class Engine:
         self.counters["packets_in"] += 1
         if copy:
             try:
-                return self._copied(bytes(frame), now)
+                out = self._copied(bytes(frame), now)
             except Exception:
                 self.counters["internal_errors"] += 1
                 return []
+            self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+            return out
         try:
             out = self._packet_in(bytes(frame), in_port, now)
         except Exception:                   # a bug here must not stop the censor
@@ -191,9 +195,13 @@ class Engine:
         except Malformed:
             self.counters["malformed"] += 1
             return []
-        if pkt is None or pkt.proto != TCP or pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+        if pkt is None or pkt.proto != TCP:
             return []
         key = (TCP, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+        if pkt.flags & RST and self._server_rsts:
+            return self._server_rst(key, pkt)
+        if pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+            return []
         flow, _c2s = self.flows.find(*key)
         if flow is not None and flow.verdict == "ended":
             self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
@@ -210,6 +218,21 @@ class Engine:
             if flow.tcb.base is None:
                 flow.tcb.base = pkt.ack
         return out
+
+    def _server_rst(self, key: tuple, pkt: Packet) -> list[Effect]:
+        """A copy of the server's RST, under a profile that forgets a flow on it."""
+        flow, _c2s = self.flows.find(*key)
+        if flow is None or flow.state == DECIDED:
+            return []
+        return self._teardown(flow, pkt, "server_rst")
+
+    def _teardown(self, flow: Flow, pkt: Packet, why: str) -> list[Effect]:
+        detail = {"by": why}
+        if not _tcb.checksums_ok(pkt):
+            detail["checksum"] = "bad"
+        event = Event({"rule": None, "technique": "dpi", "action": "teardown",
+                       "flow": flow.flow_record(), "detail": detail})
+        return self._forget(flow) + [event]
 
     def _stream(self, base: int) -> Reassembler:
         return Reassembler(base, last=self._last)
@@ -236,12 +259,7 @@ class Engine:
         if flow is not None:
             why = _tcb.tears_down(pkt, p.teardown)
             if why is not None:
-                detail = {"by": why}
-                if not _tcb.checksums_ok(pkt):
-                    detail["checksum"] = "bad"
-                event = Event({"rule": None, "technique": "dpi", "action": "teardown",
-                               "flow": flow.flow_record(), "detail": detail})
-                return None, self._forget(flow) + [event, Output(frame, in_port)], True
+                return None, self._teardown(flow, pkt, why) + [Output(frame, in_port)], True
         if flow is None and p.state == "syn" and not syn:
             return None, out + [Output(frame, in_port)], True   # no handshake seen: unread
         return flow, out, False

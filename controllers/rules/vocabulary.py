@@ -110,7 +110,7 @@ OVERLAP_VALUES = ("first", "last")
 # When the DPI creates a flow's state: on its handshake only, or on any packet.
 STATE_VALUES = ("any", "syn")
 # What makes the DPI forget an undecided flow.
-TEARDOWN_VALUES = ("client_rst", "fin")
+TEARDOWN_VALUES = ("client_rst", "server_rst", "fin")
 # The named profiles (what each is, and the measurements it reproduces:
 # controllers.dpi.profile.NAMED).
 DPI_PROFILES = ("default", "naive", "hardened")

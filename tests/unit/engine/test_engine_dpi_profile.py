@@ -172,7 +172,7 @@ def test_without_a_profile_the_policy_is_todays():
 @pytest.mark.parametrize("bad, message", [
     ("paranoid", "dpi: unknown profile 'paranoid'"),
     ({"overlap": "middle"}, "dpi.overlap: expected one of first, last"),
-    ({"teardown": ["server_rst"]}, "dpi.teardown: expected a list of client_rst, fin"),
+    ({"teardown": ["rst"]}, "dpi.teardown: expected a list of client_rst, server_rst, fin"),
     ({"inspect_packets": 0}, "dpi.inspect_packets: expected an integer from 1 to 1000"),
     ({"checksum": True}, "dpi.checksum: unknown key"),
     ([], "dpi: expected a mapping or a profile name"),
@@ -205,3 +205,24 @@ def test_events_say_what_was_out_of_order_and_what_was_sent_twice():
     opened(e, c)
     [ev] = events(run(e, desync(c, "fake-badsum")))
     assert ev["detail"]["believed"] == "a segment with a bad checksum"
+
+
+def test_teardown_by_the_servers_rst_which_the_switch_then_copies_up():
+    from controllers.engine.effects import InstallFlow
+    e, c = engine({"profile": "naive", "teardown": ["server_rst"]}), TcpClient()
+    rst_copies = [x.spec for x in e.base_effects() if isinstance(x, InstallFlow)
+                  and x.spec.match.get("tcp_flags") == (P.RST, P.RST)]
+    assert rst_copies and all(s.match["ip_proto"] == P.TCP and "in_port" not in s.match
+                              for s in rst_copies)
+    assert not [x for x in engine("naive").base_effects() if isinstance(x, InstallFlow)
+                and x.spec.match.get("tcp_flags") == (P.RST, P.RST)]
+    opened(e, c)
+    held = c.data(client_hello(BLOCKED)[:100])
+    assert e.packet_in(held, 1, 0.1) == []                         # waits for the rest
+    rst = P.build_tcp(P.mac_bytes(c.s["mac"]), P.mac_bytes(c.c["mac"]), c.s["ip"], c.c["ip"],
+                      443, 40000, c.server_isn + 1, 0, P.RST)
+    eff = e.packet_in(rst, 4, 0.2, copy=True)
+    assert [ev["detail"] for ev in events(eff)] == [{"by": "server_rst"}]
+    assert outputs(eff) == [Output(held, 1)]                       # what it held goes on
+    rest = c.data(client_hello(BLOCKED)[100:], 100)
+    assert e.packet_in(rest, 1, 0.3) == [Output(rest, 1)]          # no state: not read

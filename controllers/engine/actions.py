@@ -134,6 +134,8 @@ class Executor:
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
+        if kind == "drop_reply":        # the client's packets go on, the server's vanish
+            return self.pair(flow, (NORMAL,), "drop_reply", s2c=()) + self.release(flow)
         if kind in DNS_ANSWERS:
             return self._dns(flow, rule, kind, pkt)
         if kind == "blockpage" and tcp_data and flow.facts.host is not None \

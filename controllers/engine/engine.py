@@ -428,7 +428,7 @@ class Engine:
             flow.cut_count += size
             return [Output(frame, in_port)]
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
-        if verdict == "drop":
+        if verdict == "drop" or (verdict == "drop_reply" and not c2s):
             return refresh
         return refresh + [Output(frame, in_port)]
 

@@ -74,7 +74,7 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 # -- actions ------------------------------------------------------------------------------
 
 # Every action, as the normalised form's `type` and in the order messages list them.
-ACTIONS = ("drop", "reject", "reset", "nxdomain", "servfail", "refused", "forge", "inject",
+ACTIONS = ("drop", "drop_reply", "reject", "reset", "nxdomain", "servfail", "refused", "forge", "inject",
            "blockpage", "throttle", "cut_after", "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
@@ -96,7 +96,7 @@ PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 # Actions that answer or end a TCP flow's first data, so they wait for it.
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
-TAP_ACTS_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
 
 # -- the DPI profile ----------------------------------------------------------------------
 

@@ -23,7 +23,8 @@ from lab.scenario.model import Rule
 DEFAULT_STATUS = 403
 DEFAULT_BODY = None                 # the censor's own "Access denied" page
 # why a tap cannot carry out an inline-only action (vocabulary.TAP_ACTS_AS; forge: its own)
-TAP_CANNOT = {"drop": "cannot drop (use reset or reject)", "throttle": "cannot slow a flow",
+TAP_CANNOT = {"drop": "cannot drop (use reset or reject)",
+              "drop_reply": "cannot drop the server's answer (use reset)", "throttle": "cannot slow a flow",
               "cut_after": "cannot cut a flow (use reset)"}
 
 

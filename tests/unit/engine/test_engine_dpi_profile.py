@@ -226,3 +226,23 @@ def test_teardown_by_the_servers_rst_which_the_switch_then_copies_up():
     assert outputs(eff) == [Output(held, 1)]                       # what it held goes on
     rest = c.data(client_hello(BLOCKED)[100:], 100)
     assert e.packet_in(rest, 1, 0.3) == [Output(rest, 1)]          # no state: not read
+
+
+def test_drop_reply_lets_the_hello_through_and_drops_the_servers_answer():
+    from engine_helpers import installs
+    e = Engine(policy(rule("ir", {"sni": [BLOCKED]}, "drop_reply")))
+    c = TcpClient()
+    opened(e, c)
+    hello = c.data(client_hello(BLOCKED))
+    eff = e.packet_in(hello, 1, 0.1)
+    assert [(ev["rule"], ev["action"]) for ev in events(eff)] == [("ir", "drop_reply")]
+    assert outputs(eff) == [Output(hello, 1)]                     # the ClientHello goes on
+    c2s, s2c = installs(eff)
+    assert c2s.actions != () and s2c.actions == ()                # the ServerHello does not
+    answer = c.server_data(b"\x16\x03\x03\x00\x05hello")
+    assert outputs(e.packet_in(answer, 4, 0.2)) == []
+    more = c.data(b"x", 600)
+    assert outputs(e.packet_in(more, 1, 0.3)) == [Output(more, 1)]
+    tap = Engine(policy(rule("ir", {"sni": [BLOCKED]}, "drop_reply"), mode="tap"))
+    opened(tap, c)
+    assert outputs(tap.packet_in(hello, 1, 0.1)) == [Output(hello, 1)]

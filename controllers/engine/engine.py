@@ -427,6 +427,9 @@ class Engine:
                 return self.executor.pair(flow, (), "drop")
             flow.cut_count += size
             return [Output(frame, in_port)]
+        if verdict == "rst_handshake" and not c2s:      # the server's packets come up
+            return [Output(frame, in_port)] + self.executor.handshake_rsts(
+                flow, self.rules.get(flow.rule_id), pkt)
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
         if verdict == "drop" or (verdict == "drop_reply" and not c2s):
             return refresh

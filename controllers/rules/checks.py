@@ -203,6 +203,11 @@ def _check_action(action: Any) -> dict:
         size = action.get("bytes")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise RuleError("action.bytes: expected a non-negative integer")
+    elif kind == "rst_handshake":
+        count = action.get("count", 3)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 16:
+            raise RuleError("action.count: expected an integer from 1 to 16")
+        out["count"] = count
     return out
 
 

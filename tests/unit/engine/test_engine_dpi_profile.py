@@ -246,3 +246,22 @@ def test_drop_reply_lets_the_hello_through_and_drops_the_servers_answer():
     tap = Engine(policy(rule("ir", {"sni": [BLOCKED]}, "drop_reply"), mode="tap"))
     opened(tap, c)
     assert outputs(tap.packet_in(hello, 1, 0.1)) == [Output(hello, 1)]
+
+
+def test_rst_handshake_answers_the_syn_and_the_syn_ack_with_three_rsts_each():
+    e = Engine(policy(rule("gfw-443", {"port": [[443, 443]], "proto": ["tcp"]},
+                           {"type": "rst_handshake", "count": 3})))
+    c = TcpClient()
+    syn = c.syn()
+    eff = e.packet_in(syn, 1, 0.1)
+    assert [(ev["rule"], ev["action"]) for ev in events(eff)] == [("gfw-443", "rst_handshake")]
+    rsts = [(P.parse_frame(o.frame), o.out_port) for o in outputs(eff) if o.frame != syn]
+    assert [(p.src, p.flags, p.seq, p.ack, p.window, port) for p, port in rsts] == [
+        (c.s["ip"], P.RST | P.ACK, 0, c.seq + 1, w, 1) for w in (1980, 1981, 1982)]
+    assert Output(syn, 1) in outputs(eff)                         # the SYN goes on
+    synack = c.synack()
+    eff = e.packet_in(synack, 4, 0.2)
+    assert outputs(eff)[0] == Output(synack, 4)
+    assert [(p.flags, p.seq, p.window) for p, _ in
+            ((P.parse_frame(o.frame), o) for o in outputs(eff)[1:])] == [
+        (P.RST | P.ACK, c.server_isn + 1, w) for w in (3293, 3294, 3295)]

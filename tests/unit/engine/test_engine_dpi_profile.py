@@ -265,3 +265,9 @@ def test_rst_handshake_answers_the_syn_and_the_syn_ack_with_three_rsts_each():
     assert [(p.flags, p.seq, p.window) for p, _ in
             ((P.parse_frame(o.frame), o) for o in outputs(eff)[1:])] == [
         (P.RST | P.ACK, c.server_isn + 1, w) for w in (3293, 3294, 3295)]
+
+
+def test_status_names_the_profile_in_force():
+    reply, _ = engine("hardened").control({"cmd": "status"}, 0.0)
+    assert reply["dpi"]["checksums"] is True and reply["reassembly"] is True
+    assert "dpi" not in engine(None).control({"cmd": "status"}, 0.0)[0]

@@ -271,3 +271,17 @@ def test_status_names_the_profile_in_force():
     reply, _ = engine("hardened").control({"cmd": "status"}, 0.0)
     assert reply["dpi"]["checksums"] is True and reply["reassembly"] is True
     assert "dpi" not in engine(None).control({"cmd": "status"}, 0.0)[0]
+
+
+def test_a_later_syn_resynchronises_only_with_resync():
+    for resync, blocked in ((True, True), (False, False)):
+        e, c = engine({"resync": resync}), TcpClient()
+        opened(e, c)
+        held = c.data(client_hello(BLOCKED)[:50])
+        assert e.packet_in(held, 1, 0.1) == []           # waits for the rest
+        again = TcpClient(isn=900000)                    # the same 5-tuple, a new ISN
+        eff = e.packet_in(again.syn(), 1, 0.2)
+        if resync:                                       # what was held goes on unread
+            assert Output(held, 1) in outputs(eff)
+        eff = e.packet_in(again.data(client_hello(BLOCKED)), 1, 0.3)
+        assert any(ev["rule"] == "sni-drop" for ev in events(eff)) == blocked, resync

@@ -110,6 +110,7 @@ def test_desync_tools_fool_a_naive_dpi_not_a_hardened_one(tmp_path):
                            "fake-badseq": ["out of window"]}.get(tool, []), drop
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI believed a segment with a bad checksum" in md
+    assert "the DPI ignored a segment: out of window" in md
 
 
 def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):

@@ -46,6 +46,10 @@ def cell(run, tool: str) -> dict:
             e["detail"]["believed"] for t in trials for e in t.events
             if e.get("technique") == "dpi" and e.get("action") == "allow"
             and (e.get("detail") or {}).get("believed"))),
+        "dpi_noticed": list(dict.fromkeys(
+            ((e.get("detail") or {}).get("dpi") or {}).get("noticed") for t in trials
+            for e in t.events if e.get("rule")
+            and ((e.get("detail") or {}).get("dpi") or {}).get("noticed"))),
         "dpi_ignored": list(dict.fromkeys(
             i.get("why", "") for t in trials for e in t.events if e.get("rule")
             for i in (((e.get("detail") or {}).get("dpi") or {}).get("ignored") or ()))),
@@ -96,6 +100,8 @@ def cell_text(c: dict) -> str:
         parts.append("the DPI believed " + "; ".join(c["dpi_believed"]))
     if c.get("dpi_ignored"):
         parts.append("the DPI ignored a segment: " + ", ".join(c["dpi_ignored"]))
+    if c.get("dpi_noticed") and c["status"] in ("blocked", "partial"):
+        parts.append("the DPI read through " + "; ".join(c["dpi_noticed"]))
     if c["status"] == "failed" and c["errors"]:
         parts.append(c["errors"][0][:80])
     parts.append("TTFB " + _num(c["ttfb_ms"], "ms", 1))

@@ -42,6 +42,8 @@ from lab.clients.tls_hello import client_hello, sni_span
 METHODS = ("fake-badsum", "fake-badseq", "disorder", "multisplit")
 FAKE_SNI = "www.iana.org"
 BADSEQ, BADACK = -10000, -66000     # zapret's --dpi-desync-badseq/badack-increment defaults
+MSS = 1400                          # bytes per segment at most (a hello with post-quantum
+                                    # key shares is larger than one: sent in order, in pieces)
 
 
 def fake_hello() -> bytes:
@@ -74,7 +76,8 @@ def plan(method: str, hello: bytes) -> list[dict]:
 
 def send(conn: Connection, method: str, hello: bytes) -> list[str]:
     """Send `hello` on `conn` shaped by `method`; one line per segment sent."""
-    segments = plan(method, hello)
+    segments = [dict(s, seq=s["seq"] + i, data=s["data"][i:i + MSS])
+                for s in plan(method, hello) for i in range(0, len(s["data"]), MSS)]
     conn.queue_as_sent(hello)
     lines = []
     for s in segments:

@@ -23,6 +23,12 @@ allow, forge as inject; the event still names the rule's action).
     throttle   pair through meters then NORMAL (per flow: one meter per direction; per rule:
                the rule's shared meter), hard time-out METERED_HARD so Python sees liveness
     cut_after  pair CONTROLLER both ways; the engine counts payload and drops past the size
+    drop_reply pair NORMAL client -> server, drop server -> client; held packets released
+    rst_handshake
+               decided on the client's SYN (headers only): `count` RST+ACKs to the client,
+               the SYN forwarded; pair NORMAL client -> server, CONTROLLER server -> client,
+               where the server's SYN-ACK gets `count` RST+ACKs after it (gfw.report,
+               2025-08-20)
 
 Injected frames answer from the server's address and port with the original's MACs swapped.
 """
@@ -34,8 +40,8 @@ from controllers.dpi import dns
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
-from controllers.packets import (ACK, FIN, ICMP, PSH, RST, TCP, UDP, Malformed, Packet,
-                                 forward_tcp, icmp_unreachable, parse_frame, reply_tcp,
+from controllers.packets import (ACK, FIN, ICMP, PSH, RST, SYN, TCP, UDP, Malformed, Packet,
+                                 build_tcp, forward_tcp, icmp_unreachable, parse_frame, reply_tcp,
                                  reply_udp, rst_for)
 from controllers.rules.ruleset import MeterPool, meter_shape
 from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
@@ -134,6 +140,12 @@ class Executor:
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
+        if kind == "drop_reply":        # the client's packets go on, the server's vanish
+            return self.pair(flow, (NORMAL,), "drop_reply", s2c=()) + self.release(flow)
+        if kind == "rst_handshake":     # the server's packets come up: its SYN-ACK too
+            injected = self.handshake_rsts(flow, rule, pkt) if pkt is not None else []
+            return injected + self.pair(flow, (NORMAL,), "rst_handshake", s2c=(CONTROLLER,)) \
+                + self.release(flow)
         if kind in DNS_ANSWERS:
             return self._dns(flow, rule, kind, pkt)
         if kind == "blockpage" and tcp_data and flow.facts.host is not None \
@@ -164,6 +176,27 @@ class Executor:
         return self._act(flow, rule, "drop", pkt)          # unreachable: checked rules
 
     # -- the actions ------------------------------------------------------------------------
+    def handshake_rsts(self, flow: Flow, rule: CompiledRule | None, pkt: Packet) -> list:
+        """rst_handshake: `count` RST+ACKs to the client, from the server, for the client's
+        SYN (seq 0, windows 1980, 1981, ...) or the server's SYN-ACK (seq = its own + 1,
+        windows 3293, ...): what gfw.report measured on 2025-08-20 on port 443."""
+        flags = pkt.flags & (SYN | ACK | RST)
+        if rule is None or pkt.proto != TCP or flags not in (SYN, SYN | ACK):
+            return []
+        port = flow.c_in_port if flow.c_in_port is not None else self.port_of_ip.get(flow.c_ip)
+        count = rule.action.get("count", 3)
+        if flags == SYN:        # answered as from the server
+            frames = [build_tcp(pkt.eth_dst, pkt.eth_src, pkt.dst, pkt.src, pkt.dport,
+                                pkt.sport, 0, pkt.seq + 1, RST | ACK, window=1980 + i)
+                      for i in range(count)]
+        else:                   # the server's own SYN-ACK, followed by its RSTs
+            frames = [build_tcp(pkt.eth_src, pkt.eth_dst, pkt.src, pkt.dst, pkt.sport,
+                                pkt.dport, pkt.seq + 1, pkt.ack, RST | ACK, window=3293 + i)
+                      for i in range(count)]
+        self.stats["injected"] += len(frames)
+        return [Output(f, None, port) for f in frames]
+
+
     def _allow(self, flow: Flow) -> list:
         """Forward the flow. A UDP DNS query is allowed on its own ("datagram"): no pair, so
         the socket's next query comes up and is decided afresh, as a censor reading every

@@ -29,9 +29,12 @@ def run(engine, command: Any, now: float) -> tuple[dict, list]:
         return {"ok": False, "error": f"cmd: expected one of {', '.join(COMMANDS)}"}, []
     rules = engine.rules
     if cmd == "status":
-        return {"ok": True, "mode": engine.mode, "reassembly": engine.reassembly,
-                "rules": len(rules.rules), "enabled": sum(r.enabled for r in rules.rules),
-                "boxes": len(engine.penalty_boxes(now)), "stats": engine.stats()}, []
+        reply = {"ok": True, "mode": engine.mode, "reassembly": engine.reassembly,
+                 "rules": len(rules.rules), "enabled": sum(r.enabled for r in rules.rules),
+                 "boxes": len(engine.penalty_boxes(now)), "stats": engine.stats()}
+        if engine.tcb_on:                   # a DPI profile (controllers.dpi.profile)
+            reply["dpi"] = engine.profile.as_policy()
+        return reply, []
     if cmd == "rules":
         return {"ok": True, "rules": rules.describe()}, []
     try:

@@ -30,7 +30,9 @@ import logging
 import socket
 from typing import Any
 
+from controllers.dpi import profile as dpi_profile
 from controllers.engine import commands as _control
+from controllers.engine import tcb as _tcb
 from controllers.switch import proactive
 from controllers.engine.actions import Executor
 from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
@@ -69,8 +71,12 @@ class Engine:
         if self.mode not in MODES:
             raise ValueError(f"policy.mode: expected inline or tap, not {self.mode!r}")
         self.tap = self.mode == "tap"
-        self.reassembly = bool(policy.get("reassembly", True))
-        self.inspect_packets = max(1, int(policy.get("inspect_packets", 8)))
+        self.profile = dpi_profile.from_policy(policy)
+        self.reassembly = self.profile.reassembly
+        self.inspect_packets = self.profile.inspect_packets
+        self.tcb_on = policy.get("dpi") is not None     # a profile: controllers.engine.tcb
+        self._last = self.profile.overlap == "last"
+        self._server_rsts = "server_rst" in self.profile.teardown
         self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
         self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
         self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
@@ -108,7 +114,8 @@ class Engine:
             self.flows = FlowTable(self.flows.cap)
             self.held_flows.clear()
         self._connected = True
-        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters)
+        out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters,
+                                   self._server_rsts)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -116,7 +123,7 @@ class Engine:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
         return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
-                                 self.meters)
+                                 self.meters, self._server_rsts)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
@@ -126,11 +133,13 @@ class Engine:
         self.counters["packets_in"] += 1
         if copy:
             try:
-                return self._copied(bytes(frame), now)
+                out = self._copied(bytes(frame), now)
             except Exception:
                 log.exception("engine failed on a copied packet; ignoring it")
                 self.counters["internal_errors"] += 1
                 return []
+            self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+            return out
         try:
             out = self._packet_in(bytes(frame), in_port, now)
         except Exception:                   # a bug here must not stop the censor
@@ -158,6 +167,11 @@ class Engine:
         if flow is not None and flow.verdict == "ended" and c2s and _opens(pkt):
             self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
             flow = None
+        if self.tcb_on and pkt.proto == TCP:
+            flow, screened, done = self._screen(flow, c2s, pkt, frame, in_port)
+            out += screened
+            if done:
+                return out
         if flow is None:
             c2s = self._from_client(pkt, in_port)
             key = (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport) if c2s else \
@@ -186,9 +200,13 @@ class Engine:
         except Malformed:
             self.counters["malformed"] += 1
             return []
-        if pkt is None or pkt.proto != TCP or pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+        if pkt is None or pkt.proto != TCP:
             return []
         key = (TCP, pkt.dst, pkt.dport, pkt.src, pkt.sport)
+        if pkt.flags & RST and self._server_rsts:
+            return self._server_rst(key, pkt)
+        if pkt.flags & (SYN | ACK | RST) != SYN | ACK:
+            return []
         flow, _c2s = self.flows.find(*key)
         if flow is not None and flow.verdict == "ended":
             self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
@@ -198,8 +216,69 @@ class Engine:
             flow, out = self._new_flow(key, now)
         flow.last_seen = now
         if flow.state != DECIDED and flow.stream is None and self.reassembly:
-            flow.stream = Reassembler(pkt.ack)
+            flow.stream = self._stream(pkt.ack)
+        if self.tcb_on and flow.state != DECIDED:
+            if flow.tcb is None:
+                flow.tcb = _tcb.Tcb()
+            if flow.tcb.base is None:
+                flow.tcb.base = pkt.ack
         return out
+
+    def _server_rst(self, key: tuple, pkt: Packet) -> list[Effect]:
+        """A copy of the server's RST, under a profile that forgets a flow on it."""
+        flow, _c2s = self.flows.find(*key)
+        if flow is None or flow.state == DECIDED:
+            return []
+        return self._teardown(flow, pkt, "server_rst")
+
+    def _teardown(self, flow: Flow, pkt: Packet, why: str) -> list[Effect]:
+        detail = {"by": why}
+        if not _tcb.checksums_ok(pkt):
+            detail["checksum"] = "bad"
+        event = Event({"rule": None, "technique": "dpi", "action": "teardown",
+                       "flow": flow.flow_record(), "detail": detail})
+        return self._forget(flow) + [event]
+
+    def _stream(self, base: int) -> Reassembler:
+        return Reassembler(base, last=self._last)
+
+    def _screen(self, flow: Flow | None, c2s: bool, pkt: Packet, frame: bytes, in_port: int
+                ) -> tuple[Flow | None, list[Effect], bool]:
+        """What the DPI profile makes of a TCP packet before the flow's state sees it:
+        (the flow, None when its state ended; effects; whether the packet goes no
+        further here)."""
+        p = self.profile
+        if flow is not None and flow.state == DECIDED:
+            return flow, [], False
+        if not (c2s if flow is not None else self._from_client(pkt, in_port)):
+            return flow, [], False
+        if p.checksums and not _tcb.checksums_ok(pkt):
+            if flow is not None and pkt.payload:
+                self._tcb_of(flow).note(pkt, False, "bad checksum")
+            return flow, [Output(frame, in_port)], True   # not read: passed on as it came
+        syn = pkt.flags & (SYN | ACK) == SYN
+        out: list[Effect] = []
+        if flow is not None and syn and p.resync:
+            out += self._forget(flow)
+            flow = None
+        if flow is not None:
+            why = _tcb.tears_down(pkt, p.teardown)
+            if why is not None:
+                return None, self._teardown(flow, pkt, why) + [Output(frame, in_port)], True
+        if flow is None and p.state == "syn" and not syn:
+            return None, out + [Output(frame, in_port)], True   # no handshake seen: unread
+        return flow, out, False
+
+    def _forget(self, flow: Flow) -> list[Effect]:
+        """An undecided flow's state ends: its held packets go on, its meters are freed."""
+        self.held_flows.pop(flow.key, None)
+        self.flows.remove(flow)
+        return self.executor.release(flow) + self._free_meters(flow)
+
+    def _tcb_of(self, flow: Flow) -> _tcb.Tcb:
+        if flow.tcb is None:
+            flow.tcb = _tcb.Tcb(flow.stream.base if flow.stream is not None else None)
+        return flow.tcb
 
     def _from_client(self, pkt: Packet, in_port: int) -> bool:
         """Whether a packet of a new flow was sent by the flow's client: the client-side end,
@@ -216,6 +295,14 @@ class Engine:
                    now: float) -> list[Effect]:
         if not c2s:
             return [Output(frame, in_port)]
+        if self.tcb_on and pkt.proto == TCP and pkt.payload:
+            tcb = self._tcb_of(flow)
+            seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq
+            good = _tcb.checksums_ok(pkt)
+            if self.profile.sequence and not _tcb.in_window(tcb.base, seq, len(pkt.payload)):
+                tcb.note(pkt, good, "out of window")
+                return [Output(frame, in_port)]         # not read: passed on as it came
+            tcb.note(pkt, good)
         flow.packets += 1
         tcp = pkt.proto == TCP
         payload = pkt.payload
@@ -238,7 +325,9 @@ class Engine:
         decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, False)
         if not decided and (flow.data_packets >= self.inspect_packets
                             or len(flow.held) >= HELD_CAP or flow.packets >= UNDECIDED_CAP
-                            or (flow.stream is not None and flow.stream.full)):
+                            or (flow.stream is not None and flow.stream.full)
+                            or (flow.tcb is not None and self.profile.inspect_bytes is not None
+                                and flow.tcb.bytes >= self.profile.inspect_bytes)):
             flow.facts.finalise()
             decided, rule = self.rules.walk(flow, candidates, flow.data_packets > 0, True)
         if decided:
@@ -261,9 +350,11 @@ class Engine:
             flow.client_end = end
         if flow.stream is None and self.reassembly:
             if pkt.flags & SYN:
-                flow.stream = Reassembler(pkt.seq + 1)
+                flow.stream = self._stream(pkt.seq + 1)
             elif pkt.flags & (ACK | FIN | RST) == ACK and not pkt.payload:
-                flow.stream = Reassembler(pkt.seq)  # a bare ACK: the next byte to come
+                flow.stream = self._stream(pkt.seq)  # a bare ACK: the next byte to come
+        if flow.tcb is not None and flow.tcb.base is None and flow.stream is not None:
+            flow.tcb.base = flow.stream.base
 
     def _inspect(self, flow: Flow, pkt: Packet, needs: frozenset) -> None:
         if not needs:
@@ -273,7 +364,7 @@ class Engine:
             seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq    # a SYN's data (TFO)
             if self.reassembly:
                 if flow.stream is None:
-                    flow.stream = Reassembler(seq)
+                    flow.stream = self._stream(seq)
                 if flow.stream.add(seq, pkt.payload):
                     self.inspector.tcp(facts, flow.stream.data(), needs, True)
             else:
@@ -290,13 +381,36 @@ class Engine:
         if rule is not None:
             self.rules.hit(rule)
         out = self.executor.execute(flow, rule, pkt, now)
+        if flow.tcb is not None:
+            out = self._explain(flow, rule, out)
         if flow.verdict == "datagram":      # decided alone: the next one is a new decision
             self.flows.remove(flow)
-        flow.stream = flow.quic = flow.facts = flow.candidates = None   # no longer needed
+        flow.stream = flow.quic = flow.facts = flow.candidates = flow.tcb = None  # done
         if rule is not None and rule.residual and rule.kind != "allow":
             out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
                                   rule.residual, rule.id, now)
         return out
+
+    def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:
+        """What the DPI read and ignored, in the decision's event; for a flow no rule
+        decided, an event of its own when what it read was not what the server got
+        (a fake believed, segments out of order or twice, read one at a time)."""
+        tcb = flow.tcb
+        if rule is not None:
+            for e in out:
+                if isinstance(e, Event) and e.record.get("rule") == rule.id:
+                    e.record["detail"]["dpi"] = tcb.detail()
+            return out
+        if flow.proto != TCP or not tcb.read:
+            return out
+        if not self.reassembly and len(tcb.read) > 1:
+            tcb.anomalies.append("segments read one at a time")
+        if not tcb.anomalies:
+            return out
+        facts = flow.facts.as_dict() if flow.facts is not None else {}
+        return out + [Event({"rule": None, "technique": "dpi", "action": "allow",
+                             "flow": flow.flow_record(),
+                             "detail": {**facts, **tcb.detail(passed=True)}})]
 
     def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
                  ) -> list[Effect]:
@@ -318,8 +432,11 @@ class Engine:
                 return self.executor.pair(flow, (), "drop")
             flow.cut_count += size
             return [Output(frame, in_port)]
+        if verdict == "rst_handshake" and not c2s:      # the server's packets come up
+            return [Output(frame, in_port)] + self.executor.handshake_rsts(
+                flow, self.rules.get(flow.rule_id), pkt)
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
-        if verdict == "drop":
+        if verdict == "drop" or (verdict == "drop_reply" and not c2s):
             return refresh
         return refresh + [Output(frame, in_port)]
 

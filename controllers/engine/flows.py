@@ -24,13 +24,14 @@ UNDECIDED, DECIDED = "undecided", "decided"
 class Reassembler:
     """The client->server byte stream from `base` (a TCP sequence number), in order."""
 
-    __slots__ = ("base", "buf", "pending", "cap")
+    __slots__ = ("base", "buf", "pending", "cap", "last")
 
-    def __init__(self, base: int, cap: int = STREAM_CAP) -> None:
+    def __init__(self, base: int, cap: int = STREAM_CAP, last: bool = False) -> None:
         self.base = base % SEQ_MOD
         self.buf = bytearray()
         self.pending: dict[int, bytes] = {}
         self.cap = cap
+        self.last = last            # bytes sent twice: the last copy wins (else the first)
 
     @property
     def next_seq(self) -> int:
@@ -58,11 +59,17 @@ class Reassembler:
         data = data[:self.cap - off]
         have = len(self.buf)
         if off > have:
-            if len(self.pending) < PENDING_CAP and len(data) > len(self.pending.get(off, b"")):
+            if len(self.pending) < PENDING_CAP and (
+                    len(data) > len(self.pending.get(off, b"")) or self.last):
                 self.pending[off] = data
             return False
+        changed = False
+        if self.last and off < have:
+            old = bytes(self.buf[off:off + len(data)])
+            self.buf[off:off + len(old)] = data[:len(old)]
+            changed = old != data[:len(old)]
         if off + len(data) <= have:
-            return False
+            return changed
         self.buf += data[have - off:]
         self._drain()
         return True
@@ -87,7 +94,7 @@ class Flow:
                  "stream", "data_packets", "packets", "held", "held_since", "client_ack",
                  "client_end", "choices", "meters", "cut_limit", "cut_count", "created",
                  "last_seen", "lifetime", "quic", "record", "undelivered", "actions",
-                 "candidates")
+                 "candidates", "tcb")
 
     def __init__(self, key: tuple, c_n: int, s_n: int, now: float) -> None:
         self.key = key
@@ -117,6 +124,7 @@ class Flow:
         self.undelivered: int | None = None    # first client seq the server has not got
         self.actions: tuple = ()                # (c2s, s2c, hard_timeout, both) of its pair
         self.candidates: tuple | None = None    # (rule-set generation, rules, needs)
+        self.tcb = None                         # controllers.engine.tcb.Tcb (a dpi profile)
 
     @property
     def proto_name(self) -> str:

@@ -14,6 +14,7 @@ import socket
 from itertools import repeat
 from typing import Any
 
+from controllers.dpi import profile as dpi_profile
 from controllers.rules.vocabulary import (ACTIONS, FINGERPRINTS, MATCH_KEYS, NAME_KEYS,
                                           PER_VALUES, PROTOS, RULE_KEYS)
 
@@ -202,6 +203,11 @@ def _check_action(action: Any) -> dict:
         size = action.get("bytes")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise RuleError("action.bytes: expected a non-negative integer")
+    elif kind == "rst_handshake":
+        count = action.get("count", 3)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 16:
+            raise RuleError("action.count: expected an integer from 1 to 16")
+        out["count"] = count
     return out
 
 
@@ -236,3 +242,13 @@ def check_rule(rule: Any, hosts: dict) -> dict:
         raise RuleError(f"rule {rid}: {exc}") from None
     return {"id": rid, "enabled": enabled, "match": match, "action": action,
             "residual": residual, "probability": prob, "per": per}
+
+
+def check_dpi(value: Any) -> dict:
+    """A policy's "dpi" section (a named profile or a mapping of vocabulary.DPI_KEYS):
+    its normalised form, every key filled in (controllers.dpi.profile); RuleError naming
+    the key otherwise."""
+    try:
+        return dpi_profile.check(value).as_policy()
+    except dpi_profile.ProfileError as e:
+        raise RuleError(str(e)) from None

@@ -74,15 +74,16 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 # -- actions ------------------------------------------------------------------------------
 
 # Every action, as the normalised form's `type` and in the order messages list them.
-ACTIONS = ("drop", "reject", "reset", "nxdomain", "servfail", "refused", "forge", "inject",
+ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "nxdomain", "servfail", "refused", "forge", "inject",
            "blockpage", "throttle", "cut_after", "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
 ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
-                     "throttle": ("rate_bps",), "cut_after": ("bytes",)}
+                     "throttle": ("rate_bps",), "cut_after": ("bytes",),
+                     "rst_handshake": ("count",)}
 # Actions whose parameters all have defaults.
-DEFAULTED_ACTIONS = frozenset(("blockpage",))
+DEFAULTED_ACTIONS = frozenset(("blockpage", "rst_handshake"))
 # Actions a scenario may write as a bare word.
 BARE_ACTIONS = tuple(a for a in ACTIONS
                      if a not in ACTION_PARAMETERS or a in DEFAULTED_ACTIONS)
@@ -95,5 +96,24 @@ SHAPING_ACTIONS = ("throttle", "cut_after")
 PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 # Actions that answer or end a TCP flow's first data, so they wait for it.
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
+# Actions on the TCP handshake itself, before any data: their match is read from headers.
+HANDSHAKE_ACTIONS = ("rst_handshake",)
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
-TAP_ACTS_AS = {"drop": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+
+# -- the DPI profile ----------------------------------------------------------------------
+
+# The keys of a censor's DPI profile (`censor: {dpi: {...}}`, the compiled policy's "dpi"),
+# in the order docs/scenarios.md documents them (`profile`: the named profile the others
+# change, in a scenario only); what each means: controllers.dpi.profile.
+DPI_KEYS = ("profile", "checksums", "sequence", "overlap", "state", "teardown", "resync",
+            "inspect_packets", "inspect_bytes", "reassembly")
+# Which copy of bytes sent twice the DPI believes.
+OVERLAP_VALUES = ("first", "last")
+# When the DPI creates a flow's state: on its handshake only, or on any packet.
+STATE_VALUES = ("any", "syn")
+# What makes the DPI forget an undecided flow.
+TEARDOWN_VALUES = ("client_rst", "server_rst", "fin")
+# The named profiles (what each is, and the measurements it reproduces:
+# controllers.dpi.profile.NAMED).
+DPI_PROFILES = ("default", "naive", "hardened")

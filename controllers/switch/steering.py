@@ -189,26 +189,31 @@ def mirrored(match: dict) -> dict:
     return {swap.get(k, k): v for k, v in match.items()}
 
 
-def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: int
-           ) -> list[FlowSpec]:
+def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: int,
+           server_rsts: bool = False) -> list[FlowSpec]:
     """Table 0 entries that let a handshake pass in the switch:
 
     - the client's SYN, unless it carries data (longer than SYN_MAX: TCP Fast Open);
     - the client's bare ACKs, unless longer than ACK_MAX (then they may carry data: the
       first segment of a ClientHello larger than the MSS has no PSH);
     - the server's SYN-ACK, forwarded with a copy up: its ack number is where the client's
-      stream starts (the reassembly's base), and the copy waits for nobody."""
+      stream starts (the reassembly's base), and the copy waits for nobody;
+    - with `server_rsts` (a DPI profile that forgets a flow on the server's RST), the
+      server's RSTs, forwarded with a copy up too."""
     syn = {**prefilter, "tcp_flags": (SYN, SYN | ACK)}
     ack = {**prefilter, "tcp_flags": (ACK, ACK | SYN | FIN | RST | PSH)}
     synack = {**mirrored(prefilter), "tcp_flags": (SYN | ACK, SYN | ACK)}
     out = [FlowSpec(PRIO_PASS, {"in_port": port, **m}, (up_if_larger(limit),), cookie=cookie)
            for port in client_ports for m, limit in ((syn, SYN_MAX), (ack, ACK_MAX))]
     out.append(FlowSpec(PRIO_PASS, synack, (NORMAL, CONTROLLER), cookie=copy_cookie))
+    if server_rsts:
+        rst = {**mirrored(prefilter), "tcp_flags": (RST, RST)}
+        out.append(FlowSpec(PRIO_PASS, rst, (NORMAL, CONTROLLER), cookie=copy_cookie))
     return out
 
 
 def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
-                     generation: int) -> list[FlowSpec]:
+                     generation: int, server_rsts: bool = False) -> list[FlowSpec]:
     """CONTROLLER entries for the enabled rules' prefilters on every client-side port, and
     the handshake entries above them (passes), under the generation's cookies."""
     prefilters: list[dict] = []
@@ -235,5 +240,6 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
     out += [FlowSpec(PRIO_GUARD, {"in_port": port, **g}, (CONTROLLER,), cookie=cookie)
             for port in client_ports for g in guards]
     for m in tcp:
-        out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True))
+        out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True),
+                      server_rsts)
     return out

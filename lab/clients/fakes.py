@@ -34,6 +34,8 @@ from lab.scenario.addressing import mac_for
 
 ETH_P_IP = 0x0800
 FAKES = ("badsum", "badipsum")
+# linux/tcp.h: repair mode, its queue selector, and leaving it without a window probe
+TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, TCP_REPAIR_OFF_NO_WP = 19, 20, 2, -1
 PAYLOAD = b"FAKE-DATA!"         # 10 bytes, as in the report of issue 23 (seq 1:11)
 
 
@@ -98,10 +100,24 @@ class Connection:
                     and p.dport == self.sport and want(p)):
                 return p
 
-    def segment(self, seq: int, flags: int, payload: bytes = b"") -> bytes:
-        """A segment of this connection (seq counted from the client's first byte, 1)."""
+    def segment(self, seq: int, flags: int, payload: bytes = b"", ack: int = 1) -> bytes:
+        """A segment of this connection (seq counted from the client's first byte, 1; ack
+        from the server's, 1: nothing received yet)."""
         return build_tcp(self.mac, self.peer_mac, self.src, self.dst, self.sport, self.dport,
-                         self.isn + seq, self.irs + 1, flags, payload)
+                         (self.isn + seq) % 2 ** 32, (self.irs + ack) % 2 ** 32, flags,
+                         payload)
+
+    def queue_as_sent(self, data: bytes) -> None:
+        """Hand `data` to the kernel as already sent and not yet acknowledged, without a
+        packet on the wire (TCP_REPAIR's send queue, as CRIU restores one): the caller
+        sends it in its own shape (lab.clients.desync), the server's ACK then covers it,
+        and should every copy be lost the kernel retransmits it whole after its RTO."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)
+            self.sock.sendall(data)
+        finally:
+            self.sock.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP)
 
     def send_fake(self, kind: str, payload: bytes = PAYLOAD) -> bytes:
         """Send a fake data segment at the start of the stream; the frame sent."""

@@ -55,6 +55,25 @@ def add_extension(record: bytes, ext_type: int, body: bytes) -> bytes:
     return record[:3] + struct.pack("!H", len(hs)) + bytes(hs)
 
 
+def sni_span(record: bytes) -> tuple[int, int] | None:
+    """(offset, length) of the server name in a ClientHello record, or None."""
+    try:
+        pos = 5 + 4 + 2 + 32
+        pos += 1 + record[pos]
+        pos += 2 + struct.unpack_from("!H", record, pos)[0]
+        pos += 1 + record[pos]
+        end = pos + 2 + struct.unpack_from("!H", record, pos)[0]
+        pos += 2
+        while pos + 4 <= end:
+            kind, size = struct.unpack_from("!HH", record, pos)
+            if kind == 0:                        # server_name: list len, type, name len, name
+                return pos + 4 + 5, struct.unpack_from("!H", record, pos + 7)[0]
+            pos += 4 + size
+    except (IndexError, struct.error):
+        pass
+    return None
+
+
 def split_records(record: bytes, size: int) -> bytes:
     """The handshake inside `record` re-framed as several TLS records of ≤ `size` bytes."""
     body, head = record[5:], record[:3]

@@ -58,6 +58,17 @@ def cell(run, tool: str) -> dict:
         "goodput_mbit": _spread([t.goodput_mbit for t in trials]),
         "blocked_by": rules("blocked_by"), "degraded_by": rules("degraded_by"),
         "on_tunnel": tunnel,
+        "dpi_believed": list(dict.fromkeys(
+            e["detail"]["believed"] for t in trials for e in t.events
+            if e.get("technique") == "dpi" and e.get("action") == "allow"
+            and (e.get("detail") or {}).get("believed"))),
+        "dpi_noticed": list(dict.fromkeys(
+            ((e.get("detail") or {}).get("dpi") or {}).get("noticed") for t in trials
+            for e in t.events if e.get("rule")
+            and ((e.get("detail") or {}).get("dpi") or {}).get("noticed"))),
+        "dpi_ignored": list(dict.fromkeys(
+            i.get("why", "") for t in trials for e in t.events if e.get("rule")
+            for i in (((e.get("detail") or {}).get("dpi") or {}).get("ignored") or ()))),
         "errors": list(dict.fromkeys(t.error for t in trials if t.error)),
         "targets": {url: {"ok": sum(f.ok for f in fs), "of": len(fs),
                           "saw": next((f.error for f in fs if not f.ok), "") or
@@ -102,6 +113,12 @@ def cell_text(c: dict) -> str:
         parts.append(("got past " if got_through else "by ") + ", ".join(c["blocked_by"]))
     if c["degraded_by"]:
         parts.append("slowed by " + ", ".join(c["degraded_by"]))
+    if c.get("dpi_believed") and c["status"] in ("works", "degraded", "partial"):
+        parts.append("the DPI believed " + "; ".join(c["dpi_believed"]))
+    if c.get("dpi_ignored"):
+        parts.append("the DPI ignored a segment: " + ", ".join(c["dpi_ignored"]))
+    if c.get("dpi_noticed") and c["status"] in ("blocked", "partial"):
+        parts.append("the DPI read through " + "; ".join(c["dpi_noticed"]))
     if c["status"] == "failed" and c["errors"]:
         parts.append(c["errors"][0][:80])
     parts.append("TTFB " + _num(c["ttfb_ms"], "ms", 1))

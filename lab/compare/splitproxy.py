@@ -1,6 +1,11 @@
 """A local SOCKS5 proxy that splits TLS ClientHellos, as byedpi, GoodbyeDPI or zapret do.
 
-    python -m lab.compare.splitproxy --listen 127.0.0.1:1080 --mode tcp|records
+    python -m lab.compare.splitproxy --listen 127.0.0.1:1080 --mode MODE
+
+MODE: tcp, records, or a desync method of lab.clients.desync (fake-badsum, fake-badseq,
+disorder, multisplit: the hello is then handed to the kernel as sent and put on the wire
+by the proxy's packet socket, shaped by the method; one line per connection on stdout says
+what went out).
 
 It connects straight to the destination (resolving names with the host's resolver, as the
 browser would) and passes bytes through unchanged, except a connection's first record when it
@@ -16,27 +21,18 @@ import socket
 import struct
 import sys
 
+from lab.clients import desync
+from lab.clients.fakes import Connection
+from lab.clients.tls_hello import sni_span
 from lab.compare.relay import relay
+
+CONNECT_TIMEOUT = 5.0
 
 
 def sni_cut(record: bytes) -> int:
     """An offset inside the server name of a ClientHello record (else just past the header)."""
-    try:
-        pos = 5 + 4 + 2 + 32
-        pos += 1 + record[pos]
-        pos += 2 + struct.unpack_from("!H", record, pos)[0]
-        pos += 1 + record[pos]
-        end = pos + 2 + struct.unpack_from("!H", record, pos)[0]
-        pos += 2
-        while pos + 4 <= end:
-            kind, size = struct.unpack_from("!HH", record, pos)
-            if kind == 0:                        # server_name: list len, type, name len, name
-                name_at, name_len = pos + 4 + 5, struct.unpack_from("!H", record, pos + 7)[0]
-                return name_at + max(1, name_len // 2)
-            pos += 4 + size
-    except (IndexError, struct.error):
-        pass
-    return 6
+    span = sni_span(record)
+    return span[0] + max(1, span[1] // 2) if span else 6
 
 
 def two_records(record: bytes, cut: int) -> bytes:
@@ -75,11 +71,26 @@ async def _socks_request(reader, writer) -> tuple[str, int]:
     return host, port
 
 
+async def _connect(host: str, port: int, mode: str):
+    """(reader, writer, the fakes.Connection of a desync mode or None) to host:port."""
+    if mode not in desync.METHODS:
+        return (*await asyncio.open_connection(host, port, family=socket.AF_INET), None)
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, family=socket.AF_INET, type=socket.SOCK_STREAM)
+    conn = await asyncio.to_thread(Connection, infos[0][4][0], port, CONNECT_TIMEOUT)
+    try:
+        return (*await asyncio.open_connection(sock=conn.sock), conn)
+    except OSError:
+        conn.close()
+        raise
+
+
 async def _handle(reader, writer, mode: str) -> None:
     try:
         host, port = await _socks_request(reader, writer)
-        up_r, up_w = await asyncio.open_connection(host, port, family=socket.AF_INET)
-    except (OSError, ConnectionError, asyncio.IncompleteReadError, UnicodeError):
+        up_r, up_w, conn = await _connect(host, port, mode)
+    except (OSError, ConnectionError, asyncio.IncompleteReadError, UnicodeError,
+            TimeoutError):
         writer.write(b"\x05\x04\x00\x01\x00\x00\x00\x00\x00\x00")
         writer.close()
         return
@@ -88,7 +99,14 @@ async def _handle(reader, writer, mode: str) -> None:
     writer.write(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
     await writer.drain()
     first = await _first_record(reader)
-    if first[:1] == b"\x16" and len(first) > 10:
+    hello = first[:1] == b"\x16" and len(first) > 10
+    if conn is not None and hello:             # the kernel is told it is sent; we send it
+        try:
+            lines = await asyncio.to_thread(desync.send, conn, mode, first)
+            print(f"{host}:{port}", "; ".join(lines), flush=True)
+        finally:
+            conn.raw.close()
+    elif hello:
         cut = sni_cut(first)
         if mode == "records":
             up_w.write(two_records(first, cut))
@@ -99,6 +117,8 @@ async def _handle(reader, writer, mode: str) -> None:
             up_w.write(first[cut:])
     elif first:
         up_w.write(first)
+    if conn is not None:
+        conn.raw.close()
     await up_w.drain()
     await asyncio.gather(relay(reader, up_w), relay(up_r, writer))
     writer.close()
@@ -108,7 +128,7 @@ async def _handle(reader, writer, mode: str) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="splitproxy", description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1:1080")
-    p.add_argument("--mode", choices=("tcp", "records"), default="tcp")
+    p.add_argument("--mode", choices=("tcp", "records", *desync.METHODS), default="tcp")
     a = p.parse_args(argv)
     host, port = a.listen.rsplit(":", 1)
 

@@ -108,7 +108,8 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
             else "a tap: it sees copies and can only inject")
     b += [("h", 2, "The censor's rules"),
           ("p", f"Mode `{c.mode}` ({mode}); "
-                f"reassembly {'on' if c.reassembly else 'off'}. The first rule that matches a "
+                f"reassembly {'on' if c.reassembly else 'off'}{_dpi_text(c.dpi)}. "
+                "The first rule that matches a "
                 "flow decides; hits count the flows each rule decided during this run.")]
     if rules:
         b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
@@ -197,3 +198,25 @@ def _infra(name: str) -> str:
 
 
 __all__ = ["write_report"]
+
+
+def _dpi_text(dpi: dict | None) -> str:
+    """The DPI profile's departures from today's censor, in words (docs/scenarios.md)."""
+    if not dpi:
+        return ""
+    words = []
+    if dpi["checksums"]:
+        words.append("ignores segments with a wrong checksum")
+    if dpi["sequence"]:
+        words.append("ignores segments outside the window")
+    if dpi["overlap"] == "last":
+        words.append("believes the last copy of bytes sent twice")
+    if dpi["state"] == "syn":
+        words.append("reads only flows whose handshake it saw")
+    if dpi["teardown"]:
+        words.append("forgets a flow on " + ", ".join(dpi["teardown"]))
+    if dpi["resync"]:
+        words.append("starts afresh on a SYN")
+    if dpi["inspect_bytes"]:
+        words.append(f"reads at most {dpi['inspect_bytes']} bytes")
+    return "; its DPI " + ", ".join(words) if words else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from controllers.dpi import profile
 from lab.scenario import kernel, units
 from lab.scenario.errors import Reporter, did_you_mean
 from lab.scenario.expect import build_expect
@@ -103,13 +104,36 @@ def _censor(rep: Reporter, data: dict, hosts: Hosts) -> tuple[Censor, list[str] 
     ids = [raw_id(item) for item in items] if items is not None else None
     check_duplicates(rep, where + ("rules",), items or [])
     number = (int, float)
-    censor = Censor(mode=mode,
-                    reassembly=rep.get(section, where, "reassembly", True, bool),
-                    inspect_packets=int(rep.get(section, where, "inspect_packets", 8, number)),
+    reassembly = rep.get(section, where, "reassembly", True, bool)
+    inspect_packets = int(rep.get(section, where, "inspect_packets", 8, number))
+    dpi = _dpi(rep, section, where)
+    if dpi is not None:
+        reassembly, inspect_packets = dpi["reassembly"], dpi["inspect_packets"]
+    censor = Censor(mode=mode, reassembly=reassembly, inspect_packets=inspect_packets,
                     fail_mode=rep.get(section, where, "fail_mode", "secure", str),
                     seed=int(rep.get(section, where, "seed", 0, number)),
-                    rules=tuple(rules))
+                    rules=tuple(rules), dpi=dpi)
     return censor, (None if ids is None or None in ids else ids)
+
+
+def _dpi(rep: Reporter, section: dict, where: tuple) -> dict | None:
+    """The censor's DPI profile, compiled (controllers.dpi.profile), or None when not
+    written. `reassembly` and `inspect_packets` then belong inside it."""
+    value = rep.get(section, where, "dpi", None, (str, dict))
+    if value is None:
+        return None
+    for key in ("reassembly", "inspect_packets"):
+        if key in section:
+            rep.error(where + (key,), f"with a dpi profile, write it inside dpi: "
+                                      f"(dpi: {{profile: ..., {key}: ...}})", key=True)
+    try:
+        return profile.check(value).as_policy()
+    except profile.ProfileError as e:
+        key = str(e).split(":")[0].partition(".")[2]
+        at = where + ("dpi",) + ((key,) if key and isinstance(value, dict) and key in value
+                                 else ())
+        rep.error(at, str(e).partition(": ")[2], field=where + ("dpi",) + at[len(where) + 1:])
+        return None
 
 
 def _links(rep: Reporter, data: dict) -> Links | None:

@@ -74,12 +74,16 @@ class Censor:
     fail_mode: str = "secure"       # "secure" | "standalone"
     seed: int = 0
     rules: tuple[Rule, ...] = ()
+    dpi: dict | None = None         # the DPI profile (controllers.dpi.profile), when written
 
     def to_policy(self) -> dict:
         """The compiled policy (internals §1) without its "hosts" map."""
-        return {"mode": self.mode, "reassembly": self.reassembly,
-                "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
-                "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
+        out = {"mode": self.mode, "reassembly": self.reassembly,
+               "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
+               "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
+        if self.dpi is not None:
+            out["dpi"] = dict(self.dpi, teardown=list(self.dpi["teardown"]))
+        return out
 
 
 @dataclass(frozen=True)

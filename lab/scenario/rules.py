@@ -13,7 +13,8 @@ import ipaddress
 import math
 from typing import Collection
 
-from controllers.rules.vocabulary import (DNS_ANSWERS, HTTP_KEYS, SHAPING_ACTIONS, TAP_ACTS_AS,
+from controllers.rules.vocabulary import (DNS_ANSWERS, HANDSHAKE_ACTIONS, HEADER_KEYS,
+                                          HTTP_KEYS, SHAPING_ACTIONS, TAP_ACTS_AS,
                                           TCP_FINGERPRINTS, TCP_ONLY_KEYS)
 from lab.scenario import units
 from lab.scenario.errors import Reporter
@@ -21,9 +22,11 @@ from lab.scenario.match import build_match
 from lab.scenario.model import Rule
 
 DEFAULT_STATUS = 403
+DEFAULT_RSTS = 3            # RST+ACKs per handshake packet (gfw.report, 2025-08-20)
 DEFAULT_BODY = None                 # the censor's own "Access denied" page
 # why a tap cannot carry out an inline-only action (vocabulary.TAP_ACTS_AS; forge: its own)
-TAP_CANNOT = {"drop": "cannot drop (use reset or reject)", "throttle": "cannot slow a flow",
+TAP_CANNOT = {"drop": "cannot drop (use reset or reject)",
+              "drop_reply": "cannot drop the server's answer (use reset)", "throttle": "cannot slow a flow",
               "cut_after": "cannot cut a flow (use reset)"}
 
 
@@ -78,6 +81,8 @@ def _action(rep: Reporter, where: tuple, rule: dict) -> dict | None:
     if isinstance(value, str):
         if value == "blockpage":
             return {"type": "blockpage", "status": DEFAULT_STATUS, "body": DEFAULT_BODY}
+        if value == "rst_handshake":
+            return {"type": "rst_handshake", "count": DEFAULT_RSTS}
         return {"type": value}
     if not isinstance(value, dict) or len(value) != 1:     # pragma: no cover (schema)
         rep.error(where, "expected one action")
@@ -105,6 +110,8 @@ def _action_with_argument(kind: str, arg) -> dict:
         return {"type": "throttle", "rate_bps": units.parse_rate(arg)}
     if kind == "cut_after":
         return {"type": "cut_after", "bytes": units.parse_size(arg)}
+    if kind == "rst_handshake":
+        return {"type": "rst_handshake", "count": DEFAULT_RSTS if arg is None else int(arg)}
     raise ValueError(f"unknown action '{kind}'")            # pragma: no cover (schema)
 
 
@@ -148,6 +155,10 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
     if action == "reset" and not _is_tcp(match):
         return "reset sends TCP RSTs, so the match must be TCP: add proto: tcp, or match " \
                "sni, host, path, tls_ext or a TCP protocol"
+    if action in HANDSHAKE_ACTIONS and (keys - set(HEADER_KEYS) - {"not"}
+                                        or not _is_tcp(match)):
+        return f"{action} answers the TCP handshake, before any data: match on headers " \
+               "only (ip, port, server) with proto: tcp"
     if action in SHAPING_ACTIONS and "dns" in keys:
         return f"{action} acts on a flow's bytes, but a dns match decides single DNS " \
                "queries (use drop or nxdomain)"

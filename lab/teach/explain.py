@@ -40,6 +40,8 @@ DNS_FAILS = {"nxdomain": "NXDOMAIN: curl: (6) Could not resolve host",
              "drop": "no answer: the lookup times out (curl: (6) or (28))",
              "reject": "ICMP port unreachable: the lookup fails at once (curl: (6))"}
 SEEN = {"drop": "the flow's packets vanish: it times out (curl: (28))",
+        "drop_reply": "the server's answer vanishes: it times out (curl: (28))",
+        "rst_handshake": "forged RST+ACKs to the SYN: connection refused (curl: (7))",
         "reject": "a closed port's answer: connection refused (curl: (7))",
         "reset": "RSTs after the first data: connection reset (curl: (35)/(56))",
         "blockpage": "the censor's block page instead of the site",

@@ -1,9 +1,9 @@
 """atheris: the engine's packet_in (controllers.engine.engine) on frames built from fuzz input.
 
 One input is a little session: a policy variant (inline or tap, reassembly on or off, packets
-inspected), then frames, each either raw bytes or a frame with real Ethernet/IPv4/TCP|UDP
-headers between lab hosts and a fuzzed payload (TLS, HTTP, DNS, QUIC ports), with the clock
-moving and ticks between them. Whatever comes, nothing raises, no internal or parser error is
+inspected, DPI profiles), then frames, each either raw bytes or a frame with real
+Ethernet/IPv4/TCP|UDP headers (some with a wrong checksum) between lab hosts and a fuzzed
+payload (TLS, HTTP, DNS, QUIC ports), with the clock moving and ticks between them. Whatever comes, nothing raises, no internal or parser error is
 counted, the per-flow state stays under its caps, and every frame the censor sends is bytes
 (also through offload.for_the_wire, as the app sends them)."""
 import atheris
@@ -34,6 +34,11 @@ RULES = [rule("d", {"dns": ["*.example", "blocked.example.com"]}, "nxdomain"),
               {"type": "throttle", "rate_bps": 64000}, probability=0.5)]
 POLICIES = [policy(*RULES, mode=m, reassembly=r, inspect_packets=n)
             for m in ("inline", "tap") for r in (True, False) for n in (1, 8)]
+POLICIES += [{**policy(*RULES, mode=m), "dpi": d}        # DPI profiles (controllers.dpi)
+             for m in ("inline", "tap")
+             for d in ("naive", "hardened", {"overlap": "last", "state": "syn", "resync": True,
+                                             "teardown": ["client_rst", "fin"],
+                                             "inspect_bytes": 100, "sequence": True})]
 
 
 def seeds():
@@ -60,8 +65,12 @@ def frame(fdp: atheris.FuzzedDataProvider) -> bytes:
         flags = fdp.ConsumeIntInRange(0, 0x3F)
         seq = fdp.ConsumeIntInRange(0, 0xFFFFFFFF) if fdp.ConsumeBool() else \
             1001 + fdp.ConsumeIntInRange(0, 4000)
-        return P.build_tcp(src, dst, a["ip"], b["ip"], sport, dport, seq,
-                           fdp.ConsumeIntInRange(0, 0xFFFFFFFF), flags, payload)
+        out = P.build_tcp(src, dst, a["ip"], b["ip"], sport, dport, seq,
+                          fdp.ConsumeIntInRange(0, 0xFFFFFFFF), flags, payload)
+        if fdp.ConsumeBool():                   # a wrong IP or TCP checksum
+            at = fdp.ConsumeIntInRange(24, 51)
+            out = out[:at] + bytes([out[at] ^ 0x5A]) + out[at + 1:]
+        return out
     if kind == 2:
         return P.build_udp(src, dst, a["ip"], b["ip"], sport, dport, payload)
     return P.build_icmp(src, dst, a["ip"], b["ip"], fdp.ConsumeIntInRange(0, 255),

@@ -51,6 +51,17 @@ TABLE = {
                "detail": {"sni": "blocked.example.com"}}),
         Check(curl("https://open.example.org/"), 0, r"blocklab server open"),
     ],
+    "basics/drop-reply": [
+        Check(curl("https://blocked.example.com/"), 28, r"Connection timed out",
+              {"rule": "sni-drop-reply", "action": "drop_reply", "technique": "sni",
+               "detail": {"sni": "blocked.example.com"}}),
+        Check(curl("https://open.example.org/"), 0, r"blocklab server open"),
+    ],
+    "basics/rst-handshake": [
+        Check(curl("https://www.example.org/"), 7, r"Couldn't connect|Connection refused",
+              {"rule": "port-443", "action": "rst_handshake", "technique": "port"}),
+        Check(curl("http://www.example.org/"), 0, r"blocklab server web"),
+    ],
     "basics/ip-reject": [
         Check(curl("https://blocked.example.com/"), 7, r"Couldn't connect|Connection refused",
               {"rule": "ip-reject", "action": "reject"}),

@@ -74,6 +74,45 @@ def test_split_hello_evades_only_a_censor_without_reassembly():
         assert on["status"] == "blocked" and on["blocked_by"] == ["sni-drop"], on
 
 
+DESYNC = ("fake-badsum", "fake-badseq", "disorder", "multisplit")
+
+
+def test_desync_tools_fool_a_naive_dpi_not_a_hardened_one(tmp_path):
+    """The matrix of issue 16. On basics/dpi-naive every desync gets through and the censor
+    says what it believed; on basics/dpi-hardened the fakes are ignored (a bad checksum, a
+    sequence number outside the window) and the real hello is read; disorder and multisplit
+    are joined by its reassembly (as GFWeb found the GFW doing) and blocked too."""
+    m = compare("basics/dpi-naive", "basics/dpi-hardened", "--tools",
+                ",".join(("direct",) + DESYNC), "--report", str(tmp_path))
+    c = cells(m)
+    target = "https://blocked.example.com/"
+    believed = {"fake-badsum": "a segment with a bad checksum",
+                "fake-badseq": "a segment outside the window",
+                "disorder": "segments out of order",
+                "multisplit": "segments read one at a time"}
+    for scenario in ("basics-dpi-naive", "basics-dpi-hardened"):
+        direct = c[(scenario, "direct")]
+        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
+    for tool in DESYNC:
+        naive, hardened = c[("basics-dpi-naive", tool)], c[("basics-dpi-hardened", tool)]
+        assert naive["status"] == "works" and naive["targets"][target]["ok"] == 1, naive
+        assert believed[tool] in naive["dpi_believed"], naive["dpi_believed"]
+        vps = m["scenarios"][0]["vps"]["ip"]          # the bulk download's flows go there
+        passed = [e for t in naive["trials"] for e in t["events"]
+                  if e["technique"] == "dpi" and e["flow"]["dst"] != vps]
+        assert passed and passed[0]["rule"] is None and passed[0]["action"] == "allow"
+        assert hardened["status"] == "blocked" and hardened["blocked_by"] == ["sni-drop"], \
+            hardened
+        [drop] = [e for t in hardened["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
+        assert drop["detail"]["sni"] == "blocked.example.com"
+        ignored = [i["why"] for i in drop["detail"]["dpi"].get("ignored", [])]
+        assert ignored == {"fake-badsum": ["bad checksum"],
+                           "fake-badseq": ["out of window"]}.get(tool, []), drop
+    md = (tmp_path / "compare.md").read_text()
+    assert "the DPI believed a segment with a bad checksum" in md
+    assert "the DPI ignored a segment: out of window" in md
+
+
 def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):
     data = yaml.safe_load((REPO / "scenarios/cn/gfw-fet-2021.yaml").read_text())
     for rule in data["censor"]["rules"]:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.integration.helpers import blocklab
 
 SCENARIO = """\
@@ -37,6 +39,19 @@ def test_ru_2025_12_lesson_holds_step_by_step(tmp_path):
     assert f"{steps} of {steps} expected observations held." in r.stdout
     assert "✗" not in r.stdout and "Traceback" not in r.stderr
     assert (tmp_path / "plot-alice-r1---sn-abc.googlevideo.com.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", ["basics/dpi-naive", "basics/dpi-hardened"])
+def test_dpi_profile_lessons_hold(name, tmp_path):
+    """What the teaching scenarios say of each desync (lab.clients.desync) against each DPI
+    holds in a real run: the fakes and the disorder get a ServerHello from the naive DPI,
+    and the hardened one drops them all."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", name, "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "4 of 4 expected observations held." in r.stdout, r.stdout
+    passed = r.stdout.count("desync: ServerHello received")
+    assert passed == (3 if name.endswith("naive") else 0), r.stdout
 
 
 def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):

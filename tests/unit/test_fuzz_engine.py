@@ -80,6 +80,48 @@ def test_random_sessions_never_raise_and_stay_bounded(session, mode, reassembly,
     assert stats["internal_errors"] == 0 and stats["parser_errors"] == 0, stats
 
 
+PROFILES = ["naive", "hardened", {"overlap": "last", "state": "syn", "resync": True,
+                                   "teardown": ["client_rst", "fin"], "inspect_bytes": 100,
+                                   "sequence": True}]
+
+
+def _spoiled(frame: bytes, at: int) -> bytes:
+    """`frame` with one byte of its IP or TCP/UDP header flipped (a wrong checksum)."""
+    if len(frame) < 54:
+        return frame
+    at = 24 + at % 30
+    return frame[:at] + bytes([frame[at] ^ 0x5A]) + frame[at + 1:]
+
+
+@SETTINGS
+@given(sessions, st.sampled_from(PROFILES), st.sampled_from(["inline", "tap"]),
+       st.lists(st.integers(0, 1000), max_size=30))
+def test_dpi_profiles_on_random_sessions_never_raise_and_stay_bounded(session, dpi, mode,
+                                                                      spoil):
+    e = Engine({**policy(*RULES, mode=mode), "dpi": dpi})
+    e.flows.cap = 8
+    e.base_effects()
+    now = 0.0
+    for i, (frame, port, dt, tick) in enumerate(session):
+        now += dt
+        if i < len(spoil) and spoil[i] % 3 == 0:
+            frame = _spoiled(frame, spoil[i])
+        for effect in e.packet_in(frame, port, now) + e.packet_in(frame, 4, now, copy=True):
+            if isinstance(effect, Output):
+                assert isinstance(effect.frame, bytes)
+        if tick:
+            e.tick(now)
+        assert len(e.flows) <= 8
+        for flow in e.flows:
+            assert len(flow.held) <= HELD_CAP and flow.packets <= UNDECIDED_CAP
+            if flow.tcb is not None:
+                assert len(flow.tcb.read) <= 8 and len(flow.tcb.spans) <= 64
+    e.tick(now + 10)
+    assert not e.held_flows
+    stats = e.stats()
+    assert stats["internal_errors"] == 0 and stats["parser_errors"] == 0, stats
+
+
 def test_flood_of_new_flows_is_evicted_least_recent_first():
     e = Engine(policy(rule("p", {"protocol": ["wireguard"]}, "drop")))
     e.flows.cap = 100

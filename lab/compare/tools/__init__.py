@@ -18,6 +18,10 @@ _MODULES = {
     "split-hello-tcp": "split_hello_tcp",
     "split-hello-records": "split_hello_records",
     "quic-fallback": "quic_fallback",
+    "fake-badsum": "fake_badsum",
+    "fake-badseq": "fake_badseq",
+    "disorder": "disorder",
+    "multisplit": "multisplit",
 }
 
 NAMES = tuple(_MODULES)
@@ -26,6 +30,10 @@ LEFT_OUT = {
     "tor": "a Tor client needs a Tor network: directory authorities, a consensus, relays "
            "(chutney builds one in minutes, not the seconds a comparison run has); the obfs4 "
            "part of a Tor bridge is measured by `obfs4`",
+    "fake-ttl": "not yet available: its fake dies at a router between the censor and the "
+                "server (TTL-limited), and this lab has no hops until routers arrive",
+    "tcb-teardown": "not yet available: its RST must reach the censor but not the server "
+                    "(TTL-limited), which needs the routers of the topology branch",
 }
 
 

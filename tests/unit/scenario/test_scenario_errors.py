@@ -353,7 +353,7 @@ censor:
   rules:
     - {id: a, match: {sni: example.com}, action: dorp}
 """,
-     "s.yaml:7:50: censor.rules[0].action: 'dorp' is not one of drop, reject, reset, nxdomain, "
+     "s.yaml:7:50: censor.rules[0].action: 'dorp' is not one of drop, drop_reply, reject, reset, rst_handshake, nxdomain, "
      "servfail, refused, blockpage, allow (did you mean 'drop'?)"),
     ('action-needs-argument', HEAD + """\
 censor:
@@ -594,7 +594,7 @@ censor:
   rules:
     - {id: a, match: {sni: example.com}, action:}
 """,
-     's.yaml:7:49: censor.rules[0].action: expected an action (drop, reject, reset, nxdomain, '
+     's.yaml:7:49: censor.rules[0].action: expected an action (drop, drop_reply, reject, reset, rst_handshake, nxdomain, '
      'servfail, refused, blockpage, allow) or a mapping such as {throttle: 128kbit}, got nothing '
      '(null)'),
     ('client-wrong-kind', """\

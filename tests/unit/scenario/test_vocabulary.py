@@ -22,6 +22,11 @@ ENUM_TABLES = {
     "#/$defs/action/anyOf/0": "BARE_ACTIONS",
     "#/$defs/rule/properties/per": "PER_VALUES",
     "#/$defs/censor/properties/mode": "MODES",
+    "#/$defs/censor/properties/dpi/anyOf/0": "DPI_PROFILES",
+    "#/$defs/censor/properties/dpi/anyOf/1/properties/profile": "DPI_PROFILES",
+    "#/$defs/censor/properties/dpi/anyOf/1/properties/overlap": "OVERLAP_VALUES",
+    "#/$defs/censor/properties/dpi/anyOf/1/properties/state": "STATE_VALUES",
+    "#/$defs/censor/properties/dpi/anyOf/1/properties/teardown/items": "TEARDOWN_VALUES",
 }
 NOT_VOCABULARY = {
     "#/$defs/server/properties/serve/items",        # services (lab.services)
@@ -33,6 +38,7 @@ KEY_TABLES = {
     "#/$defs/rule/properties": "RULE_KEYS",
     "#/$defs/action/anyOf/1/properties": "ACTION_PARAMETERS",
     "#/$defs/action/anyOf/1/properties/blockpage/properties": "ACTION_PARAMETERS['blockpage']",
+    "#/$defs/censor/properties/dpi/anyOf/1/properties": "DPI_KEYS",
 }
 
 

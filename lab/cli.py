@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from lab import scenario as scenarios
+from lab.run.capture import PCAP_HELP
 from lab.run.outputs import OutputError, not_written, option_text, prepare
 
 EXIT_ERROR = 1
@@ -49,6 +50,19 @@ def _sigterm_as_exit() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+def _pcap(args) -> None:
+    """`--pcap DIR`: checked like the other output folders, before any lab comes up."""
+    if getattr(args, "pcap", None) is not None:
+        prepare("--pcap", args.pcap)
+
+
+def _captured(lab) -> None:
+    """After teardown: the capture files written, one line each."""
+    if lab.capture:
+        for path, what in lab.capture.files():
+            print(f"pcap: {path} ({what})", file=sys.stderr)
+
+
 def _load(ref: str):
     try:
         return scenarios.load(ref)
@@ -75,6 +89,12 @@ def cmd_validate(args) -> int:
     return EXIT_ERROR if diagnostics else 0
 
 
+def cmd_draw(args) -> int:
+    from lab.report.drawing import draw
+    sys.stdout.write(draw(_load(args.scenario)))
+    return 0
+
+
 def cmd_exec(args) -> int:
     from lab.run.lab import Lab
     sc = _load(args.scenario)
@@ -84,15 +104,19 @@ def cmd_exec(args) -> int:
     if not args.cmd:
         raise UserError("exec needs a command after `--`")
     _need_root("exec")
+    _pcap(args)
     _sigterm_as_exit()
-    with Lab(sc) as lab:
+    lab = Lab(sc, pcap=args.pcap)
+    with lab:
         proc = lab.popen(args.host, args.cmd, stdout=None, stderr=None)
         try:
-            return proc.wait()
+            code = proc.wait()
         except KeyboardInterrupt:
             proc.kill()
             proc.wait()
             raise
+    _captured(lab)
+    return code
 
 
 def cmd_run(args) -> int:
@@ -105,9 +129,10 @@ def cmd_run(args) -> int:
     _need_root("run")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     unwritten = None
-    with Lab(sc) as lab:
+    with Lab(sc, pcap=args.pcap) as lab:
         print(f"{sc.name}: {sc.title}", file=sys.stderr)
         print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
         with TimelineRunner(lab) as timeline:
@@ -122,6 +147,7 @@ def cmd_run(args) -> int:
         records = timeline.applied
         if args.report is not None:
             unwritten = _report(args.report, lab, rows, records)
+    _captured(lab)
     failures = [r for r in records if r.status != "ok"]
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],
@@ -213,9 +239,10 @@ def cmd_compare(args) -> int:
     _need_root("compare")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr),
-                   bulk_rate=rate)
+                   bulk_rate=rate, pcap=args.pcap)
     m = matrix(runs, args.repeat, rate)
     unwritten = None
     if args.report is not None:
@@ -246,6 +273,7 @@ def cmd_probe(args) -> int:
     _need_root("probe")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     return probe_command(sc, args)
 
@@ -297,11 +325,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--report", metavar="DIR",
                    help="write report.md and report.html (self-contained) with plots to DIR")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
     s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("draw", help="the scenario's network as SVG on stdout (no root, no lab)")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.set_defaults(fn=cmd_draw)
 
     s = sub.add_parser("exec", help="bring the lab up, run CMD in HOST, print its output, down")
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("host", metavar="HOST")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
     s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
     s.set_defaults(fn=cmd_exec)
 
@@ -331,6 +365,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--bulk-rate", metavar="RATE",
                    help="cap each bulk download (curl), e.g. 100Mbit: lighter on a shared "
                         "machine; throttles below the cap still show")
+    s.add_argument("--pcap", metavar="DIR",
+                   help=PCAP_HELP + "; one subfolder per scenario")
     s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("probe", help="measure the scenario's targets and score the verdicts "

@@ -16,6 +16,7 @@ packages=(
   dnsmasq-base 'nginx-light|nginx' openssl nsd coturn openssh-server socat
   dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd
   dnsdist knot-dnsutils shadowsocks-libev obfs4proxy stunnel4 openvpn microsocks nftables
+  tcpdump tshark chromium chromium-driver
   shellcheck 'vagrant?' 'vagrant-libvirt?'
 )
 

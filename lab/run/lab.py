@@ -42,8 +42,10 @@ def _no_interrupts():
 
 
 class Lab:
-    def __init__(self, scenario, progress=None):
+    def __init__(self, scenario, progress=None, pcap=None):
         self.scenario = scenario
+        self.pcap = pcap                  # a folder: tcpdump on every port (lab/run/capture.py)
+        self.capture = None
         # progress(message), e.g. "starting services 3/7: web@apple"; "" when up (lab/run/progress.py)
         self.progress = progress if progress is not None else default_progress()
         self.run_dir: RunDir | None = None
@@ -120,6 +122,11 @@ class Lab:
         self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
                                shaping=self.shaping())
         self.network.start()
+        if self.pcap:
+            from lab.run.capture import Capture
+            self._say("starting packet captures (tcpdump)")
+            self.capture = Capture(run, self.network.capture_points(), self.pcap)
+            self.capture.start()
         self._say("waiting for the switch to connect to the censor")
         self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
@@ -154,6 +161,8 @@ class Lab:
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
             self.services.clear()
+            if self.capture:
+                _quietly(self.capture.stop)   # flushed while the ports still exist
             if self.network:
                 _quietly(self.network.stop)
                 self.network = None

@@ -11,6 +11,7 @@ No dependencies: the SVG is built as text, every name escaped. Each node is a `<
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 
@@ -25,7 +26,9 @@ MAX_ROWS = 6        # boxes per column before it wraps into another
 BOX_WIDTH = 200
 LINE = 15           # px per text line
 GAP = 18            # px between boxes in a column
-MAX_LINES = 8       # rules or domains listed per box before "+N more"
+MAX_LINES = 8       # domains listed per box before "+N more"
+CENSOR_LINES = 18   # the censor's box lists more: its rules, two lines each at most
+CENSOR_CHARS = 40
 
 
 @dataclass
@@ -44,24 +47,20 @@ class Link:
     label: str = ""
 
 
-def _match_text(match: dict) -> str:
-    parts = []
-    for key, values in match.items():
-        shown = [f"{v[0]}-{v[1]}" if isinstance(v, list) else str(v) for v in values[:2]]
-        more = f" +{len(values) - 2}" if len(values) > 2 else ""
-        parts.append(f"{key} {','.join(shown)}{more}")
-    return "; ".join(parts) or "everything"
-
-
 def graph(scenario) -> tuple[list[Node], list[Link]]:
     """The scenario's hosts, censor and rules as nodes and links (the one place to add
     routers, ISPs or more censors)."""
+    from lab.teach.console import match_text
     from lab.teach.explain import action_text
     nodes: list[Node] = []
     links: list[Link] = []
     censor = f"censor ({scenario.censor.mode})"
-    rules = [f"{'' if r.enabled else '[off] '}{r.id}: {action_text(r.action)} "
-             f"on {_match_text(r.match)}" for r in scenario.censor.rules]
+    rules = []
+    for r in scenario.censor.rules:
+        text = (f"{'' if r.enabled else '[off] '}{r.id}: {action_text(r.action)} "
+                f"on {match_text(r.match) or 'everything'}")
+        rules += textwrap.wrap(text, CENSOR_CHARS, subsequent_indent="\u00a0" * 3,
+                               max_lines=2, placeholder=" …")
     nodes.append(Node("censor", censor, "censor", 1, rules or ["no rules"]))
     resolver = scenario.resolver_ip()
     for host in scenario.hosts():
@@ -81,12 +80,16 @@ def graph(scenario) -> tuple[list[Node], list[Link]]:
     return nodes, links
 
 
-def _clip(lines: list[str], width_chars: int) -> list[str]:
+def _clip(lines: list[str], width_chars: int, most: int = MAX_LINES) -> list[str]:
     out = [line if len(line) <= width_chars else line[:width_chars - 1] + "…"
-           for line in lines[:MAX_LINES]]
-    if len(lines) > MAX_LINES:
-        out.append(f"+{len(lines) - MAX_LINES} more")
+           for line in lines[:most]]
+    if len(lines) > most:
+        out.append(f"+{len(lines) - most} more")
     return out
+
+
+def _shown(n: Node, w: int) -> list[str]:
+    return _clip(n.lines, w // 7, CENSOR_LINES if n.kind == "censor" else MAX_LINES)
 
 
 def _layout(nodes: list[Node], top: float) -> tuple[dict, float, float]:
@@ -102,7 +105,7 @@ def _layout(nodes: list[Node], top: float) -> tuple[dict, float, float]:
         y, widest = top, 0
         for n in group:
             w = BOX_WIDTH + (100 if n.kind == "censor" else 0)
-            h = 26 + LINE * len(_clip(n.lines, w // 7))
+            h = 26 + LINE * len(_shown(n, w))
             boxes[n.id] = (x, y, w, h)
             y += h + GAP
             widest = max(widest, w)
@@ -147,7 +150,7 @@ def svg(nodes: list[Node], links: list[Link], title: str = "") -> str:
                    f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>')
         out.append(f'<text x="{x + 8:.0f}" y="{y + 17:.0f}" font-weight="bold">'
                    f'{escape(n.title)}</text>')
-        for i, line in enumerate(_clip(n.lines, w // 7)):
+        for i, line in enumerate(_shown(n, w)):
             out.append(f'<text x="{x + 8:.0f}" y="{y + 17 + LINE * (i + 1):.0f}" '
                        f'fill="#3c4043">{escape(line)}</text>')
         out.append("</g>")

@@ -72,6 +72,11 @@ def _read(dump: _Dump) -> None:
         dump.lines.append(line)
 
 
+def _ordered(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The censor's two sides first, then the ports by name."""
+    return sorted(files, key=lambda fw: (not fw[0].name.startswith("censor-"), fw[0].name))
+
+
 class Capture:
     """tcpdump on every capture point; `files()` says what was written, once stopped."""
 
@@ -142,10 +147,19 @@ class Capture:
                 self.written.append((out, f"every port on the censor's {side} side, merged"))
         self.dumps = []
 
+    def planned(self) -> list[tuple[Path, str]]:
+        """(file, what it will hold) while the captures run: the report links these."""
+        out = [(self.folder / f"{p.host}.pcap",
+                f"switch port toward {p.host} ({p.side} side)") for p in self.points]
+        if shutil.which("mergecap"):
+            out += [(self.folder / SIDE_FILES[side],
+                     f"every port on the censor's {side} side, merged")
+                    for side in sorted({p.side for p in self.points})]
+        return _ordered(out)
+
     def files(self) -> list[tuple[Path, str]]:
         """(file, what it holds), side files first; empty until stopped."""
-        return sorted(self.written, key=lambda fw: (not fw[0].name.startswith("censor-"),
-                                                    fw[0].name))
+        return _ordered(self.written)
 
     @staticmethod
     def _ring(path: Path) -> list[Path]:

@@ -39,8 +39,12 @@ def tcpdumps_writing_to(folder: Path) -> list[str]:
 
 def test_reset_is_in_the_clients_capture(tmp_path):
     out = tmp_path / "pcap"
-    r = blocklab("run", "basics/reset", "--pcap", str(out), timeout=240)
+    r = blocklab("run", "basics/reset", "--pcap", str(out), "--report", str(tmp_path / "rep"),
+                 timeout=240)
     assert r.returncode == 0, r.stdout + r.stderr
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert '<a href="../pcap/alice.pcap">' in page                 # the report links them
+    assert '<g id="node-alice"' in page                            # and draws the network
     for name in ("alice.pcap", "blocked.pcap", "censor-client-side.pcap",
                  "censor-internet-side.pcap"):
         assert f"pcap: {out / name}" in r.stderr, r.stderr

@@ -195,6 +195,35 @@ def cmd_shell(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from lab.run import progress
+    from lab.run.lab import Lab
+    from lab.teach.dashboard import listen, serve
+    sc = _load(args.scenario)
+    _need_root("serve")
+    try:
+        sock = listen(args.port)
+    except OSError as e:
+        raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
+                        f"({e.strerror or e})") from None
+    _sigterm_as_exit()
+    with sock, Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
+        print(f"{sc.name}: lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
+        serve(lab, sock)
+    print("lab torn down", file=sys.stderr)
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0: any free one)")
+    return port
+
+
 def cmd_lesson(args) -> int:
     from lab.run import progress
     from lab.run.lab import Lab
@@ -344,6 +373,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-timeline", action="store_true",
                    help="do not apply the scenario's timeline (the rules stay as you set them)")
     s.set_defaults(fn=cmd_shell)
+
+    s = sub.add_parser("serve", help="bring the lab up and serve a live page on 127.0.0.1: "
+                                     "the drawing, rules with on/off switches, events, commands")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--port", type=_port, default=0, metavar="N",
+                   help="the port on 127.0.0.1 (default: any free one); the URL with its "
+                        "token is printed")
+    s.set_defaults(fn=cmd_serve)
 
     s = sub.add_parser("lesson", help="walk through a scenario's lesson, step by step")
     s.add_argument("scenario", metavar="SCENARIO")

@@ -236,9 +236,20 @@ def cmd_lesson(args) -> int:
         sep = "\n" if "\n" in problems else " "
         raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
+    if args.out is not None:
+        files = prepare("--out", args.out)
+    else:
+        import tempfile
+        from pathlib import Path
+        files = Path(tempfile.mkdtemp(prefix="blocklab-lesson-"))
     _sigterm_as_exit()
     with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
-        ok = Lesson(lab, plan).run(auto=args.auto)
+        ok = Lesson(lab, plan, files=files).run(auto=args.auto)
+    written = sorted(p for p in files.iterdir() if not p.name.startswith("."))
+    if written:
+        print(f"lesson files: {files} ({', '.join(p.name for p in written)})", file=sys.stderr)
+    elif args.out is None:
+        files.rmdir()          # nothing written: no empty temp folder left behind
     return 0 if ok or not args.auto else EXIT_ERROR
 
 
@@ -386,6 +397,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("--auto", action="store_true",
                    help="no pauses; check each step's expectation, exit 1 if one fails")
+    s.add_argument("--out", metavar="DIR",
+                   help="write the lesson's plots to DIR (default: a new folder under /tmp, "
+                        "printed at the end)")
     s.set_defaults(fn=cmd_lesson)
 
     s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")

@@ -72,12 +72,14 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
                                       f"{sc.name}: censor events", until)
     throughput_png = None
     if samples:
-        rates, marks = downloads.shaping_of(samples, rules)
+        series = []
+        for d in samples:
+            rates, marks = downloads.shaping_of([d], rules)
+            series.append({"label": f"{d.client} <- {urlsplit(d.url).hostname}",
+                           "samples": d.samples, "offset": d.offset, "rates": rates,
+                           "marks": marks})
         throughput_png = plots.goodput_png(
-            out / "throughput.png",
-            [{"label": f"{d.client} <- {urlsplit(d.url).hostname}", "samples": d.samples,
-              "offset": d.offset} for d in samples],
-            f"{sc.name}: goodput of sampled downloads", rates, marks, log=True,
+            out / "throughput.png", series, f"{sc.name}: goodput of sampled downloads",
             xlabel="seconds since the lab came up")
     say(f"writing {out / 'report.html'}")
     blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png,
@@ -150,11 +152,11 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                   [(*k, n) for k, n in sorted(counts.items())]))
     b.append(("h", 2, "Throughput"))
     if samples:
-        b += [("p", f"Each line is one download of a large file (`/bulk/100M`) from a server "
+        b += [("p", f"Each panel is one download of a large file (`/bulk/100M`) from a server "
                     f"that serves bulk, {DOWNLOAD_SECONDS:g} s at most, all at once, sampled "
-                    "every 100 ms inside the client (the y axis is logarithmic). Dashed lines: "
-                    "the rate of a throttle that decided one of these flows; dotted: when the "
-                    "censor decided."),
+                    "every 100 ms inside the client; each panel has its own linear axis. "
+                    "Bold: the 2 s average; pale: each 100 ms. Dashed: the rate of the "
+                    "throttle that decided this flow; dotted: when the censor decided."),
               ("image", throughput_png, "goodput of sampled downloads"),
               ("table", ("client", "download", "result", "mean", "after 1 s", "censor"),
                [(d.client, d.url, d.outcome(), f"{d.mean_kbit:,.0f} kbit/s",

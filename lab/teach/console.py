@@ -264,7 +264,7 @@ class Console:
             try:
                 seconds = float(w.rstrip("s"))
             except ValueError:
-                path = Path(w)
+                path = Path(w) if Path(w).is_absolute() else self.plot_dir / w
         if host not in self.hosts() or urlsplit(url).scheme not in ("http", "https"):
             return Reply(2, usage)
         name = urlsplit(url).hostname or "url"

@@ -58,8 +58,8 @@ def _pcap(args) -> None:
 
 def _captured(lab) -> None:
     """After teardown: the capture files written, one line each."""
-    if lab.capture:
-        for path, what in lab.capture.files():
+    if lab._captured:
+        for path, what in lab._captured.files():
             print(f"pcap: {path} ({what})", file=sys.stderr)
 
 
@@ -450,6 +450,14 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = p.parse_known_args(argv)
     if extra:       # said by the subcommand's parser, which knows its own --help
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    cmd = getattr(args, "cmd", None)
+    if cmd and cmd[0].startswith("--pcap"):     # `exec SC HOST --pcap DIR -- CMD`
+        if "=" in cmd[0]:
+            args.pcap, args.cmd = cmd[0].split("=", 1)[1], cmd[1:]
+        elif len(cmd) >= 2:
+            args.pcap, args.cmd = cmd[1], cmd[2:]
+        else:
+            args.parser.error("argument --pcap: expected one argument")
     if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
         args.cmd = args.cmd[1:]
     try:

@@ -46,6 +46,7 @@ class Lab:
         self.scenario = scenario
         self.pcap = pcap                  # a folder: tcpdump on every port (lab/run/capture.py)
         self.capture = None
+        self._captured = None
         # progress(message), e.g. "starting services 3/7: web@apple"; "" when up (lab/run/progress.py)
         self.progress = progress if progress is not None else default_progress()
         self.run_dir: RunDir | None = None
@@ -123,10 +124,8 @@ class Lab:
                                shaping=self.shaping())
         self.network.start()
         if self.pcap:
-            from lab.run.capture import Capture
             self._say("starting packet captures (tcpdump)")
-            self.capture = Capture(run, self.network.capture_points(), self.pcap)
-            self.capture.start()
+            self.start_capture(self.pcap)
         self._say("waiting for the switch to connect to the censor")
         self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
@@ -162,6 +161,7 @@ class Lab:
                 _quietly(service.stop, self.run_dir)
             self.services.clear()
             if self.capture:
+                self._captured = self.capture    # the CLI lists its files after teardown
                 _quietly(self.capture.stop)   # flushed while the ports still exist
             if self.network:
                 _quietly(self.network.stop)
@@ -222,6 +222,29 @@ class Lab:
             raise LabError("the lab is not up")
         self._keep = self.censor.events_path.name
         return self.censor.events_path
+
+    def start_capture(self, folder):
+        """tcpdump on every switch port into `folder` (lab/run/capture.py) until
+        stop_capture or teardown."""
+        from lab.run.capture import Capture
+        if not self.network:
+            raise LabError("the lab is not up")
+        if self.capture:
+            raise LabError(f"already capturing into {self.capture.folder}")
+        self.capture = Capture(self.run_dir, self.network.capture_points(), folder)
+        try:
+            self.capture.start()
+        except BaseException:
+            self.stop_capture()
+            raise
+
+    def stop_capture(self) -> list:
+        """Stop the captures (flushed); returns (file, what it holds) for each file."""
+        capture, self.capture = self.capture, None
+        if not capture:
+            return []
+        capture.stop()
+        return capture.files()
 
     def settle(self, timeout: float = 1.0) -> bool:
         """Wait until the censor has caught up: its count of packet-ins holds still across

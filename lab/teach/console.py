@@ -9,6 +9,7 @@ Each command returns a `Reply` (exit code, text) instead of printing, so the int
     events [N] [-f]            the latest N censor events, colour-coded by action
     explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
     plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
+    capture [DIR | stop]       tcpdump on every switch port into DIR (lab/run/capture.py)
     HOST CMD...                (lessons) CMD in HOST's shell; output and exit code
 
 Rule ids, hits and the enabled flags come from the censor's control socket (docs/internals.md
@@ -34,7 +35,8 @@ EVENT_COLOURS = {        # ANSI colours by action (the plots use the same famili
     "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
     "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",
 }
-CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot")
+CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot",
+                   "capture")
 
 
 @dataclass
@@ -249,6 +251,36 @@ class Console:
             text += (f"\n  note: {status['boxes']} penalty box(es) are active (residual "
                      "rules): a 3-tuple in one is blocked whatever the rules say")
         return Reply(0, text)
+
+    # --- capture -------------------------------------------------------------------------
+    def capture(self, args: str) -> Reply:
+        """`capture DIR` starts tcpdump on every switch port, `capture stop` stops it and
+        lists the files, `capture` says what is being captured."""
+        from lab.run.capture import CaptureError
+        from lab.run.outputs import OutputError, prepare
+        arg = args.strip()
+        running = self.lab.capture
+        if not arg:
+            if not running:
+                return Reply(0, "not capturing (`capture DIR` starts tcpdump on every port)")
+            return Reply(0, f"capturing into {running.folder}: "
+                            f"{', '.join(p.name for p, _ in running.planned())}")
+        if arg == "stop":
+            if not running:
+                return Reply(1, "capture stop: not capturing")
+            files = self.lab.stop_capture()
+            return Reply(0, "\n".join([f"capture stopped; {len(files)} files:"] +
+                                      [f"  {p} ({what})" for p, what in files]))
+        if running:
+            return Reply(1, f"capture: already capturing into {running.folder} "
+                            "(`capture stop` first)")
+        try:
+            folder = prepare("capture", arg)
+            self.lab.start_capture(folder)
+        except (OutputError, CaptureError) as e:
+            return Reply(2 if isinstance(e, OutputError) else 1, str(e))
+        return Reply(0, f"capturing every switch port into {folder} (`capture stop` ends it "
+                        "and merges the two sides of the censor)")
 
     # --- plot ----------------------------------------------------------------------------
     def plot(self, args: str) -> Reply:

@@ -70,3 +70,24 @@ def test_forged_answer_is_in_the_clients_capture(tmp_path):
     assert answers, "no DNS answer for blocked.example.com in alice.pcap"
     assert all(a == "198.19.0.11" for a, _ in answers), answers   # only the forged one
     assert not tcpdumps_writing_to(out)
+
+
+def test_capture_command_in_the_shell(tmp_path):
+    from tests.integration.test_shell import _assert_torn_down, _do, _run_of, _spawn
+    out = tmp_path / "caps"
+    child = _spawn("basics/reset", tmp_path)
+    try:
+        assert "capturing every switch port into" in _do(child, f"capture {out}")
+        state = _run_of(child)
+        assert "capture:alice" in state["pids"]          # `blocklab clean` would end it
+        _do(child, "alice curl -sS --max-time 3 https://blocked.example.com/")
+        said = _do(child, "capture stop")
+        assert f"{out / 'alice.pcap'}" in said and "censor-internet-side.pcap" in said, said
+        assert "not capturing" in _do(child, "capture")
+        child.sendline("exit")
+        child.expect(r"lab torn down", timeout=60)
+    finally:
+        child.close(force=True)
+    _assert_torn_down(state)
+    assert tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
+    assert not tcpdumps_writing_to(out)

@@ -94,18 +94,22 @@ class Dashboard:
                 return _error(403, "cross-origin request refused: changes come from this "
                                    "page only")
         try:
-            response = await handler(request)
+            return await handler(request)
         except BadRequest as e:
-            response = _error(400, str(e))
+            return _error(400, str(e))
+
+    @staticmethod
+    async def _headers(request, response) -> None:
+        """On every response, before it is sent (streams included)."""
         response.headers.update({
             "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
             "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
                                        "style-src 'unsafe-inline'; frame-ancestors 'none'"})
-        return response
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=16_384)
+        app.on_response_prepare.append(self._headers)
         app.router.add_get("/", self.page)
         app.router.add_get("/drawing.svg", self.svg)
         app.router.add_get("/api/state", self.state)
@@ -185,6 +189,8 @@ class Dashboard:
         path = self.lab.censor.events_path if self.lab.censor else None
         offset, idle = 0, 0.0
         while not self.stopping.is_set():
+            if request.transport is None or request.transport.is_closing():
+                return response                      # the page went away
             lines, offset = _new_lines(path, offset)
             for line in lines:
                 try:
@@ -194,7 +200,7 @@ class Dashboard:
                 data = {"t": ev.get("t"), "rule": ev.get("rule"), "action": ev.get("action"),
                         "line": self.console.event_line(ev)}
                 if not await _send(response, f"data: {json.dumps(data)}\n\n"):
-                    return response                  # the page went away
+                    return response
             idle = 0.0 if lines else idle + 0.25
             if idle >= 15:
                 if not await _send(response, ": still here\n\n"):
@@ -204,6 +210,10 @@ class Dashboard:
                 await asyncio.wait_for(self.stopping.wait(), 0.25)
             except asyncio.TimeoutError:
                 pass
+        try:
+            await response.write_eof()               # here, where a closed page is no error
+        except (ConnectionError, RuntimeError):
+            pass
         return response
 
 

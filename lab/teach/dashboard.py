@@ -18,7 +18,8 @@ HTTP routes (all under the token):
     GET  /api/state            scenario, clients, the command set
     GET  /api/rules            the censor's rules: id, enabled, hits, action, match
     POST /api/rules/RULE       {"enabled": true|false}: console `enable`/`disable`
-    POST /api/run              {"host": CLIENT, "tool": curl|dig|probe, "target": URL or name}
+    POST /api/run              {"host": CLIENT, "tool": curl|dig|probe|download, "target": ...}
+    GET  /api/downloads        the sampled downloads (tool `download`): [[t, bytes], ...] so far
     GET  /events               text/event-stream: one event per censor event, as it happens
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ import secrets
 import shlex
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -51,7 +53,10 @@ TOOLS = {   # tool -> (what the target is, the command in the client's shell)
     "dig": ("a name", lambda t: f"dig +time=2 +tries=1 +short {shlex.quote(t)}"),
     "probe": ("a URL", lambda t: "python -m lab.probe.measure --no-throughput --timeout 3 "
                                  f"{shlex.quote(t)}"),
+    "download": ("a URL", None),     # lab.report.sampler --live: the throughput, drawn live
 }
+DOWNLOAD_SECONDS = 8
+DOWNLOADS_KEPT = 4
 
 
 class BadRequest(Exception):
@@ -69,6 +74,7 @@ class Dashboard:
         self.stopping = asyncio.Event()
         self._control = threading.Lock()     # one control-socket call at a time
         self.drawing = draw(lab.scenario)
+        self.downloads: dict[int, dict] = {}     # id -> host, url, samples, done, result
 
     # --- access --------------------------------------------------------------------------
     def origin(self) -> str:
@@ -116,6 +122,7 @@ class Dashboard:
         app.router.add_get("/api/rules", self.rules)
         app.router.add_post("/api/rules/{rule}", self.toggle)
         app.router.add_post("/api/run", self.run_command)
+        app.router.add_get("/api/downloads", self.list_downloads)
         app.router.add_get("/events", self.events)
         return app
 
@@ -173,6 +180,8 @@ class Dashboard:
         if not pattern.match(target):
             raise BadRequest(f"{target[:100]!r} is not {TOOLS[tool][0]} "
                              f"({'e.g. example.com' if tool == 'dig' else 'http(s)://NAME/PATH'})")
+        if tool == "download":
+            return web.json_response(self._download(host, target))
         command = TOOLS[tool][1](target)
         reply = await asyncio.to_thread(self.console.host_command, host, command,
                                         COMMAND_TIMEOUT)
@@ -180,6 +189,44 @@ class Dashboard:
             reply.text[:OUTPUT_CAP] + f"\n(… {len(reply.text) - OUTPUT_CAP} more characters)"
         return web.json_response({"command": f"{host}$ {command}", "exit": reply.code,
                                   "output": text})
+
+    def _download(self, host: str, url: str) -> dict:
+        """Start a sampled download (lab.report.sampler --live) in `host`; its samples
+        arrive in self.downloads as they are taken (GET /api/downloads)."""
+        number = max(self.downloads, default=0) + 1
+        for old in sorted(self.downloads)[:-DOWNLOADS_KEPT + 1]:
+            if self.downloads[old]["done"]:
+                del self.downloads[old]
+        entry = {"id": number, "host": host, "url": url, "samples": [[0.0, 0]],
+                 "done": False, "result": ""}
+        self.downloads[number] = entry
+        cmd = [sys.executable, "-m", "lab.report.sampler", url, "--live",
+               "--seconds", str(DOWNLOAD_SECONDS)]
+        proc = self.lab.popen(host, cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True)
+
+        def read():
+            for line in proc.stdout:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if "t" in item:
+                    entry["samples"].append([item["t"], item["bytes"]])
+                else:
+                    code, got = item.get("exit"), entry["samples"][-1][1]
+                    entry["result"] = (f"{got:,} B; " + ("complete" if code == 0 else
+                                       "stopped at 8 s" if code == 28 and got else
+                                       item.get("error") or f"curl exit {code}"))
+            proc.wait()
+            entry["done"] = True
+        threading.Thread(target=read, daemon=True, name=f"download-{number}").start()
+        return {"command": f"{host}$ download {url} ({DOWNLOAD_SECONDS} s, sampled every "
+                           "100 ms)", "exit": 0, "download": number,
+                "output": "downloading: the throughput is drawn below as it comes"}
+
+    async def list_downloads(self, request):
+        return web.json_response(list(self.downloads.values()))
 
     async def events(self, request):
         """Server-sent events: each censor event (from the first) as a JSON object with the

@@ -97,6 +97,15 @@ def test_dashboard_in_a_browser(tmp_path):
                               60, "curl's output")
             assert "blocklab server blocked" in out and "(exit code 0)" in out, out
             b.screenshot(tmp_path / "dashboard-after.png")
+
+            # a sampled download: its throughput drawn as it comes, then its result
+            b.cmd("POST", "/execute/sync", {"script": "document.getElementById('tool')"
+                                                      ".value = 'download'", "args": []})
+            target.clear()
+            target.type("https://open.example.org/")
+            b.find("#go").click()
+            done = b.wait_text("#download-1", lambda t: "complete" in t, 60, "the download")
+            assert "alice ← https://open.example.org/" in done and "kbit/s" in done
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -58,9 +58,8 @@ def _pcap(args) -> None:
 
 def _captured(lab) -> None:
     """After teardown: the capture files written, one line each."""
-    if lab._captured:
-        for path, what in lab._captured.files():
-            print(f"pcap: {path} ({what})", file=sys.stderr)
+    for path, what in lab.capture_files():
+        print(f"pcap: {path} ({what})", file=sys.stderr)
 
 
 def _load(ref: str):

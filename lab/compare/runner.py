@@ -236,6 +236,8 @@ def run_scenario(scenario, tools: list, repeat: int,
         ips = frozenset(s.ip for url, _ in prepared.targets
                         if (s := sc.server_for(urlsplit(url).hostname or "")))
         attribute(out.trials, events, sc.host(client).ip, v.ip, residual, ips)
+    for path, what in lab.capture_files():
+        say(f"  pcap: {path} ({what})")
     return out
 
 

@@ -74,6 +74,8 @@ def probe_command(scenario, args) -> int:
             except OSError as e:
                 unwritten = not_written("--report", args.report, "the report", e,
                                         kept=lab.keep_events())
+    for path, what in lab.capture_files():
+        _say(f"pcap: {path} ({what})")
     if args.json:
         for rec in records:
             print(json.dumps(rec))

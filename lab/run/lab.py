@@ -238,6 +238,10 @@ class Lab:
             self.stop_capture()
             raise
 
+    def capture_files(self) -> list:
+        """(file, what it holds) of the capture that teardown stopped (`--pcap`)."""
+        return self._captured.files() if self._captured else []
+
     def stop_capture(self) -> list:
         """Stop the captures (flushed); returns (file, what it holds) for each file."""
         capture, self.capture = self.capture, None

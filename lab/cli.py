@@ -195,20 +195,23 @@ def cmd_shell(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from pathlib import Path
     from lab.run import progress
     from lab.run.lab import Lab
     from lab.teach.dashboard import listen, serve
     sc = _load(args.scenario)
     _need_root("serve")
+    _pcap(args)
     try:
         sock = listen(args.port)
     except OSError as e:
         raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
                         f"({e.strerror or e})") from None
     _sigterm_as_exit()
-    with sock, Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
+    with sock, Lab(sc, progress=progress.auto(f"{sc.name}: "), pcap=args.pcap) as lab:
         print(f"{sc.name}: lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
-        serve(lab, sock)
+        serve(lab, sock, captures=Path(args.pcap) if args.pcap else None)
+    _captured(lab)
     print("lab torn down", file=sys.stderr)
     return 0
 
@@ -390,6 +393,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=0, metavar="N",
                    help="the port on 127.0.0.1 (default: any free one); the URL with its "
                         "token is printed")
+    s.add_argument("--pcap", metavar="DIR",
+                   help=PCAP_HELP + "; from the start (the page can also start and stop "
+                        "captures, into DIR or a new folder under /tmp)")
     s.set_defaults(fn=cmd_serve)
 
     s = sub.add_parser("lesson", help="walk through a scenario's lesson, step by step")

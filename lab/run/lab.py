@@ -239,7 +239,7 @@ class Lab:
             raise
 
     def capture_files(self) -> list:
-        """(file, what it holds) of the capture that teardown stopped (`--pcap`)."""
+        """(file, what it holds) of the last capture stopped (stop_capture, or teardown)."""
         return self._captured.files() if self._captured else []
 
     def stop_capture(self) -> list:
@@ -248,6 +248,7 @@ class Lab:
         if not capture:
             return []
         capture.stop()
+        self._captured = capture
         return capture.files()
 
     def settle(self, timeout: float = 1.0) -> bool:

@@ -21,6 +21,10 @@ HTTP routes (all under the token):
     POST /api/run              {"host": CLIENT, "tool": curl|dig|probe|download, "target": ...}
     GET  /api/downloads        the sampled downloads (tool `download`): [[t, bytes], ...] so far
     GET  /events               text/event-stream: one event per censor event, as it happens
+    GET  /api/capture          what is being captured, and the files of the last capture
+    POST /api/capture          {"on": true|false}: tcpdump on every switch port (console
+                               `capture`) into the capture folder; off flushes the files
+    GET  /captures/NAME        a file of the last capture (as a download, for Wireshark)
 """
 from __future__ import annotations
 
@@ -66,8 +70,10 @@ class BadRequest(Exception):
 class Dashboard:
     """The web application over `lab` (a running lab.run.lab.Lab)."""
 
-    def __init__(self, lab, token: str | None = None):
+    def __init__(self, lab, token: str | None = None, captures: Path | None = None):
         self.lab = lab
+        self.captures = captures                 # the folder the page's captures go to
+        self.captured: dict[str, Path] = {}      # name -> file of the last capture
         self.console = Console(lab)
         self.token = token or secrets.token_urlsafe(24)
         self.port = 0
@@ -123,6 +129,9 @@ class Dashboard:
         app.router.add_post("/api/rules/{rule}", self.toggle)
         app.router.add_post("/api/run", self.run_command)
         app.router.add_get("/api/downloads", self.list_downloads)
+        app.router.add_get("/api/capture", self.capture_state)
+        app.router.add_post("/api/capture", self.capture)
+        app.router.add_get("/captures/{name}", self.capture_file)
         app.router.add_get("/events", self.events)
         return app
 
@@ -225,6 +234,44 @@ class Dashboard:
                            "100 ms)", "exit": 0, "download": number,
                 "output": "downloading: the throughput is drawn below as it comes"}
 
+    def _capture_state(self) -> dict:
+        running = self.lab.capture
+        return {"on": bool(running),
+                "folder": str(running.folder if running else self.captures or ""),
+                "files": [{"name": name, "size": path.stat().st_size}
+                          for name, path in self.captured.items() if path.exists()]}
+
+    async def capture_state(self, request):
+        return web.json_response(self._capture_state())
+
+    async def capture(self, request):
+        body = await _json(request)
+        on = body.get("on")
+        if not isinstance(on, bool):
+            raise BadRequest('want {"on": true} or {"on": false}')
+        if on and self.captures is None:
+            import tempfile
+            self.captures = Path(tempfile.mkdtemp(prefix="blocklab-captures-"))
+        command = str(self.captures) if on else "stop"
+        def call():
+            with self._control:
+                return self.console.capture(command)
+        reply = await asyncio.to_thread(call)
+        if not on and reply.ok:
+            files = self.lab.capture_files() or []
+            self.captured = {p.name: p for p, _ in files}
+        if not reply.ok:
+            return _error(409, reply.text)
+        return web.json_response({**self._capture_state(), "text": reply.text})
+
+    async def capture_file(self, request):
+        path = self.captured.get(request.match_info["name"])
+        if path is None or not path.exists():
+            return _error(404, "no such capture file (stop the capture first)")
+        return web.FileResponse(path, headers={
+            "Content-Type": "application/vnd.tcpdump.pcap",
+            "Content-Disposition": f'attachment; filename="{path.name}"'})
+
     async def list_downloads(self, request):
         return web.json_response(list(self.downloads.values()))
 
@@ -323,10 +370,12 @@ def listen(port: int) -> socket.socket:
     return sock
 
 
-def serve(lab, sock: socket.socket, say=lambda s: print(s, file=sys.stderr, flush=True)):
+def serve(lab, sock: socket.socket, say=lambda s: print(s, file=sys.stderr, flush=True),
+          captures: Path | None = None):
     """Serve the page until SIGINT or SIGTERM; returns when the server is closed (the
-    caller then tears the lab down)."""
-    dashboard = Dashboard(lab)
+    caller then tears the lab down). The page's captures go to `captures` (default: a new
+    folder under /tmp, made when the first one starts)."""
+    dashboard = Dashboard(lab, captures=captures)
     dashboard.port = sock.getsockname()[1]
 
     async def main():

@@ -122,6 +122,9 @@ class Element:
     def text(self) -> str:
         return self.b.cmd("GET", self.path + "/text")
 
+    def attr(self, name: str):
+        return self.b.cmd("GET", self.path + f"/property/{name}")
+
     def selected(self) -> bool:
         return self.b.cmd("GET", self.path + "/selected")
 

@@ -19,6 +19,7 @@ import pytest
 
 from lab.run.wait import scaled, wait_until
 from tests.integration import browser
+from tests.integration.test_capture import tshark
 from tests.integration.helpers import blocklab_popen
 
 pytestmark = pytest.mark.skipif(not browser.available(),
@@ -72,6 +73,8 @@ def test_dashboard_in_a_browser(tmp_path):
 
         with browser.Browser() as b:
             b.get(url)
+            b.find("#capture").click()                   # tcpdump on every port, from here
+            b.wait_text("#capture-state", lambda t: "capturing into" in t, 30, "the capture")
             row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
             assert "reset" in row and "sni: blocked.example.com" in row
             assert b.find("#toggle-sni-reset").selected()
@@ -88,6 +91,15 @@ def test_dashboard_in_a_browser(tmp_path):
                         "the hit count")
             if SHOTS:
                 b.screenshot(Path(SHOTS) / "dashboard.png")
+
+            b.find("#capture").click()                   # stop: the files, as links
+            b.wait_text("#captures", lambda t: "alice.pcap" in t, 60, "the capture files")
+            link = b.find("#captures a[download='alice.pcap']").attr("href")
+            pcap = tmp_path / "alice.pcap"
+            with urllib.request.urlopen(link, timeout=scaled(30)) as r:
+                pcap.write_bytes(r.read())
+            assert tshark(pcap, "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
+            assert status(link.split("?")[0]) == 401
 
             b.find("#toggle-sni-reset").click()          # the switch: off
             b.wait_text("#output", lambda t: "disabled" in t, 30, "the rule turned off")

@@ -116,6 +116,8 @@ CASES = [
     (["serve", "basics/nope"], 1, "stderr", "no scenario named 'basics/nope'"),
     (["serve", "basics/open", "--port", "70000"], 2, "stderr",
      "serve: argument --port: 70000 is not a port (0-65535; 0: any free one)"),
+    (["serve", "basics/open", "--pcap", "/proc/nope"], 2, "stderr",
+     "blocklab: --pcap /proc/nope: cannot create the folder"),
     (["serve", "basics/open", "--port", "abc"], 2, "stderr",
      "serve: argument --port: 'abc' is not a port number"),
     (["clean", "extra"], 2, "stderr", "blocklab: clean: unrecognized arguments: extra"),

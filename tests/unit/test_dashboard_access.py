@@ -21,6 +21,7 @@ class FakeLab:
     def __init__(self):
         self.scenario = scenarios.load("basics/reset")
         self.censor = None
+        self.capture = None
         self.enabled = True
 
     def control(self, command):
@@ -78,7 +79,8 @@ def call(url, method="GET", body=None, headers=None):
 
 def test_every_path_needs_the_token(page):
     base, token, _ = page
-    for path in ("/", "/drawing.svg", "/api/state", "/api/rules", "/events", "/nope"):
+    for path in ("/", "/drawing.svg", "/api/state", "/api/rules", "/api/capture",
+                 "/api/downloads", "/captures/alice.pcap", "/events", "/nope"):
         code, text = call(base + path)
         assert code == 401 and "needs its token" in json.loads(text)["error"], path
         assert call(f"{base}{path}?token=wrong")[0] == 403, path
@@ -89,6 +91,7 @@ def test_every_path_needs_the_token(page):
         "id": "sni-reset", "enabled": True, "hits": 3, "action": "reset",
         "match": "sni: blocked.example.com"}
     assert call(f"{base}/nope?token={token}")[0] == 404
+    assert call(f"{base}/captures/..%2f..%2fetc%2fshadow?token={token}")[0] == 404
 
 
 def test_a_foreign_host_header_is_refused(page):

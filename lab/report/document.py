@@ -3,7 +3,8 @@ self-contained HTML page (report.html: CSS inline, PNGs as data: URIs, nothing f
 
 Blocks: ("h", level, text), ("p", text), ("list", [text]), ("table", head, rows),
 ("image", path, alt), ("pre", text), ("svg", path, alt) (inline in the HTML, a link to the
-file in Markdown), ("links", [(href, text)]) (local files, relative to the report). Text is plain; `code` spans in backticks are kept.
+file in Markdown), ("links", [(href, text)]) (local files, relative to the report). Text is
+plain; `code` spans in backticks are kept.
 """
 from __future__ import annotations
 

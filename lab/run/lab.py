@@ -160,9 +160,8 @@ class Lab:
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
             self.services.clear()
-            if self.capture:
-                self._captured = self.capture    # the CLI lists its files after teardown
-                _quietly(self.capture.stop)   # flushed while the ports still exist
+            if self.capture:        # flushed while the ports still exist; capture_files()
+                _quietly(self.stop_capture)   # lists them after teardown
             if self.network:
                 _quietly(self.network.stop)
                 self.network = None

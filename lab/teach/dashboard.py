@@ -190,6 +190,9 @@ class Dashboard:
             raise BadRequest(f"{target[:100]!r} is not {TOOLS[tool][0]} "
                              f"({'e.g. example.com' if tool == 'dig' else 'http(s)://NAME/PATH'})")
         if tool == "download":
+            running = sum(not d["done"] for d in self.downloads.values())
+            if running >= DOWNLOADS_KEPT - 1:
+                return _error(409, f"{running} downloads are running; wait for one to end")
             return web.json_response(self._download(host, target))
         command = TOOLS[tool][1](target)
         reply = await asyncio.to_thread(self.console.host_command, host, command,

@@ -128,10 +128,7 @@ class Capture:
         self.written = []
         by_side: dict[str, list[Path]] = {}
         for d in self.dumps:
-            ring = self._ring(d.path)
-            if len(ring) == 1:               # never wrapped: the plain name
-                ring[0].replace(d.path)
-                ring = [d.path]
+            ring = settle_ring(d.path)
             for p in ring:
                 self.written.append((p, f"switch port toward {d.point.host} "
                                         f"({d.point.side} side)"))
@@ -163,4 +160,21 @@ class Capture:
 
     @staticmethod
     def _ring(path: Path) -> list[Path]:
-        return sorted(path.parent.glob(path.name + "[0-9]*"))
+        return _ring(path)
+
+
+def _ring(path: Path) -> list[Path]:
+    """tcpdump's ring files for `path` (-W: PATH0, PATH1, ...), oldest number first."""
+    found = [p for p in path.parent.glob(path.name + "[0-9]*")
+             if p.name[len(path.name):].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[len(path.name):]))
+
+
+def settle_ring(path: Path) -> list[Path]:
+    """The files a stopped ring left for `path`: a ring that never wrapped (one file) takes
+    the plain name; one that wrapped keeps tcpdump's numbered files."""
+    ring = _ring(path)
+    if len(ring) == 1:
+        ring[0].replace(path)
+        return [path]
+    return ring

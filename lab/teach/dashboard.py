@@ -18,7 +18,8 @@ HTTP routes (all under the token):
     GET  /api/state            scenario, clients, the command set
     GET  /api/rules            the censor's rules: id, enabled, hits, action, match
     POST /api/rules/RULE       {"enabled": true|false}: console `enable`/`disable`
-    POST /api/run              {"host": CLIENT, "tool": curl|dig|probe|download, "target": ...}
+    POST /api/run              {"host": CLIENT, "tool": curl|dig|probe|download|explain,
+                                "target": URL or name}
     GET  /api/downloads        the sampled downloads (tool `download`): [[t, bytes], ...] so far
     GET  /events               text/event-stream: one event per censor event, as it happens
     GET  /api/capture          what is being captured, and the files of the last capture
@@ -58,6 +59,7 @@ TOOLS = {   # tool -> (what the target is, the command in the client's shell)
     "probe": ("a URL", lambda t: "python -m lab.probe.measure --no-throughput --timeout 3 "
                                  f"{shlex.quote(t)}"),
     "download": ("a URL", None),     # lab.report.sampler --live: the throughput, drawn live
+    "explain": ("a URL", None),      # console `explain`: what the censor will do, no traffic
 }
 DOWNLOAD_SECONDS = 8
 DOWNLOADS_KEPT = 4
@@ -194,6 +196,13 @@ class Dashboard:
             if running >= DOWNLOADS_KEPT - 1:
                 return _error(409, f"{running} downloads are running; wait for one to end")
             return web.json_response(self._download(host, target))
+        if tool == "explain":
+            def call():
+                with self._control:
+                    return self.console.explain(f"{host} {target}")
+            reply = await asyncio.to_thread(call)
+            return web.json_response({"command": f"explain {host} {target} (no traffic sent)",
+                                      "exit": reply.code, "output": reply.text})
         command = TOOLS[tool][1](target)
         reply = await asyncio.to_thread(self.console.host_command, host, command,
                                         COMMAND_TIMEOUT)

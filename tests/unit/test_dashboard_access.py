@@ -29,6 +29,8 @@ class FakeLab:
             return {"ok": True, "rules": [{"id": "sni-reset", "enabled": self.enabled,
                                            "hits": 3, "action": {"type": "reset"},
                                            "match": {"sni": ["blocked.example.com"]}}]}
+        if command["cmd"] == "status":
+            return {"ok": True, "penalty": [], "stats": {}}
         if command.get("rule") != "sni-reset":
             return {"ok": False, "error": f"no rule {command.get('rule')!r}"}
         self.enabled = command["cmd"] == "enable"
@@ -141,3 +143,13 @@ def test_commands_outside_the_fixed_set_are_400(page, body, says):
     code, text = call(f"{base}/api/run", "POST", body, {"X-Blocklab-Token": token,
                                                          "Origin": base})
     assert code == 400 and says in json.loads(text)["error"], text
+
+
+def test_explain_answers_without_traffic(page):
+    base, token, _ = page                     # FakeLab.popen fails the test if anything runs
+    code, text = call(f"{base}/api/run", "POST", {"host": "alice", "tool": "explain",
+                                                  "target": "https://blocked.example.com/"},
+                      {"X-Blocklab-Token": token, "Origin": base})
+    reply = json.loads(text)
+    assert code == 200 and reply["exit"] == 0, reply
+    assert "sni-reset" in reply["output"] and "reset" in reply["output"]

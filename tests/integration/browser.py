@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 
 class Browser:
-    """`with Browser() as b: b.get(url); b.find("#id").click()`."""
+    """`with Browser() as b: b.get(url); b.click("#id"); b.text("#out")`."""
 
     def __init__(self, width: int = 1400, height: int = 1000):
         self.port = _free_port()
@@ -74,11 +74,30 @@ class Browser:
         return Element(self, self.cmd("POST", "/element", {"using": "css selector",
                                                            "value": css})[ELEMENT])
 
-    def exists(self, css: str) -> bool:
-        return bool(self.cmd("POST", "/elements", {"using": "css selector", "value": css}))
+    def script(self, body: str, *args):
+        return self.cmd("POST", "/execute/sync", {"script": body, "args": list(args)})
 
     def text(self, css: str) -> str:
-        return self.find(css).text() if self.exists(css) else ""
+        """The element's rendered text, read in one step (the page re-renders lists live,
+        so an element found first may be gone by the time its text is asked for)."""
+        return self.script("const e = document.querySelector(arguments[0]);"
+                           "return e ? e.innerText : '';", css)
+
+    def prop(self, css: str, name: str):
+        return self.script("const e = document.querySelector(arguments[0]);"
+                           "return e ? e[arguments[1]] : null;", css, name)
+
+    def click(self, css: str, timeout: float = 30) -> None:
+        """A real click on the element, found again if the page re-rendered it meanwhile."""
+        def attempt():
+            try:
+                self.find(css).click()
+                return True
+            except AssertionError as e:
+                if "stale element" in str(e) or "no such element" in str(e):
+                    return False
+                raise
+        wait_until(attempt, timeout, f"a click on {css}")
 
     def wait_text(self, css: str, predicate, timeout: float, what: str) -> str:
         return wait_until(lambda: (t := self.text(css)) and predicate(t) and t, timeout, what)
@@ -118,14 +137,3 @@ class Element:
 
     def type(self, text: str) -> None:
         self.b.cmd("POST", self.path + "/value", {"text": text})
-
-    def text(self) -> str:
-        return self.b.cmd("GET", self.path + "/text")
-
-    def attr(self, name: str):
-        return self.b.cmd("GET", self.path + f"/property/{name}")
-
-    def selected(self) -> bool:
-        return self.b.cmd("GET", self.path + "/selected")
-
-

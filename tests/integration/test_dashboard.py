@@ -73,16 +73,16 @@ def test_dashboard_in_a_browser(tmp_path):
 
         with browser.Browser() as b:
             b.get(url)
-            b.find("#capture").click()                   # tcpdump on every port, from here
+            b.click("#capture")                   # tcpdump on every port, from here
             b.wait_text("#capture-state", lambda t: "capturing into" in t, 30, "the capture")
             row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
             assert "reset" in row and "sni: blocked.example.com" in row
-            assert b.find("#toggle-sni-reset").selected()
+            assert b.prop("#toggle-sni-reset", "checked") is True
             assert "censor (inline)" in b.text("#drawing")
             target = b.find("#target")
             target.clear()
             target.type("https://blocked.example.com/")
-            b.find("#go").click()
+            b.click("#go")
             out = b.wait_text("#output", lambda t: "exit code" in t, 60, "curl's output")
             assert "reset by peer" in out, out
             ev = b.wait_text("#events", lambda t: "sni-reset" in t, 30, "the reset's event")
@@ -92,30 +92,29 @@ def test_dashboard_in_a_browser(tmp_path):
             if SHOTS:
                 b.screenshot(Path(SHOTS) / "dashboard.png")
 
-            b.find("#capture").click()                   # stop: the files, as links
+            b.click("#capture")                   # stop: the files, as links
             b.wait_text("#captures", lambda t: "alice.pcap" in t, 60, "the capture files")
-            link = b.find("#captures a[download='alice.pcap']").attr("href")
+            link = b.prop("#captures a[download='alice.pcap']", "href")
             pcap = tmp_path / "alice.pcap"
             with urllib.request.urlopen(link, timeout=scaled(30)) as r:
                 pcap.write_bytes(r.read())
             assert tshark(pcap, "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
             assert status(link.split("?")[0]) == 401
 
-            b.find("#toggle-sni-reset").click()          # the switch: off
+            b.click("#toggle-sni-reset")          # the switch: off
             b.wait_text("#output", lambda t: "disabled" in t, 30, "the rule turned off")
-            assert not b.find("#toggle-sni-reset").selected()
-            b.find("#go").click()
+            assert b.prop("#toggle-sni-reset", "checked") is False
+            b.click("#go")
             out = b.wait_text("#output", lambda t: "exit code" in t and "running" not in t,
                               60, "curl's output")
             assert "blocklab server blocked" in out and "(exit code 0)" in out, out
             b.screenshot(tmp_path / "dashboard-after.png")
 
             # a sampled download: its throughput drawn as it comes, then its result
-            b.cmd("POST", "/execute/sync", {"script": "document.getElementById('tool')"
-                                                      ".value = 'download'", "args": []})
+            b.script("document.getElementById('tool').value = 'download'")
             target.clear()
             target.type("https://open.example.org/")
-            b.find("#go").click()
+            b.click("#go")
             done = b.wait_text("#download-1", lambda t: "complete" in t, 60, "the download")
             assert "alice ← https://open.example.org/" in done and "kbit/s" in done
     finally:

@@ -46,7 +46,8 @@ def bridges() -> set[str]:
 def test_dashboard_in_a_browser(tmp_path):
     runs = tmp_path / "runs"
     proc = blocklab_popen("serve", "basics/reset", stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, env={**os.environ, "BLOCKLAB_RUNS": str(runs)})
+                          stderr=subprocess.PIPE, env={**os.environ, "BLOCKLAB_RUNS": str(runs),
+                                                   "TMPDIR": str(tmp_path)})
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
     try:
@@ -74,7 +75,8 @@ def test_dashboard_in_a_browser(tmp_path):
         with browser.Browser() as b:
             b.get(url)
             b.click("#capture")                   # tcpdump on every port, from here
-            b.wait_text("#capture-state", lambda t: "capturing into" in t, 30, "the capture")
+            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
+                        "the capture")
             row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
             assert "reset" in row and "sni: blocked.example.com" in row
             assert b.prop("#toggle-sni-reset", "checked") is True

@@ -92,6 +92,10 @@ class Capture:
         if not tcpdump:
             raise CaptureError("--pcap needs tcpdump (Debian package tcpdump; `make setup` "
                                "installs it)")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CaptureError(f"cannot create {self.folder}: {e.strerror or e}") from None
         for point in self.points:
             path = self.folder / f"{point.host}.pcap"
             for old in [path, *self._ring(path)]:

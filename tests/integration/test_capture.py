@@ -91,3 +91,13 @@ def test_capture_command_in_the_shell(tmp_path):
     _assert_torn_down(state)
     assert tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
     assert not tcpdumps_writing_to(out)
+
+
+def test_the_pytest_fixture_captures_too(blocklab, tmp_path):
+    out = tmp_path / "pcap"
+    lab = blocklab.up("basics/dns-forge", pcap=out)
+    assert lab.run("alice", "dig +short blocked.example.com").stdout.strip() == "198.19.0.11"
+    blocklab.close()                                    # down: the files are complete
+    assert tshark(out / "alice.pcap", 'dns.a == 198.19.0.11', "dns.qry.name") == \
+        [["blocked.example.com"]]
+    assert not tcpdumps_writing_to(out)

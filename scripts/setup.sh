@@ -10,13 +10,15 @@ venv="$repo/.venv"
 # Debian packages: the lab's network, its real servers and its real clients, and the checkers the
 # unit tests run. "a|b": the first of them the archive has (nginx-light is gone from Ubuntu 24.04);
 # "name?": only where the archive has it (Debian 12 has vagrant, newer releases may not).
+# tcpdump and tshark (mergecap) make `--pcap`; chromium drives the live page's browser test
+# (optional: Ubuntu's archive has only a snap wrapper; the test is skipped without it).
 packages=(
   openvswitch-switch mininet iproute2 ethtool procps psmisc
   python3 python3-venv
   dnsmasq-base 'nginx-light|nginx' openssl nsd coturn openssh-server socat
   dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd
   dnsdist knot-dnsutils shadowsocks-libev obfs4proxy stunnel4 openvpn microsocks nftables
-  tcpdump tshark chromium chromium-driver
+  tcpdump tshark 'chromium?' 'chromium-driver?'
   shellcheck 'vagrant?' 'vagrant-libvirt?'
 )
 

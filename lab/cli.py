@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from lab import scenario as scenarios
+from lab.run.capture import PCAP_HELP
 from lab.run.outputs import OutputError, not_written, option_text, prepare
 
 EXIT_ERROR = 1
@@ -48,6 +49,18 @@ def _nonempty(option: str, value: str | None) -> None:
 
 def _sigterm_as_exit() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _pcap(args) -> None:
+    """`--pcap DIR`: checked like the other output folders, before any lab comes up."""
+    if getattr(args, "pcap", None) is not None:
+        prepare("--pcap", args.pcap)
+
+
+def _captured(lab) -> None:
+    """After teardown: the capture files written, one line each."""
+    for path, what in lab.capture_files():
+        print(f"pcap: {path} ({what})", file=sys.stderr)
 
 
 def _load(ref: str):
@@ -104,6 +117,12 @@ def cmd_validate(args) -> int:
     return EXIT_ERROR if diagnostics else 0
 
 
+def cmd_draw(args) -> int:
+    from lab.report.drawing import draw
+    sys.stdout.write(draw(_load(args.scenario)))
+    return 0
+
+
 def cmd_exec(args) -> int:
     from lab.run.lab import Lab
     sc = _load(args.scenario)
@@ -113,15 +132,19 @@ def cmd_exec(args) -> int:
     if not args.cmd:
         raise UserError("exec needs a command after `--`")
     _need_root("exec")
+    _pcap(args)
     _sigterm_as_exit()
-    with Lab(sc) as lab:
+    lab = Lab(sc, pcap=args.pcap)
+    with lab:
         proc = lab.popen(args.host, args.cmd, stdout=None, stderr=None)
         try:
-            return proc.wait()
+            code = proc.wait()
         except KeyboardInterrupt:
             proc.kill()
             proc.wait()
             raise
+    _captured(lab)
+    return code
 
 
 def cmd_run(args) -> int:
@@ -134,9 +157,10 @@ def cmd_run(args) -> int:
     _need_root("run")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     unwritten = None
-    with Lab(sc) as lab:
+    with Lab(sc, pcap=args.pcap) as lab:
         print(f"{sc.name}: {sc.title}", file=sys.stderr)
         print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
         with TimelineRunner(lab) as timeline:
@@ -152,6 +176,7 @@ def cmd_run(args) -> int:
         records = timeline.applied
         if args.report is not None:
             unwritten = _report(args.report, lab, rows, records)
+    _captured(lab)
     failures = [r for r in records if r.status != "ok"]
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],
@@ -199,6 +224,38 @@ def cmd_shell(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from pathlib import Path
+    from lab.run import progress
+    from lab.run.lab import Lab
+    from lab.teach.dashboard import listen, serve
+    sc = _load(args.scenario)
+    _need_root("serve")
+    _pcap(args)
+    try:
+        sock = listen(args.port)
+    except OSError as e:
+        raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
+                        f"({e.strerror or e})") from None
+    _sigterm_as_exit()
+    with sock, Lab(sc, progress=progress.auto(f"{sc.name}: "), pcap=args.pcap) as lab:
+        print(f"{sc.name}: lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
+        serve(lab, sock, captures=Path(args.pcap) if args.pcap else None)
+    _captured(lab)
+    print("lab torn down", file=sys.stderr)
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0: any free one)")
+    return port
+
+
 def cmd_lesson(args) -> int:
     from lab.run import progress
     from lab.run.lab import Lab
@@ -211,9 +268,20 @@ def cmd_lesson(args) -> int:
         sep = "\n" if "\n" in problems else " "
         raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
+    if args.out is not None:
+        files = prepare("--out", args.out)
+    else:
+        import tempfile
+        from pathlib import Path
+        files = Path(tempfile.mkdtemp(prefix="blocklab-lesson-"))
     _sigterm_as_exit()
     with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
-        ok = Lesson(lab, plan).run(auto=args.auto)
+        ok = Lesson(lab, plan, files=files).run(auto=args.auto)
+    written = sorted(p for p in files.iterdir() if not p.name.startswith("."))
+    if written:
+        print(f"lesson files: {files} ({', '.join(p.name for p in written)})", file=sys.stderr)
+    elif args.out is None:
+        files.rmdir()          # nothing written: no empty temp folder left behind
     return 0 if ok or not args.auto else EXIT_ERROR
 
 
@@ -243,9 +311,10 @@ def cmd_compare(args) -> int:
     _need_root("compare")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr),
-                   bulk_rate=rate)
+                   bulk_rate=rate, pcap=args.pcap)
     m = matrix(runs, args.repeat, rate)
     unwritten = None
     if args.report is not None:
@@ -288,6 +357,7 @@ def cmd_probe(args) -> int:
     _need_root("probe")
     if args.report is not None:
         prepare("--report", args.report)
+    _pcap(args)
     _sigterm_as_exit()
     return probe_command(sc, args)
 
@@ -362,11 +432,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--browser", action="store_true",
                    help="open every http(s) target in headless Chromium too (the table shows "
                         "what the browser said; --report keeps its screenshots)")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
     s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("draw", help="the scenario's network as SVG on stdout (no root, no lab)")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.set_defaults(fn=cmd_draw)
 
     s = sub.add_parser("exec", help="bring the lab up, run CMD in HOST, print its output, down")
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("host", metavar="HOST")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
     s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
     s.set_defaults(fn=cmd_exec)
 
@@ -376,10 +452,24 @@ def parser() -> argparse.ArgumentParser:
                    help="do not apply the scenario's timeline (the rules stay as you set them)")
     s.set_defaults(fn=cmd_shell)
 
+    s = sub.add_parser("serve", help="bring the lab up and serve a live page on 127.0.0.1: "
+                                     "the drawing, rules with on/off switches, events, commands")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--port", type=_port, default=0, metavar="N",
+                   help="the port on 127.0.0.1 (default: any free one); the URL with its "
+                        "token is printed")
+    s.add_argument("--pcap", metavar="DIR",
+                   help=PCAP_HELP + "; from the start (the page can also start and stop "
+                        "captures, into DIR or a new folder under /tmp)")
+    s.set_defaults(fn=cmd_serve)
+
     s = sub.add_parser("lesson", help="walk through a scenario's lesson, step by step")
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("--auto", action="store_true",
                    help="no pauses; check each step's expectation, exit 1 if one fails")
+    s.add_argument("--out", metavar="DIR",
+                   help="write the lesson's plots to DIR (default: a new folder under /tmp, "
+                        "printed at the end)")
     s.set_defaults(fn=cmd_lesson)
 
     s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")
@@ -396,6 +486,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--bulk-rate", metavar="RATE",
                    help="cap each bulk download (curl), e.g. 100Mbit: lighter on a shared "
                         "machine; throttles below the cap still show")
+    s.add_argument("--pcap", metavar="DIR",
+                   help=PCAP_HELP + "; one subfolder per scenario")
     s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("campaign", help="a study split over shards (CI matrix, Kubernetes, "
@@ -434,6 +526,14 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = p.parse_known_args(argv)
     if extra:       # said by the subcommand's parser, which knows its own --help
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    cmd = getattr(args, "cmd", None)
+    if cmd and cmd[0].startswith("--pcap"):     # `exec SC HOST --pcap DIR -- CMD`
+        if "=" in cmd[0]:
+            args.pcap, args.cmd = cmd[0].split("=", 1)[1], cmd[1:]
+        elif len(cmd) >= 2:
+            args.pcap, args.cmd = cmd[1], cmd[2:]
+        else:
+            args.parser.error("argument --pcap: expected one argument")
     if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
         args.cmd = args.cmd[1:]
     try:

@@ -120,16 +120,19 @@ class Blocklab:
         self.timeout = timeout
         self._labs: list = []
 
-    def up(self, scenario) -> RunningLab:
+    def up(self, scenario, pcap=None) -> RunningLab:
         """Bring `scenario` up (a bundled name such as "ru/2025-12", a path, or a loaded
-        lab.scenario.Scenario) and return it running."""
+        lab.scenario.Scenario) and return it running. With `pcap` (a folder), tcpdump
+        captures every switch port into it (HOST.pcap, censor-client-side.pcap,
+        censor-internet-side.pcap: see `blocklab run --pcap`); the files are complete once
+        the lab is down, when the test ends."""
         why = lab_unavailable()
         if why:
             (pytest.fail if self.strict else pytest.skip)(why)
         from lab import scenario as scenarios
         from lab.run.lab import Lab
         sc = scenario if hasattr(scenario, "expect") else scenarios.load(str(scenario))
-        lab = Lab(sc)
+        lab = Lab(sc, pcap=pcap)
         self._labs.append(lab)
         lab.up()
         return RunningLab(lab, self.timeout)

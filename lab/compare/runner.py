@@ -223,12 +223,14 @@ def run_scenario(scenario, tools: list, repeat: int,
                  say: Callable[[str], None] = lambda s: None,
                  bulk_rate: int | None = None, *,
                  only: set[tuple[str, int]] | None = None,
-                 on_trial: Callable[[ScenarioRun, Trial], None] | None = None) -> ScenarioRun:
+                 on_trial: Callable[[ScenarioRun, Trial], None] | None = None,
+                 pcap=None) -> ScenarioRun:
     """Every tool `repeat` times in one lab of `scenario` (repeat-major, tools in order).
 
     `only` keeps the (tool name, repeat) pairs to run (a campaign's share of them). With
     `on_trial`, each trial is attributed as soon as it ends (the censor settled, its events
-    read) and handed over at once, so a caller can keep it before the next one starts."""
+    read) and handed over at once, so a caller can keep it before the next one starts.
+    With `pcap`, the lab's packets are captured into a folder per scenario under it."""
     from lab.run.lab import Lab
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
@@ -239,7 +241,7 @@ def run_scenario(scenario, tools: list, repeat: int,
                        "added": prepared.vps_added},
                       prepared.bulk_url,
                       [{"url": u, "expected_blocked": b} for u, b in prepared.targets])
-    with Lab(sc) as lab:
+    with Lab(sc, pcap=pcap and _pcap_folder(pcap, sc.name)) as lab:
         say(f"{sc.name}: lab up in {lab.timings['up']:.1f}s; client {client}, vps {v.name} "
             f"({v.ip}{', added' if prepared.vps_added else ''}); {len(prepared.targets)} "
             f"target(s); bulk {prepared.bulk_url}")
@@ -268,15 +270,25 @@ def run_scenario(scenario, tools: list, repeat: int,
                     on_trial(out, trial)
         if on_trial is None:
             judge()
+    for path, what in lab.capture_files():
+        say(f"  pcap: {path} ({what})")
     return out
+
+
+def _pcap_folder(pcap, name: str):
+    """`--pcap DIR` with several scenarios: one subfolder each (ru/2025-12 -> ru-2025-12)."""
+    from pathlib import Path
+    folder = Path(pcap) / name.replace("/", "-")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
             say: Callable[[str], None] = lambda s: None,
-            bulk_rate: int | None = None) -> list[ScenarioRun]:
+            bulk_rate: int | None = None, pcap=None) -> list[ScenarioRun]:
     """Every tool through every scenario (loaded Scenario objects), `repeat` times each;
     `bulk_rate` (bit/s) caps the bulk downloads made with curl."""
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say, bulk_rate) for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap) for sc in scenarios]

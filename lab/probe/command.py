@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from lab.run.capture import PCAP_HELP
 from lab.run.outputs import not_written
 from lab.probe.runner import Prober, targets
 from lab.probe.score import render_json, render_markdown, render_text
@@ -55,7 +56,7 @@ def probe_command(scenario, args) -> int:
         return 1
     started = time.monotonic()
     unwritten = None
-    with Lab(scenario) as lab:
+    with Lab(scenario, pcap=getattr(args, "pcap", None)) as lab:
         _say(f"{scenario.name}: {scenario.title}")
         _say(f"lab up in {lab.timings['up']:.1f}s; {len(chosen)} target(s), {who}")
         prober = Prober(lab, timeout=args.timeout, detector=args.detector,
@@ -73,6 +74,8 @@ def probe_command(scenario, args) -> int:
             except OSError as e:
                 unwritten = not_written("--report", args.report, "the report", e,
                                         kept=lab.keep_events())
+    for path, what in lab.capture_files():
+        _say(f"pcap: {path} ({what})")
     if args.json:
         for rec in records:
             print(json.dumps(rec))
@@ -141,6 +144,7 @@ def add_arguments(s) -> None:
     s.add_argument("--markdown", action="store_true", help="the score as Markdown")
     s.add_argument("--report", metavar="DIR",
                    help="also write measurements, score (JSON, Markdown, text) and events here")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
     s.add_argument("--min-precision", type=fraction, metavar="P",
                    help="exit 1 when precision is below P (a CI gate)")
     s.add_argument("--min-recall", type=fraction, metavar="R",

@@ -5,11 +5,13 @@ downloads and asks the censor for its rules' hit counts), then writes into DIR:
 report.md, report.html (self-contained: CSS inline, PNGs as data: URIs), timeline.png (the
 censor's events over time, one row per rule, a marker per action), throughput.png (goodput
 of sampled downloads from servers that serve `bulk`, every 100 ms) and events.jsonl (the
-censor's ground truth for the run).
+censor's ground truth for the run) and network.svg (the drawing, lab/report/drawing.py,
+also inline in the page). With `--pcap`, the page links the capture files.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,20 +65,25 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
     events = lab.events()
     until = time.time() - lab.t0
     (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    from lab.report.drawing import draw
+    (out / "network.svg").write_text(draw(sc), encoding="utf-8")
     say("plotting")
     timeline_png = plots.timeline_png(out / "timeline.png", events, [r["id"] for r in rules],
                                       f"{sc.name}: censor events", until)
     throughput_png = None
     if samples:
-        rates, marks = downloads.shaping_of(samples, rules)
+        series = []
+        for d in samples:
+            rates, marks = downloads.shaping_of([d], rules)
+            series.append({"label": f"{d.client} <- {urlsplit(d.url).hostname}",
+                           "samples": d.samples, "offset": d.offset, "rates": rates,
+                           "marks": marks})
         throughput_png = plots.goodput_png(
-            out / "throughput.png",
-            [{"label": f"{d.client} <- {urlsplit(d.url).hostname}", "samples": d.samples,
-              "offset": d.offset} for d in samples],
-            f"{sc.name}: goodput of sampled downloads", rates, marks, log=True,
+            out / "throughput.png", series, f"{sc.name}: goodput of sampled downloads",
             xlabel="seconds since the lab came up")
     say(f"writing {out / 'report.html'}")
-    blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png)
+    blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png,
+                     out)
     (out / "report.md").write_text(document.markdown(blocks), encoding="utf-8")
     page = out / "report.html"
     page.write_text(document.html_page(f"{sc.name}: {sc.title}", blocks), encoding="utf-8")
@@ -84,7 +91,7 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
     return page
 
 
-def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png):
+def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png, out):
     sc = lab.scenario
     when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(lab.t0))
     b: list[tuple] = [
@@ -99,6 +106,8 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
           ("list", list(sc.sources)) if sc.sources else ("p", "None given.")]
     b += [("h", 2, "How to read this report"), ("p", HOW_TO_READ)]
     b += [("h", 2, "The network"),
+          ("svg", out / "network.svg", "the network: clients, resolvers, the censor and its "
+                                       "rules, servers and their names"),
           ("table", ("host", "address", "side", "names", "serves"),
            [(h.name, h.ip, "censored" if h.side == "client" else "internet",
              ", ".join(getattr(h, "domains", ()) or ()) or _infra(h.name),
@@ -141,11 +150,11 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                   [(*k, n) for k, n in sorted(counts.items())]))
     b.append(("h", 2, "Throughput"))
     if samples:
-        b += [("p", f"Each line is one download of a large file (`/bulk/100M`) from a server "
+        b += [("p", f"Each panel is one download of a large file (`/bulk/100M`) from a server "
                     f"that serves bulk, {DOWNLOAD_SECONDS:g} s at most, all at once, sampled "
-                    "every 100 ms inside the client (the y axis is logarithmic). Dashed lines: "
-                    "the rate of a throttle that decided one of these flows; dotted: when the "
-                    "censor decided."),
+                    "every 100 ms inside the client; each panel has its own linear axis. "
+                    "Bold: the 2 s average; pale: each 100 ms. Dashed: the rate of the "
+                    "throttle that decided this flow; dotted: when the censor decided."),
               ("image", throughput_png, "goodput of sampled downloads"),
               ("table", ("client", "download", "result", "mean", "after 1 s", "censor"),
                [(d.client, d.url, d.outcome(), f"{d.mean_kbit:,.0f} kbit/s",
@@ -160,8 +169,18 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
               ("table", ("due", "sent", "change", "censor replied"),
                [(f"{r.at:g} s", "-" if r.t is None else f"{r.t:.3f} s", r.change,
                  "ok" if r.status == "ok" else f"{r.status}: {r.error}") for r in timeline])]
+    capture = getattr(lab, "capture", None)
+    if capture:
+        b += [("h", 2, "Packet captures"),
+              ("p", "What went on the wire, for Wireshark or tshark: tcpdump on each switch "
+                    "port (what that host sent and received, the censor's injected packets "
+                    "with the TTL the host saw), merged per side of the censor. Snap length "
+                    "2048 bytes; a ring of 3 files of 10 MB per port."),
+              ("links", [(os.path.relpath(path, out), f"{path.name}: {what}")
+                         for path, what in capture.planned()])]
     b += [("h", 2, "Files"),
           ("list", ["`report.md` and `report.html`: this report",
+                    "`network.svg`: the drawing of the network",
                     "`timeline.png`, `throughput.png`: the plots",
                     "`events.jsonl`: every censor event of the run, one JSON object a line "
                     "(the format is in docs/design.md)"])]

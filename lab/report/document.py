@@ -2,7 +2,9 @@
 self-contained HTML page (report.html: CSS inline, PNGs as data: URIs, nothing fetched).
 
 Blocks: ("h", level, text), ("p", text), ("list", [text]), ("table", head, rows),
-("image", path, alt), ("pre", text). Text is plain; `code` spans in backticks are kept.
+("image", path, alt), ("pre", text), ("svg", path, alt) (inline in the HTML, a link to the
+file in Markdown), ("links", [(href, text)]) (local files, relative to the report). Text is
+plain; `code` spans in backticks are kept.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ th { background: #f3f3f3; }
 td.ok { color: #1b5e20; font-weight: 600; } td.bad { color: #b71c1c; font-weight: 600; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .85rem; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; }
-img { max-width: 100%; border: 1px solid #eee; }
+img, figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure { margin: .6rem 0; }
 .muted { color: #666; }
 """
 
@@ -47,8 +50,10 @@ def markdown(blocks: list[tuple]) -> str:
                                   "|" + "---|" * len(head)]
                                  + ["| " + " | ".join(_md_cell(c) for c in row) + " |"
                                     for row in rows]))
-        elif kind == "image":
+        elif kind in ("image", "svg"):
             out.append(f"![{b[2]}]({Path(b[1]).name})")
+        elif kind == "links":
+            out.append("\n".join(f"- [{text}]({href})" for href, text in b[1]))
         elif kind == "pre":
             out.append("```\n" + b[1].rstrip() + "\n```")
     return "\n\n".join(out) + "\n"
@@ -89,6 +94,12 @@ def html_page(title: str, blocks: list[tuple]) -> str:
             data = base64.b64encode(Path(b[1]).read_bytes()).decode()
             body.append(f'<p><img alt="{html.escape(b[2])}" '
                         f'src="data:image/png;base64,{data}"></p>')
+        elif kind == "svg":
+            body.append(f'<figure role="img" aria-label="{html.escape(b[2])}">'
+                        f"{Path(b[1]).read_text(encoding='utf-8')}</figure>")
+        elif kind == "links":
+            body.append("<ul>" + "".join(f'<li><a href="{html.escape(href)}">{_inline(text)}'
+                                         "</a></li>" for href, text in b[1]) + "</ul>")
         elif kind == "pre":
             body.append(f"<pre>{html.escape(b[1].rstrip())}</pre>")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

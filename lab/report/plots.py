@@ -1,8 +1,9 @@
 """The report's and the shell's plots, as PNG files (matplotlib, Agg, no display needed).
 
-- `goodput_png`: goodput over time of one or more sampled downloads (lab.report.sampler),
-  with the throttle rates that apply drawn as dashed lines and the censor's decisions as
-  vertical marks: where a throttle kicks in, the line falls to its rate.
+- `goodput_png`: goodput over time of sampled downloads (lab.report.sampler), one panel
+  each on its own linear axis, with the throttle rates that apply drawn as dashed lines and
+  the censor's decisions as vertical marks: where a throttle kicks in, the line falls to its
+  rate.
 - `timeline_png`: the censor's events over time, one row per rule, one marker per action.
 """
 from __future__ import annotations
@@ -61,42 +62,47 @@ def _save(fig: Figure, path: Path) -> Path:
 def goodput_png(path: Path, series: list[dict], title: str,
                 rates: list[tuple[str, float]] = (), marks: list[tuple[float, str]] = (),
                 log: bool = False, xlabel: str = "seconds") -> Path:
-    """`series`: [{"label", "samples": [[t, bytes]...], "offset": seconds to add to t}];
-    `rates`: (label, bit/s) drawn dashed; `marks`: (t, label) drawn as vertical lines;
-    `log`: a symlog y axis, so 128 kbit/s and 1 Gbit/s both show."""
-    fig = Figure(figsize=(8, 4))
-    ax = fig.add_subplot()
-    top = 0.0
-    for i, s in enumerate(series):
-        times, kbit = goodput(s["samples"])
-        off = s.get("offset", 0.0)
+    """One panel per download, each on its own linear axis (kbit/s or Mbit/s, whichever
+    reads better), so a throttled download is not squashed under an unthrottled one.
+
+    `series`: [{"label", "samples": [[t, bytes]...], "offset": seconds to add to t,
+    "rates": ..., "marks": ...}]; a series without its own `rates` (label, bit/s; a dashed
+    line named in the legend) or `marks` (t, label; a dotted vertical line, named in the
+    legend) gets the ones given here. The 2 s average is the bold line; the goodput of each
+    100 ms is a thin pale line under it. `log` is accepted for old callers and ignored."""
+    panels = series or [{"label": "no download", "samples": []}]
+    fig = Figure(figsize=(8, 0.9 + 2.4 * len(panels)))
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for i, (ax, s) in enumerate(zip(axes, panels)):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-        total = s["samples"][-1][1] if s["samples"] else 0
-        ax.step([t + off for t in times], kbit, where="pre", color=colour, linewidth=0.8,
-                alpha=0.35)
+        off = s.get("offset", 0.0)
+        times, kbit = goodput(s["samples"])
         st, sk = smoothed(s["samples"])
-        ax.plot([t + off for t in st], sk, color=colour, linewidth=1.8,
-                label=f"{s['label']} ({_size(total)}; bold: 2 s average)")
-        top = max([top, *kbit])
-    for i, (label, bps) in enumerate(rates):
-        ax.axhline(bps / 1000, linestyle="--", linewidth=1, color="#555555")
-        ax.annotate(label, xy=(0, bps / 1000), xycoords=("axes fraction", "data"),
-                    xytext=(4, 3 + 10 * i), textcoords="offset points", fontsize=8,
-                    color="#333333")
-        top = max(top, bps / 1000)
-    for t, label in marks:
-        ax.axvline(t, linestyle=":", linewidth=1, color="#c62828")
-        ax.annotate(label, xy=(t, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                    textcoords="offset points", fontsize=8, color="#c62828")
-    if log and top > 0:
-        ax.set_yscale("symlog", linthresh=max(1.0, min(top / 100, 100.0)))
-    ax.set_ylim(bottom=0, top=max(top * 1.6, 1.0))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("goodput, kbit/s (every 100 ms)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
-    if series:
-        ax.legend(fontsize=8, loc="upper right")
+        its_rates = s.get("rates", rates)
+        top = max([*kbit, *(bps / 1000 for _, bps in its_rates), 1.0])
+        unit, scale = ("Mbit/s", 1000.0) if top >= 10_000 else ("kbit/s", 1.0)
+        ax.plot([t + off for t in times], [k / scale for k in kbit], color=colour,
+                linewidth=0.7, alpha=0.3, label="every 100 ms")
+        ax.plot([t + off for t in st], [k / scale for k in sk], color=colour, linewidth=2.2,
+                label="2 s average", zorder=3)
+        for label, bps in its_rates:
+            ax.axhline(bps / 1000 / scale, linestyle="--", linewidth=1.3, color="#333333",
+                       zorder=2, label=label)
+        named = set()
+        for t, label in s.get("marks", marks):
+            ax.axvline(t, linestyle=":", linewidth=1.2, color="#c62828",
+                       label=None if label in named else f"censor: {label}")
+            named.add(label)
+        total = s["samples"][-1][1] if s["samples"] else 0
+        ax.set_title(f"{s['label']} ({_size(total)})", fontsize=9, loc="left")
+        ax.set_ylim(0, top / scale * 1.3)
+        ax.set_ylabel(unit)
+        ax.grid(True, alpha=0.3)
+        if s["samples"]:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1),
+                      borderaxespad=0)
+    axes[-1].set_xlabel(xlabel)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -1,8 +1,9 @@
 """Runs inside a lab host: download a URL with curl and sample its progress every 100 ms.
 
-    python -m lab.report.sampler URL [--seconds 8] [--every 0.1]
+    python -m lab.report.sampler URL [--seconds 8] [--every 0.1] [--live]
 
-prints one JSON object: {"url", "start" (epoch seconds), "every", "samples": [[t, bytes],
+(with --live, first one line `{"t": T, "bytes": B}` per sample as it is taken, for the live
+page) then prints one JSON object: {"url", "start" (epoch seconds), "every", "samples": [[t, bytes],
 ...] (t seconds since start, bytes received so far), "exit" (curl's code; 28 when it was
 stopped at --seconds), "error" (curl's last message)}. curl writes the body to a pipe this
 process reads, so the byte count is what the client really received, when it received it.
@@ -19,7 +20,8 @@ import time
 CHUNK = 1 << 20
 
 
-def sample(url: str, seconds: float, every: float, insecure: bool = False) -> dict:
+def sample(url: str, seconds: float, every: float, insecure: bool = False,
+           live=None) -> dict:
     cmd = ["curl", "-sS", "--max-time", f"{seconds:g}", "-o", "-", url]
     if insecure:
         cmd.insert(1, "-k")
@@ -40,6 +42,8 @@ def sample(url: str, seconds: float, every: float, insecure: bool = False) -> di
         now = time.monotonic()
         while now >= next_tick:
             samples.append([round(next_tick - start, 4), total])
+            if live:
+                live(*samples[-1])
             next_tick += every
     proc.wait()
     end = time.monotonic() - start
@@ -56,8 +60,12 @@ def main(argv=None) -> None:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--every", type=float, default=0.1)
     p.add_argument("-k", "--insecure", action="store_true")
+    p.add_argument("--live", action="store_true", help="also print each sample as taken")
     a = p.parse_args(argv)
-    print(json.dumps(sample(a.url, a.seconds, a.every, a.insecure)))
+
+    def live(t, total):
+        print(json.dumps({"t": t, "bytes": total}), flush=True)
+    print(json.dumps(sample(a.url, a.seconds, a.every, a.insecure, live if a.live else None)))
 
 
 if __name__ == "__main__":

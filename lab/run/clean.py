@@ -1,10 +1,10 @@
 """`blocklab clean`: remove what runs killed with SIGKILL left behind, and nothing else.
 
 A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
-its processes killed (host shells, services, the censor), its OVS bridge deleted, the
-root-namespace ends of its veths removed, its directory deleted. Runs still alive are left,
-and so are runs kept for their events (lab/run/rundir.py: a run whose results could not be
-written); the user deletes those.
+its processes killed (host shells, services, the censor, the tcpdumps of `--pcap`), its OVS
+bridge deleted, the root-namespace ends of its veths removed, its directory deleted. Runs
+still alive are left, and so are runs kept for their events (lab/run/rundir.py: a run whose
+results could not be written); the user deletes those.
 """
 from __future__ import annotations
 

@@ -43,8 +43,11 @@ def _no_interrupts():
 
 
 class Lab:
-    def __init__(self, scenario, progress=None):
+    def __init__(self, scenario, progress=None, pcap=None):
         self.scenario = scenario
+        self.pcap = pcap                  # a folder: tcpdump on every port (lab/run/capture.py)
+        self.capture = None
+        self._captured = None
         # progress(message), e.g. "starting services 3/7: web@apple"; "" when up (lab/run/progress.py)
         self.progress = progress if progress is not None else default_progress()
         self.run_dir: RunDir | None = None
@@ -121,6 +124,9 @@ class Lab:
         self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
                                shaping=self.shaping())
         self.network.start()
+        if self.pcap:
+            self._say("starting packet captures (tcpdump)")
+            self.start_capture(self.pcap)
         self._say("waiting for the switch to connect to the censor")
         self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
@@ -158,6 +164,8 @@ class Lab:
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
             self.services.clear()
+            if self.capture:        # flushed while the ports still exist; capture_files()
+                _quietly(self.stop_capture)   # lists them after teardown
             if self.network:
                 _quietly(self.network.stop)
                 self.network = None
@@ -226,6 +234,34 @@ class Lab:
             raise LabError("the lab is not up")
         self._keep = self.censor.events_path.name
         return self.censor.events_path
+
+    def start_capture(self, folder):
+        """tcpdump on every switch port into `folder` (lab/run/capture.py) until
+        stop_capture or teardown."""
+        from lab.run.capture import Capture
+        if not self.network:
+            raise LabError("the lab is not up")
+        if self.capture:
+            raise LabError(f"already capturing into {self.capture.folder}")
+        self.capture = Capture(self.run_dir, self.network.capture_points(), folder)
+        try:
+            self.capture.start()
+        except BaseException:
+            self.stop_capture()
+            raise
+
+    def capture_files(self) -> list:
+        """(file, what it holds) of the last capture stopped (stop_capture, or teardown)."""
+        return self._captured.files() if self._captured else []
+
+    def stop_capture(self) -> list:
+        """Stop the captures (flushed); returns (file, what it holds) for each file."""
+        capture, self.capture = self.capture, None
+        if not capture:
+            return []
+        capture.stop()
+        self._captured = capture
+        return capture.files()
 
     def settle(self, timeout: float = 1.0) -> bool:
         """Wait until the censor has caught up: its count of packet-ins holds still across

@@ -117,6 +117,20 @@ class Network:
     def host(self, name: str) -> Host:
         return self.net.get(name)
 
+    def capture_points(self):
+        """Where to capture (lab/run/capture.py): each host's switch-side veth, in order."""
+        from lab.run.capture import CapturePoint
+        sides = {spec.name: spec.side for spec in self.specs}
+        points = []
+        for intf in self.switch.intfList():
+            link = getattr(intf, "link", None)
+            if not link:
+                continue
+            other = link.intf2 if link.intf1 is intf else link.intf1
+            if other.node.name in sides:
+                points.append(CapturePoint(other.node.name, sides[other.node.name], intf.name))
+        return points
+
     def stop(self) -> None:
         # End everything started in the hosts (commands, their children), then the hosts.
         shells = [h.pid for h in self.net.hosts if h.shell]

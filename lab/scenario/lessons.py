@@ -15,7 +15,8 @@ from typing import Callable
 
 import yaml
 
-CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot")
+CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot",
+                   "capture")
 EXPECT_KEYS = ("exit", "contains", "not_contains", "regex", "event")
 STEP_KEYS = ("say", "run", "expect")
 

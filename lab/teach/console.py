@@ -9,6 +9,7 @@ Each command returns a `Reply` (exit code, text) instead of printing, so the int
     events [N] [-f]            the latest N censor events, colour-coded by action
     explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
     plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
+    capture [DIR | stop]       tcpdump on every switch port into DIR (lab/run/capture.py)
     HOST CMD...                (lessons) CMD in HOST's shell; output and exit code
 
 Rule ids, hits and the enabled flags come from the censor's control socket (docs/internals.md
@@ -251,6 +252,36 @@ class Console:
                      "rules): a 3-tuple in one is blocked whatever the rules say")
         return Reply(0, text)
 
+    # --- capture -------------------------------------------------------------------------
+    def capture(self, args: str) -> Reply:
+        """`capture DIR` starts tcpdump on every switch port, `capture stop` stops it and
+        lists the files, `capture` says what is being captured."""
+        from lab.run.capture import CaptureError
+        from lab.run.outputs import OutputError, prepare
+        arg = args.strip()
+        running = self.lab.capture
+        if not arg:
+            if not running:
+                return Reply(0, "not capturing (`capture DIR` starts tcpdump on every port)")
+            return Reply(0, f"capturing into {running.folder}: "
+                            f"{', '.join(p.name for p, _ in running.planned())}")
+        if arg == "stop":
+            if not running:
+                return Reply(1, "capture stop: not capturing")
+            files = self.lab.stop_capture()
+            return Reply(0, "\n".join([f"capture stopped; {len(files)} files:"] +
+                                      [f"  {p} ({what})" for p, what in files]))
+        if running:
+            return Reply(1, f"capture: already capturing into {running.folder} "
+                            "(`capture stop` first)")
+        try:
+            folder = prepare("capture", arg)
+            self.lab.start_capture(folder)
+        except (OutputError, CaptureError) as e:
+            return Reply(2 if isinstance(e, OutputError) else 1, str(e))
+        return Reply(0, f"capturing every switch port into {folder} (`capture stop` ends it "
+                        "and merges the two sides of the censor)")
+
     # --- plot ----------------------------------------------------------------------------
     def plot(self, args: str) -> Reply:
         from lab.report import downloads, plots
@@ -265,7 +296,7 @@ class Console:
             try:
                 seconds = float(w.rstrip("s"))
             except ValueError:
-                path = Path(w)
+                path = Path(w) if Path(w).is_absolute() else self.plot_dir / w
         if host not in self.hosts() or urlsplit(url).scheme not in ("http", "https"):
             return Reply(2, usage)
         name = urlsplit(url).hostname or "url"

@@ -80,13 +80,14 @@ def _where(place: tuple) -> str:
 class Lesson:
     """Walks `steps` in `lab`; prints to `out`, reads Enter from `inp` unless `auto`."""
 
-    def __init__(self, lab, steps: list[Step], out=None, inp=None):
+    def __init__(self, lab, steps: list[Step], out=None, inp=None, files=None):
         self.lab = lab
         self.steps = steps
         self.out = out or sys.stdout
         self.inp = inp or sys.stdin
         self.colour = use_colour(self.out)
-        self.console = Console(lab, colour=False)
+        # where `plot` steps write (`blocklab lesson --out`); the current folder when None
+        self.console = Console(lab, colour=False, plot_dir=files)
         self.outcomes: list[Outcome] = []
 
     def say(self, text: str = "") -> None:

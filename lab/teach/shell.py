@@ -36,6 +36,8 @@ Commands (Ctrl-D or `exit` tears the lab down):
                             (no traffic sent)
   plot HOST URL [SECS] [F]  download URL in HOST for SECS (8) seconds, sampling every 100 ms,
                             and plot its goodput to F (plot-HOST-NAME.png)
+  capture [DIR | stop]      tcpdump on every switch port into DIR (HOST.pcap, both sides of
+                            the censor); `capture stop` flushes them, for Wireshark
   hosts                     the lab's hosts and addresses
 Mininet's commands work too: nodes, net, pingall, iperf, dpctl, links, ..."""
 
@@ -189,6 +191,10 @@ class Shell(CLI):
         if len(line.split()) >= 2:
             self.say("downloading and sampling every 100 ms ...")
         self.reply(self.console.plot(line))
+
+    def do_capture(self, line):
+        """capture [DIR | stop]: packet captures of every switch port, for Wireshark"""
+        self.reply(self.console.capture(line))
 
     def do_hosts(self, _line):
         """the lab's hosts and their addresses"""

@@ -29,8 +29,10 @@ def _write(tmp_path, lesson: str):
 
 
 def test_ru_2025_12_lesson_holds_step_by_step(tmp_path):
-    # from tmp_path: the lesson's `plot` step writes its PNG into the current folder
-    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-12", "--auto"],
+    # the lesson's `plot` step writes its PNG into --out, not the current folder
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-12", "--auto",
+                        "--out", str(out)],
                        cwd=tmp_path, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     steps = len(re.findall(r"^Step \d+/\d+$", r.stdout, re.MULTILINE))
@@ -38,7 +40,10 @@ def test_ru_2025_12_lesson_holds_step_by_step(tmp_path):
     assert r.stdout.count("✓ as expected") == steps, r.stdout
     assert f"{steps} of {steps} expected observations held." in r.stdout
     assert "✗" not in r.stdout and "Traceback" not in r.stderr
-    assert (tmp_path / "plot-alice-r1---sn-abc.googlevideo.com.png").read_bytes()[:4] == b"\x89PNG"
+    plot = out / "plot-alice-r1---sn-abc.googlevideo.com.png"
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert f"wrote {plot}" in r.stdout and f"lesson files: {out}" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # nothing in the cwd
 
 
 @pytest.mark.parametrize("name", ["basics/dpi-naive", "basics/dpi-hardened"])

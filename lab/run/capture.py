@@ -1,0 +1,184 @@
+"""Packet captures of one run (`--pcap DIR`): Debian's tcpdump on the switch's ports.
+
+The network reports its capture points (lab/run/network.py `capture_points`): for each host,
+the switch-side end of its veth, in the root namespace. One tcpdump per point writes
+`HOST.pcap` in DIR — a client's file is exactly what that client sent and received, with the
+TTL it saw, the censor's injected RSTs, forged DNS answers and block pages included. When the
+run ends the per-host files are merged (Wireshark's mergecap, from tshark's packages) into the
+two sides of the censor: `censor-client-side.pcap` (every port toward the censored hosts) and
+`censor-internet-side.pcap` (every port toward the internet).
+
+Bounded size: snap length `-s 2048` bytes per packet (headers and a block page's HTML; long
+TCP segments are cut), and a ring of `-C 10 -W 3` (three files of 10 MB per port, the oldest
+overwritten). A port whose capture stayed in one file gets the plain name `HOST.pcap`; one
+that wrapped keeps tcpdump's numbered files `HOST.pcap0..2`.
+
+Each tcpdump is started before the lab's first packet and waited for until it says it is
+listening; at teardown it gets SIGINT and is waited for, so its buffers are on disk. Each pid
+is in the run's state.json (`capture:HOST`), so `blocklab clean` ends them after a SIGKILL.
+"""
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.run.procs import terminate
+from lab.run.rundir import RunDir
+from lab.run.wait import Timeout, scaled, wait_until
+
+SNAPLEN = 2048
+RING_MB = 10
+RING_FILES = 3
+PCAP_HELP = ("capture packets with tcpdump into DIR: HOST.pcap per switch port, "
+             "censor-client-side.pcap and censor-internet-side.pcap (snap length 2048 B, "
+             "a ring of 3 x 10 MB per port)")
+SIDE_FILES = {"client": "censor-client-side.pcap", "internet": "censor-internet-side.pcap"}
+
+
+class CaptureError(Exception):
+    """tcpdump could not start on a port; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class CapturePoint:
+    host: str        # the host on the other end of the port
+    side: str        # "client" or "internet"
+    interface: str   # the switch-side veth, in the root namespace
+
+
+@dataclass
+class _Dump:
+    point: CapturePoint
+    path: Path
+    proc: subprocess.Popen
+    lines: list[str] = field(default_factory=list)
+
+    def listening(self) -> bool:
+        if any("listening on" in line for line in self.lines):
+            return True
+        if self.proc.poll() is not None:
+            why = " ".join(line.strip() for line in self.lines if line.strip())
+            raise CaptureError(f"tcpdump on {self.point.interface} ({self.point.host}) "
+                               f"exited: {why or f'exit code {self.proc.returncode}'}")
+        return False
+
+
+def _read(dump: _Dump) -> None:
+    for line in dump.proc.stderr:
+        dump.lines.append(line)
+
+
+def _ordered(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The censor's two sides first, then the ports by name."""
+    return sorted(files, key=lambda fw: (not fw[0].name.startswith("censor-"), fw[0].name))
+
+
+class Capture:
+    """tcpdump on every capture point; `files()` says what was written, once stopped."""
+
+    def __init__(self, run: RunDir, points: list[CapturePoint], folder: Path):
+        self.run = run
+        self.points = points
+        self.folder = Path(folder)
+        self.dumps: list[_Dump] = []
+        self.written: list[tuple[Path, str]] = []
+
+    def start(self, timeout: float = 20) -> None:
+        tcpdump = shutil.which("tcpdump")
+        if not tcpdump:
+            raise CaptureError("--pcap needs tcpdump (Debian package tcpdump; `make setup` "
+                               "installs it)")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CaptureError(f"cannot create {self.folder}: {e.strerror or e}") from None
+        for point in self.points:
+            path = self.folder / f"{point.host}.pcap"
+            for old in [path, *self._ring(path)]:
+                old.unlink(missing_ok=True)
+            proc = subprocess.Popen(
+                [tcpdump, "-i", point.interface, "-n", "-U", "--immediate-mode", "-Z", "root",
+                 "-s", str(SNAPLEN), "-C", str(RING_MB), "-W", str(RING_FILES),
+                 "-w", str(path)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True, start_new_session=True)
+            dump = _Dump(point, path, proc)
+            self.dumps.append(dump)
+            self.run.add_pid(f"capture:{point.host}", proc.pid)
+            threading.Thread(target=_read, args=(dump,), daemon=True,
+                             name=f"tcpdump-{point.host}").start()
+        try:
+            wait_until(lambda: all(d.listening() for d in self.dumps), timeout,
+                       "tcpdump to listen on every switch port")
+        except Timeout as e:
+            raise CaptureError(str(e)) from None
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGINT each tcpdump and wait for it (its packets flushed); then name and merge."""
+        for d in self.dumps:
+            if d.proc.poll() is None:
+                d.proc.send_signal(signal.SIGINT)
+        for d in self.dumps:
+            try:
+                d.proc.wait(timeout=scaled(timeout))
+            except subprocess.TimeoutExpired:
+                terminate([d.proc.pid])
+                d.proc.wait()
+            self.run.drop_pid(f"capture:{d.point.host}")
+        self.written = []
+        by_side: dict[str, list[Path]] = {}
+        for d in self.dumps:
+            ring = settle_ring(d.path)
+            for p in ring:
+                self.written.append((p, f"switch port toward {d.point.host} "
+                                        f"({d.point.side} side)"))
+            by_side.setdefault(d.point.side, []).extend(ring)
+        mergecap = shutil.which("mergecap")
+        for side, files in by_side.items():
+            if not mergecap or not files:
+                continue
+            out = self.folder / SIDE_FILES[side]
+            r = subprocess.run([mergecap, "-w", str(out), *map(str, files)],
+                               capture_output=True, text=True, timeout=scaled(120))
+            if r.returncode == 0:
+                self.written.append((out, f"every port on the censor's {side} side, merged"))
+        self.dumps = []
+
+    def planned(self) -> list[tuple[Path, str]]:
+        """(file, what it will hold) while the captures run: the report links these."""
+        out = [(self.folder / f"{p.host}.pcap",
+                f"switch port toward {p.host} ({p.side} side)") for p in self.points]
+        if shutil.which("mergecap"):
+            out += [(self.folder / SIDE_FILES[side],
+                     f"every port on the censor's {side} side, merged")
+                    for side in sorted({p.side for p in self.points})]
+        return _ordered(out)
+
+    def files(self) -> list[tuple[Path, str]]:
+        """(file, what it holds), side files first; empty until stopped."""
+        return _ordered(self.written)
+
+    @staticmethod
+    def _ring(path: Path) -> list[Path]:
+        return _ring(path)
+
+
+def _ring(path: Path) -> list[Path]:
+    """tcpdump's ring files for `path` (-W: PATH0, PATH1, ...), oldest number first."""
+    found = [p for p in path.parent.glob(path.name + "[0-9]*")
+             if p.name[len(path.name):].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[len(path.name):]))
+
+
+def settle_ring(path: Path) -> list[Path]:
+    """The files a stopped ring left for `path`: a ring that never wrapped (one file) takes
+    the plain name; one that wrapped keeps tcpdump's numbered files."""
+    ring = _ring(path)
+    if len(ring) == 1:
+        ring[0].replace(path)
+        return [path]
+    return ring

@@ -1,0 +1,103 @@
+"""`--pcap DIR`: what went on the wire, read back with Debian's tshark.
+
+The censor's injected packets are in the client's capture with the TTL the client saw: the
+RST of basics/reset and the forged DNS answer of basics/dns-forge. No tcpdump outlives the run.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.helpers import blocklab
+
+pytestmark = pytest.mark.skipif(not shutil.which("tshark"), reason="needs tshark (make setup)")
+
+
+def tshark(pcap: Path, display_filter: str, *fields: str) -> list[list[str]]:
+    r = subprocess.run(["tshark", "-r", str(pcap), "-Y", display_filter, "-T", "fields",
+                        *[a for f in fields for a in ("-e", f)]],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [line.split("\t") for line in r.stdout.splitlines() if line.strip()]
+
+
+def tcpdumps_writing_to(folder: Path) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "tcpdump" in cmd and str(folder) in cmd:
+            found.append(cmd)
+    return found
+
+
+def test_reset_is_in_the_clients_capture(tmp_path):
+    out = tmp_path / "pcap"
+    r = blocklab("run", "basics/reset", "--pcap", str(out), "--report", str(tmp_path / "rep"),
+                 timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert '<a href="../pcap/alice.pcap">' in page                 # the report links them
+    assert '<g id="node-alice"' in page                            # and draws the network
+    for name in ("alice.pcap", "blocked.pcap", "censor-client-side.pcap",
+                 "censor-internet-side.pcap"):
+        assert f"pcap: {out / name}" in r.stderr, r.stderr
+    # what alice received: a reset "from" the blocked server's port 443, TTL as she saw it
+    resets = tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443",
+                    "ip.src", "ip.dst", "ip.ttl")
+    assert resets, "no RST toward alice in alice.pcap"
+    src, dst, ttl = resets[0]
+    assert (src, dst) == ("198.19.0.10", "198.18.0.10") and int(ttl) > 0
+    # the ClientHello that triggered it, on both sides of the censor's client port
+    assert tshark(out / "censor-client-side.pcap",
+                  'tls.handshake.extensions_server_name == "blocked.example.com"', "ip.src")
+    assert not tcpdumps_writing_to(out)
+
+
+def test_forged_answer_is_in_the_clients_capture(tmp_path):
+    out = tmp_path / "pcap"
+    r = blocklab("run", "basics/dns-forge", "--pcap", str(out), timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    answers = tshark(out / "alice.pcap",
+                     'dns.flags.response == 1 && dns.qry.name == "blocked.example.com" '
+                     '&& dns.a', "dns.a", "ip.ttl")
+    assert answers, "no DNS answer for blocked.example.com in alice.pcap"
+    assert all(a == "198.19.0.11" for a, _ in answers), answers   # only the forged one
+    assert not tcpdumps_writing_to(out)
+
+
+def test_capture_command_in_the_shell(tmp_path):
+    from tests.integration.test_shell import _assert_torn_down, _do, _run_of, _spawn
+    out = tmp_path / "caps"
+    child = _spawn("basics/reset", tmp_path)
+    try:
+        assert "capturing every switch port into" in _do(child, f"capture {out}")
+        state = _run_of(child)
+        assert "capture:alice" in state["pids"]          # `blocklab clean` would end it
+        _do(child, "alice curl -sS --max-time 3 https://blocked.example.com/")
+        said = _do(child, "capture stop")
+        assert f"{out / 'alice.pcap'}" in said and "censor-internet-side.pcap" in said, said
+        assert "not capturing" in _do(child, "capture")
+        child.sendline("exit")
+        child.expect(r"lab torn down", timeout=60)
+    finally:
+        child.close(force=True)
+    _assert_torn_down(state)
+    assert tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
+    assert not tcpdumps_writing_to(out)
+
+
+def test_the_pytest_fixture_captures_too(blocklab, tmp_path):
+    out = tmp_path / "pcap"
+    lab = blocklab.up("basics/dns-forge", pcap=out)
+    assert lab.run("alice", "dig +short blocked.example.com").stdout.strip() == "198.19.0.11"
+    blocklab.close()                                    # down: the files are complete
+    assert tshark(out / "alice.pcap", 'dns.a == 198.19.0.11', "dns.qry.name") == \
+        [["blocked.example.com"]]
+    assert not tcpdumps_writing_to(out)

@@ -1,0 +1,133 @@
+"""`blocklab serve`: the live page in a real headless browser (Debian's chromium), driven as a
+teacher would: the rules render, a blocked fetch from the command box shows the reset and its
+event, a switch turns the rule off and the same fetch then loads. A plain HTTP client without
+the token is refused; after SIGTERM the lab is gone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lab.run.wait import scaled, wait_until
+from tests.integration import browser
+from tests.integration.test_capture import tshark
+from tests.integration.helpers import blocklab_popen
+
+pytestmark = pytest.mark.skipif(not browser.available(),
+                                reason="needs chromium and chromium-driver (make setup)")
+SHOTS = os.environ.get("BLOCKLAB_SCREENSHOTS")     # a folder: keep the screenshots there
+
+
+def status(url: str, method: str = "GET", body: dict | None = None,
+           headers: dict | None = None) -> int:
+    req = urllib.request.Request(url, method=method, headers=headers or {},
+                                 data=json.dumps(body).encode() if body is not None else None)
+    try:
+        with urllib.request.urlopen(req, timeout=scaled(30)) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def bridges() -> set[str]:
+    return set(subprocess.run(["ovs-vsctl", "list-br"], capture_output=True,
+                              text=True).stdout.split())
+
+
+def test_dashboard_in_a_browser(tmp_path):
+    runs = tmp_path / "runs"
+    proc = blocklab_popen("serve", "basics/reset", stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env={**os.environ, "BLOCKLAB_RUNS": str(runs),
+                                                   "TMPDIR": str(tmp_path)})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
+    try:
+        url = wait_until(lambda: next((m.group(1) for line in lines if (m := re.search(
+            r"dashboard: (http://127\.0\.0\.1:\d+/\?token=\S+)", line))), None)
+            or (proc.poll() is not None and pytest.fail("".join(lines))), 120,
+            "the dashboard's URL")
+        base = url.split("/?")[0]
+        token = url.split("token=")[1]
+        run_id = wait_until(lambda: [p.name for p in runs.iterdir()], 10, "the run")[0]
+        assert f"bl{run_id}" in bridges()
+
+        # a plain HTTP client: no token, a wrong one, a forged origin
+        assert status(base + "/") == 401
+        assert status(base + "/api/rules") == 401
+        assert status(base + "/api/rules?token=nope") == 403
+        toggle = f"{base}/api/rules/sni-reset"
+        assert status(toggle, "POST", {"enabled": False},
+                      {"X-Blocklab-Token": token, "Origin": "http://evil.example"}) == 403
+        assert status(toggle, "POST", {"enabled": False}, {"X-Blocklab-Token": token}) == 403
+        assert status(f"{base}/api/run", "POST", {"host": "alice", "tool": "sh",
+                                                  "target": "x"},
+                      {"X-Blocklab-Token": token, "Origin": base}) == 400
+
+        with browser.Browser() as b:
+            b.get(url)
+            b.click("#capture")                   # tcpdump on every port, from here
+            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
+                        "the capture")
+            row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
+            assert "reset" in row and "sni: blocked.example.com" in row
+            assert b.prop("#toggle-sni-reset", "checked") is True
+            assert "censor (inline)" in b.text("#drawing")
+            target = b.find("#target")
+            target.clear()
+            target.type("https://blocked.example.com/")
+            b.click("#go")
+            out = b.wait_text("#output", lambda t: "exit code" in t, 60, "curl's output")
+            assert "reset by peer" in out, out
+            ev = b.wait_text("#events", lambda t: "sni-reset" in t, 30, "the reset's event")
+            assert re.search(r"reset\s+sni-reset\s+sni\s+tcp alice:\d+ -> blocked:443", ev), ev
+            b.wait_text("#rule-sni-reset", lambda t: re.search(r"sni-reset\s+1\b", t), 30,
+                        "the hit count")
+            if SHOTS:
+                b.screenshot(Path(SHOTS) / "dashboard.png")
+
+            b.click("#capture")                   # stop: the files, as links
+            b.wait_text("#captures", lambda t: "alice.pcap" in t, 60, "the capture files")
+            link = b.prop("#captures a[download='alice.pcap']", "href")
+            pcap = tmp_path / "alice.pcap"
+            with urllib.request.urlopen(link, timeout=scaled(30)) as r:
+                pcap.write_bytes(r.read())
+            assert tshark(pcap, "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
+            assert status(link.split("?")[0]) == 401
+
+            b.click("#toggle-sni-reset")          # the switch: off
+            b.wait_text("#output", lambda t: "disabled" in t, 30, "the rule turned off")
+            assert b.prop("#toggle-sni-reset", "checked") is False
+            b.click("#go")
+            out = b.wait_text("#output", lambda t: "exit code" in t and "running" not in t,
+                              60, "curl's output")
+            assert "blocklab server blocked" in out and "(exit code 0)" in out, out
+            b.screenshot(tmp_path / "dashboard-after.png")
+
+            # a sampled download: its throughput drawn as it comes, then its result
+            b.script("document.getElementById('tool').value = 'download'")
+            target.clear()
+            target.type("https://open.example.org/")
+            b.click("#go")
+            done = b.wait_text("#download-1", lambda t: "complete" in t, 60, "the download")
+            assert "alice ← https://open.example.org/" in done and "kbit/s" in done
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=scaled(120))
+    text = "".join(lines)
+    assert code == 0, text
+    assert "lab torn down" in text and "Traceback" not in text, text
+    assert f"bl{run_id}" not in bridges()
+    assert not list(runs.iterdir()), "the run directory is still there"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=scaled(10))
+

@@ -44,8 +44,8 @@ from pathlib import Path
 from aiohttp import web
 
 from lab.report.drawing import draw
-from lab.teach.console import Console, match_text
-from lab.scenario.ruletext import action_text
+from lab.scenario.ruletext import action_text, match_text
+from lab.teach.console import Console
 
 PAGE = Path(__file__).with_name("dashboard.html")
 TOKEN_HEADER = "X-Blocklab-Token"

@@ -16,8 +16,12 @@ import pytest
 
 from lab import scenario as scenarios
 from lab.run.lab import Lab
+from lab.run.wait import scaled
 
 PY = sys.executable
+# How long dns_answers collects answers: every answer, forged or true, within it (stretched
+# for an emulated CPU in the kernel lane, lab/run/wait.py).
+WAIT = f"{scaled(1):g}"
 
 
 @dataclass
@@ -103,13 +107,13 @@ TABLE = {
     ],
     "basics/dns-forge": [
         # Inline: exactly one answer arrives, the forged one.
-        Check([PY, "-m", "lab.clients.dns_answers", "blocked.example.com", "--wait", "1"], 0,
+        Check([PY, "-m", "lab.clients.dns_answers", "blocked.example.com", "--wait", WAIT], 0,
               r"\ANOERROR 198\.19\.0\.11\n\Z", {"rule": "dns-forge", "action": "forge"}),
         Check(curl("http://blocked.example.com/"), 0, r"blocklab server warning"),
     ],
     "basics/dns-inject": [
         # Tap: the forged answer first, the real one still after it.
-        Check([PY, "-m", "lab.clients.dns_answers", "blocked.example.com", "--wait", "1"], 0,
+        Check([PY, "-m", "lab.clients.dns_answers", "blocked.example.com", "--wait", WAIT], 0,
               r"\ANOERROR 198\.19\.0\.200\nNOERROR 198\.19\.0\.10\n\Z",
               {"rule": "dns-inject", "action": "inject", "technique": "dns"}),
     ],

@@ -291,4 +291,4 @@ def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap) for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap) for sc in scenarios]

@@ -137,6 +137,12 @@ class Network:
         stragglers = set(in_namespaces({netns_of(p) for p in shells})) - set(shells)
         terminate(sorted(stragglers))
         self.net.stop()
+        # Mininet's RemoteController.stop() does nothing, so its shell (a bash in the root
+        # namespace) would outlive the lab until this process ends: a campaign or the
+        # dashboard running lab after lab gathered one per lab.
+        for controller in self.net.controllers:
+            if controller.shell:
+                controller.terminate()
         self.run.set_bridge("")
         for name in list(self.run.state.pids):
             if name.startswith("host:") or name == "switch-shell":

@@ -35,8 +35,8 @@ from controllers.engine.actions import Executor
 from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.rules.inspect import Inspector
-from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
-    rst_for
+from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malformed, Packet, \
+    parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.engine.residual import PenaltyBoxes
 from controllers.switch.tables import flow_pair
@@ -81,7 +81,8 @@ class Engine:
         self.counters = dict.fromkeys(_COUNTERS, 0)
         self.inspector = Inspector()
         self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
-                                 self.counters, self.side_of_ip)
+                                 self.counters, self.side_of_ip,
+                                 int(policy.get("ttl", INJECT_TTL)))
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0

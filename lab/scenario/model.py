@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from controllers.packets import INJECT_TTL
 from lab.scenario.addressing import ISP, PUBLIC_DNS
 
 
@@ -72,12 +73,18 @@ class Censor:
     fail_mode: str = "secure"       # "secure" | "standalone"
     seed: int = 0
     rules: tuple[Rule, ...] = ()
+    name: str = "censor"            # events carry it; the shell and control address it by it
+    at: str | None = None           # with a network: the link it sits on (lab.scenario.topology)
+    ttl: int = INJECT_TTL           # initial IP TTL of what it injects
 
     def to_policy(self) -> dict:
         """The compiled policy (internals §1) without its "hosts" map."""
-        return {"mode": self.mode, "reassembly": self.reassembly,
-                "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
-                "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
+        doc = {"mode": self.mode, "reassembly": self.reassembly,
+               "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
+               "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
+        if self.ttl != INJECT_TTL:
+            doc["ttl"] = self.ttl
+        return doc
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,7 @@ class Scenario:
     expect: tuple[Expectation, ...] = ()
     links: Links | None = None
     lesson: list | None = None
+    network: "Topology | None" = None          # the routed network (lab.scenario.topology)
 
     def hosts(self) -> list[Host]:
         """Every lab host: the clients, the lab's `isp` and `public-dns` resolvers, the servers."""
@@ -166,12 +174,27 @@ class Scenario:
             return PUBLIC_DNS_HOST.ip
         return self.host(self.resolver).ip
 
-    def policy(self, ports: Mapping[str, int] | None = None) -> dict:
-        """The compiled policy document of docs/internals.md §1 (`ports`: switch port by host)."""
+    def censors(self) -> list[Censor]:
+        """Every censor: the network's, each at its place, or the one `censor:`."""
+        return list(self.network.censors) if self.network else [self.censor]
+
+    def isp_of(self, client: str) -> str | None:
+        """The name of `client`'s ISP (None without a network)."""
+        isp = self.network.isp_of(client) if self.network else None
+        return isp.name if isp else None
+
+    def policy(self, ports: Mapping[str, int] | None = None, censor: Censor | None = None,
+               client_side: set[str] | None = None) -> dict:
+        """The compiled policy document of docs/internals.md §1 (`ports`: switch port by host)
+        for `censor` (default: the first); `client_side`: the hosts on its clients' side
+        (default: the clients and the isp resolver, as on the star network)."""
         ports = ports or {}
-        doc = self.censor.to_policy()
+        doc = (censor or self.censor).to_policy()
         rules = doc.pop("rules")
         doc["hosts"] = {h.name: h.to_policy(ports.get(h.name)) for h in self.hosts()}
+        if client_side is not None:
+            for name, host in doc["hosts"].items():
+                host["side"] = "client" if name in client_side else "internet"
         doc["rules"] = rules
         return doc
 

@@ -2,10 +2,10 @@
 
 Owns the shape and the address plan of a routed lab (docs/internals.md, "The routed network"):
 
-    client ── ISP.access ── R-ISP ── ISP.uplink ──┐
-    client ──┘  (LAN, the ISP's prefix)           ├── BORDER ── border ── servers, public-dns
-    client ── ISP2.access ── R-ISP2 ── ISP2.uplink┘     │        (LAN 198.19.0.0/16)
-                                                        └── isp resolver (core 198.18.0.0/24)
+    clients ─ ISP.access ─ R-ISP ─ ISP.uplink ──┐
+    (LAN: the ISP's prefix)                     ├─ BORDER ─ border ─ servers, public-dns
+    clients ─ ISP2.access ─ R-ISP2 ─ ISP2.uplink┘    │      (LAN 198.19.0.0/16)
+                                                     └─ core: the isp resolver (198.18.0.0/24)
 
 Every ISP has one LAN for its clients (its `prefix`, default 198.18.N.0/24 for the Nth ISP;
 its router is the prefix's first address, clients are numbered from its 10th) and one

@@ -14,7 +14,7 @@ packages=(
   openvswitch-switch mininet iproute2 ethtool procps psmisc
   python3 python3-venv
   dnsmasq-base 'nginx-light|nginx' openssl nsd coturn openssh-server socat
-  dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd
+  dnsutils curl iperf3 iputils-ping openssh-client netcat-openbsd traceroute tcpdump
   dnsdist knot-dnsutils shadowsocks-libev obfs4proxy stunnel4 openvpn microsocks nftables
   shellcheck 'vagrant?' 'vagrant-libvirt?'
 )

@@ -3,6 +3,8 @@
 For each target (the scenario's `expect:` entries, or every server's first domain when there
 are none) a real client fetches it with curl; the censor's events for that client and target
 say what the censor did. Issue 5's prober classifies further; this is the plain observation.
+On a routed network (`network:`) each row names the client's ISP, and each action the censor
+that took it (`tspu/sni-reset: reset (sni)`).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Observation:
     saw: str             # what the client saw
     reachable: bool
     server_ip: str | None = None
+    isp: str | None = None      # the client's ISP on a routed network
 
     @property
     def holds(self) -> bool | None:
@@ -91,9 +94,11 @@ def _aims_at(flow: dict, target: str, server_ip: str | None) -> bool:
 _NAME_KEYS = ("dns", "sni", "quic_sni", "host")
 
 
-def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None) -> str:
+def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
+                   named: bool = False) -> str:
     """What the censor did to this client's traffic for `target`, from the ground truth:
-    events naming the target's host (DNS, SNI, Host), or on flows to its server and port."""
+    events naming the target's host (DNS, SNI, Host), or on flows to its server and port.
+    `named`: say which censor did it (several censors)."""
     host = urlsplit(target).hostname if "://" in target else target
     seen = []
     for ev in events:
@@ -110,6 +115,8 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
             hit = "://" in target and _aims_at(flow, target, server_ip)
         if hit:
             label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
+            if named:
+                label = f"{ev.get('censor')}/{label}"
             if label not in seen:
                 seen.append(label)
     return "; ".join(seen) or "-"
@@ -132,11 +139,12 @@ def check_expectations(lab) -> list[Observation]:
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
-                                server.ip if server else None))
+                                server.ip if server else None, sc.isp_of(client)))
     events = lab.events()
+    named = len(sc.censors()) > 1
     for row in rows:
         client_ip = sc.host(row.client).ip
-        row.censor = censor_actions(events, client_ip, row.target, row.server_ip)
+        row.censor = censor_actions(events, client_ip, row.target, row.server_ip, named)
     _measure_throttles(lab, rows)
     return rows
 
@@ -165,12 +173,15 @@ def _measure_throttles(lab, rows: list[Observation], seconds: int = 3) -> None:
 
 
 def render_table(rows: list[Observation]) -> str:
-    head = ("client", "target", "censor did", "client saw", "expected")
+    isps = any(r.isp for r in rows)
+    head = ("client", *(("isp",) if isps else ()), "target", "censor did", "client saw",
+            "expected")
     body = []
     for r in rows:
         exp = "-" if r.expected_blocked is None else \
             ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
-        body.append((r.client, r.target, r.censor, r.saw, exp))
+        body.append((r.client, *((r.isp or "-",) if isps else ()), r.target, r.censor, r.saw,
+                     exp))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])

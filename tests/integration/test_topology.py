@@ -124,6 +124,28 @@ def test_control_addresses_a_censor_by_name(lab):
     assert [r["id"] for r in lab.control({"cmd": "rules"})["rules"]] == ["tspu-a"]   # first
 
 
+def test_shell_commands_address_a_censor_by_name(lab):
+    """`censor` lists them; `censor mob` sends rules/disable/enable to mob; events name each
+    event's censor."""
+    from lab.teach.console import Console
+    console = Console(lab)
+    listing = console.run("censor").text
+    assert re.search(r"\*\s+tspu\s+home\.uplink\s+inline\s+50\s+1", listing), listing
+    assert re.search(r"mob\s+mobile\.access\s+inline\s+40", listing), listing
+    assert console.run("censor nope").code == 2
+    assert console.run("censor mob").ok and "mob-c" in console.run("rules").text
+    assert console.run("disable mob-c").ok
+    try:
+        r = lab.run("bob", ["curl", "-sS", "-o", "/dev/null", "--max-time", "5",
+                            "https://c.example/"], timeout=15)
+        assert r.returncode == 0, r.stderr
+    finally:
+        assert console.run("enable mob-c").ok
+    assert rst_ttls(lab, "bob", "https://c.example/") == [40]
+    lab.settle()
+    assert re.search(r"mob: reset\s+mob-c", console.run("events 0").text)
+
+
 def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
     r = blocklab("run", "basics/two-isps", "--json", timeout=180)
     assert r.returncode == 0, r.stderr

@@ -176,3 +176,14 @@ network:
         "198.18.1.0/24 of 'alice''s ISP 'home'",
         "s.yaml:4:26: servers[0].address: address 198.18.9.9 is outside the servers' LAN "
         "198.19.0.0/16 of the routed network"]
+
+
+def test_the_network_example_in_the_docs_loads(tmp_path):
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "scenarios.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if "network:" in b
+                 and b.startswith("name:"))
+    sc = load(write(tmp_path, block))
+    assert [(c.name, c.at) for c in sc.censors()] == [("tspu", "home.uplink")]
+    assert sc.isp_of("bob") == "mobile" and sc.host("bob").ip == "198.18.2.10"

@@ -90,6 +90,11 @@ class Topology:
         isp = next(i for i in self.isps if place.startswith(i.name + "."))
         return set(isp.clients)
 
+    def on_path(self, client: str, place: str) -> bool:
+        """Whether a censor at `place` sees `client`'s traffic to the servers."""
+        isp = self.isp_of(client)
+        return place == BORDER or (isp is not None and place.startswith(isp.name + "."))
+
     def hops(self, client: str, place: str) -> int:
         """Routers between `client` and a censor at `place` (on the client's path)."""
         isp = self.isp_of(client)

@@ -265,6 +265,11 @@ class Console:
         client, url = (words if len(words) == 2 else (self.clients()[0], words[0]))
         if client not in self.hosts():
             return Reply(2, f"no host named {client!r} (hosts: {', '.join(self.hosts())})")
+        censor, topo = self._censor_model(), self.scenario.network
+        if topo and client in self.clients() and not topo.on_path(client, censor.at):
+            return Reply(1, f"explain: censor {censor.name} sits on {censor.at}, which "
+                            f"{client}'s traffic does not cross (`censor NAME` picks another; "
+                            f"`censor` lists them)")
         try:
             result = explain(self.scenario, self._rules(), client, url, self._probabilities())
         except ValueError as e:

@@ -146,6 +146,32 @@ def test_shell_commands_address_a_censor_by_name(lab):
     assert re.search(r"mob: reset\s+mob-c", console.run("events 0").text)
 
 
+def test_explain_speaks_for_the_censor_on_the_clients_path(lab):
+    from lab.teach.console import Console
+    console = Console(lab)
+    assert console.run("censor mob").ok
+    r = console.run("explain bob https://c.example/")
+    assert r.ok and "mob-c" in r.text, r.text
+    r = console.run("explain alice https://c.example/")
+    assert r.code == 1 and "does not cross" in r.text, r.text
+
+
+def test_every_route_stays_inside_the_lab(lab):
+    """Hosts and routers: no default route, every route inside 198.18.0.0/15."""
+    import ipaddress
+    lab_net = ipaddress.IPv4Network("198.18.0.0/15")
+    nodes = lab.network.net.hosts
+    assert {"BORDER", "R-home", "R-mobile", "R-uni"} <= {n.name for n in nodes}
+    for node in nodes:
+        for line in node.cmd("ip -4 route show table all").splitlines():
+            dest = line.split()[0] if line.split() else ""
+            if dest in ("local", "broadcast"):
+                dest = line.split()[1]
+            assert dest != "default", f"{node.name}: {line}"
+            assert ipaddress.IPv4Network(dest, strict=False).subnet_of(lab_net) or \
+                dest.startswith("127."), f"{node.name}: {line}"
+
+
 def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
     r = blocklab("run", "basics/two-isps", "--json", timeout=180)
     assert r.returncode == 0, r.stderr

@@ -155,7 +155,7 @@ class Lab:
         self.censor = next(iter(self.censors.values()), None)
         routers = len(topo.isps) + 1
         self._say(f"building the network: {len(specs)} hosts, {routers} routers, "
-                  f"{len(topo.censors)} censors")
+                  f"{len(topo.censors)} censor{'s' if len(topo.censors) != 1 else ''}")
         self.network = RoutedNetwork(run, sc, specs, ports)
         for censor in topo.censors:
             policy = sc.policy(self.network.switch_ports(censor.at), censor,

@@ -68,7 +68,6 @@ class RoutedNetwork(Network):
             self.controllers[censor.at] = self.net.addController(CensorController(
                 f"c{rid}{len(self.controllers)}", ip="127.0.0.1",
                 port=controller_ports[censor.at]))
-        by_name = {h.name: h for h in hosts}
         isp_of = {c: i for i in topo.isps for c in i.clients}
         for h in hosts:
             plen = isp_of[h.name].net.prefixlen if h.name in isp_of else \
@@ -112,7 +111,6 @@ class RoutedNetwork(Network):
         self.net.addLink(border, internet.switch, port2=internet.port_of(BORDER_NODE),
                          intfName1="inet",
                          params1={"ip": f"{BORDER_INTERNET_IP}/{INTERNET_NET.prefixlen}"})
-        self.by_name = by_name
 
     def _segment(self, place: str) -> Segment:
         seg = Segment(f"bl{self.run.state.run_id}{_SUFFIX[len(self.segments)]}", place)
@@ -129,14 +127,13 @@ class RoutedNetwork(Network):
         """Each lab host's port on the switch at `place`: its own, or the port it lies
         beyond (the router's, on the way to it)."""
         seg = next(s for s in self.segments if s.place == place)
-        side = self.topo.client_side(place, self.specs)
         if place == BORDER:
             far = seg.ports[BORDER_NODE]
             return {h.name: seg.ports.get(h.name, far) for h in self.specs}
         if place.endswith(".uplink"):
             isp = next(i for i in self.topo.isps if place == f"{i.name}.uplink")
             near, far = seg.ports[isp.router], seg.ports[BORDER_NODE]
-            return {h.name: near if h.name in side else far for h in self.specs}
+            return {h.name: near if h.name in isp.clients else far for h in self.specs}
         isp = next(i for i in self.topo.isps if place == f"{i.name}.access")
         far = seg.ports[isp.router]
         return {h.name: seg.ports.get(h.name, far) for h in self.specs}

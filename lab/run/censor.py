@@ -113,6 +113,12 @@ class CensorProcess:
         self.policy_path.write_text(json.dumps(policy, indent=1))
 
     def start(self) -> None:
+        self.launch()
+        self.wait_started()
+
+    def launch(self) -> None:
+        """Start the process, not waiting for it (wait_started does): several censors
+        start side by side."""
         cmd = [sys.executable, "-m", "controllers.main", "--policy", str(self.policy_path),
                "--events", str(self.events_path), "--control", str(self.control.path),
                "--port", str(self.port), "--t0", repr(self.t0),
@@ -123,6 +129,9 @@ class CensorProcess:
                                          stdin=subprocess.DEVNULL, env=env,
                                          start_new_session=True)
         self.run.add_pid(self.pid_key, self.proc.pid)
+
+    def wait_started(self) -> None:
+        """Wait until its control socket answers."""
         self._wait(lambda: self.control.try_call({"cmd": "status"}), 30,
                    "the censor's control socket")
 

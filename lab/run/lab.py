@@ -161,7 +161,9 @@ class Lab:
             policy = sc.policy(self.network.switch_ports(censor.at), censor,
                                topo.client_side(censor.at, sc.hosts()))
             self.censors[censor.name].set_policy(policy)
-            self.censors[censor.name].start()
+            self.censors[censor.name].launch()      # side by side: each takes ~1 s to start
+        for proc in self.censors.values():
+            proc.wait_started()
         self.network.start()
         for name, proc in self.censors.items():
             self._say(f"waiting for censor {name}'s switch to connect")

@@ -214,21 +214,47 @@ def test_a_routed_lab_comes_down_completely():
                              "run dir": False}
 
 
+def _routed_exec_up(proc) -> object:
+    """The state of `proc`'s routed lab once its command runs."""
+    def up():
+        return next((s for s in load_states() if s.owner_pid == proc.pid
+                     and "censor:tspu" in s.pids and "host:BORDER" in s.pids
+                     and len(s.bridges) == 4), None)
+    state = wait_until(up, 90, "the routed lab to come up")
+    wait_until(lambda: _sleeping(proc.pid), 60, "the lab to run its command")
+    return next(s for s in load_states() if s.run_id == state.run_id)
+
+
+GONE = {"bridges": [], "interfaces": [], "processes": [], "run dir": False}
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + 15)])
+def test_an_interrupted_routed_run_tears_down(sig, code):
+    proc = blocklab_popen("exec", "basics/two-isps", "alice", "--", "sleep", "300",
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        state = _routed_exec_up(proc)
+        assert len(_names(state)["bridges"]) == 4
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == code
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for orphan in [s for s in load_states() if s.owner_pid == proc.pid]:
+            clean_run(orphan)       # only if the test failed: never others' runs
+    assert _names(state) == GONE
+
+
 def test_a_sigkilled_routed_run_is_cleaned():
     """SIGKILL leaves routers, bridges and the censor behind; cleaning that run (what
     `blocklab clean` does for each orphaned run) removes every one of them."""
     proc = blocklab_popen("exec", "basics/two-isps", "alice", "--", "sleep", "300",
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def up():
-            return next((s for s in load_states() if s.owner_pid == proc.pid
-                         and "censor:tspu" in s.pids and "host:BORDER" in s.pids
-                         and len(s.bridges) == 4), None)
-        state = wait_until(up, 90, "the routed lab to come up")
-        wait_until(lambda: _sleeping(proc.pid), 60, "the lab to run its command")
+        state = _routed_exec_up(proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        state = next(s for s in load_states() if s.run_id == state.run_id)
         left = _names(state)
         assert len(left["bridges"]) == 4 and left["processes"], f"SIGKILL left nothing? {left}"
     finally:
@@ -237,8 +263,7 @@ def test_a_sigkilled_routed_run_is_cleaned():
             proc.wait()
         for orphan in [s for s in load_states() if s.owner_pid == proc.pid]:
             clean_run(orphan)       # only this test's run: never `blocklab clean` (others')
-    assert _names(state) == {"bridges": [], "interfaces": [], "processes": [],
-                             "run dir": False}
+    assert _names(state) == GONE
 
 
 def _sleeping(owner: int) -> bool:

@@ -47,7 +47,7 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
 
     timeline, ever_ids = build_timeline(rep, data, initial_ids, make_rule)
     expect = build_expect(rep, data, hosts, ever_ids | other_ids if ever_ids is not None
-                          else None)
+                          else None, _censor_names(rep, network, censor))
     links = _links(rep, data)
     if network is not None and links is not None:
         rep.error(("links",), "links: shapes the star network's two sides; a scenario with "
@@ -60,6 +60,13 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
     return Scenario(path, name, title, summary, sources, tuple(clients), resolver,
                     tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson,
                     network)
+
+
+def _censor_names(rep: Reporter, network, censor: Censor) -> list[str] | None:
+    """The censors' names an expectation may give (None: not all could be read)."""
+    if network is None:
+        return [censor.name] if rep.clean(("censor",)) else None
+    return [c.name for c in network.censors] if rep.clean(("network", "censors")) else None
 
 
 def _server_names(hosts: Hosts) -> list[str] | None:

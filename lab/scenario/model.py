@@ -111,6 +111,7 @@ class Expectation:
     blocked: bool
     technique: str | None = None
     rule: str | None = None
+    censor: str | None = None       # the censor that must act on it (several censors)
 
     @property
     def is_url(self) -> bool:

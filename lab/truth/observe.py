@@ -25,11 +25,15 @@ class Observation:
     reachable: bool
     server_ip: str | None = None
     isp: str | None = None      # the client's ISP on a routed network
+    expected_censor: str | None = None      # the censor that must act (expect's `censor`)
+    acted: tuple[str, ...] = ()             # the censors whose events are attributed here
 
     @property
     def holds(self) -> bool | None:
         if self.expected_blocked is None:
             return None
+        if self.expected_censor and self.expected_censor not in self.acted:
+            return False
         return self.expected_blocked != self.reachable
 
     def as_dict(self) -> dict:
@@ -38,7 +42,7 @@ class Observation:
 
 def _targets(scenario) -> list[tuple[str, str, bool | None]]:
     if scenario.expect:
-        return [(e.client, e.target, e.blocked) for e in scenario.expect]
+        return [(e.client, e.target, e.blocked, e.censor) for e in scenario.expect]
     client = scenario.clients[0].name
     out = []
     for server in scenario.servers:
@@ -48,7 +52,7 @@ def _targets(scenario) -> list[tuple[str, str, bool | None]]:
         scheme = "https" if "https" in server.serve else "http"
         if scheme == "http" and not {"http", "bulk"} & set(server.serve):
             continue
-        out.append((client, f"{scheme}://{exact[0]}/", None))
+        out.append((client, f"{scheme}://{exact[0]}/", None, None))
     return out
 
 
@@ -99,8 +103,21 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
     """What the censor did to this client's traffic for `target`, from the ground truth:
     events naming the target's host (DNS, SNI, Host), or on flows to its server and port.
     `named`: say which censor did it (several censors)."""
-    host = urlsplit(target).hostname if "://" in target else target
     seen = []
+    for ev in attributed(events, client_ip, target, server_ip):
+        label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
+        if named:
+            label = f"{ev.get('censor')}/{label}"
+        if label not in seen:
+            seen.append(label)
+    return "; ".join(seen) or "-"
+
+
+def attributed(events: list[dict], client_ip: str, target: str, server_ip: str | None
+               ) -> list[dict]:
+    """The events of `client_ip`'s traffic for `target` (censor_actions says how)."""
+    host = urlsplit(target).hostname if "://" in target else target
+    out = []
     for ev in events:
         flow = ev.get("flow") or {}
         if flow.get("src") != client_ip:
@@ -114,17 +131,13 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
         else:
             hit = "://" in target and _aims_at(flow, target, server_ip)
         if hit:
-            label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
-            if named:
-                label = f"{ev.get('censor')}/{label}"
-            if label not in seen:
-                seen.append(label)
-    return "; ".join(seen) or "-"
+            out.append(ev)
+    return out
 
 
 def _order_matters(scenario) -> bool:
     """A penalty box or a probability makes one check's traffic change the next one's fate."""
-    return any(r.residual or r.probability for r in scenario.censor.rules)
+    return any(r.residual or r.probability for c in scenario.censors() for r in c.rules)
 
 
 def check_expectations(lab) -> list[Observation]:
@@ -135,16 +148,19 @@ def check_expectations(lab) -> list[Observation]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         seen = list(pool.map(lambda t: fetch(lab, t[0], t[1]), targets))
     rows = []
-    for (client, target, blocked), (reachable, saw) in zip(targets, seen):
+    for (client, target, blocked, censor), (reachable, saw) in zip(targets, seen):
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
-                                server.ip if server else None, sc.isp_of(client)))
+                                server.ip if server else None, sc.isp_of(client), censor))
     events = lab.events()
     named = len(sc.censors()) > 1
     for row in rows:
         client_ip = sc.host(row.client).ip
         row.censor = censor_actions(events, client_ip, row.target, row.server_ip, named)
+        row.acted = tuple(dict.fromkeys(
+            str(e.get("censor")) for e in attributed(events, client_ip, row.target,
+                                                     row.server_ip)))
     _measure_throttles(lab, rows)
     return rows
 
@@ -179,7 +195,9 @@ def render_table(rows: list[Observation]) -> str:
     body = []
     for r in rows:
         exp = "-" if r.expected_blocked is None else \
-            ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
+            ("blocked" if r.expected_blocked else "open") + \
+            (f" ({r.expected_censor})" if r.expected_censor else "") + \
+            (" ✓" if r.holds else " ✗")
         body.append((r.client, *((r.isp or "-",) if isps else ()), r.target, r.censor, r.saw,
                      exp))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]

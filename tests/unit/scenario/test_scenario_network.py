@@ -187,3 +187,16 @@ def test_the_network_example_in_the_docs_loads(tmp_path):
     sc = load(write(tmp_path, block))
     assert [(c.name, c.at) for c in sc.censors()] == [("tspu", "home.uplink")]
     assert sc.isp_of("bob") == "mobile" and sc.host("bob").ip == "198.18.2.10"
+
+
+def test_an_expectation_names_a_censor_that_exists(tmp_path):
+    text = GOOD + """\
+  - {from: alice, url: "https://example.com/", blocked: true, censor: tspu}
+  - {from: alice, url: "https://example.com/", blocked: true, censor: tsp}
+"""
+    assert errors(tmp_path, text) == [
+        "s.yaml:22:71: expect[2].censor: no censor named 'tsp' (did you mean 'tspu'?); "
+        "censors: tspu, gfw"]
+    text = text.replace("  - {from: alice, url: \"https://example.com/\", blocked: true, "
+                        "censor: tsp}\n", "")
+    assert load(write(tmp_path, text)).expect[1].censor == "tspu"

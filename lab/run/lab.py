@@ -21,7 +21,6 @@ from lab.run.network import HostSpec, Network, needs_netem, switch_ports
 from lab.run.pki import LabCA
 from lab.run.progress import default as default_progress
 from lab.run.rundir import RunDir
-from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
 from lab.scenario.model import Link
 from lab.services.base import Service
@@ -63,8 +62,9 @@ class Lab:
         return [HostSpec(h.name, h.ip, h.mac, h.side) for h in self.scenario.hosts()]
 
     def infrastructure(self):
-        """The lab's own hosts: the ISP resolver inside the censor, the public one outside."""
-        return [h for h in self.scenario.hosts() if h.name in RESERVED_NAMES]
+        """The lab's own hosts: the ISP resolver inside the censor, the public one outside
+        (and, on a routed network, the ISPs' own)."""
+        return self.scenario.resolvers()
 
     # --- up and down -------------------------------------------------------------------
 
@@ -133,7 +133,7 @@ class Lab:
         self._say("configuring hosts (resolver, CA)")
         for spec in specs:
             hostconfig.configure(self.host(spec.name), run.file("hosts", spec.name, "x").parent,
-                                 self.scenario.resolver_ip(), ca.trust_dir)
+                                 self.scenario.resolver_ip(spec.name), ca.trust_dir)
         self._start_services(ca)
         for i, censor in enumerate(self.censors.values()):
             # restarts a dead censor; the first one also notices dead services

@@ -68,7 +68,7 @@ class RoutedNetwork(Network):
             self.controllers[censor.at] = self.net.addController(CensorController(
                 f"c{rid}{len(self.controllers)}", ip="127.0.0.1",
                 port=controller_ports[censor.at]))
-        isp_of = {c: i for i in topo.isps for c in i.clients}
+        isp_of = {c: i for i in topo.isps for c in i.members}
         for h in hosts:
             plen = isp_of[h.name].net.prefixlen if h.name in isp_of else \
                 (CORE_NET.prefixlen if h.name == "isp" else INTERNET_NET.prefixlen)
@@ -85,6 +85,11 @@ class RoutedNetwork(Network):
             for client in isp.clients:
                 self.net.addLink(self.net.get(client), lan.switch, port2=lan.port_of(client))
                 self.routes[client] = [(LAB, isp.router_ip)]
+            if isp.resolver:                # its own resolver, on its clients' LAN
+                name = isp.resolver_host.name
+                self.net.addLink(self.net.get(name), lan.switch, port2=lan.port_of(name),
+                                 intfName1="eth0")
+                self.routes[name] = [(LAB, isp.router_ip)]
             self.net.addLink(router, lan.switch, port2=lan.port_of(isp.router), intfName1="lan",
                              params1={"ip": f"{isp.router_ip}/{isp.net.prefixlen}"})
             up_border, up_isp = isp.uplink
@@ -133,7 +138,7 @@ class RoutedNetwork(Network):
         if place.endswith(".uplink"):
             isp = next(i for i in self.topo.isps if place == f"{i.name}.uplink")
             near, far = seg.ports[isp.router], seg.ports[BORDER_NODE]
-            return {h.name: near if h.name in isp.clients else far for h in self.specs}
+            return {h.name: near if h.name in isp.members else far for h in self.specs}
         isp = next(i for i in self.topo.isps if place == f"{i.name}.access")
         far = seg.ports[isp.router]
         return {h.name: seg.ports.get(h.name, far) for h in self.specs}

@@ -157,8 +157,10 @@ class Scenario:
     network: "Topology | None" = None          # the routed network (lab.scenario.topology)
 
     def hosts(self) -> list[Host]:
-        """Every lab host: the clients, the lab's `isp` and `public-dns` resolvers, the servers."""
-        return [*self.clients, ISP_HOST, PUBLIC_DNS_HOST, *self.servers]
+        """Every lab host: the clients, the lab's resolvers (`isp`, the ISPs' own, `public-dns`),
+        the servers."""
+        own = self.network.resolvers() if self.network else []
+        return [*self.clients, ISP_HOST, *own, PUBLIC_DNS_HOST, *self.servers]
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts() if h.name == name), None)
@@ -167,10 +169,17 @@ class Scenario:
         """The server answering for `domain`: an exact name first, then the first glob."""
         return find_server(self.servers, domain)
 
-    def resolver_ip(self) -> str:
-        """The address the clients' resolv.conf names."""
+    def resolvers(self) -> list[Host]:
+        """The lab's own resolvers: `isp`, the ISPs' own (`NAME-dns`), `public-dns`."""
+        own = self.network.resolvers() if self.network else []
+        return [ISP_HOST, *own, PUBLIC_DNS_HOST]
+
+    def resolver_ip(self, client: str | None = None) -> str:
+        """The address the clients' resolv.conf names (`client`'s: its ISP's own resolver
+        when it has one and `resolver` is isp)."""
         if self.resolver == "isp":
-            return ISP_HOST.ip
+            isp = self.network.isp_of(client) if self.network and client else None
+            return isp.resolver_host.ip if isp and isp.resolver else ISP_HOST.ip
         if self.resolver == "public":
             return PUBLIC_DNS_HOST.ip
         return self.host(self.resolver).ip

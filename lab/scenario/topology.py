@@ -45,6 +45,20 @@ class Isp:
     prefix: str                     # "198.18.1.0/24"
     clients: tuple[str, ...]
     index: int                      # 0-based, in file order
+    resolver: bool = False          # runs its own resolver on its clients' LAN
+
+    @property
+    def resolver_host(self) -> Host | None:
+        """Its own resolver, `NAME-dns`, at the prefix's 2nd address (None: it has none)."""
+        if not self.resolver:
+            return None
+        ip = str(self.net.network_address + 2)
+        return Host(f"{self.name}-dns", ip, addressing.mac_for(ip), "client")
+
+    @property
+    def members(self) -> set[str]:
+        """The hosts on its clients' LAN (its router aside): its clients and resolver."""
+        return set(self.clients) | ({self.resolver_host.name} if self.resolver else set())
 
     @property
     def net(self) -> ipaddress.IPv4Network:
@@ -72,8 +86,13 @@ class Topology:
     isps: tuple[Isp, ...]
     censors: tuple[Censor, ...]     # each with its name and place (`at`)
 
-    def isp_of(self, client: str) -> Isp | None:
-        return next((i for i in self.isps if client in i.clients), None)
+    def isp_of(self, host: str) -> Isp | None:
+        """The ISP whose LAN `host` is on (a client, or an ISP's own resolver)."""
+        return next((i for i in self.isps if host in i.members), None)
+
+    def resolvers(self) -> list[Host]:
+        """The ISPs' own resolvers."""
+        return [i.resolver_host for i in self.isps if i.resolver]
 
     def places(self) -> list[str]:
         """Every link a censor may sit on."""
@@ -88,7 +107,7 @@ class Topology:
         if place == BORDER:
             return {h.name for h in hosts if not _in(h.ip, INTERNET_NET)}
         isp = next(i for i in self.isps if place.startswith(i.name + "."))
-        return set(isp.clients)
+        return isp.members
 
     def on_path(self, client: str, place: str) -> bool:
         """Whether a censor at `place` sees `client`'s traffic to the servers."""
@@ -152,7 +171,11 @@ def build_topology(rep: Reporter, data: dict, clients: list[Host], servers: list
                 owner[client] = (name, at)
                 members.append(client)
         isps.append(Isp(name, rep.get(item, path, "kind", "home", str),
-                        str(net) if net else "", tuple(members), i))
+                        str(net) if net else "", tuple(members), i,
+                        rep.get(item, path, "resolver", False, bool)))
+        if isps[-1].resolver and f"{name}-dns" in client_names + [x.name for x in servers]:
+            rep.error(path + ("resolver",), f"the ISP's resolver is the host '{name}-dns', "
+                                            "and a client or server has that name", key=True)
     if complete:                    # every ISP's clients are known
         for c in clients:
             if c.name not in owner:
@@ -238,6 +261,7 @@ def _assign(rep: Reporter, topo: Topology, clients: list[Host],
     out = []
     nxt = {i.name: i.net.network_address + CLIENT_OFFSET for i in topo.isps}
     taken = {ip for ip, _at in explicit.values()}
+    taken |= {str(i.net.network_address + k) for i in topo.isps for k in (1, 2)}
     for c in clients:
         isp = topo.isp_of(c.name)
         if isp is None:
@@ -247,6 +271,9 @@ def _assign(rep: Reporter, topo: Topology, clients: list[Host],
         if ip is not None and not _in(ip, isp.net):
             rep.error(at, f"address {ip} is outside the prefix {isp.prefix} of "
                           f"'{c.name}''s ISP '{isp.name}'")
+        elif ip in (isp.router_ip, str(isp.net.network_address + 2)):
+            rep.error(at, f"address {ip} is the ISP router's or resolver's (the prefix's 1st "
+                          "and 2nd addresses)")
         if ip is None:
             while str(nxt[isp.name]) in taken:
                 nxt[isp.name] += 1

@@ -226,6 +226,8 @@ def hosts_text(sc) -> str:
             extra = "  the ISP's resolver (censored side)"
         elif h.name == "public-dns":
             extra = "  a public resolver (internet side)"
+        elif h in sc.resolvers():
+            extra = f"  ISP {sc.isp_of(h.name)}'s own resolver (censored side)"
         elif sc.isp_of(h.name):
             isp = sc.network.isp_of(h.name)
             extra = f"  ISP {isp.name} ({isp.kind}), via router {isp.router_ip}"

@@ -38,7 +38,7 @@ network:
   isps:
     - {name: home, clients: [alice]}
     - {name: mobile, kind: mobile, clients: [bob]}
-    - {name: uni, kind: university, clients: [carol]}
+    - {name: uni, kind: university, clients: [carol], resolver: true}
   censors:
     - name: tspu                      # inside the home ISP, one router from its clients
       at: home.uplink
@@ -82,6 +82,16 @@ def test_traceroute_lists_each_router_and_no_censor(lab):
     assert hops(lab, "alice", B) == ["198.18.1.1", "198.18.255.1", B]     # tspu on the way
     assert hops(lab, "bob", B) == ["198.18.2.1", "198.18.255.5", B]       # mob on the way
     assert hops(lab, "carol", A) == ["198.18.3.1", "198.18.255.9", A]
+
+
+def test_an_isp_with_its_own_resolver_answers_its_clients(lab):
+    """uni runs uni-dns on its clients' LAN (198.18.3.2); the others use the lab's isp."""
+    r = lab.run("carol", ["cat", "/etc/resolv.conf"], timeout=10)
+    assert "nameserver 198.18.3.2" in r.stdout, r.stdout
+    assert "nameserver 198.18.0.2" in lab.run("alice", ["cat", "/etc/resolv.conf"]).stdout
+    r = lab.run("carol", ["dig", "+short", "+time=2", "+tries=1", "b.example"], timeout=10)
+    assert r.stdout.split() == [B], r.stdout + r.stderr
+    assert hops(lab, "carol", "198.18.3.2") == ["198.18.3.2"]            # on its LAN
 
 
 def test_the_servers_own_packets_arrive_two_routers_down(lab):

@@ -200,3 +200,30 @@ def test_an_expectation_names_a_censor_that_exists(tmp_path):
     text = text.replace("  - {from: alice, url: \"https://example.com/\", blocked: true, "
                         "censor: tsp}\n", "")
     assert load(write(tmp_path, text)).expect[1].censor == "tspu"
+
+
+def test_an_isp_may_run_its_own_resolver(tmp_path):
+    sc = load(write(tmp_path, GOOD.replace("prefix: 198.18.64.0/20, clients: [bob]}",
+                                           "prefix: 198.18.64.0/20, clients: [bob], "
+                                           "resolver: true}")))
+    assert [h.name for h in sc.resolvers()] == ["isp", "mobile-dns", "public-dns"]
+    assert sc.host("mobile-dns").ip == "198.18.64.2" and sc.isp_of("mobile-dns") == "mobile"
+    assert sc.resolver_ip("bob") == "198.18.64.2" and sc.resolver_ip("alice") == "198.18.0.2"
+    assert "mobile-dns" in sc.policy()["hosts"]
+    side = sc.network.client_side("mobile.uplink", sc.hosts())
+    assert side == {"bob", "mobile-dns"}
+
+
+def test_an_isps_resolver_and_router_addresses_are_its_own(tmp_path):
+    text = """\
+name: t
+clients: [{name: alice, address: 198.18.1.1}, home-dns]
+servers: []
+network:
+  isps: [{name: home, resolver: true, clients: [alice, home-dns]}]
+"""
+    assert errors(tmp_path, text) == [
+        "s.yaml:2:34: clients[0].address: address 198.18.1.1 is the ISP router's or "
+        "resolver's (the prefix's 1st and 2nd addresses)",
+        "s.yaml:5:23: network.isps[0].resolver: the ISP's resolver is the host 'home-dns', "
+        "and a client or server has that name"]

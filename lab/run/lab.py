@@ -266,7 +266,7 @@ class Lab:
 
     def _censor(self, name: str | None) -> CensorProcess:
         if not self.censor:
-            raise LabError("the lab is not up")
+            raise LabError("this lab has no censor" if self.network else "the lab is not up")
         if name is None:
             return self.censor
         if name not in self.censors:

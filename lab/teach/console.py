@@ -90,11 +90,14 @@ class Console:
         return reply["rules"]
 
     def _control(self, command: dict) -> dict:
+        if not self.scenario.censors():
+            return {"ok": True, "rules": []} if command.get("cmd") in ("rules", "status") \
+                else {"ok": False, "error": "this lab has no censor"}
         return self.lab.control(command, self.current)
 
     def _censor_model(self):
         """The scenario's censor this console addresses."""
-        censors = self.scenario.censors()
+        censors = self.scenario.censors() or [self.scenario.censor]
         return next((c for c in censors if c.name == self.current), censors[0])
 
     def _probabilities(self) -> dict:
@@ -209,6 +212,8 @@ class Console:
                                 f"{', '.join(c.name for c in censors)})")
             self.current = name
             return Reply(0, f"censor commands now address {name}")
+        if not censors:
+            return Reply(0, "no censor in this network: every link is a plain switch")
         current = self._censor_model().name
         body = [("*" if c.name == current else "", c.name, c.at or "between clients and "
                  "internet", c.mode, str(c.ttl), str(len(c.rules))) for c in censors]
@@ -266,7 +271,8 @@ class Console:
         if client not in self.hosts():
             return Reply(2, f"no host named {client!r} (hosts: {', '.join(self.hosts())})")
         censor, topo = self._censor_model(), self.scenario.network
-        if topo and client in self.clients() and not topo.on_path(client, censor.at):
+        if topo and client in self.clients() and censor.at and \
+                not topo.on_path(client, censor.at):
             return Reply(1, f"explain: censor {censor.name} sits on {censor.at}, which "
                             f"{client}'s traffic does not cross (`censor NAME` picks another; "
                             f"`censor` lists them)")

@@ -110,6 +110,11 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
           ("p", f"Mode `{c.mode}` ({mode}); "
                 f"reassembly {'on' if c.reassembly else 'off'}. The first rule that matches a "
                 "flow decides; hits count the flows each rule decided during this run.")]
+    if sc.network:
+        b.append(("p", "A routed network with " + (", ".join(
+            f"censor `{x.name}` on link `{x.at}` ({x.mode}, {len(x.rules)} rules, injecting "
+            f"with TTL {x.ttl})" for x in sc.censors()) or "no censor") +
+            f"; the rules below are `{c.name}`'s."))
     if rules:
         b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
                   [(i, r["id"], "yes" if r["enabled"] else "no", r.get("hits", 0),
@@ -124,8 +129,9 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                 "expectations held." if checked else
                 "Each row is one real fetch from a client (the scenario states no "
                 "expectations)."),
-          ("table", ("client", "target", "censor did", "client saw", "expected"),
-           [(r.client, r.target, r.censor, r.saw,
+          ("table", ("client", *(("ISP",) if sc.network else ()), "target", "censor did",
+                     "client saw", "expected"),
+           [(r.client, *((r.isp or "-",) if sc.network else ()), r.target, r.censor, r.saw,
              "-" if r.expected_blocked is None else
              ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗"))
             for r in rows])]

@@ -1,11 +1,14 @@
 """A TLS client that shapes its ClientHello the way evasion tools and DPI tests need.
 
 `python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
-[--add-ext 0xffce] [--pad BYTES] [--timeout S]` connects, sends a real ClientHello made by
+[--add-ext 0xffce] [--pad BYTES] [--ttl N] [--timeout S]` connects, sends a real ClientHello made by
 Python's ssl module — split across two TCP segments after N bytes (--split), or across TLS
 records of at most N bytes (--records), optionally with an extra extension or a large padding
 extension (post-quantum sized hellos) — then finishes the handshake when the hello is unchanged
-(verifying the lab CA), or just waits for the ServerHello when it was changed.
+(verifying the lab CA), or just waits for the ServerHello when it was changed. `--ttl N` sends
+the hello (and all after it) with IP TTL N, the handshake before it with the default: a
+TTL-limited probe (Censored Planet's CenTrace) that reaches N routers' worth of the path, so
+a reset at N and none at N-1 places the censor between hops N-1 and N (on a routed network).
 Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during handshake.
 """
 from __future__ import annotations
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--records", type=int, default=0, help="TLS records of at most N bytes")
     p.add_argument("--add-ext", type=lambda v: int(v, 0), help="extension type to add")
     p.add_argument("--pad", type=int, default=0, help="add a padding extension of N bytes")
+    p.add_argument("--ttl", type=int, default=0, help="IP TTL of the hello and what follows")
     p.add_argument("--timeout", type=float, default=5.0)
     a = p.parse_args(argv)
     sni = a.sni or a.host
@@ -93,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print("tls_hello: connect timed out", file=sys.stderr)
         return TIMEOUT
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if a.ttl:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a.ttl)
     try:
         if a.split and 0 < a.split < len(hello):
             sock.send(hello[:a.split])

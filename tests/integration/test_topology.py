@@ -3,7 +3,8 @@
 One lab with three ISPs and three censors, measured as a researcher would: traceroute lists
 every router hop and never a censor (a switch on a link is invisible, as DPI boxes usually are);
 the IP TTL of an injected RST at the client is the censor's initial TTL less the routers
-between them (Censored Planet's CenTrace; gfw.report's TTL analyses), for three placements;
+between them (gfw.report's TTL analyses), for three placements, and TTL-limited ClientHellos
+are reset from the hop where the censor sits on (Censored Planet's CenTrace);
 censors in series each see only what crosses their link and log their own events. Then
 `blocklab run` on basics/two-isps names each client's ISP, and a routed lab leaves nothing
 behind, also after SIGKILL once its run is cleaned (lab.run.clean, for that run only).
@@ -107,6 +108,22 @@ def test_the_servers_own_packets_arrive_two_routers_down(lab):
 ])
 def test_injected_rst_ttl_is_initial_ttl_less_the_hops(lab, client, url, ttl):
     assert rst_ttls(lab, client, url) == [ttl]
+
+
+@pytest.mark.parametrize("client, host, outcomes", [
+    ("bob", "c.example", [35, 35, 35]),         # mob, on the access LAN: before hop 1
+    ("alice", "a.example", [28, 35, 35]),       # tspu, on home's uplink: between hops 1 and 2
+    ("alice", "b.example", [28, 28, 35]),       # gfw, at the border: with the server, hop 3
+    ("carol", "c.example", [28, 28, 0]),        # no censor takes it: the server answers at 3
+])
+def test_ttl_limited_hellos_place_the_censor_between_two_hops(lab, client, host, outcomes):
+    """CenTrace's measurement: a ClientHello sent with TTL 1, 2, 3 after a normal handshake
+    is reset (35) once it reaches the censor, and times out (28) while it expires at a router
+    before the censor (and the server)."""
+    got = [lab.run(client, [sys.executable, "-m", "lab.clients.tls_hello", host, "--ttl",
+                            str(ttl), "--timeout", "2"], timeout=15).returncode
+           for ttl in (1, 2, 3)]
+    assert got == outcomes
 
 
 def test_censors_in_series_each_see_only_their_link(lab):

@@ -212,6 +212,14 @@ def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
         ("bob", "mobile", "https://open.example.org/", True, True)]
 
 
+def test_the_two_isps_lesson_holds(tmp_path):
+    """Its steps: a reset for alice, the site for bob, traceroute's hops, the RST's TTL 63 and
+    the TTL-limited hellos."""
+    r = blocklab("lesson", "basics/two-isps", "--auto", timeout=180)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "5 of 5 expected observations held." in r.stdout, r.stdout
+
+
 # --- teardown: the lab's own names are gone (not a whole-machine snapshot: not serial) ---
 
 def _names(state) -> dict:

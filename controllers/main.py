@@ -23,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--t0", type=float, required=True, help="epoch seconds the lab came up")
     p.add_argument("--state", help="censor-state.json: the rule set and penalty boxes, saved "
                    "when they change and taken back by a restarted censor")
+    p.add_argument("--name", default="censor",
+                   help="this censor's name, written in each event's `censor` field")
     p.add_argument("--events-max-bytes", type=int, default=MAX_BYTES,
                    help="rotate the event log when it would grow past this (default 64 MiB)")
     p.add_argument("--events-keep", type=int, default=KEEP,
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     app.configure(app.Settings(policy_path=args.policy, events_path=args.events,
                                control_path=args.control, t0=args.t0,
                                state_path=args.state, events_max_bytes=args.events_max_bytes,
-                               events_keep=args.events_keep))
+                               events_keep=args.events_keep, name=args.name))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         AppManager.run_apps(["controllers.openflow.app"])

@@ -145,6 +145,20 @@ def build_ipv4(src: str, dst: str, proto: int, data: bytes, ttl: int = 64,
     return head[:10] + struct.pack("!H", csum) + head[12:] + data
 
 
+INJECT_TTL = 64          # the initial IP TTL of what the censor sends (a Linux host's default)
+
+
+def with_ttl(frame: bytes, ttl: int) -> bytes:
+    """`frame` (Ethernet + IPv4, no options or any) with its IP TTL set to `ttl` and the
+    header checksum redone: a censor's injections leave it with the TTL of its place."""
+    ihl = (frame[14] & 0x0F) * 4
+    head = bytearray(frame[14:14 + ihl])
+    head[8] = ttl & 0xFF
+    head[10:12] = b"\0\0"
+    head[10:12] = struct.pack("!H", checksum(bytes(head)))
+    return frame[:14] + bytes(head) + frame[14 + ihl:]
+
+
 def build_frame(eth_src: bytes, eth_dst: bytes, ip_packet: bytes) -> bytes:
     return _ETH.pack(mac_bytes(eth_dst), mac_bytes(eth_src), ETH_IPV4) + ip_packet
 

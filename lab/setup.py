@@ -26,7 +26,8 @@ PACKAGES: list[tuple[str, list[str]]] = [
      ["dnsmasq-base", "nginx-light|nginx", "openssl", "nsd", "coturn", "openssh-server",
       "socat"]),
     ("the lab's real clients",
-     ["dnsutils", "curl", "iperf3", "iputils-ping", "openssh-client", "netcat-openbsd"]),
+     ["dnsutils", "curl", "iperf3", "iputils-ping", "openssh-client", "netcat-openbsd",
+      "traceroute"]),
     ("a real browser as a lab client, trusting the run's CA through NSS; its driver for the live "
      "page's browser test", ["chromium", "libnss3-tools", "chromium-driver"]),
     ("packet captures (`--pcap`): tcpdump, and mergecap from tshark", ["tcpdump", "tshark"]),

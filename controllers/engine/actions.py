@@ -40,9 +40,9 @@ from controllers.dpi import dns
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
-from controllers.packets import (ACK, FIN, ICMP, PSH, RST, SYN, TCP, UDP, Malformed, Packet,
-                                 build_tcp, forward_tcp, icmp_unreachable, parse_frame, reply_tcp,
-                                 reply_udp, rst_for)
+from controllers.packets import (ACK, FIN, ICMP, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
+                                 Packet, build_tcp, forward_tcp, icmp_unreachable, parse_frame,
+                                 reply_tcp, reply_udp, rst_for, with_ttl)
 from controllers.rules.ruleset import MeterPool, meter_shape
 from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
 from controllers.switch.tables import METERED_HARD, flow_pair
@@ -71,8 +71,10 @@ class Executor:
 
     def __init__(self, tap: bool, server_ports: dict[str, int], meters: MeterPool,
                  rule_meters: dict[tuple, int], stats: dict[str, int],
-                 side_of_ip: dict[str, str | None] | None = None) -> None:
+                 side_of_ip: dict[str, str | None] | None = None,
+                 ttl: int = INJECT_TTL) -> None:
         self.tap = tap
+        self.ttl = ttl                  # initial IP TTL of injected packets (the censor's)
         self.server_ports = server_ports
         self.side_of_ip = side_of_ip or {}
         self.meters = meters
@@ -82,11 +84,15 @@ class Executor:
     # -- small helpers ----------------------------------------------------------------------
     def to_client(self, flow: Flow, frame: bytes) -> Output:
         self.stats["injected"] += 1
-        return Output(frame, None, flow.c_in_port)
+        return Output(self.as_injected(frame), None, flow.c_in_port)
 
     def to_server(self, flow: Flow, frame: bytes) -> Output:
         self.stats["injected"] += 1
-        return Output(frame, None, self.server_ports.get(flow.s_ip))
+        return Output(self.as_injected(frame), None, self.server_ports.get(flow.s_ip))
+
+    def as_injected(self, frame: bytes) -> bytes:
+        """An injection as it leaves this censor: built with INJECT_TTL, set to its own."""
+        return frame if self.ttl == INJECT_TTL else with_ttl(frame, self.ttl)
 
     def release(self, flow: Flow) -> list:
         out = [Output(frame, port) for frame, port in flow.held]
@@ -194,7 +200,7 @@ class Executor:
                                 pkt.dport, pkt.seq + 1, pkt.ack, RST | ACK, window=3293 + i)
                       for i in range(count)]
         self.stats["injected"] += len(frames)
-        return [Output(f, None, port) for f in frames]
+        return [Output(self.as_injected(f), None, port) for f in frames]
 
 
     def _allow(self, flow: Flow) -> list:

@@ -38,8 +38,8 @@ from controllers.engine.actions import Executor
 from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.rules.inspect import Inspector
-from controllers.packets import ACK, FIN, RST, SYN, TCP, UDP, Malformed, Packet, parse_frame, \
-    rst_for
+from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malformed, Packet, \
+    parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
 from controllers.engine.residual import PenaltyBoxes
@@ -91,7 +91,8 @@ class Engine:
         self.counters = dict.fromkeys(_COUNTERS, 0)
         self.inspector = Inspector()
         self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
-                                 self.counters, self.side_of_ip)
+                                 self.counters, self.side_of_ip,
+                                 int(policy.get("ttl", INJECT_TTL)))
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0
@@ -446,7 +447,7 @@ class Engine:
             return []
         out: list[Effect] = []
         if pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN:
-            out.append(Output(rst_for(pkt), None, in_port))
+            out.append(Output(self.executor.as_injected(rst_for(pkt)), None, in_port))
             self.counters["injected"] += 1
         return out + [Output(frame, in_port)]
 

@@ -49,6 +49,7 @@ class Settings:
     state_path: str | None = None        # censor-state.json: rules and boxes across restarts
     events_max_bytes: int = MAX_BYTES
     events_keep: int = KEEP
+    name: str = "censor"                 # the censor's name: each event's `censor` field
 
 
 _settings: Settings | None = None
@@ -98,7 +99,7 @@ class CensorApp(app_manager.OSKenApp):
 
     def _log_event(self, record: dict) -> None:
         try:
-            self.event_log.write(record)
+            self.event_log.write({**record, "censor": self.settings.name})
         except Exception:
             log.exception("could not write an event")
 

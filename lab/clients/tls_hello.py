@@ -1,13 +1,17 @@
 """A TLS client that shapes its ClientHello the way evasion tools and DPI tests need.
 
 `python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
-[--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--timeout S]` connects, sends a
-real ClientHello made by Python's ssl module — split across two TCP segments after N bytes
-(--split), or across TLS records of at most N bytes (--records), optionally with an extra
+[--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--ttl N] [--timeout S]` connects,
+sends a real ClientHello made by Python's ssl module — split across two TCP segments after N
+bytes (--split), or across TLS records of at most N bytes (--records), optionally with an extra
 extension or a large padding extension (post-quantum sized hellos), optionally after a fake
 data segment with a wrong TCP or IP header checksum (--fake: the "badsum" evasion of zapret,
 byedpi and Geneva, lab.clients.fakes) — then finishes the handshake when the hello is
 unchanged (verifying the lab CA), or just waits for the ServerHello when it was changed.
+`--ttl N` sends the hello (and all after it) with IP TTL N, the handshake before it with the
+default: a TTL-limited probe (Censored Planet's CenTrace) that reaches N routers' worth of the
+path, so a reset at N and none at N-1 places the censor between hops N-1 and N (on a routed
+network).
 Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during handshake.
 """
 from __future__ import annotations
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--add-ext", type=lambda v: int(v, 0), help="extension type to add")
     p.add_argument("--pad", type=int, default=0, help="add a padding extension of N bytes")
     p.add_argument("--fake", choices=FAKES, help="send a fake with a wrong checksum first")
+    p.add_argument("--ttl", type=int, default=0, help="IP TTL of the hello and what follows")
     p.add_argument("--timeout", type=float, default=5.0)
     a = p.parse_args(argv)
     sni = a.sni or a.host
@@ -126,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print("tls_hello: --fake needs root (it sends through a raw socket)", file=sys.stderr)
         return 1
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if a.ttl:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a.ttl)
     try:
         if a.split and 0 < a.split < len(hello):
             sock.send(hello[:a.split])

@@ -119,7 +119,8 @@ class Prober:
         return got.get(url)
 
     def _builtin(self, target: Target, control: dict | None) -> tuple[Verdict, dict | None]:
-        got, err = self._run_measure(target.client, self.scenario.resolver_ip(), [target.url])
+        got, err = self._run_measure(target.client, self.scenario.resolver_ip(target.client),
+                                    [target.url])
         raw = got.get(target.url)
         if raw is None:
             return Verdict(target.url, None, None, f"the prober failed: {err}"), None

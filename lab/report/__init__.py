@@ -120,6 +120,11 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
                 f"reassembly {'on' if c.reassembly else 'off'}{_dpi_text(c.dpi)}. "
                 "The first rule that matches a "
                 "flow decides; hits count the flows each rule decided during this run.")]
+    if sc.network:
+        b.append(("p", "A routed network with " + (", ".join(
+            f"censor `{x.name}` on link `{x.at}` ({x.mode}, {len(x.rules)} rules, injecting "
+            f"with TTL {x.ttl})" for x in sc.censors()) or "no censor") +
+            f"; the rules below are `{c.name}`'s."))
     if rules:
         b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
                   [(i, r["id"], "yes" if r["enabled"] else "no", r.get("hits", 0),

@@ -87,32 +87,52 @@ class ControlClient:
 class CensorProcess:
     """The controller for one run: start(), wait_ready(), stop()."""
 
-    def __init__(self, run: RunDir, policy: dict, t0: float):
+    def __init__(self, run: RunDir, policy: dict | None, t0: float, name: str | None = None):
+        """`name`: one of a routed network's censors, whose files are under censors/NAME/
+        (None: the star network's one censor, named `censor`, its files at the top).
+        `policy` None: given later (set_policy), once the switch's ports are known."""
         self.run = run
+        self.name = name or "censor"
+        self.pid_key = "censor" if name is None else f"censor:{name}"
+        where = () if name is None else ("censors", name)
         self.port = free_port()
-        self.policy_path = run.file("policy.json")
-        self.policy_path.write_text(json.dumps(policy, indent=1))
-        self.events_path = run.file("events.jsonl")
+        self.policy_path = run.file(*where, "policy.json")
+        if policy is not None:
+            self.set_policy(policy)
+        self.events_path = run.file(*where, "events.jsonl")
         self.events_path.touch()
-        self.log_path = run.file("controller.log")
-        self.state_path = run.file("censor-state.json")
-        self.control = ControlClient(run.file("control.sock"))
+        self.log_path = run.file(*where, "controller.log")
+        self.state_path = run.file(*where, "censor-state.json")
+        self.control = ControlClient(run.file(*where, "control.sock"))
         self.t0 = t0
         self.proc: subprocess.Popen | None = None
         self.watchdog: Watchdog | None = None
         self._stopping = False
 
+    def set_policy(self, policy: dict) -> None:
+        """The compiled policy the censor starts with (before start())."""
+        self.policy_path.write_text(json.dumps(policy, indent=1))
+
     def start(self) -> None:
+        self.launch()
+        self.wait_started()
+
+    def launch(self) -> None:
+        """Start the process, not waiting for it (wait_started does): several censors
+        start side by side."""
         cmd = [sys.executable, "-m", "controllers.main", "--policy", str(self.policy_path),
                "--events", str(self.events_path), "--control", str(self.control.path),
                "--port", str(self.port), "--t0", repr(self.t0),
-               "--state", str(self.state_path)]
+               "--state", str(self.state_path), "--name", self.name]
         env = dict(os.environ, OSKEN_HUB_TYPE="eventlet", PYTHONUNBUFFERED="1")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env,
                                          start_new_session=True)
-        self.run.add_pid("censor", self.proc.pid)
+        self.run.add_pid(self.pid_key, self.proc.pid)
+
+    def wait_started(self) -> None:
+        """Wait until its control socket answers."""
         self._wait(lambda: self.control.try_call({"cmd": "status"}), 30,
                    "the censor's control socket")
 
@@ -182,7 +202,7 @@ class CensorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.run.drop_pid("censor")
+        self.run.drop_pid(self.pid_key)
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """`blocklab clean`: remove what runs killed with SIGKILL left behind, and nothing else.
 
-A run's state.json lists its processes and its bridge. A run whose owner is gone is cleaned:
-its processes killed (host shells, services, the censor, the tcpdumps of `--pcap`), its OVS
-bridge deleted, the root-namespace ends of its veths removed, its directory deleted. Runs
-still alive are left, and so are runs kept for their events (lab/run/rundir.py: a run whose
-results could not be written); the user deletes those.
+A run's state.json lists its processes and its bridges (a routed network has several). A run
+whose owner is gone is cleaned: its processes killed (host shells and routers, services, the
+censors, the tcpdumps of `--pcap`), its OVS bridges deleted, the root-namespace ends of its
+veths removed, its directory deleted. Runs still alive are left, and so are runs kept for
+their events (lab/run/rundir.py: a run whose results could not be written); the user deletes
+those.
 """
 from __future__ import annotations
 
@@ -50,14 +51,15 @@ def clean_run(state: RunState) -> list[str]:
     if victims:
         terminate(victims)
         removed.append(f"{len(victims)} processes")
-    if state.bridge:
-        r = subprocess.run(["ovs-vsctl", "--if-exists", "del-br", state.bridge],
+    for bridge in [b for b in [state.bridge, *state.bridges] if b]:
+        r = subprocess.run(["ovs-vsctl", "--if-exists", "del-br", bridge],
                            capture_output=True, text=True)
         if r.returncode == 0:
-            removed.append(f"bridge {state.bridge}")
-    for name in _bridge_interfaces(state.bridge or f"bl{state.run_id}"):
-        subprocess.run(["ip", "link", "del", name], capture_output=True)
-        removed.append(f"interface {name}")
+            removed.append(f"bridge {bridge}")
+    for bridge in [state.bridge or f"bl{state.run_id}", *state.bridges]:
+        for name in _bridge_interfaces(bridge):
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+            removed.append(f"interface {name}")
     shutil.rmtree(run_path, ignore_errors=True)
     return removed
 

@@ -1,10 +1,14 @@
 """One lab run: scenario in, network up, censor attached, services ready; then all torn down.
 
+A scenario with `network:` gets the routed network (lab.run.routed) and one censor process per
+censor, each on its link; `lab.censor` is the first of them, `lab.censors` all by name.
+
 `with Lab(scenario) as lab:` brings everything up in order and takes it all down again on
 success, error, Ctrl-C or SIGTERM (the CLI turns SIGTERM into SystemExit).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -19,7 +23,6 @@ from lab.run.pki import LabCA
 from lab.run.progress import default as default_progress
 from lab.run.rundir import RunDir
 from lab.run.wait import scaled
-from lab.scenario.addressing import RESERVED_NAMES
 from lab.scenario.kernel import netem_support
 from lab.scenario.model import Link
 from lab.services.base import Service
@@ -53,6 +56,7 @@ class Lab:
         self.run_dir: RunDir | None = None
         self.network: Network | None = None
         self.censor: CensorProcess | None = None
+        self.censors: dict[str, CensorProcess] = {}
         self.services: list[Service] = []
         self.t0 = 0.0
         self.timings: dict[str, float] = {}
@@ -64,8 +68,9 @@ class Lab:
         return [HostSpec(h.name, h.ip, h.mac, h.side) for h in self.scenario.hosts()]
 
     def infrastructure(self):
-        """The lab's own hosts: the ISP resolver inside the censor, the public one outside."""
-        return [h for h in self.scenario.hosts() if h.name in RESERVED_NAMES]
+        """The lab's own hosts: the ISP resolver inside the censor, the public one outside
+        (and, on a routed network, the ISPs' own)."""
+        return self.scenario.resolvers()
 
     # --- up and down -------------------------------------------------------------------
 
@@ -92,8 +97,9 @@ class Lab:
         """What died during the run: services by name, and the censor when its watchdog
         could not bring it back. Empty when every part is still running."""
         dead = self.dead_services()
-        why = self.censor.failure() if self.censor else None
-        return dead + ([why] if why else [])
+        whys = [c.failure() for c in self.censors.values()]
+        return dead + [why if len(self.censors) == 1 else f"censor {name}: {why}"
+                       for name, why in zip(self.censors, whys) if why]
 
     def shaping(self) -> dict[str, Link]:
         """The scenario's `links:` per side, refused here when the kernel lacks netem."""
@@ -116,30 +122,67 @@ class Lab:
         self.run_dir = run = RunDir()
         specs = self.host_specs()
         ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
-        policy = self.scenario.policy(switch_ports(specs))
-        self._say("starting the censor")
-        self.censor = CensorProcess(run, policy, self.t0)
-        self.censor.start()
-        self._say(f"building the network: {len(specs)} hosts on one switch")
-        self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
-                               shaping=self.shaping())
-        self.network.start()
-        if self.pcap:
-            self._say("starting packet captures (tcpdump)")
-            self.start_capture(self.pcap)
-        self._say("waiting for the switch to connect to the censor")
-        self.censor.wait_ready()
+        if self.scenario.network:
+            if self.pcap:
+                raise LabError("--pcap: captures of a routed network (network:) are not built "
+                               "yet; they capture the one-switch network only")
+            self._routed(run, specs)
+        else:
+            policy = self.scenario.policy(switch_ports(specs))
+            self._say("starting the censor")
+            self.censor = CensorProcess(run, policy, self.t0)
+            self.censors = {self.censor.name: self.censor}
+            self.censor.start()
+            self._say(f"building the network: {len(specs)} hosts on one switch")
+            self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
+                                   shaping=self.shaping())
+            self.network.start()
+            if self.pcap:
+                self._say("starting packet captures (tcpdump)")
+                self.start_capture(self.pcap)
+            self._say("waiting for the switch to connect to the censor")
+            self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
         for spec in specs:
             trusts = self.scenario.host(spec.name).trust_lab_ca
             hostconfig.configure(self.host(spec.name), self._host_folder(spec.name),
-                                 self.scenario.resolver_ip(),
+                                 self.scenario.resolver_ip(spec.name),
                                  ca.trust_dir if trusts else None,
                                  ca.nss_db() if trusts else None)
         self._start_services(ca)
-        self.censor.watch(self.dead_services)     # restarts a dead censor, notices services
+        for i, censor in enumerate(self.censors.values()):
+            # restarts a dead censor; the first one also notices dead services
+            censor.watch(self.dead_services if i == 0 else None)
         self.timings["up"] = time.monotonic() - start
         self._say("")
+
+    def _routed(self, run: RunDir, specs: list[HostSpec]) -> None:
+        """The routed network and its censors: each censor's process is started first (its
+        OpenFlow port), then the network, then each censor waited for."""
+        from lab.run.routed import RoutedNetwork
+        sc, topo = self.scenario, self.scenario.network
+        ports = {}
+        for censor in topo.censors:
+            self._say(f"starting censor {censor.name} ({censor.at})")
+            proc = CensorProcess(run, None, self.t0, name=censor.name)
+            self.censors[censor.name] = proc
+            ports[censor.at] = proc.port
+        self.censor = next(iter(self.censors.values()), None)
+        routers = len(topo.isps) + 1
+        self._say(f"building the network: {len(specs)} hosts, {routers} routers, "
+                  f"{len(topo.censors)} censor{'s' if len(topo.censors) != 1 else ''}")
+        self.network = RoutedNetwork(run, sc, specs, ports)
+        for censor in topo.censors:
+            policy = sc.policy(self.network.switch_ports(censor.at), censor,
+                               topo.client_side(censor.at, sc.hosts()))
+            self.censors[censor.name].set_policy(policy)
+            self.censors[censor.name].launch()      # side by side: each takes ~1 s to start
+        for proc in self.censors.values():
+            proc.wait_started()
+        self.network.start()
+        for name, proc in self.censors.items():
+            self._say(f"waiting for censor {name}'s switch to connect")
+            proc.wait_ready()
 
     def _start_services(self, ca: LabCA) -> None:
         """Each server's services (lab/services/registry.py), then the resolvers, which
@@ -158,9 +201,10 @@ class Lab:
         start = time.monotonic()
         self._say("")
         with _no_interrupts():
-            # The watchdog first: services stopped from here on have not died.
-            if self.censor and self.censor.watchdog:
-                _quietly(self.censor.watchdog.stop)
+            # The watchdogs first: services stopped from here on have not died.
+            for censor in self.censors.values():
+                if censor.watchdog:
+                    _quietly(censor.watchdog.stop)
             for service in reversed(self.services):
                 _quietly(service.stop, self.run_dir)
             self.services.clear()
@@ -169,9 +213,10 @@ class Lab:
             if self.network:
                 _quietly(self.network.stop)
                 self.network = None
-            if self.censor:
-                _quietly(self.censor.stop)
-                self.censor = None
+            for censor in self.censors.values():
+                _quietly(censor.stop)
+            self.censors.clear()
+            self.censor = None
             if self.run_dir:
                 if self._keep:
                     self.run_dir.keep(self._keep)
@@ -214,17 +259,18 @@ class Lab:
             out, err = proc.communicate()
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
-    def events(self) -> list[dict]:
-        """Every event of the run so far, oldest first (rotated files included)."""
-        import json
-
+    def events(self, censor: str | None = None) -> list[dict]:
+        """Every event of the run so far, oldest first (rotated files included): of every
+        censor (each record names its `censor`), or of the one named."""
         from controllers.engine.eventlog import rotated
-        if not self.censor:
-            return []
         out = []
-        for path in rotated(str(self.censor.events_path)):
-            with open(path, encoding="utf-8") as f:
-                out += [json.loads(line) for line in f if line.strip()]
+        every = list(self.censors.values()) or ([self.censor] if self.censor else [])
+        for proc in ([self._censor(censor)] if censor else every):
+            for path in rotated(str(proc.events_path)):
+                with open(path, encoding="utf-8") as f:
+                    out += [json.loads(line) for line in f if line.strip()]
+        if len(every) > 1 and not censor:
+            out.sort(key=lambda e: e.get("t") or 0.0)       # stable: each log stays in order
         return out
 
     def keep_events(self):
@@ -270,18 +316,28 @@ class Lab:
         deadline = time.monotonic() + scaled(timeout)
         last = None
         while True:
-            seen = self.control({"cmd": "status"}).get("stats", {}).get("packets_in")
-            if seen is not None and seen == last:
+            seen = [self.control({"cmd": "status"}, name).get("stats", {}).get("packets_in")
+                    for name in self.censors]
+            if None not in seen and seen == last:
                 return True
             if time.monotonic() >= deadline:
                 return False
             last = seen
             time.sleep(0.1)         # polling step of a deadline wait
 
-    def control(self, command: dict) -> dict:
+    def control(self, command: dict, censor: str | None = None) -> dict:
+        """One control-socket command to the censor named (default: the first)."""
+        return self._censor(censor).control.call(command)
+
+    def _censor(self, name: str | None) -> CensorProcess:
         if not self.censor:
-            raise LabError("the lab is not up")
-        return self.censor.control.call(command)
+            raise LabError("this lab has no censor" if self.network else "the lab is not up")
+        if name is None:
+            return self.censor
+        if name not in self.censors:
+            raise LabError(f"no censor named {name!r} in this lab; censors: "
+                           f"{', '.join(self.censors)}")
+        return self.censors[name]
 
 
 def _quietly(fn, *args) -> None:

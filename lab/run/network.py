@@ -145,7 +145,7 @@ class Network:
                 controller.terminate()
         self.run.set_bridge("")
         for name in list(self.run.state.pids):
-            if name.startswith("host:") or name == "switch-shell":
+            if name.startswith(("host:", "switch-shell")):
                 self.run.drop_pid(name)
 
 

@@ -1,6 +1,7 @@
 """A run's directory under /run/blocklab and the state file `blocklab clean` relies on.
 
-Everything a run creates (processes, the OVS bridge, root-namespace interfaces) is written to
+Everything a run creates (processes, the OVS bridge or a routed network's bridges,
+root-namespace interfaces) is written to
 state.json as soon as it exists, so a run killed with SIGKILL can be cleaned up afterwards.
 A run whose results could not be written keeps its events file here (`kept` in state.json):
 torn down, but its directory stays, and `blocklab clean` leaves it for the user.
@@ -24,6 +25,7 @@ class RunState:
     owner_pid: int
     created: float = 0.0      # epoch seconds
     bridge: str = ""
+    bridges: list[str] = field(default_factory=list)      # a routed network's OVS bridges
     pids: dict[str, int] = field(default_factory=dict)   # what → pid
     kept: bool = False        # torn down; the directory holds measurements for the user
 
@@ -65,6 +67,10 @@ class RunDir:
 
     def set_bridge(self, name: str) -> None:
         self.state.bridge = name
+        self.save()
+
+    def set_bridges(self, names: list[str]) -> None:
+        self.state.bridges = list(names)
         self.save()
 
     def save(self) -> None:

@@ -8,6 +8,7 @@ cannot emulate.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from controllers.dpi import profile
@@ -16,8 +17,9 @@ from lab.scenario.errors import Reporter, did_you_mean
 from lab.scenario.expect import build_expect
 from lab.scenario.hosts import Hosts, build_hosts
 from lab.scenario.lessons import STEP_KEYS, check_steps
-from lab.scenario.model import (ISP_HOST, PUBLIC_DNS_HOST, Censor, Link, Links, Rule,
+from lab.scenario.model import (INJECT_TTL, ISP_HOST, PUBLIC_DNS_HOST, Censor, Link, Links, Rule,
                                 Scenario)
+from lab.scenario.topology import BORDER, build_topology
 from lab.scenario.rules import build_rule
 from lab.scenario.timeline import build_timeline, check_duplicates, raw_id
 
@@ -35,21 +37,41 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
     hosts = build_hosts(rep, data)
     resolver = _resolver(rep, data, hosts)
     censor, initial_ids = _censor(rep, data, hosts)
+    placed = _network_censors(rep, data, hosts)
+    network, clients = build_topology(rep, data, hosts.clients, hosts.servers,
+                                      _explicit(data, hosts), placed or _top_censor(data, censor))
+    if placed:
+        initial_ids = [r.id for r in placed[0][1].rules]
+    if network is not None and network.censors:
+        censor = network.censors[0]         # the timeline's and the shell's default censor
+    other_ids = {r.id for _w, c in placed[1:] for r in c.rules}
 
     def make_rule(where: tuple, value: object) -> Rule | None:
         return build_rule(rep, where, value, servers=_server_names(hosts), mode=censor.mode)
 
     timeline, ever_ids = build_timeline(rep, data, initial_ids, make_rule)
-    expect = build_expect(rep, data, hosts, ever_ids)
+    expect = build_expect(rep, data, hosts, ever_ids | other_ids if ever_ids is not None
+                          else None, _censor_names(rep, network, censor))
     links = _links(rep, data)
-    _lesson(rep, data, hosts, ever_ids)
+    _lesson(rep, data, hosts, ever_ids | other_ids if ever_ids is not None else None)
+    if network is not None and links is not None:
+        rep.error(("links",), "links: shapes the star network's two sides; a scenario with "
+                              "network: has no such sides (not supported yet)", key=True)
     lesson = rep.get(data, top, "lesson", None, list)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:
         return None
-    return Scenario(path, name, title, summary, sources, tuple(hosts.clients), resolver,
-                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson)
+    return Scenario(path, name, title, summary, sources, tuple(clients), resolver,
+                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson,
+                    network)
+
+
+def _censor_names(rep: Reporter, network, censor: Censor) -> list[str] | None:
+    """The censors' names an expectation may give (None: not all could be read)."""
+    if network is None:
+        return [censor.name] if rep.clean(("censor",)) else None
+    return [c.name for c in network.censors] if rep.clean(("network", "censors")) else None
 
 
 def _lesson(rep: Reporter, data: dict, hosts: Hosts, rule_ids: set[str] | None) -> None:
@@ -93,6 +115,53 @@ def _censor(rep: Reporter, data: dict, hosts: Hosts) -> tuple[Censor, list[str] 
     if not rep.ok(where):
         return Censor(), None
     section = rep.part(data, (), "censor", {}, dict)
+    censor, ids = _censor_at(rep, where, section, hosts)
+    if censor.at is not None and "network" not in data:
+        rep.error(where + ("at",), "a censor's place (at:) needs a network: section",
+                  key=True)
+    return censor, ids
+
+
+def _network_censors(rep: Reporter, data: dict, hosts: Hosts) -> list[tuple[tuple, Censor]]:
+    """(where, censor) of each of `network.censors` that could be read."""
+    network = rep.part(data, (), "network", None, dict)
+    if network is None or "censors" not in network:
+        return []
+    if "censor" in data:
+        rep.error(("censor",), "give either censor: or network.censors:, not both (put this "
+                               "censor in network.censors with its at:)", key=True)
+    items = rep.part(network, ("network",), "censors", [], list)
+    out = []
+    for i, item in enumerate(items):
+        where = ("network", "censors", i)
+        if isinstance(item, dict) and rep.ok(where):
+            out.append((where, _censor_at(rep, where, item, hosts)[0]))
+    return out
+
+
+def _top_censor(data: dict, censor: Censor) -> list[tuple[tuple, Censor]]:
+    """The top-level censor as the network's only one (at the border unless it says)."""
+    if censor.at is None and "censor" not in data:
+        return []
+    return [(("censor",), censor if censor.at else replace(censor, at=BORDER))]
+
+
+def _explicit(data: dict, hosts: Hosts) -> dict[str, tuple]:
+    """host name -> (its address as given in the file, normalised; where it is)."""
+    out = {}
+    for host in [*hosts.clients, *hosts.servers]:
+        path = hosts.paths.get(host.name)
+        if path is None:
+            continue
+        item = data[path[0]][path[1]]
+        if isinstance(item, dict) and "address" in item:
+            out[host.name] = (host.ip, path + ("address",))
+    return out
+
+
+def _censor_at(rep: Reporter, where: tuple, section: dict, hosts: Hosts
+               ) -> tuple[Censor, list[str] | None]:
+    """One censor's section (at `where`): (the censor, its rules' ids or None)."""
     mode = rep.get(section, where, "mode", "inline", str)
     items = rep.part(section, where, "rules", [], list) if rep.ok(where + ("rules",)) else None
     rules: list[Rule] = []
@@ -112,7 +181,10 @@ def _censor(rep: Reporter, data: dict, hosts: Hosts) -> tuple[Censor, list[str] 
     censor = Censor(mode=mode, reassembly=reassembly, inspect_packets=inspect_packets,
                     fail_mode=rep.get(section, where, "fail_mode", "secure", str),
                     seed=int(rep.get(section, where, "seed", 0, number)),
-                    rules=tuple(rules), dpi=dpi)
+                    rules=tuple(rules), dpi=dpi,
+                    name=rep.get(section, where, "name", "censor", str),
+                    at=rep.get(section, where, "at", None, str),
+                    ttl=int(rep.get(section, where, "ttl", INJECT_TTL, number)))
     return censor, (None if ids is None or None in ids else ids)
 
 

@@ -2,7 +2,8 @@
 
 Owns the checks that an expectation names things that exist: `from` a client, a `url` (or, for
 a DNS-only check, a `domain`) that a server answers for or a lab address, and a `rule` that the
-scenario has at some point (censor rules or timeline), and that `browser: true` is on a web url.
+scenario has at some point (censor rules or timeline), a `censor` that exists, and that
+`browser: true` is on a web url.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from lab.truth.schemes import WEB_PORTS
 
 
 def build_expect(rep: Reporter, data: dict, hosts: Hosts,
-                 rule_ids: set[str] | None) -> list[Expectation]:
+                 rule_ids: set[str] | None, censors: list[str] | None = None
+                 ) -> list[Expectation]:
+    """`censors`: the names an expectation's `censor` may give (None: any)."""
     items = rep.part(data, (), "expect", [], list)
     out = []
     for i, item in enumerate(items):
@@ -34,8 +37,14 @@ def build_expect(rep: Reporter, data: dict, hosts: Hosts,
                                            f"https:// url, not '{target}'")
         if rule is not None and rule_ids is not None and rule not in rule_ids:
             rep.error(path + ("rule",), f"no rule named '{rule}'{did_you_mean(rule, rule_ids)}")
+        censor = rep.get(item, path, "censor", None, str)
+        if censor is not None and censors is not None and censor not in censors:
+            rep.error(path + ("censor",), f"no censor named '{censor}'"
+                                          f"{did_you_mean(censor, censors)}; censors: "
+                                          f"{', '.join(censors)}")
         if None not in (client, target, blocked) and rep.clean(path):
-            out.append(Expectation(client, target, blocked, technique, rule, browser))
+            out.append(Expectation(client, target, blocked, technique, rule, browser,
+                                   censor))
     return out
 
 

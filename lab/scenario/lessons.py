@@ -16,7 +16,7 @@ from typing import Callable
 import yaml
 
 CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot",
-                   "capture")
+                   "capture", "censor")
 EXPECT_KEYS = ("exit", "contains", "not_contains", "regex", "event")
 STEP_KEYS = ("say", "run", "expect")
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
 
+from controllers.packets import INJECT_TTL
 from lab.scenario.addressing import ISP, PUBLIC_DNS
+
+if TYPE_CHECKING:
+    from lab.scenario.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -75,15 +79,20 @@ class Censor:
     seed: int = 0
     rules: tuple[Rule, ...] = ()
     dpi: dict | None = None         # the DPI profile (controllers.dpi.profile), when written
+    name: str = "censor"            # events carry it; the shell and control address it by it
+    at: str | None = None           # with a network: the link it sits on (lab.scenario.topology)
+    ttl: int = INJECT_TTL           # initial IP TTL of what it injects
 
     def to_policy(self) -> dict:
         """The compiled policy (internals §1) without its "hosts" map."""
-        out = {"mode": self.mode, "reassembly": self.reassembly,
+        doc = {"mode": self.mode, "reassembly": self.reassembly,
                "inspect_packets": self.inspect_packets, "fail_mode": self.fail_mode,
                "seed": self.seed, "rules": [r.to_policy() for r in self.rules]}
         if self.dpi is not None:
-            out["dpi"] = dict(self.dpi, teardown=list(self.dpi["teardown"]))
-        return out
+            doc["dpi"] = dict(self.dpi, teardown=list(self.dpi["teardown"]))
+        if self.ttl != INJECT_TTL:
+            doc["ttl"] = self.ttl
+        return doc
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class Expectation:
     technique: str | None = None
     rule: str | None = None
     browser: bool = False           # also opened in headless Chromium (lab/clients/browser.py)
+    censor: str | None = None       # the censor that must act on it (several censors)
 
     @property
     def is_url(self) -> bool:
@@ -153,10 +163,13 @@ class Scenario:
     expect: tuple[Expectation, ...] = ()
     links: Links | None = None
     lesson: list | None = None
+    network: "Topology | None" = None          # the routed network (lab.scenario.topology)
 
     def hosts(self) -> list[Host]:
-        """Every lab host: the clients, the lab's `isp` and `public-dns` resolvers, the servers."""
-        return [*self.clients, ISP_HOST, PUBLIC_DNS_HOST, *self.servers]
+        """Every lab host: the clients, the lab's resolvers (`isp`, the ISPs' own, `public-dns`),
+        the servers."""
+        own = self.network.resolvers() if self.network else []
+        return [*self.clients, ISP_HOST, *own, PUBLIC_DNS_HOST, *self.servers]
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts() if h.name == name), None)
@@ -165,20 +178,42 @@ class Scenario:
         """The server answering for `domain`: an exact name first, then the first glob."""
         return find_server(self.servers, domain)
 
-    def resolver_ip(self) -> str:
-        """The address the clients' resolv.conf names."""
+    def resolvers(self) -> list[Host]:
+        """The lab's own resolvers: `isp`, the ISPs' own (`NAME-dns`), `public-dns`."""
+        own = self.network.resolvers() if self.network else []
+        return [ISP_HOST, *own, PUBLIC_DNS_HOST]
+
+    def resolver_ip(self, client: str | None = None) -> str:
+        """The address the clients' resolv.conf names (`client`'s: its ISP's own resolver
+        when it has one and `resolver` is isp)."""
         if self.resolver == "isp":
-            return ISP_HOST.ip
+            isp = self.network.isp_of(client) if self.network and client else None
+            return isp.resolver_host.ip if isp and isp.resolver else ISP_HOST.ip
         if self.resolver == "public":
             return PUBLIC_DNS_HOST.ip
         return self.host(self.resolver).ip
 
-    def policy(self, ports: Mapping[str, int] | None = None) -> dict:
-        """The compiled policy document of docs/internals.md §1 (`ports`: switch port by host)."""
+    def censors(self) -> list[Censor]:
+        """Every censor: the network's, each at its place, or the one `censor:`."""
+        return list(self.network.censors) if self.network else [self.censor]
+
+    def isp_of(self, client: str) -> str | None:
+        """The name of `client`'s ISP (None without a network)."""
+        isp = self.network.isp_of(client) if self.network else None
+        return isp.name if isp else None
+
+    def policy(self, ports: Mapping[str, int] | None = None, censor: Censor | None = None,
+               client_side: set[str] | None = None) -> dict:
+        """The compiled policy document of docs/internals.md §1 (`ports`: switch port by host)
+        for `censor` (default: the first); `client_side`: the hosts on its clients' side
+        (default: the clients and the isp resolver, as on the star network)."""
         ports = ports or {}
-        doc = self.censor.to_policy()
+        doc = (censor or self.censor).to_policy()
         rules = doc.pop("rules")
         doc["hosts"] = {h.name: h.to_policy(ports.get(h.name)) for h in self.hosts()}
+        if client_side is not None:
+            for name, host in doc["hosts"].items():
+                host["side"] = "client" if name in client_side else "internet"
         doc["rules"] = rules
         return doc
 

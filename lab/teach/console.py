@@ -10,6 +10,8 @@ Each command returns a `Reply` (exit code, text) instead of printing, so the int
     explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
     plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
     capture [DIR | stop]       tcpdump on every switch port into DIR (lab/run/capture.py)
+    censor [NAME]              the censors and their places; NAME: the one the commands
+                               above address from now on (default: the first)
     HOST CMD...                (lessons) CMD in HOST's shell; output and exit code
 
 Rule ids, hits and the enabled flags come from the censor's control socket (docs/internals.md
@@ -71,6 +73,7 @@ class Console:
         self.colour = colour
         self.plot_dir = Path(plot_dir or Path.cwd())
         self.added: dict[str, dict] = {}         # rules added here: id -> policy form
+        self.current: str | None = None          # the censor addressed (None: the first)
 
     # --- helpers -------------------------------------------------------------------------
     @property
@@ -84,13 +87,24 @@ class Console:
         return [h.name for h in self.scenario.clients]
 
     def _rules(self) -> list[dict]:
-        reply = self.lab.control({"cmd": "rules"})
+        reply = self._control({"cmd": "rules"})
         if not reply.get("ok"):
             raise RuntimeError(reply.get("error") or "the censor did not list its rules")
         return reply["rules"]
 
+    def _control(self, command: dict) -> dict:
+        if not self.scenario.censors():
+            return {"ok": True, "rules": []} if command.get("cmd") in ("rules", "status") \
+                else {"ok": False, "error": "this lab has no censor"}
+        return self.lab.control(command, self.current)
+
+    def _censor_model(self):
+        """The scenario's censor this console addresses."""
+        censors = self.scenario.censors() or [self.scenario.censor]
+        return next((c for c in censors if c.name == self.current), censors[0])
+
     def _probabilities(self) -> dict:
-        out = {r.id: r.probability for r in self.scenario.censor.rules}
+        out = {r.id: r.probability for r in self._censor_model().rules}
         for entry in self.scenario.timeline:
             for rule in (entry.rules or ()) + ((entry.rule,) if entry.rule else ()):
                 out.setdefault(rule.id, rule.probability)
@@ -159,7 +173,7 @@ class Console:
         rule = args.strip()
         if not rule:
             return Reply(2, f"usage: {cmd} RULE (`rules` lists them)")
-        reply = self.lab.control({"cmd": cmd, "rule": rule})
+        reply = self._control({"cmd": cmd, "rule": rule})
         if not reply.get("ok"):
             ids = [r["id"] for r in self._rules()]
             return Reply(1, f"{cmd} {rule}: {reply.get('error')} (rules: {', '.join(ids)})")
@@ -183,13 +197,30 @@ class Console:
         command = {"cmd": "add", "rule": rule}
         if index is not None:
             command["index"] = index
-        reply = self.lab.control(command)
+        reply = self._control(command)
         if not reply.get("ok"):
             return Reply(1, f"not added: {reply.get('error')}")
         self.added[rule["id"]] = rule
         where = f"at position {index + 1}" if index is not None else "last"
         return Reply(0, f"rule {rule['id']} added {where}: {match_text(rule['match'])} -> "
                         f"{action_text(rule['action'])}")
+
+    # --- censors -------------------------------------------------------------------------
+    def censor(self, args: str = "") -> Reply:
+        censors = self.scenario.censors()
+        name = args.strip()
+        if name:
+            if name not in [c.name for c in censors]:
+                return Reply(2, f"no censor named {name!r} (censors: "
+                                f"{', '.join(c.name for c in censors)})")
+            self.current = name
+            return Reply(0, f"censor commands now address {name}")
+        if not censors:
+            return Reply(0, "no censor in this network: every link is a plain switch")
+        current = self._censor_model().name
+        body = [("*" if c.name == current else "", c.name, c.at or "between clients and "
+                 "internet", c.mode, str(c.ttl), str(len(c.rules))) for c in censors]
+        return Reply(0, "\n".join(text_table(("", "censor", "at", "mode", "ttl", "rules"), body)))
 
     # --- events --------------------------------------------------------------------------
     def events(self, args: str = "") -> Reply:
@@ -228,7 +259,8 @@ class Console:
             where = "(censor change)"
         detail = " ".join(f"{k}={v}" for k, v in (ev.get("detail") or {}).items()
                           if not isinstance(v, (dict, list)))
-        text = (f"{float(ev.get('t', 0)):9.3f}s  {action:<9} {str(ev.get('rule')):<18} "
+        who = f"{ev.get('censor')}: " if len(self.scenario.censors()) > 1 else ""
+        text = (f"{float(ev.get('t', 0)):9.3f}s  {who}{action:<9} {str(ev.get('rule')):<18} "
                 f"{str(ev.get('technique')):<9} {where}  {detail}").rstrip()
         return paint(text, EVENT_COLOURS.get(action), self.colour)
 
@@ -241,11 +273,17 @@ class Console:
         client, url = (words if len(words) == 2 else (self.clients()[0], words[0]))
         if client not in self.hosts():
             return Reply(2, f"no host named {client!r} (hosts: {', '.join(self.hosts())})")
+        censor, topo = self._censor_model(), self.scenario.network
+        if topo and client in self.clients() and censor.at and \
+                not topo.on_path(client, censor.at):
+            return Reply(1, f"explain: censor {censor.name} sits on {censor.at}, which "
+                            f"{client}'s traffic does not cross (`censor NAME` picks another; "
+                            f"`censor` lists them)")
         try:
             result = explain(self.scenario, self._rules(), client, url, self._probabilities())
         except ValueError as e:
             return Reply(2, f"explain: {e}")
-        status = self.lab.control({"cmd": "status"})
+        status = self._control({"cmd": "status"})
         text = result.render()
         if status.get("boxes"):
             text += (f"\n  note: {status['boxes']} penalty box(es) are active (residual "

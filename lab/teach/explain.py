@@ -208,7 +208,7 @@ def _dns_can_say(server, name: str) -> bool:
 
 
 def _dns_legs(scenario, client_host, name: str) -> list[Leg]:
-    resolver_ip = scenario.resolver_ip()
+    resolver_ip = scenario.resolver_ip(client_host.name)
     resolver_name = next((h.name for h in scenario.hosts() if h.ip == resolver_ip), resolver_ip)
     facts = {"dns": name, "protocol": frozenset(("dns",))}
     legs = [Leg(f"DNS lookup of {name} via {resolver_name}",

@@ -61,7 +61,7 @@ def steps(scenario) -> list[Step]:
         raise LessonError(f"{scenario.name} has no lesson: add a `lesson:` list to "
                           f"{scenario.path} (docs/teaching.md)")
     hosts = [h.name for h in scenario.hosts()]
-    rule_ids = {r.id for r in scenario.censor.rules}
+    rule_ids = {r.id for c in scenario.censors() for r in c.rules}
     for entry in scenario.timeline:
         rule_ids |= {r.id for r in (entry.rules or ())} | ({entry.rule.id} if entry.rule else set())
     out, problems = check_steps(raw, hosts, rule_ids)

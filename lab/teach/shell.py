@@ -38,6 +38,8 @@ Commands (Ctrl-D or `exit` tears the lab down):
                             and plot its goodput to F (plot-HOST-NAME.png)
   capture [DIR | stop]      tcpdump on every switch port into DIR (HOST.pcap, both sides of
                             the censor); `capture stop` flushes them, for Wireshark
+  censor [NAME]             the censors and where they sit; NAME: the one that rules,
+                            enable, disable, add and explain address from now on
   hosts                     the lab's hosts and addresses
 Mininet's commands work too: nodes, net, pingall, iperf, dpctl, links, ..."""
 
@@ -196,6 +198,10 @@ class Shell(CLI):
         """capture [DIR | stop]: packet captures of every switch port, for Wireshark"""
         self.reply(self.console.capture(line))
 
+    def do_censor(self, line):
+        """censor [NAME]: the censors and their places; NAME: address that one"""
+        self.reply(self.console.censor(line))
+
     def do_hosts(self, _line):
         """the lab's hosts and their addresses"""
         self.say(hosts_text(self.lab.scenario))
@@ -226,6 +232,11 @@ def hosts_text(sc) -> str:
             extra = "  the ISP's resolver (censored side)"
         elif h.name == "public-dns":
             extra = "  a public resolver (internet side)"
+        elif h in sc.resolvers():
+            extra = f"  ISP {sc.isp_of(h.name)}'s own resolver (censored side)"
+        elif sc.isp_of(h.name):
+            isp = sc.network.isp_of(h.name)
+            extra = f"  ISP {isp.name} ({isp.kind}), via router {isp.router_ip}"
         lines.append(f"  {h.name:<10} {h.ip:<13} {what:<8}{extra}")
     return "\n".join(lines)
 
@@ -233,9 +244,15 @@ def hosts_text(sc) -> str:
 def banner(lab) -> str:
     sc = lab.scenario
     rules = len(sc.censor.rules)
+    censors = sc.censors()
+    if sc.network:
+        who = "; ".join(f"censor {c.name} at {c.at}: {len(c.rules)} rule"
+                        f"{'s' if len(c.rules) != 1 else ''} ({c.mode})" for c in censors)
+        who = (who or "no censor") + " (`censor` lists them)"
+    else:
+        who = f"the censor has {rules} rule{'s' if rules != 1 else ''} ({sc.censor.mode})"
     return (f"{sc.name}: {sc.title}\n"
-            f"lab up in {lab.timings.get('up', 0):.1f}s; the censor has {rules} rule"
-            f"{'s' if rules != 1 else ''} ({sc.censor.mode}).\n"
+            f"lab up in {lab.timings.get('up', 0):.1f}s; {who}.\n"
             f"{hosts_text(sc)}\n"
             "`help` lists the commands; `exit` or Ctrl-D tears the lab down.")
 

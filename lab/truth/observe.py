@@ -5,6 +5,8 @@ are none) a real client fetches it with curl; the censor's events for that clien
 say what the censor did. Issue 5's prober classifies further; this is the plain observation.
 An expectation with `browser: true` is also opened in headless Chromium (lab/clients/browser.py)
 and the table shows what the browser said next to what curl said.
+On a routed network (`network:`) each row names the client's ISP, and each action the censor
+that took it (`tspu/sni-reset: reset (sni)`).
 """
 from __future__ import annotations
 
@@ -34,20 +36,25 @@ class Observation:
     reachable: bool
     server_ip: str | None = None
     browser: dict | None = None     # what the browser showed (lab/clients/browser.py's report)
+    isp: str | None = None      # the client's ISP on a routed network
+    expected_censor: str | None = None      # the censor that must act (expect's `censor`)
+    acted: tuple[str, ...] = ()             # the censors whose events are attributed here
 
     @property
     def holds(self) -> bool | None:
         if self.expected_blocked is None:
             return None
+        if self.expected_censor and self.expected_censor not in self.acted:
+            return False
         return self.expected_blocked != self.reachable
 
     def as_dict(self) -> dict:
         return dict(asdict(self), holds=self.holds)
 
 
-def _targets(scenario) -> list[tuple[str, str, bool | None]]:
+def _targets(scenario) -> list[tuple[str, str, bool | None, str | None]]:
     if scenario.expect:
-        return [(e.client, e.target, e.blocked) for e in scenario.expect]
+        return [(e.client, e.target, e.blocked, e.censor) for e in scenario.expect]
     client = scenario.clients[0].name
     out = []
     for server in scenario.servers:
@@ -57,7 +64,7 @@ def _targets(scenario) -> list[tuple[str, str, bool | None]]:
         scheme = "https" if "https" in server.serve else "http"
         if scheme == "http" and not {"http", "bulk"} & set(server.serve):
             continue
-        out.append((client, f"{scheme}://{exact[0]}/", None))
+        out.append((client, f"{scheme}://{exact[0]}/", None, None))
     return out
 
 
@@ -91,8 +98,6 @@ def fetch(lab, client: str, url: str, browser: bool = False) -> tuple[bool, str]
     return False, (err[-1] if err else f"curl exit {r.returncode}")
 
 
-
-
 def browse(lab, client: str, url: str, screenshot: str | None = None,
            max_time: float = BROWSER_TIMEOUT, options: tuple[str, ...] = ()) -> dict:
     """Open `url` in headless Chromium in `client`: the browser client's report (its error,
@@ -110,15 +115,24 @@ def browse(lab, client: str, url: str, screenshot: str | None = None,
         return {"url": url, "error": f"no browser report: {err[-1] if err else r.returncode}"}
 
 
-def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
-                   window: Window = ALWAYS) -> str:
-    """What the censor did to this client's traffic for `target` during `window`, from the
-    ground truth (lab/truth/events.py decides which events are the target's)."""
+def attributed(events: list[dict], client_ip: str, target: str, server_ip: str | None,
+               window: Window = ALWAYS) -> list[dict]:
+    """The events of `client_ip`'s traffic for `target` during `window` (lab/truth/events.py
+    decides which events are the target's)."""
     host = urlsplit(target).hostname if "://" in target else target
     proto, port = transport_and_port(target)
+    return matching_events(events, client_ip, host, server_ip, window, proto, port)
+
+
+def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: str | None,
+                   window: Window = ALWAYS, named: bool = False) -> str:
+    """What the censor did to this client's traffic for `target` during `window`, one
+    `rule: action (technique)` each; `named`: which censor did it (`tspu/...`, several)."""
     labels = []
-    for ev in matching_events(events, client_ip, host, server_ip, window, proto, port):
+    for ev in attributed(events, client_ip, target, server_ip, window):
         label = f"{ev.get('rule')}: {ev.get('action')} ({ev.get('technique')})"
+        if named:
+            label = f"{ev.get('censor')}/{label}"
         if label not in labels:
             labels.append(label)
     return "; ".join(labels) or "-"
@@ -126,7 +140,7 @@ def censor_actions(events: list[dict], client_ip: str, target: str, server_ip: s
 
 def _order_matters(scenario) -> bool:
     """A penalty box or a probability makes one check's traffic change the next one's fate."""
-    return any(r.residual or r.probability for r in scenario.censor.rules)
+    return any(r.residual or r.probability for c in scenario.censors() for r in c.rules)
 
 
 def check_expectations(lab, browser: bool = False,
@@ -137,7 +151,7 @@ def check_expectations(lab, browser: bool = False,
     sc = lab.scenario
     targets = _targets(sc)
     asked = [e.browser for e in sc.expect] if sc.expect else [False] * len(targets)
-    browsers = [i for i, (_, url, _) in enumerate(targets)
+    browsers = [i for i, (_, url, _, _) in enumerate(targets)
                 if asked[i] or (browser and urlsplit(url).scheme.lower() in WEB_PORTS)]
     if screenshots is not None:
         screenshots.mkdir(parents=True, exist_ok=True)
@@ -153,15 +167,22 @@ def check_expectations(lab, browser: bool = False,
         seen, shown = list(seen), dict(zip(browsers, shown))
     window = Window(start, time.time() - lab.t0)
     rows = []
-    for i, ((client, target, blocked), (reachable, saw)) in enumerate(zip(targets, seen)):
+    for i, ((client, target, blocked, censor), (reachable, saw)) in \
+            enumerate(zip(targets, seen)):
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
-                                server.ip if server else None, shown.get(i)))
+                                server.ip if server else None, shown.get(i), sc.isp_of(client),
+                                censor))
     events = lab.events()
+    named = len(sc.censors()) > 1
     for row in rows:
         client_ip = sc.host(row.client).ip
-        row.censor = censor_actions(events, client_ip, row.target, row.server_ip, window)
+        row.censor = censor_actions(events, client_ip, row.target, row.server_ip, window,
+                                    named)
+        row.acted = tuple(dict.fromkeys(
+            str(e.get("censor")) for e in attributed(events, client_ip, row.target,
+                                                     row.server_ip, window)))
     _measure_throttles(lab, rows)
     return rows
 
@@ -190,18 +211,22 @@ def _measure_throttles(lab, rows: list[Observation], seconds: int = 3) -> None:
 
 
 def table(rows: list[Observation]) -> tuple[tuple, list[tuple]]:
-    """The run table's head and rows (the terminal's and the report's); a "browser saw"
-    column when some target was opened in a browser."""
+    """The run table's head and rows (the terminal's and the report's): an "isp" column on a
+    routed network, a "browser saw" column when some target was opened in a browser."""
     from lab.clients.browser import summary
+    isps = any(r.isp for r in rows)
     browsed = any(r.browser is not None for r in rows)
-    head = ("client", "target", "censor did", "client saw") + \
-        (("browser saw",) if browsed else ()) + ("expected",)
+    head = ("client", *(("isp",) if isps else ()), "target", "censor did", "client saw",
+            *(("browser saw",) if browsed else ()), "expected")
     body = []
     for r in rows:
         exp = "-" if r.expected_blocked is None else \
-            ("blocked" if r.expected_blocked else "open") + (" ✓" if r.holds else " ✗")
+            ("blocked" if r.expected_blocked else "open") + \
+            (f" ({r.expected_censor})" if r.expected_censor else "") + \
+            (" ✓" if r.holds else " ✗")
         shown = ((summary(r.browser) if r.browser else "-",) if browsed else ())
-        body.append((r.client, r.target, r.censor, r.saw, *shown, exp))
+        body.append((r.client, *((r.isp or "-",) if isps else ()), r.target, r.censor, r.saw,
+                     *shown, exp))
     return head, body
 
 

@@ -24,7 +24,7 @@ class FakeLab:
         self.capture = None
         self.enabled = True
 
-    def control(self, command):
+    def control(self, command, censor=None):
         if command["cmd"] == "rules":
             return {"ok": True, "rules": [{"id": "sni-reset", "enabled": self.enabled,
                                            "hits": 3, "action": {"type": "reset"},

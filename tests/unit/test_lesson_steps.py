@@ -76,7 +76,7 @@ lesson:
 """)
     assert [str(d) for d in scenarios.validate([str(path)])] == [
         f"{path}:8:10: lesson[0].run: 'bob ls': 'bob' is neither a host (alice, isp, "
-        "public-dns) nor a censor command (rules, enable, disable, add, events, explain, plot, capture)",
+        "public-dns) nor a censor command (rules, enable, disable, add, events, explain, plot, capture, censor)",
         f"{path}:11:9: lesson[1].run[1]: 'enable x': no rule 'x' (rules: r1)",
         f"{path}:14:21: lesson[2].expect.regex: bad regular expression '(': missing ), "
         "unterminated subpattern at position 0",

@@ -233,3 +233,22 @@ def test_a_reset_connection_leaves_no_switch_rule_and_its_5_tuple_can_open_again
     e.packet_in(again.ack_(), 1, 0.3)
     eff = e.packet_in(again.data(client_hello(FT)), 1, 0.4)
     assert [ev["action"] for ev in events(eff)] == ["reset"]
+
+
+@pytest.mark.parametrize("ttl", [64, 50, 1])
+def test_injections_leave_with_the_censors_initial_ttl(ttl):
+    """A censor's `ttl` (issue 15): its RSTs carry it both ways, checksums redone; the
+    client sees it less one per router between them (tests/integration/test_topology.py)."""
+    e = Engine({**policy(rule("ft", {"sni": [FT]}, "reset")), "ttl": ttl})
+    c = TcpClient()
+    handshake(e, c)
+    eff = e.packet_in(c.data(client_hello(FT)), 1, 0.1)
+    assert [p.ttl for p, _o in parsed_outputs(eff)] == [ttl, ttl]
+    assert all(verify_checksums(o.frame) for o in outputs(eff))
+
+
+def test_with_ttl_keeps_everything_but_the_ttl_and_checksum():
+    frame = P.build_tcp(b"\x02" * 6, b"\x04" * 6, "198.19.0.10", "198.18.1.10", 443, 4000, 1,
+                        2, P.RST)
+    again = P.with_ttl(P.with_ttl(frame, 7), 64)
+    assert again == frame and P.parse_frame(P.with_ttl(frame, 7)).ttl == 7

@@ -29,6 +29,7 @@ ENUM_TABLES = {
     "#/$defs/censor/properties/dpi/anyOf/1/properties/teardown/items": "TEARDOWN_VALUES",
 }
 NOT_VOCABULARY = {
+    "#/$defs/isp/properties/kind",                  # kinds of ISP (lab.scenario.topology)
     "#/$defs/server/properties/serve/items",        # services (lab.services)
     "#/$defs/censor/properties/fail_mode",          # the switch's, not a rule's
 }

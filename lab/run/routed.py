@@ -1,0 +1,179 @@
+"""The routed network of a scenario with `network:`: ISPs, real routers, censors on links.
+
+Owns building, starting and stopping that network (its shape and addresses are
+lab.scenario.topology's). Every node is a Mininet host in its own namespaces: the clients,
+the lab's resolvers, the servers, and the routers (`R-<isp>` per ISP and `BORDER`), which
+forward (ip_forward=1), decrement the TTL and answer with ICMP time-exceeded (unlimited rate,
+so that traceroute's three probes per hop all get answers). Routes are static and cover
+198.18.0.0/15 only: nothing in the lab has a default route.
+
+LANs (each ISP's clients and router; the servers and the border router) are OVS bridges; a
+router-to-router uplink is a veth pair, or, with a censor on it, a two-port OVS bridge. A
+bridge with a censor has that censor as its only controller (its `fail_mode`); one without is
+a standalone learning switch with no controller. A censor's switch is a bump in the wire:
+it has no address, decrements nothing and never answers traceroute.
+"""
+from __future__ import annotations
+
+import os
+import string
+
+from mininet.log import setLogLevel
+from mininet.net import Mininet
+from mininet.node import Host, OVSSwitch
+
+from lab.run.network import CensorController, Network, kernel_datapath, _write
+from lab.run.rundir import RunDir
+from lab.scenario import addressing
+from lab.scenario.topology import (BORDER, BORDER_CORE_IP, BORDER_INTERNET_IP, CORE_NET,
+                                   INTERNET_NET)
+
+LAB = str(addressing.LAB_NET)
+BORDER_NODE = "BORDER"
+_SUFFIX = string.ascii_lowercase + string.digits
+
+
+class Segment:
+    """One OVS bridge: its name, ports in order (node name -> port number), its censor."""
+
+    def __init__(self, name: str, place: str | None):
+        self.name = name
+        self.place = place
+        self.ports: dict[str, int] = {}
+        self.switch = None
+
+    def port_of(self, node: str) -> int:
+        self.ports.setdefault(node, len(self.ports) + 1)
+        return self.ports[node]
+
+
+class RoutedNetwork(Network):
+    """Builds, starts and stops the routed network for one run (Network's host(), stop())."""
+
+    def __init__(self, run: RunDir, scenario, hosts, controller_ports: dict[str, int]):
+        self.run = run
+        self.specs = hosts
+        self.scenario = scenario
+        topo = scenario.network
+        self.topo = topo
+        self.ports = {h.name: None for h in hosts}        # the hosts lab.host() may name
+        self.datapath = "kernel" if kernel_datapath() else "user"
+        setLogLevel(os.environ.get("BLOCKLAB_MININET_LOG", "error"))
+        self.net = Mininet(topo=None, build=False, controller=None, host=Host,
+                           switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
+        self.segments: list[Segment] = []
+        self.controllers = {}
+        rid = run.state.run_id
+        for censor in topo.censors:
+            self.controllers[censor.at] = self.net.addController(CensorController(
+                f"c{rid}{len(self.controllers)}", ip="127.0.0.1",
+                port=controller_ports[censor.at]))
+        isp_of = {c: i for i in topo.isps for c in i.members}
+        for h in hosts:
+            plen = isp_of[h.name].net.prefixlen if h.name in isp_of else \
+                (CORE_NET.prefixlen if h.name == "isp" else INTERNET_NET.prefixlen)
+            self.net.addHost(h.name, ip=f"{h.ip}/{plen}", mac=h.mac)
+        border = self.net.addHost(BORDER_NODE, ip=None)
+        self.routes: dict[str, list[tuple[str, str]]] = {BORDER_NODE: []}
+        # the core LAN: the isp resolver straight on the border router
+        self.net.addLink(self.net.get("isp"), border, intfName2="core",
+                         params2={"ip": f"{BORDER_CORE_IP}/{CORE_NET.prefixlen}"})
+        self.routes["isp"] = [(LAB, BORDER_CORE_IP)]
+        for isp in topo.isps:
+            router = self.net.addHost(isp.router, ip=None)
+            lan = self._segment(f"{isp.name}.access")
+            for client in isp.clients:
+                self.net.addLink(self.net.get(client), lan.switch, port2=lan.port_of(client))
+                self.routes[client] = [(LAB, isp.router_ip)]
+            if isp.resolver:                # its own resolver, on its clients' LAN
+                name = isp.resolver_host.name
+                self.net.addLink(self.net.get(name), lan.switch, port2=lan.port_of(name),
+                                 intfName1="eth0")
+                self.routes[name] = [(LAB, isp.router_ip)]
+            self.net.addLink(router, lan.switch, port2=lan.port_of(isp.router), intfName1="lan",
+                             params1={"ip": f"{isp.router_ip}/{isp.net.prefixlen}"})
+            up_border, up_isp = isp.uplink
+            place = f"{isp.name}.uplink"
+            p1 = {"ip": f"{up_isp}/30"}
+            p2 = {"ip": f"{up_border}/30"}
+            if place in self.controllers:
+                wire = self._segment(place)
+                self.net.addLink(router, wire.switch, port2=wire.port_of(isp.router),
+                                 intfName1="up", params1=p1)
+                self.net.addLink(border, wire.switch, port2=wire.port_of(BORDER_NODE),
+                                 intfName1=f"to{isp.index}", params1=p2)
+            else:
+                self.net.addLink(router, border, intfName1="up", intfName2=f"to{isp.index}",
+                                 params1=p1, params2=p2)
+            self.routes[isp.router] = [(LAB, up_border)]
+            self.routes[BORDER_NODE].append((isp.prefix, up_isp))
+        internet = self._segment(BORDER)
+        for h in hosts:
+            if h.name not in isp_of and h.name != "isp":
+                self.net.addLink(self.net.get(h.name), internet.switch,
+                                 port2=internet.port_of(h.name))
+                self.routes[h.name] = [(LAB, BORDER_INTERNET_IP)]
+        self.net.addLink(border, internet.switch, port2=internet.port_of(BORDER_NODE),
+                         intfName1="inet",
+                         params1={"ip": f"{BORDER_INTERNET_IP}/{INTERNET_NET.prefixlen}"})
+
+    def _segment(self, place: str) -> Segment:
+        seg = Segment(f"bl{self.run.state.run_id}{_SUFFIX[len(self.segments)]}", place)
+        censored = place in self.controllers
+        censor = self.topo.censor_at(place)
+        seg.switch = self.net.addSwitch(
+            seg.name, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
+            failMode=censor.fail_mode if censored else "standalone",
+            dpid=f"{int(self.run.state.run_id, 16) << 8 | len(self.segments):016x}", batch=True)
+        self.segments.append(seg)
+        return seg
+
+    def switch_ports(self, place: str) -> dict[str, int]:
+        """Each lab host's port on the switch at `place`: its own, or the port it lies
+        beyond (the router's, on the way to it)."""
+        seg = next(s for s in self.segments if s.place == place)
+        if place == BORDER:
+            far = seg.ports[BORDER_NODE]
+            return {h.name: seg.ports.get(h.name, far) for h in self.specs}
+        if place.endswith(".uplink"):
+            isp = next(i for i in self.topo.isps if place == f"{i.name}.uplink")
+            near, far = seg.ports[isp.router], seg.ports[BORDER_NODE]
+            return {h.name: near if h.name in isp.members else far for h in self.specs}
+        isp = next(i for i in self.topo.isps if place == f"{i.name}.access")
+        far = seg.ports[isp.router]
+        return {h.name: seg.ports.get(h.name, far) for h in self.specs}
+
+    @property
+    def bridge(self) -> str:
+        return self.segments[0].name if self.segments else ""
+
+    def start(self) -> None:
+        self.run.set_bridges([s.name for s in self.segments])
+        self.net.build()
+        for node in self.net.hosts:
+            self.run.add_pid(f"host:{node.name}", node.pid)
+            node.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                     "net.ipv6.conf.default.disable_ipv6=1")
+        for seg in self.segments:
+            self.run.add_pid(f"switch-shell:{seg.name}", seg.switch.pid)
+        for name in [BORDER_NODE, *(i.router for i in self.topo.isps)]:
+            self.net.get(name).cmd("sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 "
+                                   "net.ipv4.conf.all.rp_filter=0")
+        for name, routes in self.routes.items():
+            node = self.net.get(name)
+            for prefix, via in routes:
+                out = node.cmd(f"ip route replace {prefix} via {via}")
+                if out.strip():
+                    raise RuntimeError(f"route {prefix} via {via} in {name}: {out.strip()}")
+        for seg in self.segments:
+            ctrl = self.controllers.get(seg.place)
+            seg.switch.start([ctrl] if ctrl else [])
+        OVSSwitch.batchStartup([s.switch for s in self.segments])
+        for seg in self.segments:
+            for intf in seg.switch.intfList():
+                if intf.name != "lo":
+                    _write(f"/proc/sys/net/ipv6/conf/{intf.name}/disable_ipv6", "1")
+
+    def stop(self) -> None:
+        super().stop()
+        self.run.set_bridges([])

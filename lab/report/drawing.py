@@ -20,6 +20,7 @@ KIND_STYLE = {   # kind -> (fill, stroke)
     "resolver": ("#f1f3f4", "#5f6368"),
     "censor": ("#fce8e6", "#d93025"),
     "server": ("#e6f4ea", "#188038"),
+    "router": ("#fef7e0", "#b06000"),
 }
 COLUMN_GAP = 70     # px between columns
 MAX_ROWS = 6        # boxes per column before it wraps into another
@@ -35,7 +36,7 @@ CENSOR_CHARS = 40
 class Node:
     id: str
     title: str
-    kind: str                      # client, resolver, censor, server (KIND_STYLE)
+    kind: str                      # client, resolver, router, censor, server (KIND_STYLE)
     column: int                    # 0 = leftmost
     lines: list[str] = field(default_factory=list)
 
@@ -48,35 +49,96 @@ class Link:
 
 
 def graph(scenario) -> tuple[list[Node], list[Link]]:
-    """The scenario's hosts, censor and rules as nodes and links (the one place to add
-    routers, ISPs or more censors)."""
-    from lab.scenario.ruletext import action_text, match_text
+    """The scenario's hosts, censors and rules as nodes and links (the one place that knows
+    the network's shape): the star network, or a routed one (`network:`) with its ISPs'
+    routers, the border router and each censor on its link."""
+    if scenario.network is not None:
+        return _routed_graph(scenario)
     nodes: list[Node] = []
     links: list[Link] = []
-    censor = f"censor ({scenario.censor.mode})"
+    nodes.append(_censor_node("censor", f"censor ({scenario.censor.mode})", scenario.censor, 1))
+    for host in scenario.hosts():
+        side_col = 0 if host.side == "client" else 2
+        nodes.append(_host_node(scenario, host, side_col))
+        links.append(Link(host.name, "censor"))
+    return nodes, links
+
+
+def _routed_graph(scenario) -> tuple[list[Node], list[Link]]:
+    """Columns: clients | access censors | ISP routers | uplink censors | border router |
+    border censor | servers. A link without a censor on it joins its two ends directly."""
+    from lab.scenario.topology import BORDER
+    topo = scenario.network
+    nodes: list[Node] = []
+    links: list[Link] = []
+    censors = {c.at: c for c in topo.censors}
+
+    def censor_between(place: str, column: int, a: str, b: str) -> None:
+        censor = censors.get(place)
+        if censor is None:
+            links.append(Link(a, b))
+            return
+        node = f"censor-{censor.name}"
+        title = f"{censor.name} at {place} ({censor.mode}, ttl {censor.ttl})"
+        nodes.append(_censor_node(node, title, censor, column))
+        links.extend([Link(a, node), Link(node, b)])
+
+    nodes.append(Node("BORDER", "border router", "router", 4, ["198.18.0.1 · 198.19.0.1"]))
+    for isp in topo.isps:
+        nodes.append(Node(isp.router, f"{isp.name} router", "router", 2,
+                          [f"{isp.prefix} ({isp.kind})", f"gateway {isp.router_ip}"]))
+        members = [h for h in (scenario.host(n) for n in sorted(isp.members)) if h is not None]
+        nodes += [_host_node(scenario, h, 0) for h in members]
+        access = f"{isp.name}.access"
+        if access in censors:                   # the LAN's members all cross its censor
+            lan = f"lan-{isp.name}"
+            nodes.append(Node(lan, f"{isp.name} LAN", "router", 0, [isp.prefix]))
+            links += [Link(h.name, lan) for h in members]
+            censor_between(access, 1, lan, isp.router)
+        else:
+            links += [Link(h.name, isp.router) for h in members]
+        censor_between(f"{isp.name}.uplink", 3, isp.router, "BORDER")
+    last = "BORDER"
+    if BORDER in censors:
+        nodes.append(Node("internet", "servers' LAN", "router", 6, ["198.19.0.0/16"]))
+        censor_between(BORDER, 5, "BORDER", "internet")
+        last = "internet"
+    for host in scenario.hosts():
+        if topo.isp_of(host.name) is not None:
+            continue                            # drawn with its ISP
+        if host.side == "client":               # the lab's isp resolver, on the core
+            nodes.append(_host_node(scenario, host, 4))
+            links.append(Link(host.name, "BORDER"))
+        else:                                   # public-dns and the servers
+            nodes.append(_host_node(scenario, host, 7 if last == "internet" else 6))
+            links.append(Link(last, host.name))
+    return nodes, links
+
+
+def _censor_node(node_id: str, title: str, censor, column: int) -> Node:
+    from lab.scenario.ruletext import action_text, match_text
     rules = []
-    for r in scenario.censor.rules:
+    for r in censor.rules:
         text = (f"{'' if r.enabled else '[off] '}{r.id}: {action_text(r.action)} "
                 f"on {match_text(r.match) or 'everything'}")
         rules += textwrap.wrap(text, CENSOR_CHARS, subsequent_indent="\u00a0" * 3,
                                max_lines=2, placeholder=" …")
-    nodes.append(Node("censor", censor, "censor", 1, rules or ["no rules"]))
-    resolver = scenario.resolver_ip()
-    for host in scenario.hosts():
-        if host.side == "client" and host.name not in ("isp",):
-            kind, col, lines = "client", 0, [host.ip]
-        elif host.name in ("isp", "public-dns"):
-            kind, col = "resolver", (0 if host.side == "client" else 2)
-            lines = [host.ip, "resolver" + (" (clients use it)" if host.ip == resolver else "")]
-        else:
-            kind, col = "server", 2
-            lines = [host.ip, *host.domains]
-            serve = getattr(host, "serve", ())
-            if serve:
-                lines.append("serves " + ", ".join(serve))
-        nodes.append(Node(host.name, host.name, kind, col, lines))
-        links.append(Link(host.name, "censor"))
-    return nodes, links
+    return Node(node_id, title, "censor", column, rules or ["no rules"])
+
+
+def _host_node(scenario, host, column: int) -> Node:
+    resolver = scenario.resolver_ip(host.name) if scenario.network is not None \
+        else scenario.resolver_ip()
+    if host.side == "client" and not any(host.name == r.name for r in scenario.resolvers()):
+        return Node(host.name, host.name, "client", column, [host.ip])
+    if any(host.name == r.name for r in scenario.resolvers()):
+        return Node(host.name, host.name, "resolver", column,
+                    [host.ip, "resolver" + (" (clients use it)" if host.ip == resolver else "")])
+    lines = [host.ip, *host.domains]
+    serve = getattr(host, "serve", ())
+    if serve:
+        lines.append("serves " + ", ".join(serve))
+    return Node(host.name, host.name, "server", column, lines)
 
 
 def _clip(lines: list[str], width_chars: int, most: int = MAX_LINES) -> list[str]:

@@ -28,10 +28,16 @@ def test_every_host_and_rule_is_drawn(name):
     for host in sc.hosts():
         assert host.name in shown, f"{host.name} missing from the drawing of {name}"
         assert f'id="node-{host.name}"' in document
-    assert any(t.startswith("censor (") for t in shown)
     listed = " ".join(shown)
-    for rule in sc.censor.rules[:6]:          # the censor's box lists its first rules in full
-        assert f"{rule.id}:" in listed, rule.id
+    for censor in sc.censors():
+        title = "censor (" if sc.network is None else f"{censor.name} at {censor.at} ("
+        assert any(t.startswith(title) for t in shown), title
+        for rule in censor.rules[:6]:          # each censor's box lists its first rules in full
+            assert f"{rule.id}:" in listed, rule.id
+    if sc.network is not None:                 # the routers, and each ISP with its prefix
+        for isp in sc.network.isps:
+            assert f'id="node-{isp.router}"' in document and isp.prefix in listed
+        assert 'id="node-BORDER"' in document
 
 
 def test_names_are_escaped_and_columns_wrap():

@@ -144,7 +144,8 @@ def rss_mib_self() -> dict:
 def controller(policy_doc: dict, timeout: float) -> dict:
     """The censor process for `policy_doc` on a two-host network: start→socket, →ready."""
     from lab.run.censor import CensorProcess
-    from lab.run.network import HostSpec, Network
+    from lab.run.network import Network
+    from lab.scenario.model import Host
     from lab.run.rundir import RunDir
     run = RunDir()
     censor = network = None
@@ -156,8 +157,8 @@ def controller(policy_doc: dict, timeout: float) -> dict:
         t = time.perf_counter()
         censor.start()
         out["start_to_socket_s"] = rnd(time.perf_counter() - t)
-        specs = [HostSpec("c0", CLIENT["ip"], CLIENT["mac"], "client"),
-                 HostSpec("s0", SERVER["ip"], SERVER["mac"], "internet")]
+        specs = [Host("c0", CLIENT["ip"], CLIENT["mac"], "client"),
+                 Host("s0", SERVER["ip"], SERVER["mac"], "internet")]
         network = Network(run, specs, censor.port, "secure")
         network.start()
         censor.wait_ready(timeout=timeout)

@@ -18,13 +18,13 @@ from contextlib import contextmanager
 
 from lab.run import hostconfig
 from lab.run.censor import CensorProcess
-from lab.run.network import HostSpec, Network, needs_netem, switch_ports
+from lab.run.network import Network, needs_netem, switch_ports
 from lab.run.pki import LabCA
 from lab.run.progress import default as default_progress
 from lab.run.rundir import RunDir
 from lab.run.wait import scaled
 from lab.scenario.kernel import netem_support
-from lab.scenario.model import Link
+from lab.scenario.model import Host, Link
 from lab.services.base import Service
 
 log = logging.getLogger("blocklab.lab")
@@ -64,8 +64,8 @@ class Lab:
 
     # --- the hosts ---------------------------------------------------------------------
 
-    def host_specs(self) -> list[HostSpec]:
-        return [HostSpec(h.name, h.ip, h.mac, h.side) for h in self.scenario.hosts()]
+    def host_specs(self) -> list[Host]:
+        return list(self.scenario.hosts())
 
     def infrastructure(self):
         """The lab's own hosts: the ISP resolver inside the censor, the public one outside
@@ -156,7 +156,7 @@ class Lab:
         self.timings["up"] = time.monotonic() - start
         self._say("")
 
-    def _routed(self, run: RunDir, specs: list[HostSpec]) -> None:
+    def _routed(self, run: RunDir, specs: list[Host]) -> None:
         """The routed network and its censors: each censor's process is started first (its
         OpenFlow port), then the network, then each censor waited for."""
         from lab.run.routed import RoutedNetwork

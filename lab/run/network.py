@@ -8,27 +8,18 @@ userspace datapath (with userspace TSO, set by scripts/setup.sh) when it is not.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
-from mininet.node import Host, OVSSwitch, RemoteController
+from mininet.node import Host as MininetHost, OVSSwitch, RemoteController
 
 from lab.run.procs import in_namespaces, netns_of, terminate
 from lab.run.rundir import RunDir
-from lab.scenario.model import Link
+from lab.scenario.model import Host, Link
 
 PREFIX_LEN = 15  # 198.18.0.0/15: every lab address is on one segment
-
-
-@dataclass(frozen=True)
-class HostSpec:
-    name: str
-    ip: str
-    mac: str
-    side: str        # "client" (censored side) or "internet"
 
 
 def needs_netem(link: Link) -> bool:
@@ -58,7 +49,7 @@ class CensorController(RemoteController):
         return None
 
 
-def switch_ports(hosts: list[HostSpec]) -> dict[str, int]:
+def switch_ports(hosts: list[Host]) -> dict[str, int]:
     """The switch port of each host: hosts are linked in order, from port 1."""
     return {h.name: i + 1 for i, h in enumerate(hosts)}
 
@@ -71,7 +62,7 @@ def kernel_datapath() -> bool:
 class Network:
     """Builds, starts and stops the Mininet network for one run."""
 
-    def __init__(self, run: RunDir, hosts: list[HostSpec], controller_port: int,
+    def __init__(self, run: RunDir, hosts: list[Host], controller_port: int,
                  fail_mode: str = "secure", shaping: dict[str, Link] | None = None):
         self.run = run
         self.specs = hosts
@@ -79,7 +70,7 @@ class Network:
         self.ports = switch_ports(hosts)
         self.datapath = "kernel" if kernel_datapath() else "user"
         setLogLevel(os.environ.get("BLOCKLAB_MININET_LOG", "error"))
-        self.net = Mininet(topo=None, build=False, controller=None, host=Host,
+        self.net = Mininet(topo=None, build=False, controller=None, host=MininetHost,
                            switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
         self.net.addController(CensorController(f"c{run.state.run_id}", ip="127.0.0.1",
                                                 port=controller_port))
@@ -114,7 +105,7 @@ class Network:
             if intf.name != "lo":
                 disable_ipv6(intf.name)
 
-    def host(self, name: str) -> Host:
+    def host(self, name: str) -> MininetHost:
         return self.net.get(name)
 
     def capture_points(self):

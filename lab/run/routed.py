@@ -22,7 +22,7 @@ from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch
 
-from lab.run.network import CensorController, Network, kernel_datapath, _write
+from lab.run.network import CensorController, Network, disable_ipv6, kernel_datapath
 from lab.run.rundir import RunDir
 from lab.scenario import addressing
 from lab.scenario.topology import (BORDER, BORDER_CORE_IP, BORDER_INTERNET_IP, CORE_NET,
@@ -172,7 +172,7 @@ class RoutedNetwork(Network):
         for seg in self.segments:
             for intf in seg.switch.intfList():
                 if intf.name != "lo":
-                    _write(f"/proc/sys/net/ipv6/conf/{intf.name}/disable_ipv6", "1")
+                    disable_ipv6(intf.name)
 
     def stop(self) -> None:
         super().stop()

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 
-from lab.run.procs import alive, in_namespaces, netns_of, terminate
+from lab.run.procs import alive, in_namespaces, netns_of, referring_to, terminate
 from lab.run.rundir import RUNS, RunState, load_states
 
 
@@ -47,7 +47,10 @@ def clean_run(state: RunState) -> list[str]:
     ours = [p for p in state.pids.values()
             if p > 0 and alive(p) and _start_time(p) >= state.created - 2]
     namespaces = {netns_of(p) for p in ours}
-    victims = sorted(set(ours) | set(in_namespaces(namespaces)))
+    # what runs in the lab's hosts: by namespace while a host shell lives, and by the run
+    # directory in its environment once the shells are gone (a command the owner started)
+    victims = sorted(set(ours) | set(in_namespaces(namespaces))
+                     | set(referring_to(f"{run_path}/")))
     if victims:
         terminate(victims)
         removed.append(f"{len(victims)} processes")

@@ -17,6 +17,24 @@ def netns_of(pid: int) -> str | None:
         return None
 
 
+def referring_to(path: str) -> list[int]:
+    """Pids of every process whose environment names `path` (a run directory: what runs in a
+    lab host has its HOME there), so a command left running after its host's shell is gone
+    (its owner SIGKILLed) is still found."""
+    needle = path.encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read():
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
 def in_namespaces(namespaces: set[str]) -> list[int]:
     """Pids of every process whose network namespace is one of `namespaces`."""
     mine = netns_of(os.getpid())

@@ -28,16 +28,19 @@ def _out(cmd: str) -> str:
 
 
 def lab_processes() -> list[str]:
-    """Processes that belong to some lab: host shells, the censor, services in run dirs."""
+    """Processes that belong to some lab: host shells, the censor, services in run dirs, and
+    any command run in a lab host (its HOME is in the run directory)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            env = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if re.search(r"mininet:|controllers\.main|/run/blocklab/", cmd):
+        if re.search(r"mininet:|controllers\.main|/run/blocklab/", cmd) or \
+                b"=/run/blocklab/" in env:
             found.append(f"{pid} {cmd.strip()}")
     return found
 

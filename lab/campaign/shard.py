@@ -190,12 +190,15 @@ def _lanes(plan: Plan, shard: str, out: Path, k: int, share: list, done: set[str
     counter = Counter(len(ids), already, say)
     seen = already
     try:
-        while any(p.poll() is None for p, _ in children):
+        while running := [p for p, _ in children if p.poll() is None]:
             now = len(_ids(out) & ids)
             if now != seen:
                 seen = now
                 counter.step(now - already)
-            time.sleep(1.0)   # polling step: the children write result files at their pace
+            try:            # a second between progress counts, or less when a lane ends
+                running[0].wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
     except BaseException:
         for p, _ in children:       # our children only: they tear their labs down
             if p.poll() is None:

@@ -117,15 +117,15 @@ class Lab:
 
     def up(self) -> None:
         self.shaping()   # refuse what this kernel cannot do before building anything
+        if self.pcap and self.scenario.network:
+            raise LabError("--pcap: captures of a routed network (network:) are not built "
+                           "yet; they capture the one-switch network only")
         start = time.monotonic()
         self.t0 = time.time()
         self.run_dir = run = RunDir()
         specs = self.host_specs()
         ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
         if self.scenario.network:
-            if self.pcap:
-                raise LabError("--pcap: captures of a routed network (network:) are not built "
-                               "yet; they capture the one-switch network only")
             self._routed(run, specs)
         else:
             policy = self.scenario.policy(switch_ports(specs))

@@ -6,7 +6,8 @@ report.md, report.html (self-contained: CSS inline, PNGs as data: URIs), timelin
 censor's events over time, one row per rule, a marker per action), throughput.png (goodput
 of sampled downloads from servers that serve `bulk`, every 100 ms) and events.jsonl (the
 censor's ground truth for the run) and network.svg (the drawing, lab/report/drawing.py,
-also inline in the page). With `--pcap`, the page links the capture files.
+also inline in the page). With `--pcap`, the page links the capture files and shows the
+packets around each censor event (lab/report/packets.py).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.truth.observe import table
-from lab.report import document, downloads, plots
+from lab.report import document, downloads, packets, plots
 from lab.scenario.ruletext import action_text, match_text
 
 DOWNLOAD_SECONDS = 6.0
@@ -177,12 +178,13 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
     capture = getattr(lab, "capture", None)
     if capture:
         b += [("h", 2, "Packet captures"),
-              ("p", "What went on the wire, for Wireshark or tshark: tcpdump on each switch "
+              ("p", "What went on the wire, for Wireshark or tshark: tcpdump on each host's "
                     "port (what that host sent and received, the censor's injected packets "
-                    "with the TTL the host saw), merged per side of the censor. Snap length "
+                    "with the TTL the host saw) and on each side of each censor. Snap length "
                     "2048 bytes; a ring of 3 files of 10 MB per port."),
               ("links", [(os.path.relpath(path, out), f"{path.name}: {what}")
                          for path, what in capture.planned()])]
+        b += packets.blocks(events, capture.planned(), sc.hosts(), lab.t0)
     b += [("h", 2, "Files"),
           ("list", ["`report.md` and `report.html`: this report",
                     "`network.svg`: the drawing of the network",

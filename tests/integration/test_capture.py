@@ -46,6 +46,7 @@ def test_reset_is_in_the_clients_capture(tmp_path):
     page = (tmp_path / "rep" / "report.html").read_text()
     assert '<a href="../pcap/alice.pcap">' in page                 # the report links them
     assert '<g id="node-alice"' in page                            # and draws the network
+    assert "Packets around each censor event" in page               # and what went by
     for name in ("alice.pcap", "blocked.pcap", "censor-client-side.pcap",
                  "censor-internet-side.pcap"):
         assert f"pcap: {out / name}" in r.stderr, r.stderr

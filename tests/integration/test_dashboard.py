@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 from contextlib import contextmanager
 import urllib.error
@@ -48,8 +49,9 @@ def bridges() -> set[str]:
 def serving(scenario: str, tmp_path: Path):
     """`blocklab serve SCENARIO` in its own process: yields (URL with its token, base URL,
     token); then SIGTERM, and the lab must be gone: its bridges, its run directory, the
-    server."""
-    runs = tmp_path / "runs"
+    server. The run directory is a short one under /tmp: a routed network's censors have
+    their control sockets two folders down, and a socket's path has at most 107 bytes."""
+    runs = Path(tempfile.mkdtemp(prefix="bl-runs-", dir="/tmp"))
     proc = blocklab_popen("serve", scenario, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, env={**os.environ, "BLOCKLAB_RUNS": str(runs),
                                                    "TMPDIR": str(tmp_path)})
@@ -72,6 +74,7 @@ def serving(scenario: str, tmp_path: Path):
     assert "lab torn down" in text and "Traceback" not in text, text
     assert not any(b.startswith(f"bl{run_id}") for b in bridges())
     assert not list(runs.iterdir()), "the run directory is still there"
+    runs.rmdir()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=scaled(10))
 

@@ -172,3 +172,6 @@ def test_a_routed_network_per_host_per_censor_side_and_link(tmp_path):
     assert re.search(r"\+\d\.\d{3} s  198\.19\.0\.10 → 198\.18\.1\.10  ttl 49  TCP .*RST",
                      section), section
     assert "Client Hello" in section
+    rules = page[page.index("## The censors' rules"):page.index("## What the clients saw")]
+    assert re.search(r"Censor `gfw`:\n\n\| # \| rule \| on \| hits .*\n.*\n\| 1 \| gfw-b \| yes \| 1 \|",
+                     rules), rules

@@ -71,7 +71,7 @@ class Dashboard:
         self.stopping = asyncio.Event()
         self._control = threading.Lock()     # one control-socket call at a time
         self.drawing = draw(lab.scenario)
-        self.commands = CommandBox(lab, self.console, self._control)
+        self.commands = CommandBox(lab, self.console, self._control, self.consoles)
 
     # --- access --------------------------------------------------------------------------
     def origin(self) -> str:

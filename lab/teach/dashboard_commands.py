@@ -39,12 +39,14 @@ DOWNLOADS_KEPT = 4
 
 
 class CommandBox:
-    """The command box over `lab`, through `console` (lab/teach/console.py); `control` is the
-    dashboard's lock: one control-socket call at a time."""
+    """The command box over `lab`, through `console` (lab/teach/console.py); `consoles`: one
+    per censor, addressing it (explain asks each censor on the client's path); `control` is
+    the dashboard's lock: one control-socket call at a time."""
 
-    def __init__(self, lab, console, control: threading.Lock):
+    def __init__(self, lab, console, control: threading.Lock, consoles: dict | None = None):
         self.lab = lab
         self.console = console
+        self.consoles = consoles or {}
         self._control = control
         self.downloads: dict[int, dict] = {}     # id -> host, url, samples, done, result
 
@@ -69,10 +71,7 @@ class CommandBox:
                 return error(409, f"{running} downloads are running; wait for one to end")
             return web.json_response(self._download(host, target))
         if tool == "explain":
-            def call():
-                with self._control:
-                    return self.console.explain(f"{host} {target}")
-            reply = await asyncio.to_thread(call)
+            reply = await asyncio.to_thread(self._explain, host, target)
             return web.json_response({"command": f"explain {host} {target} (no traffic sent)",
                                       "exit": reply.code, "output": reply.text})
         command = TOOLS[tool][1](target)
@@ -82,6 +81,25 @@ class CommandBox:
             reply.text[:OUTPUT_CAP] + f"\n(… {len(reply.text) - OUTPUT_CAP} more characters)"
         return web.json_response({"command": f"{host}$ {command}", "exit": reply.code,
                                   "output": text})
+
+    def _explain(self, host: str, target: str):
+        """Console `explain`; with several censors, from each censor on `host`'s path in
+        turn, nearest the client first (a routed network: lab/scenario/topology.py)."""
+        topo = self.lab.scenario.network
+        on_path = [c for c in self.lab.scenario.censors() if c.name in self.consoles
+                   and (not topo or not c.at or topo.on_path(host, c.at))]
+        if topo:
+            on_path.sort(key=lambda c: topo.hops(host, c.at))    # nearest the client first
+        if len(self.consoles) < 2 or not on_path:
+            with self._control:
+                return self.console.explain(f"{host} {target}")
+        replies = []
+        for censor in on_path:
+            with self._control:
+                reply = self.consoles[censor.name].explain(f"{host} {target}")
+            replies.append((reply.code, f"censor {censor.name} ({censor.at}):\n{reply.text}"))
+        return type(reply)(max(code for code, _ in replies),
+                           "\n\n".join(text for _, text in replies))
 
     def _download(self, host: str, url: str) -> dict:
         """Start a sampled download (lab.report.sampler --live) in `host`; its samples

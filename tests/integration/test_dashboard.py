@@ -40,6 +40,13 @@ def status(url: str, method: str = "GET", body: dict | None = None,
         return e.code
 
 
+def post(url: str, body: dict, headers: dict) -> str:
+    req = urllib.request.Request(url, method="POST", data=json.dumps(body).encode(),
+                                 headers={**headers, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=scaled(30)) as r:
+        return r.read().decode()
+
+
 def bridges() -> set[str]:
     return set(subprocess.run(["ovs-vsctl", "list-br"], capture_output=True,
                               text=True).stdout.split())
@@ -156,6 +163,15 @@ def test_several_censors_each_with_its_rules_switches_and_events(tmp_path):
                       auth) == 400
         assert status(f"{base}/api/rules/gfw-b", "POST", {"enabled": False, "censor": "tspu"},
                       auth) == 404                     # tspu has no rule gfw-b
+        said = json.loads(post(f"{base}/api/run", {"host": "carol", "tool": "explain",
+                                                   "target": "https://b.example/"}, auth))
+        # carol's traffic crosses gfw only (uni's uplink has no censor)
+        assert said["output"].startswith("censor gfw (border):"), said
+        assert "gfw-b" in said["output"] and "censor tspu" not in said["output"], said
+        said = json.loads(post(f"{base}/api/run", {"host": "alice", "tool": "explain",
+                                                   "target": "https://b.example/"}, auth))
+        assert said["output"].index("censor tspu (home.uplink):") < \
+            said["output"].index("censor gfw (border):"), said
         with browser.Browser() as b:
             b.get(url)
             row = b.wait_text("#rule-gfw-gfw-b", lambda t: "gfw-b" in t, 30, "gfw's rules")

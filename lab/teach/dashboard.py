@@ -48,7 +48,7 @@ from lab.report.drawing import draw
 from lab.scenario.ruletext import action_text, match_text
 from lab.teach.console import Console
 from lab.teach.dashboard_commands import TOOLS, CommandBox
-from lab.teach.dashboard_http import BadRequest, error, json_body, listen, new_lines, send
+from lab.teach.dashboard_http import BadRequest, error, json_body, new_lines, send
 
 PAGE = Path(__file__).with_name("dashboard.html")
 TOKEN_HEADER = "X-Blocklab-Token"

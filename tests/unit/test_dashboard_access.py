@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 
 from lab import scenario as scenarios
-from lab.teach.dashboard import Dashboard, listen
+from lab.teach.dashboard import Dashboard
+from lab.teach.dashboard_http import listen
 
 
 class FakeLab:

@@ -159,7 +159,7 @@ clients: [alice]
 servers: [{name: web, serve: [htps]}]
 """,
      "s.yaml:3:31: servers[0].serve[0]: 'htps' is not one of dns, http, https, quic, stun, "
-     "udp-echo, bulk, ssh, vps (did you mean 'https'?)"),
+     "udp-echo, bulk, ssh, vps, https-alt (did you mean 'https'?)"),
     ('resolver-unknown', HEAD + """\
 resolver: pubic
 """,

@@ -96,3 +96,31 @@ def test_a_bad_name_on_a_cloudflare_address_bans_the_address_for_a_while():
                                    timeout=15).returncode == 0, 30, "the 10 s ban to end")
         boxes = [e for e in lab.events() if e.get("technique") == "residual"]
     assert [(e["rule"], e["action"]) for e in boxes] == [("cf-bad-sni", "drop")]
+
+
+def _received(out: str) -> int:
+    m = re.search(r"(\d+) received", out)
+    return int(m.group(1)) if m else -1
+
+
+def test_iran_pings_cut_off_the_host_on_mci_and_a_split_hello_gets_its_server_hello():
+    """bbs#489 on MCI: two pings answered, then nothing to that host, HTTP included; MTN's
+    pings all answered; the ServerHello that never comes back comes for a split ClientHello
+    (MahsaNG's fragment), since the box reads one segment at a time."""
+    ping = ["ping", "-n", "-c", "4", "-i", "0.3", "-W", "1", "vps.example.net"]
+    with Lab(scenarios.load("ir/2025-post-shutdown")) as lab:
+        mci = lab.run("alice", ping, timeout=20)
+        http_after = lab.run("alice", _curl("http://vps.example.net/", 2), timeout=15)
+        mtn = lab.run("carol", ping, timeout=20)
+        tci_http = lab.run("bob", _curl("http://vps.example.net/", 2), timeout=15)
+        split = lab.run("bob", [PY, "-m", "lab.clients.tls_hello", "vps.example.net",
+                                "--split", "20", "--timeout", "3"], timeout=15)
+        bans = [(e["censor"], e["rule"], e["action"]) for e in lab.events()
+                if e.get("rule") == "icmp-ban"]
+    assert _received(mci.stdout) == 2, mci.stdout
+    assert http_after.returncode == 28, http_after.stderr
+    assert _received(mtn.stdout) == 4, mtn.stdout
+    assert tci_http.returncode == 0, tci_http.stderr           # Bob's ISP: no ban for him
+    # (the whole hello's dropped ServerHello is one of the scenario's expect: rows)
+    assert split.returncode == 0 and "handshake complete" in split.stdout, split
+    assert bans == [("mci", "icmp-ban", "ban_after"), ("mci", "icmp-ban", "drop")], bans

@@ -74,8 +74,9 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 # -- actions ------------------------------------------------------------------------------
 
 # Every action, as the normalised form's `type` and in the order messages list them.
-ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "ban_after", "nxdomain", "servfail", "refused", "forge", "inject",
-           "blockpage", "throttle", "cut_after", "allow")
+ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "ban_after", "nxdomain",
+           "servfail", "refused", "forge", "inject", "blockpage", "throttle", "cut_after",
+           "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).

@@ -6,7 +6,8 @@ on its own (no per-flow entry, so the next one comes up and is counted); the one
 dropped and opens a penalty box for the whole address pair, every protocol and port, for the
 rule's residual (controllers.engine.residual, key ANY). What Iranian users saw on MCI and TCI
 after the June 2025 shutdown (net4people/bbs#489): pings to a host answered two or three
-times, then nothing to that host at all, HTTP and HTTPS included.
+times, then nothing to that host at all, HTTP and HTTPS included. The counts start afresh
+when the censor restarts; the bans do not (they are penalty boxes, saved and restored).
 """
 from __future__ import annotations
 

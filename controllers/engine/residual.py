@@ -48,7 +48,7 @@ class PenaltyBoxes:
         actions = (CONTROLLER,) if self.tap else ()
         out: list = [InstallFlow(box_entry(proto, client, server, dport, until - now, actions))]
         if event:
-            name = "any" if proto == ANY else PROTO_NAMES.get(proto, str(proto))
+            name = _proto_name(proto)
             has_ports = name in ("tcp", "udp")
             # Inline, the box drops; on-path (tap) it can only answer new connections with RSTs.
             action = "reset" if self.tap else "drop"
@@ -65,7 +65,7 @@ class PenaltyBoxes:
     def snapshot(self, now: float) -> list[dict]:
         """The boxes still in force, as plain data (JSON-ready)."""
         self.prune(now)
-        return [{"rule": rule_id, "proto": PROTO_NAMES.get(k[0], str(k[0])), "proto_num": k[0],
+        return [{"rule": rule_id, "proto": _proto_name(k[0]), "proto_num": k[0],
                  "src": k[1], "dst": k[2], "dport": k[3], "until": until}
                 for k, (until, rule_id) in sorted(self._boxes.items(), key=lambda kv: kv[1])]
 
@@ -80,3 +80,7 @@ class PenaltyBoxes:
             self._boxes[key] = (until, str(b["rule"]))
             out += self._effects(key, until, str(b["rule"]), now, event=False)
         return out
+
+
+def _proto_name(proto: int) -> str:
+    return "any" if proto == ANY else PROTO_NAMES.get(proto, str(proto))

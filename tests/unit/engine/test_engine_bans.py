@@ -54,3 +54,16 @@ def test_after_the_ban_the_count_starts_again():
         e.packet_in(ping(seq=seq), 1, 0.1 * seq)
     frame = ping(seq=4)
     assert [o.frame for o in outputs(e.packet_in(frame, 1, 20.0))] == [frame]
+
+
+def test_a_ban_survives_a_restart_of_the_censor():
+    e = engine()
+    for seq in (1, 2, 3):
+        e.packet_in(ping(seq=seq), 1, 0.1 * seq)
+    saved = e.penalty_boxes(1.0)
+    assert [(b["proto"], b["dport"], b["rule"]) for b in saved] == [("any", 0, "icmp-ban")]
+    again = engine()
+    box = [s for s in installs(again.restore_penalty_boxes(saved, 1.0))]
+    assert len(box) == 1 and "ip_proto" not in box[0].match
+    c = TcpClient(sport=41000, dport=80)
+    assert outputs(again.packet_in(c.data(b"GET / HTTP/1.1\r\n\r\n"), 1, 2.0)) == []

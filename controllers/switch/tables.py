@@ -93,7 +93,9 @@ def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
 def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
     """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
-    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": client, "ipv4_dst": server}
+    match = {"eth_type": ETH_IPV4, "ipv4_src": client, "ipv4_dst": server}
+    if proto:                       # 0: every protocol (a ban of the address pair)
+        match["ip_proto"] = proto
     fields = _PORT_FIELDS.get(proto)
     if fields is not None:
         match[fields[1]] = dport

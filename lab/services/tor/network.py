@@ -4,7 +4,8 @@
 run directory (RUN/tor/NODE/), starts one `tor` per node in its own lab host (a Service in the
 lab's list, so the lab's teardown stops it, and what is left is found by its network
 namespace), and waits until every node holds a consensus that lists every relay as Running,
-with a guard and an exit among them: only then can a client build a circuit. `seconds` is how
+with a guard and an exit among them: only then can a client build a circuit. The bridges
+start after the authorities' first consensus. `seconds` is how
 long that took, keys included. Bridge lines (obfs4 certificate and all) are read from what each
 bridge's obfs4proxy wrote in its state folder.
 """
@@ -71,17 +72,24 @@ class TorNetwork:
         self.key_seconds = time.monotonic() - begin
         resolv = self.folder / "resolv.conf"       # the exits resolve as a server abroad does
         resolv.write_text(f"nameserver {PUBLIC_DNS_IP}\n")
-        for node in NODES:
-            self._start_node(node, resolv)
-        wanted = [n.nickname for n in AUTHORITIES]
-        try:
-            wait_until(lambda: all(usable(self._consensus(n), wanted) for n in NODES),
-                       CONSENSUS_TIMEOUT, "a Tor consensus with every relay on every node")
-        except Timeout as e:
-            seen = {n.name: sorted(self._consensus(n)) for n in NODES}
-            raise TorNetworkError(f"{e}; relays each node knows: {seen}") from None
+        # The bridges start once the authorities have voted: a bridge that asks for the
+        # consensus before there is one backs off, for longer than a comparison waits.
+        for group in (AUTHORITIES, BRIDGES):
+            for node in group:
+                self._start_node(node, resolv)
+            self._wait_consensus(group)
         self.seconds = time.monotonic() - begin
         return self.seconds
+
+    def _wait_consensus(self, nodes) -> None:
+        wanted = [n.nickname for n in AUTHORITIES]
+        try:
+            wait_until(lambda: all(usable(self._consensus(n), wanted) for n in nodes),
+                       CONSENSUS_TIMEOUT, "a Tor consensus with every relay on "
+                       + ", ".join(n.name for n in nodes))
+        except Timeout as e:
+            seen = {n.name: sorted(self._consensus(n)) for n in nodes}
+            raise TorNetworkError(f"{e}; the relays each one knows: {seen}") from None
 
     def _keys(self) -> None:
         """Every node's keys, side by side (RSA key generation is most of the time)."""

@@ -114,6 +114,7 @@ class Tool:
     summary = ""
     programs: tuple[str, ...] = ("curl",)     # executables it needs on this machine
     tunnel: tuple[tuple[str, int], ...] = ()   # (proto, port) of its own flows to the vps
+    tunnel_hosts: tuple[str, ...] = ()         # other addresses its own flows go to (Tor's)
 
     def missing(self) -> list[str]:
         return [p for p in self.programs if shutil.which(p) is None]

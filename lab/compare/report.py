@@ -179,7 +179,8 @@ def markdown(m: dict) -> str:
                 if (tool, s["name"]) in cells]
         seen = [(tool, ev) for tool, ev in seen if ev]
         if seen:
-            out += ["", "What the censor did to the tools' own flows (to the vps):", ""]
+            out += ["", "What the censor did to the tools' own flows (to the vps, Tor's relays or "
+                    "bridges):", ""]
             out += [f"- {tool}: {'; '.join(ev)}" for tool, ev in seen]
     return "\n".join(out) + "\n"
 

@@ -4,7 +4,8 @@ A trial is one tool in one lab: start it (server on the vps, client on the clien
 every target through it at once (a page each, `PAGE_TIME` at most), download the bulk file for
 `BULK_TIME` seconds, stop it. The censor's events are then read once per lab and each trial gets
 those of its time window that involve its client: the ones on the tool's own flows (to the vps
-ports it names) are the tunnel's, the rest are the targets'.
+ports it names, or to the other hosts it names: Tor's relays or bridge) are the tunnel's, the
+rest are the targets'.
 
 A trial's status:
 - `works`: every target answered; `degraded`: it did, but the censor throttled or cut a flow;
@@ -167,6 +168,13 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
     for trial in ordered:
         trial.events = []
     tunnels = {tr.tool: set(registry.get(tr.tool).tunnel) for tr in ordered}
+    elsewhere = {tr.tool: set(registry.get(tr.tool).tunnel_hosts) for tr in ordered}
+
+    def on_tunnel(flow: dict, tool: str) -> bool:
+        return (flow.get("dst") == vps_ip and
+                (flow.get("proto"), flow.get("dport")) in tunnels[tool]) or \
+            flow.get("dst") in elsewhere[tool]
+
     for ev in events:
         flow = ev.get("flow") or {}
         if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
@@ -175,9 +183,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         owner = next((tr for tr in reversed(ordered) if tr.window[0] <= t), None)
         if owner is None or t > owner.window[1] + EVENT_SLACK:
             continue
-        tunnel = flow.get("dst") == vps_ip and \
-            (flow.get("proto"), flow.get("dport")) in tunnels[owner.tool]
-        owner.events.append({**ev, "on_tunnel": tunnel})
+        owner.events.append({**ev, "on_tunnel": on_tunnel(flow, owner.tool)})
     boxes = [b for b in _penalty_boxes(events, residual or {})
              if (b.get("flow") or {}).get("src") == client_ip]
     for trial in ordered:
@@ -187,8 +193,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         lo = trial.window[0]
         for box in boxes:
             flow = box["flow"]
-            tunnel = flow.get("dst") == vps_ip and \
-                (flow.get("proto"), flow.get("dport")) in tunnels[trial.tool]
+            tunnel = on_tunnel(flow, trial.tool)
             if box["t"] < lo and box["until_t"] > lo and \
                     (tunnel or flow.get("dst") in target_ips):
                 trial.events.append({**{k: v for k, v in box.items() if k != "until_t"},

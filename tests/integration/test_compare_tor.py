@@ -65,6 +65,7 @@ def test_russia_2021_blocks_tor_by_its_relays_addresses_not_an_unlisted_bridge(r
     assert events and {e["rule"] for e in events} == {"tor-relays"}
     assert {e["flow"]["dst"] for e in events} <= set(TOR_RELAYS)
     assert {e["action"] for e in events} == {"drop"}
+    assert all(e["on_tunnel"] for e in events)          # Tor's own flows, not a target's
     # through the unlisted obfs4 bridge every target answers, torproject.org too
     assert obfs4["status"] == "works" and not obfs4["blocked_by"], obfs4
     assert all(t["ok"] == t["of"] for t in obfs4["targets"].values()), obfs4["targets"]

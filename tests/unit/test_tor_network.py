@@ -108,3 +108,20 @@ def test_the_bootstrap_time_shows_in_the_cell():
     assert "bootstrap 3.2 s" in report.cell_text(cell)
     assert m["scenarios"][0]["tor_network_s"] == 32.5
     assert Trial.from_dict("s", "tor-obfs4", trial.as_dict()).bootstrap == 3.19
+
+
+def test_drops_on_the_relays_are_the_tor_tools_own_flows():
+    from lab.compare.runner import attribute
+    relay = plan.AUTHORITIES[1].ip
+    tor = Trial("s", "tor", 0, False, fetches=[Fetch("https://a/", False)], window=(1.0, 5.0))
+    obfs4 = Trial("s", "tor-obfs4", 0, True, fetches=[Fetch("https://a/", True, 200, 0.1)],
+                  window=(6.0, 9.0))
+    events = [{"t": 2.0, "rule": "tor-relays", "action": "drop", "technique": "ip",
+               "flow": {"src": "198.18.0.10", "dst": relay, "proto": "tcp", "dport": 9001}},
+              {"t": 7.0, "rule": "torproject-site", "action": "drop", "technique": "sni",
+               "flow": {"src": "198.18.0.10", "dst": "198.19.0.10", "proto": "tcp",
+                        "dport": 443}}]
+    attribute([tor, obfs4], events, "198.18.0.10", "198.19.200.10")
+    assert tor.status == "blocked" and tor.blocked_by == ["tor-relays"]
+    assert tor.events[0]["on_tunnel"] is True
+    assert obfs4.events[0]["on_tunnel"] is False      # a target's flow, not the bridge's

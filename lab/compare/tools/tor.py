@@ -12,6 +12,7 @@ import time
 
 from lab.compare.base import LOCAL_SOCKS, SocksTool, ToolError
 from lab.services.tor import torrc
+from lab.services.tor.plan import AUTHORITIES
 
 BOOTSTRAP_TIMEOUT = 30.0     # seconds; a bootstrap the censor stops never finishes
 READY = "Bootstrapped 100%"
@@ -25,6 +26,8 @@ class TorClient(SocksTool):
 
     def __init__(self, bridge=None):
         self.bridge = bridge  # a lab.services.tor.plan.Node, or None: straight to the relays
+        # its own flows: to the bridge, or to the relays (authorities) it bootstraps from
+        self.tunnel_hosts = (bridge.ip,) if bridge else tuple(n.ip for n in AUTHORITIES)
 
     def start(self, ctx) -> None:
         network = ctx.tor

@@ -186,6 +186,13 @@ censor:
 """,
      "s.yaml:7:41: censor.rules[0].match.ip[1]: bad address or CIDR '10.0.0.0/33' (e.g. "
      '198.19.0.10 or 10.0.0.0/8)'),
+    ('address-group-unknown', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {ip: ['198.19.0.10', '@tor-relay']}, action: drop}
+""",
+     "s.yaml:7:43: censor.rules[0].match.ip[1]: no address group '@tor-relay' (did you mean "
+     "'@tor-relays'?); known: @tor-relays, @tor-bridges"),
     ('ipv6-cidr', HEAD + """\
 censor:
   rules:

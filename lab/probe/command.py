@@ -5,7 +5,8 @@ stdout is the result — the terminal table (default), Markdown (`--markdown`), 
 `{"input": URL, "x_detector": its line}`), each with an `x_blocklab` key (client, outcome,
 reason, verdict, truth), then one last line `{"blocklab_score": {...}}`. Progress goes to
 stderr. `--report DIR` also writes measurements.jsonl, score.json, score.md, score.txt and
-the censor's events.jsonl there, while the lab is still up: when that fails the result is
+the censor's events.jsonl there, while the lab is still up (with `--browser`, also each tab's
+screenshot, browser-N-CLIENT.png): when that fails the result is
 still printed, one line says what was not written, and the run directory keeps the censor's
 events. Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says
 which and names the targets at fault) or the report could not be written.
@@ -38,9 +39,7 @@ def _records(results, sc) -> list[dict]:
         rec = res.record
         if rec is None or "test_keys" not in rec:
             rec = {"input": res.target.url, "x_detector": rec}
-        rec["x_blocklab"] = {"client": row.client, "outcome": row.outcome,
-                             "reason": row.reason, "verdict": row.verdict.as_dict(),
-                             "truth": row.truth.as_dict()}
+        rec["x_blocklab"] = row.blocklab_keys()
         out.append(rec)
     return out
 
@@ -49,6 +48,8 @@ def probe_command(scenario, args) -> int:
     from lab.run.lab import Lab
     who = f"detector `{args.detector}`" if args.detector else \
         "the built-in prober (OONI Web Connectivity steps)"
+    if getattr(args, "browser", False):
+        who += " and headless Chromium"
     chosen = targets(scenario, args.url or [])
     if not chosen:
         _say(f"blocklab: {scenario.name} has no targets: no expect: entries, no --url, and no "
@@ -59,8 +60,10 @@ def probe_command(scenario, args) -> int:
     with Lab(scenario, pcap=getattr(args, "pcap", None)) as lab:
         _say(f"{scenario.name}: {scenario.title}")
         _say(f"lab up in {lab.timings['up']:.1f}s; {len(chosen)} target(s), {who}")
+        browser = getattr(args, "browser", False)
         prober = Prober(lab, timeout=args.timeout, detector=args.detector,
-                        detector_timeout=args.detector_timeout)
+                        detector_timeout=args.detector_timeout, browser=browser,
+                        screenshots=Path(args.report) if browser and args.report else None)
         results = prober.run(chosen, progress=lambda t: _say(f"  {t.client}: {t.url}"))
         sc = prober.score(results)
         secs = time.monotonic() - started
@@ -145,6 +148,10 @@ def add_arguments(s) -> None:
     s.add_argument("--report", metavar="DIR",
                    help="also write measurements, score (JSON, Markdown, text) and events here")
     s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
+    s.add_argument("--browser", action="store_true",
+                   help="also open each web target in headless Chromium from its client: what "
+                        "the browser saw, as an OONI failure, scored too (--report keeps the "
+                        "screenshots)")
     s.add_argument("--min-precision", type=fraction, metavar="P",
                    help="exit 1 when precision is below P (a CI gate)")
     s.add_argument("--min-recall", type=fraction, metavar="R",

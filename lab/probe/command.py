@@ -104,9 +104,25 @@ def _write_report(out: Path, records, sc, title: str, summary: dict, events) -> 
     out.mkdir(parents=True, exist_ok=True)
     (out / "measurements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (out / "score.json").write_text(render_json(sc, **summary) + "\n")
-    (out / "score.md").write_text(render_markdown(sc, title))
+    (out / "score.md").write_text(render_markdown(sc, title) + _screenshots_markdown(sc))
     (out / "score.txt").write_text(render_text(sc, title) + "\n")
     (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+
+def _screenshots_markdown(sc) -> str:
+    """score.md's last part with `--browser`: each tab's screenshot, captioned with what the
+    browser saw (the files sit next to score.md)."""
+    from lab.probe.browser_step import said
+    shots = [r for r in sc.rows if (r.browser_step or {}).get("screenshot")
+             and Path(r.browser_step["screenshot"]).is_file()]
+    if not shots:
+        return ""
+    out = ["", "### What the browser showed", ""]
+    for r in shots:
+        name = Path(r.browser_step["screenshot"]).name
+        out += [f"{r.client} → `{r.url}`: {said(r.browser_step)} ({r.browser_outcome})", "",
+                f"![{r.client} opening {r.url}]({name})", ""]
+    return "\n".join(out)
 
 
 def fraction(text: str) -> float:

@@ -214,3 +214,5 @@ def test_probe_with_browser_reports_what_the_browser_saw_in_oonis_words(name, tm
     assert score["browser"]["confusion"]["FP"] == score["browser"]["confusion"]["FN"] == 0
     table = (tmp_path / "score.txt").read_text()
     assert "browser saw" in table.splitlines()[1], table
+    shots = (tmp_path / "score.md").read_text().split("### What the browser showed")[1]
+    assert "(browser-1-alice.png)" in shots, shots

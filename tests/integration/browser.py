@@ -80,12 +80,20 @@ class Browser:
 
     def click(self, css: str, timeout: float = 30) -> None:
         """A real click (mouse pressed and released) at the element's centre, once it is
-        there and visible."""
-        where = wait_until(lambda: self.script(
-            "const e = document.querySelector(arguments[0]); if (!e) return null;"
-            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            "return r.width && r.height ? [r.x + r.width / 2, r.y + r.height / 2] : null;",
-            css), timeout, f"a click on {css}")
+        there, on top at that point, and still (the page lays itself out again as its data
+        arrives: a click aimed before that would land elsewhere)."""
+        seen = []
+
+        def steady():
+            here = self.script(
+                "const e = document.querySelector(arguments[0]); if (!e) return null;"
+                "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+                "const x = r.x + r.width / 2, y = r.y + r.height / 2;"
+                "const top = document.elementFromPoint(x, y);"
+                "return r.width && r.height && top && e.contains(top) ? [x, y] : null;", css)
+            seen.append(here)
+            return here if here and len(seen) > 1 and seen[-2] == here else None
+        where = wait_until(steady, timeout, f"a click on {css}", interval=0.05)
         for kind in ("mousePressed", "mouseReleased"):
             self._call("Input.dispatchMouseEvent", {"type": kind, "x": where[0], "y": where[1],
                                                     "button": "left", "clickCount": 1})

@@ -103,13 +103,14 @@ def test_dashboard_in_a_browser(tmp_path):
 
         with browser.Browser() as b:
             b.get(url)
-            b.click("#capture")                   # tcpdump on every port, from here
-            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
-                        "the capture")
+            # the page as it comes in: the drawing and the rules (each moves what is below it)
+            b.wait_text("#drawing", lambda t: "censor (inline)" in t, 30, "the drawing")
             row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
             assert "reset" in row and "sni: blocked.example.com" in row
             assert b.prop("#toggle-sni-reset", "checked") is True
-            assert "censor (inline)" in b.text("#drawing")
+            b.click("#capture")                   # tcpdump on every port, from here
+            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
+                        "the capture")
             target = b.find("#target")
             target.clear()
             target.type("https://blocked.example.com/")

@@ -48,9 +48,9 @@ def probe_command(scenario, args) -> int:
     from lab.run.lab import Lab
     who = f"detector `{args.detector}`" if args.detector else \
         "the built-in prober (OONI Web Connectivity steps)"
-    if getattr(args, "browser", False):
-        who += " and headless Chromium"
     chosen = targets(scenario, args.url or [])
+    if getattr(args, "browser", False) or any(t.browser for t in chosen):
+        who += " and headless Chromium"
     if not chosen:
         _say(f"blocklab: {scenario.name} has no targets: no expect: entries, no --url, and no "
              "server that serves the web")

@@ -8,7 +8,7 @@ be told apart by target (lab/truth/events.py). The built-in detector runs
 `public-dns` host, which sits outside the censor, as OONI's control is a vantage point outside
 the censored network; lab/probe/classify.py compares the two. An external detector
 (`detector=`) runs in the client instead (lab/probe/detector.py). With `browser=True` each web
-target is then opened in headless Chromium in the client too, inside the target's window, and
+target (without it, each whose expectation says `browser: true`) is then opened in headless Chromium in the client too, inside the target's window, and
 judged against the control (lab/probe/browser_step.py); `screenshots=DIR` keeps what each tab
 showed as DIR/browser-N-CLIENT.png. `Prober.score(results)` reads the events and returns a
 lab.probe.score.Score.
@@ -44,6 +44,7 @@ class Target:
     expected: bool | None = None      # the scenario's expect: blocked (None: no entry)
     technique: str | None = None
     rule: str | None = None
+    browser: bool = False             # the expectation asks for a browser (`browser: true`)
 
     @property
     def host(self) -> str:
@@ -59,7 +60,8 @@ class Target:
 def targets(scenario, urls: list[str] | tuple = ()) -> list[Target]:
     """The scenario's `expect:` entries, then each URL from the first client. A scenario with
     neither gets one target per server that serves the web (its first exact domain)."""
-    out = [Target(e.client, e.target, e.blocked, e.technique, e.rule) for e in scenario.expect]
+    out = [Target(e.client, e.target, e.blocked, e.technique, e.rule, e.browser)
+           for e in scenario.expect]
     first = scenario.clients[0].name
     out += [Target(first, u) for u in urls]
     if out:
@@ -159,7 +161,7 @@ class Prober:
     def measure(self, target: Target) -> Result:
         """One target: its measurement (or the detector's verdict) and its window."""
         self._count += 1
-        browsed = self.browser and "://" in target.url and \
+        browsed = (self.browser or target.browser) and "://" in target.url and \
             urlsplit(target.url).scheme.lower() in WEB_PORTS
         control = self.control(target.url) if self.detector is None or browsed else None
         start = self.now()         # the control, outside the censor, is left out of the window

@@ -106,3 +106,19 @@ def test_without_a_browser_nothing_changes():
     assert sc.browser is None and "browser" not in sc.as_dict()
     assert "browser" not in render_text(sc) and "browser" not in render_markdown(sc)
     assert "x_browser" not in sc.rows[0].blocklab_keys()
+
+
+def test_an_expectation_that_asks_for_a_browser_gets_one_in_probe(tmp_path):
+    from lab import scenario as scenarios
+    from lab.probe.runner import targets
+    path = tmp_path / "s.yaml"
+    path.write_text("""\
+name: s
+clients: [alice]
+servers: [{name: b, domains: [b.example.com], serve: [https]}]
+expect:
+  - {from: alice, url: "https://b.example.com/", blocked: false, browser: true}
+  - {from: alice, url: "https://b.example.com/x", blocked: false}
+""")
+    assert [t.browser for t in targets(scenarios.load(str(path)), ["https://b.example.com/"])] \
+        == [True, False, False]

@@ -8,9 +8,10 @@ be told apart by target (lab/truth/events.py). The built-in detector runs
 `public-dns` host, which sits outside the censor, as OONI's control is a vantage point outside
 the censored network; lab/probe/classify.py compares the two. An external detector
 (`detector=`) runs in the client instead (lab/probe/detector.py). With `browser=True` each web
-target (without it, each whose expectation says `browser: true`) is then opened in headless Chromium in the client too, inside the target's window, and
-judged against the control (lab/probe/browser_step.py); `screenshots=DIR` keeps what each tab
-showed as DIR/browser-N-CLIENT.png. `Prober.score(results)` reads the events and returns a
+target (without it, each whose expectation says `browser: true`) is then opened in headless
+Chromium in the client too, inside the target's window, and judged against the control
+(lab/probe/browser_step.py); `screenshots=DIR` keeps what each tab showed as
+DIR/browser-N-CLIENT.png. `Prober.score(results)` reads the events and returns a
 lab.probe.score.Score.
 
 The scenario's timeline is not played: `expect:` describes the starting policy, and so does the

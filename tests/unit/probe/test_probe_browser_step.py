@@ -102,7 +102,8 @@ def test_the_browser_is_scored_next_to_the_detector():
 
 
 def test_without_a_browser_nothing_changes():
-    sc = score([Row("alice", URL, Verdict(URL, True, "dns"), Truth(True, ["dns"], ["d"], ["nxdomain"]))])
+    censored = Truth(True, ["dns"], ["d"], ["nxdomain"])
+    sc = score([Row("alice", URL, Verdict(URL, True, "dns"), censored)])
     assert sc.browser is None and "browser" not in sc.as_dict()
     assert "browser" not in render_text(sc) and "browser" not in render_markdown(sc)
     assert "x_browser" not in sc.rows[0].blocklab_keys()

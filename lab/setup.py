@@ -28,8 +28,8 @@ PACKAGES: list[tuple[str, list[str]]] = [
     ("the lab's real clients",
      ["dnsutils", "curl", "iperf3", "iputils-ping", "openssh-client", "netcat-openbsd",
       "traceroute"]),
-    ("a real browser as a lab client, trusting the run's CA through NSS; its driver for the live "
-     "page's browser test", ["chromium", "libnss3-tools", "chromium-driver"]),
+    ("a real browser as a lab client (driven over its DevTools pipe), trusting the run's CA "
+     "through NSS", ["chromium", "libnss3-tools"]),
     ("packet captures (`--pcap`): tcpdump, and mergecap from tshark", ["tcpdump", "tshark"]),
     ("the circumvention tools of `blocklab compare`",
      ["dnsdist", "knot-dnsutils", "shadowsocks-libev", "obfs4proxy", "stunnel4", "openvpn",

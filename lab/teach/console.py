@@ -9,6 +9,7 @@ Each command returns a `Reply` (exit code, text) instead of printing, so the int
     events [N] [-f]            the latest N censor events, colour-coded by action
     explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
     plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
+    browse HOST URL [PNG]      what HOST's browser shows, and its screenshot (teach/browse.py)
     capture [DIR | stop]       tcpdump on every switch port into DIR (lab/run/capture.py)
     censor [NAME]              the censors and their places; NAME: the one the commands
                                above address from now on (default: the first)
@@ -320,6 +321,10 @@ class Console:
             return Reply(2 if isinstance(e, OutputError) else 1, str(e))
         return Reply(0, f"capturing every switch port into {folder} (`capture stop` ends it "
                         "and merges the two sides of the censor)")
+
+    def browse(self, args: str) -> Reply:
+        from lab.teach.browse import browse_command
+        return browse_command(self, args)
 
     # --- plot ----------------------------------------------------------------------------
     def plot(self, args: str) -> Reply:

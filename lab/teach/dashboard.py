@@ -30,6 +30,8 @@ HTTP routes (all under the token):
     POST /api/capture          {"on": true|false}: tcpdump on every switch port (console
                                `capture`) into the capture folder; off flushes the files
     GET  /captures/NAME        a file of the last capture (as a download, for Wireshark)
+    POST /api/browse, GET /screenshots/NAME   a page opened in a client's headless Chromium,
+                               and its screenshot (lab/teach/dashboard_browser.py)
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ from aiohttp import web
 from lab.report.drawing import draw
 from lab.scenario.ruletext import action_text, match_text
 from lab.teach.console import Console
+from lab.teach.dashboard_browser import BrowserView
 from lab.teach.dashboard_commands import TOOLS, CommandBox
 from lab.teach.dashboard_http import BadRequest, error, json_body, new_lines, send
 
@@ -124,6 +127,7 @@ class Dashboard:
         app.router.add_post("/api/capture", self.capture)
         app.router.add_get("/captures/{name}", self.capture_file)
         app.router.add_get("/events", self.events)
+        BrowserView(self).add_routes(app)
         return app
 
     # --- handlers ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """`blocklab serve`: the live page in a real headless browser (Debian's chromium), driven as a
 teacher would: the rules render, a blocked fetch from the command box shows the reset and its
-event, a switch turns the rule off and the same fetch then loads. A plain HTTP client without
+event, the browser box shows what a person's browser renders (its error and its screenshot), a
+switch turns the rule off and the same fetch then loads. A plain HTTP client without
 the token is refused; after SIGTERM the lab is gone.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.integration.test_capture import tshark
 from tests.integration.helpers import blocklab_popen
 
 pytestmark = pytest.mark.skipif(not browser.available(),
-                                reason="needs chromium and chromium-driver (make setup)")
+                                reason="needs chromium (make setup)")
 SHOTS = os.environ.get("BLOCKLAB_SCREENSHOTS")     # a folder: keep the screenshots there
 
 
@@ -102,13 +103,14 @@ def test_dashboard_in_a_browser(tmp_path):
 
         with browser.Browser() as b:
             b.get(url)
-            b.click("#capture")                   # tcpdump on every port, from here
-            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
-                        "the capture")
+            # the page as it comes in: the drawing and the rules (each moves what is below it)
+            b.wait_text("#drawing", lambda t: "censor (inline)" in t, 30, "the drawing")
             row = b.wait_text("#rule-sni-reset", lambda t: "sni-reset" in t, 30, "the rules")
             assert "reset" in row and "sni: blocked.example.com" in row
             assert b.prop("#toggle-sni-reset", "checked") is True
-            assert "censor (inline)" in b.text("#drawing")
+            b.click("#capture")                   # tcpdump on every port, from here
+            b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
+                        "the capture")
             target = b.find("#target")
             target.clear()
             target.type("https://blocked.example.com/")
@@ -119,6 +121,20 @@ def test_dashboard_in_a_browser(tmp_path):
             assert re.search(r"reset\s+sni-reset\s+sni\s+tcp alice:\d+ -> blocked:443", ev), ev
             b.wait_text("#rule-sni-reset", lambda t: re.search(r"sni-reset\s+1\b", t), 30,
                         "the hit count")
+            # the browser box: alice's Chromium, the reset as she sees it, and its screenshot
+            url_box = b.find("#browse-url")
+            url_box.clear()
+            url_box.type("https://blocked.example.com/")
+            b.click("#browse-go")
+            said = b.wait_text("#browse-said", lambda t: "alice's browser" in t, 90,
+                               "what the browser showed")
+            assert "ERR_CONNECTION_RESET" in said and "OONI: connection_reset" in said, said
+            wait_until(lambda: b.prop("#browse-shot", "complete") and
+                       b.prop("#browse-shot", "naturalWidth") == 800, 30, "the screenshot")
+            assert b.prop("#browse-shot", "naturalHeight") == 600
+            shot = b.prop("#browse-shot", "src")
+            assert status(shot.split("?")[0]) == 401
+            assert status(base + "/screenshots/..%2Fstate.json?token=" + token) == 404
             if SHOTS:
                 b.screenshot(Path(SHOTS) / "dashboard.png")
 

@@ -9,6 +9,10 @@ profile (docs/internals.md section 1, the policy's "dpi"). Pure data: the engine
   not read); one left to offload (partial) is not wrong.
 - sequence (false): a data segment outside the window from the flow's first expected byte
   is ignored.
+- ttl_check (false): a client segment (data or RST) whose IP TTL is not the one the flow's
+  SYN came with is ignored (under any profile the switch sends client SYNs up: the SYN's
+  TTL is the baseline, and events note a segment read with another TTL).
+  What a TTL-limited fake or RST (fake-ttl, tcb-teardown) cannot pass.
 - overlap (first): bytes sent twice: the first copy is believed, or the last (reassembly).
 - state (any): a flow's state is made on its handshake only (syn), or by any packet (any).
 - teardown ([]): what makes the DPI forget an undecided flow: client_rst, server_rst (the
@@ -37,6 +41,7 @@ class ProfileError(ValueError):
 class Profile:
     checksums: bool = False
     sequence: bool = False
+    ttl_check: bool = False
     overlap: str = "first"
     state: str = "any"
     teardown: tuple[str, ...] = field(default=())
@@ -91,7 +96,7 @@ def check(value: Any) -> Profile:
         raise ProfileError("dpi.profile: expected a profile name")
     base = check(value.get("profile", "default"))
     kw: dict[str, Any] = {}
-    for key in ("checksums", "sequence", "resync", "reassembly"):
+    for key in ("checksums", "sequence", "ttl_check", "resync", "reassembly"):
         if key in value:
             if not isinstance(value[key], bool):
                 raise ProfileError(f"dpi.{key}: expected true or false")

@@ -77,6 +77,7 @@ class Engine:
         self.tcb_on = policy.get("dpi") is not None     # a profile: controllers.engine.tcb
         self._last = self.profile.overlap == "last"
         self._server_rsts = "server_rst" in self.profile.teardown
+        self._client_syns = self.tcb_on     # the client's SYN comes up: its TTL, the baseline
         self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
         self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
         self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
@@ -116,7 +117,7 @@ class Engine:
             self.held_flows.clear()
         self._connected = True
         out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters,
-                                   self._server_rsts)
+                                   self._server_rsts, self._client_syns)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -124,7 +125,7 @@ class Engine:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
         return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
-                                 self.meters, self._server_rsts)
+                                 self.meters, self._server_rsts, self._client_syns)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
@@ -258,6 +259,10 @@ class Engine:
                 self._tcb_of(flow).note(pkt, False, "bad checksum")
             return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         syn = pkt.flags & (SYN | ACK) == SYN
+        if p.ttl_check and flow is not None and not syn and _tcb.ttl_differs(flow.tcb, pkt):
+            if pkt.payload:
+                flow.tcb.note(pkt, _tcb.checksums_ok(pkt), "TTL differs from the SYN's")
+            return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         out: list[Effect] = []
         if flow is not None and syn and p.resync:
             out += self._forget(flow)
@@ -296,6 +301,8 @@ class Engine:
                    now: float) -> list[Effect]:
         if not c2s:
             return [Output(frame, in_port)]
+        if self._client_syns and pkt.proto == TCP and pkt.flags & (SYN | ACK) == SYN:
+            self._tcb_of(flow).ttl = pkt.ttl
         if self.tcb_on and pkt.proto == TCP and pkt.payload:
             tcb = self._tcb_of(flow)
             seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq

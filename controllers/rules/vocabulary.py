@@ -106,8 +106,8 @@ TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut
 # The keys of a censor's DPI profile (`censor: {dpi: {...}}`, the compiled policy's "dpi"),
 # in the order docs/scenarios.md documents them (`profile`: the named profile the others
 # change, in a scenario only); what each means: controllers.dpi.profile.
-DPI_KEYS = ("profile", "checksums", "sequence", "overlap", "state", "teardown", "resync",
-            "inspect_packets", "inspect_bytes", "reassembly")
+DPI_KEYS = ("profile", "checksums", "sequence", "ttl_check", "overlap", "state", "teardown",
+            "resync", "inspect_packets", "inspect_bytes", "reassembly")
 # Which copy of bytes sent twice the DPI believes.
 OVERLAP_VALUES = ("first", "last")
 # When the DPI creates a flow's state: on its handshake only, or on any packet.

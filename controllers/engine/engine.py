@@ -260,7 +260,7 @@ class Engine:
             return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         syn = pkt.flags & (SYN | ACK) == SYN
         if p.ttl_check and flow is not None and not syn and _tcb.ttl_differs(flow.tcb, pkt):
-            if pkt.payload:
+            if pkt.payload or pkt.flags & RST:
                 flow.tcb.note(pkt, _tcb.checksums_ok(pkt), "TTL differs from the SYN's")
             return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         out: list[Effect] = []

@@ -79,6 +79,8 @@ class Tcb:
             self.base = seq
         rel = relative(self.base, seq)
         entry = {"seq": rel, "len": len(pkt.payload)}
+        if pkt.flags & RST:
+            entry["flags"] = "RST"
         if self.ttl is not None and pkt.ttl != self.ttl:
             entry["ttl"] = pkt.ttl
         if not good_sum:

@@ -22,6 +22,8 @@ _MODULES = {
     "fake-badseq": "fake_badseq",
     "disorder": "disorder",
     "multisplit": "multisplit",
+    "fake-ttl": "fake_ttl",
+    "tcb-teardown": "tcb_teardown",
 }
 
 NAMES = tuple(_MODULES)
@@ -30,10 +32,6 @@ LEFT_OUT = {
     "tor": "a Tor client needs a Tor network: directory authorities, a consensus, relays "
            "(chutney builds one in minutes, not the seconds a comparison run has); the obfs4 "
            "part of a Tor bridge is measured by `obfs4`",
-    "fake-ttl": "not yet available: its fake dies at a router between the censor and the "
-                "server (TTL-limited), and this lab has no hops until routers arrive",
-    "tcb-teardown": "not yet available: its RST must reach the censor but not the server "
-                    "(TTL-limited), which needs the routers of the topology branch",
 }
 
 

@@ -93,7 +93,7 @@ class Engine:
         self.inspector = Inspector()
         self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
                                  self.counters, self.side_of_ip,
-                                 int(policy.get("ttl", INJECT_TTL)))
+                                 int(policy.get("ttl", INJECT_TTL)), self.hosts)
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0
@@ -444,6 +444,8 @@ class Engine:
             return [Output(frame, in_port)] + self.executor.handshake_rsts(
                 flow, self.rules.get(flow.rule_id), pkt)
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
+        if verdict == "intercept" and c2s:
+            return refresh + [self.executor.diverted(flow, frame, in_port)]
         if verdict == "drop" or (verdict == "drop_reply" and not c2s):
             return refresh
         return refresh + [Output(frame, in_port)]

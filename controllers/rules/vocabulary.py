@@ -75,13 +75,13 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 
 # Every action, as the normalised form's `type` and in the order messages list them.
 ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "nxdomain", "servfail", "refused", "forge", "inject",
-           "blockpage", "throttle", "cut_after", "allow")
+           "blockpage", "throttle", "cut_after", "intercept", "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
 ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
                      "throttle": ("rate_bps",), "cut_after": ("bytes",),
-                     "rst_handshake": ("count",)}
+                     "rst_handshake": ("count",), "intercept": ("via",)}
 # Actions whose parameters all have defaults.
 DEFAULTED_ACTIONS = frozenset(("blockpage", "rst_handshake"))
 # Actions a scenario may write as a bare word.
@@ -97,9 +97,9 @@ PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 # Actions that answer or end a TCP flow's first data, so they wait for it.
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
 # Actions on the TCP handshake itself, before any data: their match is read from headers.
-HANDSHAKE_ACTIONS = ("rst_handshake",)
+HANDSHAKE_ACTIONS = ("rst_handshake", "intercept")
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
-TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+TAP_ACTS_AS = {"intercept": "allow", "drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
 
 # -- the DPI profile ----------------------------------------------------------------------
 

@@ -159,7 +159,7 @@ clients: [alice]
 servers: [{name: web, serve: [htps]}]
 """,
      "s.yaml:3:31: servers[0].serve[0]: 'htps' is not one of dns, http, https, quic, stun, "
-     "udp-echo, bulk, ssh, vps (did you mean 'https'?)"),
+     "udp-echo, bulk, ssh, vps, intercept (did you mean 'https'?)"),
     ('resolver-unknown', HEAD + """\
 resolver: pubic
 """,
@@ -652,3 +652,15 @@ def test_broken_file_gives_exact_diagnostics(tmp_path, text, expected):
 def test_cases_are_one_per_error_class():
     names = [c[0] for c in CASES]
     assert len(names) == len(set(names))
+
+
+def test_intercept_names_a_server_of_the_scenario(tmp_path):
+    text = HEAD + """\
+censor:
+  rules:
+    - {id: mitm, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    [message] = errors(tmp_path, text)
+    assert message.startswith("s.yaml:7:"), message
+    assert "censor.rules[0].action.intercept: unknown server 'box'" in message, message
+    assert "serve: [intercept]" in message and "(known: web)" in message

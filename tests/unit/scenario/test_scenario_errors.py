@@ -664,3 +664,25 @@ censor:
     assert message.startswith("s.yaml:7:"), message
     assert "censor.rules[0].action.intercept: unknown server 'box'" in message, message
     assert "serve: [intercept]" in message and "(known: web)" in message
+
+
+def test_intercept_on_a_routed_network_needs_the_border_censor(tmp_path):
+    text = """\
+name: t
+clients: [alice]
+servers:
+  - {name: web, domains: [a.example], serve: [https]}
+  - {name: box, domains: [box.example], serve: [intercept]}
+network:
+  isps:
+    - {name: home, kind: home, clients: [alice]}
+  censors:
+    - name: c
+      at: home.uplink
+      rules:
+        - {id: m, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    assert errors(tmp_path, text) == [
+        "s.yaml:13:75: network.censors[0].rules[0].action.intercept: intercept diverts to a "
+        "server, and only the border link's censor has the servers on its switch: put this "
+        "censor at: border (it is at home.uplink)"]

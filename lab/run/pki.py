@@ -20,6 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
+# The lab CA's file in a host's trust store (/etc/ssl/certs): the prober's own bundle
+# (lab.probe.netsteps), as OONI Probe carries its own and ignores what the user installed.
+LAB_CA_FILE = "blocklab-ca.pem"
+
+
 @dataclass(frozen=True)
 class Leaf:
     cert: Path
@@ -69,7 +74,7 @@ class LabCA:
         (store / "ca-certificates.crt").write_bytes(b"".join(c.cert_path.read_bytes()
                                                              for c in cas))
         for i, ca in enumerate(cas):
-            name = f"blocklab-ca{i or ''}.pem"
+            name = LAB_CA_FILE if i == 0 else f"blocklab-ca{i}.pem"
             (store / name).write_bytes(ca.cert_path.read_bytes())
             digest = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in",
                                      str(ca.cert_path)],

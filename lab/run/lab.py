@@ -149,12 +149,12 @@ class Lab:
         for spec in specs:
             host = self.scenario.host(spec.name)
             trusts = host.trust_lab_ca
-            store = ca.trust_dir_with(self.national_ca) \
-                if host.trust_national_ca and self.national_ca and trusts else ca.trust_dir
+            national = self.national_ca if host.trust_national_ca else None
+            store = ca.trust_dir_with(national) if national else ca.trust_dir
             hostconfig.configure(self.host(spec.name), self._host_folder(spec.name),
                                  self.scenario.resolver_ip(spec.name),
                                  store if trusts else None,
-                                 ca.nss_db() if trusts else None)
+                                 ca.nss_db(national) if trusts else None)
         self._start_services(ca)
         for i, censor in enumerate(self.censors.values()):
             # restarts a dead censor; the first one also notices dead services

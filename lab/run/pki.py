@@ -88,20 +88,30 @@ class LabCA:
         """A trust store holding this CA and `other` (a host that installed a national CA)."""
         return self._trust_store(self.folder / "certs-with-national", other)
 
-    def nss_db(self) -> Path:
-        """An NSS database (sql: format, empty password) trusting the CA for TLS servers,
-        made once per run; copy it, as browsers write to theirs."""
+    def nss_db(self, also: "LabCA | None" = None) -> Path:
+        """An NSS database (sql: format, empty password) trusting the CA for TLS servers (and
+        `also`, a national CA the host's user installed), made once per run; copy it, as
+        browsers write to theirs."""
+        if also is not None:
+            return self._make_nss(self.folder / "nssdb-with-national", [self, also])
         if self._nss is None:
-            db = self.folder / "nssdb"
-            db.mkdir(exist_ok=True)
-            for argv in (["-N", "--empty-password"],
-                         ["-A", "-n", "blocklab lab CA", "-t", "C,,", "-i", str(self.cert_path)]):
-                r = subprocess.run(["certutil", "-d", f"sql:{db}", *argv], capture_output=True,
-                                   text=True)
-                if r.returncode:
-                    raise RuntimeError(f"certutil {argv[0]}: {(r.stderr or r.stdout).strip()}")
-            self._nss = db
+            self._nss = self._make_nss(self.folder / "nssdb", [self])
         return self._nss
+
+    @staticmethod
+    def _make_nss(db: Path, cas: list["LabCA"]) -> Path:
+        if (db / "cert9.db").exists():
+            return db
+        db.mkdir(exist_ok=True)
+        steps = [["-N", "--empty-password"]] + [
+            ["-A", "-n", f"blocklab CA {i}", "-t", "C,,", "-i", str(ca.cert_path)]
+            for i, ca in enumerate(cas)]
+        for argv in steps:
+            r = subprocess.run(["certutil", "-d", f"sql:{db}", *argv], capture_output=True,
+                               text=True)
+            if r.returncode:
+                raise RuntimeError(f"certutil {argv[0]}: {(r.stderr or r.stdout).strip()}")
+        return db
 
     def issue(self, name: str, dns_names: list[str], ips: list[str]) -> Leaf:
         """A server certificate for `dns_names` (wildcards allowed) and `ips`."""

@@ -4,10 +4,13 @@ certificate error; alice, who did, gets the real page through the box, under a c
 the national CA signed; a site not on the list keeps its own certificate. One lab."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from lab import scenario as scenarios
 from lab.run.lab import Lab
+from lab.truth.observe import browse
 
 ISSUER = "openssl s_client -connect {0}:443 -servername {0} </dev/null"
 
@@ -53,3 +56,12 @@ def test_a_site_off_the_list_keeps_its_own_certificate_and_no_event(lab):
     intercepted = [e for e in lab.events() if e.get("action") == "intercept"]
     assert intercepted and all(e["rule"] == "kz-mitm" for e in intercepted)
     assert not [e for e in intercepted if e["flow"]["dst"] == tengri]
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is optional (setup.sh)")
+def test_a_browser_shows_the_page_or_the_privacy_error(lab):
+    """The national CA is in the NSS database of a host that installed it, too."""
+    seen = browse(lab, "alice", "https://rutracker.org/")
+    assert seen["error"] is None and seen["title"] == "rutracker", seen
+    seen = browse(lab, "bob", "https://rutracker.org/")
+    assert seen["error"] == "ERR_CERT_AUTHORITY_INVALID", seen

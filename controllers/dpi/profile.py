@@ -75,6 +75,17 @@ NAMED: dict[str, Profile] = {
     # USENIX Security 2024: the GFW now reassembles split ClientHellos; Niere et al., CCS
     # 2023 poster, TLS record fragmentation countered). Its state is kept until it decides.
     "hardened": Profile(checksums=True, sequence=True, reassembly=True),
+    # Boxes measured by Geneva (Kkevsterrr/geneva, strategies.md: each strategy's success
+    # rate per country; Bock et al., CCS 2019, and "Come as you are", NDSS 2020), 2019:
+    # The GFW: a RST (or RST+ACK) with a corrupt checksum or TTL 10 sent after the handshake
+    # tears its state down (95%, 87-94%) and it does not read the connection again; a
+    # duplicate of the request with corrupt data and a corrupt checksum or TTL 8 is believed
+    # (80%, 98%); a request cut into TCP segments is read whole (3%). What Geneva did not
+    # measure (sequence numbers) keeps the default.
+    "gfw-2019": Profile(teardown=("client_rst",), state="syn"),
+    # Kazakhstan's HTTP DPI: the same fakes are believed (100%), the RST teardowns fail (0%:
+    # it forgets nothing), a segmented request passes (100%: it reads packets one at a time).
+    "kazakhstan-2019": Profile(reassembly=False),
 }
 assert tuple(NAMED) == DPI_PROFILES, "controllers.rules.vocabulary.DPI_PROFILES"
 

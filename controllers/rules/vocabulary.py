@@ -116,4 +116,4 @@ STATE_VALUES = ("any", "syn")
 TEARDOWN_VALUES = ("client_rst", "server_rst", "fin")
 # The named profiles (what each is, and the measurements it reproduces:
 # controllers.dpi.profile.NAMED).
-DPI_PROFILES = ("default", "naive", "hardened")
+DPI_PROFILES = ("default", "naive", "hardened", "gfw-2019", "kazakhstan-2019")

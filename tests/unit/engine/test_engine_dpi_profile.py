@@ -71,6 +71,10 @@ EXPECTED = {   # profile -> tools blocked (publications: naive falls to every de
     "naive": {"direct"},
     "hardened": {"direct", "fake-badsum", "fake-badseq", "disorder", "multisplit"},
     "default": {"direct", "fake-badseq", "disorder", "multisplit"},
+    # Geneva's 2019 rates: the GFW reads segments whole (3%), believes a bad-checksum
+    # duplicate (80%); Kazakhstan believes both and reads packets alone (100% each)
+    "gfw-2019": {"direct", "fake-badseq", "disorder", "multisplit"},
+    "kazakhstan-2019": {"direct"},
 }
 
 
@@ -342,3 +346,20 @@ def test_under_a_profile_the_clients_syn_is_not_passed_in_the_switch():
         specs = [x.spec for x in engine(dpi).base_effects() if isinstance(x, InstallFlow)]
         syn_passes = [s for s in specs if s.match.get("tcp_flags") == (SYN, SYN | P.ACK)]
         assert bool(syn_passes) == passed, dpi
+
+
+@pytest.mark.parametrize("name, fooled", [("gfw-2019", {"fake-ttl", "tcb-teardown"}),
+                                          ("kazakhstan-2019", {"fake-ttl"}),
+                                          ("hardened", {"fake-ttl"}),
+                                          ("naive", {"fake-ttl", "tcb-teardown"})])
+def test_ttl_limited_desync_against_the_named_profiles(name, fooled):
+    """Geneva, 2019: a RST with TTL 10 after the handshake beat the GFW (87%, RST+ACK 94%)
+    and not Kazakhstan (0%); a TTL-limited duplicate of the request beat both (98%, 100%)."""
+    for tool in ("fake-ttl", "tcb-teardown"):
+        e, c = engine(name), TcpClient()
+        handshake_with_syn(e, c)
+        first = c.data(client_hello(FAKE)) if tool == "fake-ttl" else \
+            c.data(b"", 0, P.RST | P.ACK)
+        eff = run(e, [P.with_ttl(first, 1), P.with_ttl(c.data(client_hello(BLOCKED)), 63)])
+        blocked = any(ev["rule"] == "sni-drop" for ev in events(eff))
+        assert blocked == (tool not in fooled), (name, tool, events(eff))

@@ -203,6 +203,10 @@ def _check_action(action: Any) -> dict:
         size = action.get("bytes")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise RuleError("action.bytes: expected a non-negative integer")
+    elif kind == "intercept":
+        if not isinstance(action.get("via"), str) or not action["via"]:
+            raise RuleError("action.via: intercept needs the name of the host that "
+                            "terminates TLS")
     elif kind == "rst_handshake":
         count = action.get("count", 3)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 16:

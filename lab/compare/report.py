@@ -70,6 +70,9 @@ def cell(run, tool: str) -> dict:
         "dpi_ignored": list(dict.fromkeys(
             i.get("why", "") for t in trials for e in t.events if e.get("rule")
             for i in (((e.get("detail") or {}).get("dpi") or {}).get("ignored") or ()))),
+        "dpi_forgot": list(dict.fromkeys(
+            (e.get("detail") or {}).get("by", "") for t in trials for e in t.events
+            if e.get("technique") == "dpi" and e.get("action") == "teardown")),
         "errors": list(dict.fromkeys(t.error for t in trials if t.error)),
         "targets": {url: {"ok": sum(f.ok for f in fs), "of": len(fs),
                           "saw": next((f.error for f in fs if not f.ok), "") or
@@ -117,6 +120,8 @@ def cell_text(c: dict) -> str:
         parts.append("slowed by " + ", ".join(c["degraded_by"]))
     if c.get("dpi_believed") and c["status"] in ("works", "degraded", "partial"):
         parts.append("the DPI believed " + "; ".join(c["dpi_believed"]))
+    if c.get("dpi_forgot") and c["status"] in ("works", "degraded", "partial"):
+        parts.append("the DPI forgot the flow on a " + ", ".join(c["dpi_forgot"]))
     if c.get("dpi_ignored"):
         parts.append("the DPI ignored a segment: " + ", ".join(c["dpi_ignored"]))
     if c.get("dpi_noticed") and c["status"] in ("blocked", "partial"):

@@ -28,6 +28,9 @@ class Host:
     side: str                       # "client" (censored side) or "internet"
     # Its curl, openssl and browsers trust the run's CA (False: a host that does not).
     trust_lab_ca: bool = field(default=True, kw_only=True)
+    # It also trusts the run's national CA (lab.services.intercept forges with it): its user
+    # installed the state's certificate.
+    trust_national_ca: bool = field(default=False, kw_only=True)
 
     def to_policy(self, port: int | None = None) -> dict:
         out: dict = {"ip": self.ip, "mac": self.mac, "port": port, "side": self.side}

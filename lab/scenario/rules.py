@@ -28,7 +28,8 @@ DEFAULT_BODY = None                 # the censor's own "Access denied" page
 TAP_CANNOT = {"drop": "cannot drop (use reset or reject)",
               "drop_reply": "cannot drop the server's answer (use reset)", "throttle": "cannot slow a flow",
               "cut_after": "cannot cut a flow (use reset)",
-              "ban_after": "cannot drop what it counts"}
+              "ban_after": "cannot drop what it counts",
+              "intercept": "cannot divert a flow to its TLS proxy"}
 
 
 def build_rule(rep: Reporter, path: tuple, data: object, *,
@@ -45,6 +46,12 @@ def build_rule(rep: Reporter, path: tuple, data: object, *,
         if problem:
             rep.error(path + ("action",), problem)
             action = None
+    if action is not None and action["type"] == "intercept" and servers is not None \
+            and action["via"] not in servers:
+        rep.error(path + ("action", "intercept"),
+                  f"unknown server '{action['via']}': intercept diverts to a server of this "
+                  f"scenario with serve: [intercept] (known: {', '.join(servers) or 'none'})")
+        action = None
     residual = _residual(rep, path, data, action)
     probability = rep.get(data, path, "probability", None, (int, float))
     if probability is not None and not math.isfinite(probability):
@@ -118,6 +125,11 @@ def _action_with_argument(kind: str, arg) -> dict:
         return {"type": "rst_handshake", "count": DEFAULT_RSTS if arg is None else int(arg)}
     if kind == "ban_after":
         return {"type": "ban_after", "packets": int(arg)}
+    if kind == "intercept":
+        if not isinstance(arg, str) or not arg:
+            raise ValueError("intercept needs the name of a server with serve: [intercept] "
+                             "(the censor's TLS proxy): {intercept: mitm}")
+        return {"type": "intercept", "via": arg}
     raise ValueError(f"unknown action '{kind}'")            # pragma: no cover (schema)
 
 

@@ -61,6 +61,12 @@ def _udp_echo(ctx: Context, s) -> Service:
     return udp_echo(s, ctx.host(s), ctx.folder(s, "udp-echo"))
 
 
+def _intercept(ctx: Context, s) -> Service:
+    from lab.services.intercept import intercept
+    national = getattr(ctx.lab, "national_ca", None) or ctx.ca   # no rule uses it: lab CA
+    return intercept(s, ctx.host(s), national, ctx.ca, ctx.folder(s, "intercept"))
+
+
 def _sshd(ctx: Context, s) -> Service:
     return sshd(s, ctx.host(s), ctx.run_path, ctx.folder(s, "ssh"))
 
@@ -76,6 +82,7 @@ REGISTRY: dict[str, Factory] = {
     "udp-echo": _udp_echo,
     "ssh": _sshd,
     "vps": _sshd,        # circumvention servers are installed there by their own code
+    "intercept": _intercept,    # the censor's TLS interception box (action intercept)
 }
 
 

@@ -49,6 +49,8 @@ SEEN = {"drop": "the flow's packets vanish: it times out (curl: (28))",
         "blockpage": "the censor's block page instead of the site",
         "throttle": "it goes through, policed to {rate}",
         "cut_after": "the first {size} pass, then it stalls",
+        "intercept": "the censor's box answers with a certificate from the national CA: "
+                     "a certificate error (curl: (60)) unless the client trusts that CA",
         "allow": "nothing: an exception above broader rules"}
 
 

@@ -60,6 +60,19 @@ def test_dpi_profile_lessons_hold(name, tmp_path):
     assert passed == (3 if name.endswith("naive") else 0), r.stdout
 
 
+@pytest.mark.parametrize("name, steps, passed", [("basics/dpi-ttl", 3, 2),
+                                                  ("basics/dpi-ttl-checked", 2, 0)])
+def test_ttl_limited_desync_lessons_hold(name, steps, passed, tmp_path):
+    """A box one router away: fake-ttl and tcb-teardown (TTL 2 from the SYN-ACK's 62) get a
+    ServerHello from the naive box and none from the one that checks TTLs."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", name, "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert f"{steps} of {steps} expected observations held." in r.stdout, r.stdout
+    assert r.stdout.count("desync: ServerHello received") == passed, r.stdout
+    assert r.stdout.count("ttl 2 (autottl: SYN-ACK ttl 62)") == 2, r.stdout
+
+
 def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):
     path = _write(tmp_path, """\
         lesson:

@@ -25,6 +25,8 @@ _MODULES = {
     "tor": "tor",
     "tor-obfs4": "tor_obfs4",
     "tor-obfs4-builtin": "tor_obfs4_builtin",
+    "fake-ttl": "fake_ttl",
+    "tcb-teardown": "tcb_teardown",
 }
 
 NAMES = tuple(_MODULES)
@@ -33,10 +35,6 @@ LEFT_OUT = {
     "tor-snowflake": "Debian has snowflake-client and snowflake-proxy but neither the "
                      "broker nor the bridge-side snowflake-server, so no Snowflake rendezvous "
                      "can be completed inside the lab",
-    "fake-ttl": "not yet available: its fake dies at a router between the censor and the "
-                "server (TTL-limited), and this lab has no hops until routers arrive",
-    "tcb-teardown": "not yet available: its RST must reach the censor but not the server "
-                    "(TTL-limited), which needs the routers of the topology branch",
 }
 
 

@@ -159,7 +159,7 @@ clients: [alice]
 servers: [{name: web, serve: [htps]}]
 """,
      "s.yaml:3:31: servers[0].serve[0]: 'htps' is not one of dns, http, https, quic, stun, "
-     "udp-echo, bulk, ssh, vps, https-alt (did you mean 'https'?)"),
+     "udp-echo, bulk, ssh, vps, https-alt, intercept (did you mean 'https'?)"),
     ('resolver-unknown', HEAD + """\
 resolver: pubic
 """,
@@ -681,3 +681,37 @@ def test_broken_file_gives_exact_diagnostics(tmp_path, text, expected):
 def test_cases_are_one_per_error_class():
     names = [c[0] for c in CASES]
     assert len(names) == len(set(names))
+
+
+def test_intercept_names_a_server_of_the_scenario(tmp_path):
+    text = HEAD + """\
+censor:
+  rules:
+    - {id: mitm, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    [message] = errors(tmp_path, text)
+    assert message.startswith("s.yaml:7:"), message
+    assert "censor.rules[0].action.intercept: unknown server 'box'" in message, message
+    assert "serve: [intercept]" in message and "(known: web)" in message
+
+
+def test_intercept_on_a_routed_network_needs_the_border_censor(tmp_path):
+    text = """\
+name: t
+clients: [alice]
+servers:
+  - {name: web, domains: [a.example], serve: [https]}
+  - {name: box, domains: [box.example], serve: [intercept]}
+network:
+  isps:
+    - {name: home, kind: home, clients: [alice]}
+  censors:
+    - name: c
+      at: home.uplink
+      rules:
+        - {id: m, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    assert errors(tmp_path, text) == [
+        "s.yaml:13:75: network.censors[0].rules[0].action.intercept: intercept diverts to a "
+        "server, and only the border link's censor has the servers on its switch: put this "
+        "censor at: border (it is at home.uplink)"]

@@ -38,7 +38,8 @@ def _records(results, sc) -> list[dict]:
         rec = res.record
         if rec is None or "test_keys" not in rec:
             rec = {"input": res.target.url, "x_detector": rec}
-        rec["x_blocklab"] = {"client": row.client, "outcome": row.outcome,
+        rec["x_blocklab"] = {"client": row.client, **({"isp": row.isp} if row.isp else {}),
+                             "outcome": row.outcome,
                              "reason": row.reason, "verdict": row.verdict.as_dict(),
                              "truth": row.truth.as_dict()}
         out.append(rec)

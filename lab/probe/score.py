@@ -14,6 +14,10 @@ Per technique, recall is counted by the censor's technique (what was done: `dns`
 `ip`, `throttle`, ...) and precision by the detector's (what it reported: `dns`, `tcp_ip`,
 `http-failure`, `http-diff`, `throttle`, ...): the two vocabularies differ, as a censor's
 method and a user's symptom do.
+
+On a routed network each row carries its client's ISP (`home (AS12389)`, or the ISP's name),
+and the score is also given per ISP (`by_isp`: the confusion matrix, precision and recall of
+that ISP's clients' targets), as OONI's results are read per network.
 """
 from __future__ import annotations
 
@@ -36,9 +40,11 @@ class Row:
     outcome: str = ""
     reason: str = ""
     seconds: float = 0.0
+    isp: str | None = None          # the client's ISP (its label) on a routed network
 
     def as_dict(self) -> dict:
-        return {"client": self.client, "url": self.url, "outcome": self.outcome,
+        return {"client": self.client, **({"isp": self.isp} if self.isp else {}),
+                "url": self.url, "outcome": self.outcome,
                 "reason": self.reason, "seconds": round(self.seconds, 3),
                 "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
 
@@ -78,6 +84,7 @@ class Score:
     recall: float | None = None
     by_censor_technique: dict = field(default_factory=dict)
     by_detector_technique: dict = field(default_factory=dict)
+    by_isp: dict = field(default_factory=dict)      # ISP label -> confusion, precision, recall
 
     def gate(self, min_precision: float | None, min_recall: float | None) -> list[str]:
         """The failed gate lines (empty: the gate passes)."""
@@ -95,7 +102,8 @@ class Score:
         return {"targets": [r.as_dict() for r in self.rows], "confusion": self.confusion,
                 "precision": self.precision, "recall": self.recall,
                 "by_technique": {"censor": self.by_censor_technique,
-                                 "detector": self.by_detector_technique}}
+                                 "detector": self.by_detector_technique},
+                **({"by_isp": self.by_isp} if self.by_isp else {})}
 
 
 def score(rows: list[Row]) -> Score:
@@ -122,7 +130,23 @@ def score(rows: list[Row]) -> Score:
     for d in by_detector.values():
         d["precision"] = _ratio(d["right"], d["reported"])
     return Score(rows, confusion, _ratio(tp, tp + fp), _ratio(tp, tp + fn),
-                 dict(sorted(by_censor.items())), dict(sorted(by_detector.items())))
+                 dict(sorted(by_censor.items())), dict(sorted(by_detector.items())),
+                 _by_isp(rows))
+
+
+def _by_isp(rows: list[Row]) -> dict:
+    """ISP label -> targets, confusion, precision, recall of its clients' rows (in the order
+    the ISPs first appear); empty when no row has an ISP (the one-switch lab)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r.isp:
+            d = out.setdefault(r.isp, {"targets": 0, **{k: 0 for k in OUTCOMES}})
+            d["targets"] += 1
+            d[r.outcome] += 1
+    for d in out.values():
+        d["precision"] = _ratio(d["TP"], d["TP"] + d["FP"])
+        d["recall"] = _ratio(d["TP"], d["TP"] + d["FN"])
+    return out
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -138,11 +162,14 @@ def _short(text: str, width: int) -> str:
 def render_text(s: Score, title: str = "") -> str:
     out = [title] if title else []
     body = []
+    isps = bool(s.by_isp)
     for r in s.rows:
         said = "no verdict" if r.verdict.blocked is None else \
             (f"blocked: {r.verdict.technique or '?'}" if r.verdict.blocked else "open")
-        body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60)))
-    out += text_table(("result", "client", "target", "detector said", "censor did"), body)
+        body.append((r.outcome, r.client, *((r.isp or "-",) if isps else ()), r.url, said,
+                     _short(r.truth.describe(), 60)))
+    out += text_table(("result", "client", *(("isp",) if isps else ()), "target",
+                       "detector said", "censor did"), body)
     out.append("")
     out.append("why:")
     for r in s.rows:
@@ -153,6 +180,11 @@ def render_text(s: Score, title: str = "") -> str:
             f"  reported open       FN {c['FN']:<6}  TN {c['TN']}", "",
             f"precision {_fmt(s.precision)} ({c['TP']}/{c['TP'] + c['FP']})   "
             f"recall {_fmt(s.recall)} ({c['TP']}/{c['TP'] + c['FN']})"]
+    if s.by_isp:
+        out += [""] + text_table(
+            ("isp", "targets", "TP", "FP", "FN", "TN", "precision", "recall"),
+            [(k, d["targets"], d["TP"], d["FP"], d["FN"], d["TN"], _fmt(d["precision"]),
+              _fmt(d["recall"])) for k, d in s.by_isp.items()])
     if s.by_censor_technique:
         out += [""] + text_table(
             ("censor technique", "censored", "found", "missed", "recall"),
@@ -185,6 +217,13 @@ def render_markdown(s: Score, title: str = "") -> str:
             f"| **reported blocked** | TP {c['TP']} | FP {c['FP']} |",
             f"| **reported open** | FN {c['FN']} | TN {c['TN']} |", "",
             f"**precision** {_fmt(s.precision)} · **recall** {_fmt(s.recall)}", ""]
+    if s.by_isp:
+        out += ["| ISP | targets | TP | FP | FN | TN | precision | recall |",
+                "|---|---|---|---|---|---|---|---|"]
+        out += [f"| {_md_cell(k)} | {d['targets']} | {d['TP']} | {d['FP']} | {d['FN']} | "
+                f"{d['TN']} | {_fmt(d['precision'])} | {_fmt(d['recall'])} |"
+                for k, d in s.by_isp.items()]
+        out.append("")
     if s.by_censor_technique:
         out += ["| censor technique | censored | found | missed | recall |",
                 "|---|---|---|---|---|"]

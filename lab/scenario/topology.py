@@ -46,6 +46,12 @@ class Isp:
     clients: tuple[str, ...]
     index: int                      # 0-based, in file order
     resolver: bool = False          # runs its own resolver on its clients' LAN
+    asn: str | None = None          # "AS12389", as OONI reports the network (None: not given)
+
+    @property
+    def label(self) -> str:
+        """How per-ISP tables name it: `home (AS12389)`, or its name without an ASN."""
+        return f"{self.name} ({self.asn})" if self.asn else self.name
 
     @property
     def resolver_host(self) -> Host | None:
@@ -172,7 +178,8 @@ def build_topology(rep: Reporter, data: dict, clients: list[Host], servers: list
                 members.append(client)
         isps.append(Isp(name, rep.get(item, path, "kind", "home", str),
                         str(net) if net else "", tuple(members), i,
-                        rep.get(item, path, "resolver", False, bool)))
+                        rep.get(item, path, "resolver", False, bool),
+                        rep.get(item, path, "asn", None, str)))
         if isps[-1].resolver and f"{name}-dns" in client_names + [x.name for x in servers]:
             rep.error(path + ("resolver",), f"the ISP's resolver is the host '{name}-dns', "
                                             "and a client or server has that name", key=True)

@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -181,6 +182,31 @@ def test_explain_speaks_for_the_censor_on_the_clients_path(lab):
     assert r.ok and "mob-c" in r.text, r.text
     r = console.run("explain alice https://c.example/")
     assert r.code == 1 and "does not cross" in r.text, r.text
+
+
+def test_a_timeline_entry_changes_the_censor_it_names(lab):
+    """`{at, censor: gfw, disable: gfw-ab}`: bob's b.example (reset by gfw, untouched by mob)
+    loads after it while tspu, the default censor, keeps resetting alice's a.example; the
+    timeline's record, its table and the censor's own event name gfw."""
+    from lab.scenario.model import TimelineEntry
+    from lab.truth.timeline import TimelineRunner, render
+    soon = time.time() - lab.t0 + 0.3
+    with TimelineRunner(lab, [TimelineEntry(soon, "disable", rule_id="gfw-ab",
+                                            censor="gfw")]) as timeline:
+        assert timeline.wait_done(20)
+    try:
+        r = lab.run("bob", ["curl", "-sS", "-o", "/dev/null", "--max-time", "5",
+                            "https://b.example/"], timeout=15)
+        assert r.returncode == 0, r.stderr
+        assert rst_ttls(lab, "alice", "https://a.example/") == [50 - 1]
+    finally:
+        assert lab.control({"cmd": "enable", "rule": "gfw-ab"}, "gfw")["ok"]
+    lab.settle()
+    timeline.attach_events(lab.events())
+    rec = timeline.applied[0]
+    assert rec.status == "ok" and rec.censor == "gfw", rec
+    assert rec.event and rec.event["censor"] == "gfw" and rec.event["rule"] == "gfw-ab"
+    assert re.search(r"\bgfw\s+disable gfw-ab\s+ok", render(timeline.applied))
 
 
 def test_every_route_stays_inside_the_lab(lab):

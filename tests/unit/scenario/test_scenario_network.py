@@ -127,6 +127,11 @@ network:
     - {name: a, at: border}
     - {name: b, at: border}
 """, ["s.yaml:9:21: network.censors[1].at: link 'border' already has a censor (line 8)"]),
+    ("bad-asn", """\
+network:
+  isps: [{name: home, asn: "12389", clients: [alice, bob]}]
+""", ["s.yaml:6:28: network.isps[0].asn: bad ASN '12389': write AS and a number, such as "
+      "AS12389"]),
     ("prefix-outside-lab", """\
 network:
   isps: [{name: home, prefix: 10.0.0.0/24, clients: [alice, bob]}]
@@ -227,3 +232,16 @@ network:
         "resolver's (the prefix's 1st and 2nd addresses)",
         "s.yaml:5:23: network.isps[0].resolver: the ISP's resolver is the host 'home-dns', "
         "and a client or server has that name"]
+
+
+def test_an_isp_may_give_its_asn(tmp_path):
+    """OONI reports each measurement with its network's ASN: an ISP's `asn:` labels it."""
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, asn: AS12389, clients: [alice]}
+    - {name: mobile, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert (home.asn, home.label) == ("AS12389", "home (AS12389)")
+    assert (mobile.asn, mobile.label) == (None, "mobile")

@@ -238,6 +238,37 @@ def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
         ("bob", "mobile", "https://open.example.org/", True, True)]
 
 
+def test_probe_reports_each_measurement_with_its_isp_and_scores_per_isp():
+    """OONI records carry the client's ISP (probe_asn, probe_network_name); the score has a
+    row per ISP: alice's home ISP has the reset (TP), bob's mobile ISP none (TN)."""
+    r = blocklab("probe", "basics/two-isps", "--json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    records, score = lines[:-1], lines[-1]["blocklab_score"]
+    got = {(m["x_blocklab"]["client"], m["probe_asn"], m["probe_network_name"],
+            m["x_blocklab"]["isp"]) for m in records}
+    assert got == {("alice", "AS64496", "home", "home (AS64496)"),
+                   ("bob", "AS64497", "mobile", "mobile (AS64497)")}
+    home, mobile = score["by_isp"]["home (AS64496)"], score["by_isp"]["mobile (AS64497)"]
+    assert (home["TP"], home["TN"], home["recall"]) == (1, 1, 1.0)
+    assert (mobile["TP"], mobile["FN"], mobile["TN"]) == (0, 0, 2)
+
+
+def test_compare_runs_each_tool_from_a_client_of_each_isp():
+    """`direct` is reset on alice's home ISP (its box) and loads on bob's mobile ISP: one
+    column per ISP, each with its client and what that client's expectations say."""
+    r = blocklab("compare", "basics/two-isps", "--tools", "direct", "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    got = [(c["isp"], c["client"], c["status"], c["blocked_by"]) for c in m["cells"]]
+    assert got == [("home (AS64496)", "alice", "partial", ["sni-reset"]),
+                   ("mobile (AS64497)", "bob", "works", [])]
+    expected = {s["client"]: {t["url"]: t["expected_blocked"] for t in s["targets"]}
+                for s in m["scenarios"]}
+    assert expected["alice"]["https://blocked.example.com/"] is True
+    assert expected["bob"]["https://blocked.example.com/"] is False
+
+
 def test_the_two_isps_lesson_holds(tmp_path):
     """Its steps: a reset for alice, the site for bob, traceroute's hops, the RST's TTL 63 and
     the TTL-limited hellos."""

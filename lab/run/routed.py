@@ -11,18 +11,22 @@ LANs (each ISP's clients and router; the servers and the border router) are OVS 
 router-to-router uplink is a veth pair, or, with a censor on it, a two-port OVS bridge. A
 bridge with a censor has that censor as its only controller (its `fail_mode`); one without is
 a standalone learning switch with no controller. A censor's switch is a bump in the wire:
-it has no address, decrements nothing and never answers traceroute.
+it has no address, decrements nothing and never answers traceroute. An ISP's `uplink:`
+shaping (bandwidth, delay, loss) is tc on both ends of its router's uplink (Mininet's TCLink:
+HTB, netem), so both directions are shaped whether or not a censor sits on that link.
 """
 from __future__ import annotations
 
 import os
 import string
 
+from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch
 
-from lab.run.network import CensorController, Network, disable_ipv6, kernel_datapath
+from lab.run.network import (CensorController, Network, disable_ipv6, kernel_datapath,
+                             tc_params)
 from lab.run.rundir import RunDir
 from lab.scenario import addressing
 from lab.scenario.topology import (BORDER, BORDER_CORE_IP, BORDER_INTERNET_IP, CORE_NET,
@@ -96,15 +100,17 @@ class RoutedNetwork(Network):
             place = f"{isp.name}.uplink"
             p1 = {"ip": f"{up_isp}/30"}
             p2 = {"ip": f"{up_border}/30"}
+            # `uplink:` shaping: tc on both ends of the router's own link (both directions)
+            shaped = {"cls": TCLink, **tc_params(isp.shaping)} if isp.shaping else {}
             if place in self.controllers:
                 wire = self._segment(place)
                 self.net.addLink(router, wire.switch, port2=wire.port_of(isp.router),
-                                 intfName1="up", params1=p1)
+                                 intfName1="up", params1=p1, **shaped)
                 self.net.addLink(border, wire.switch, port2=wire.port_of(BORDER_NODE),
                                  intfName1=f"to{isp.index}", params1=p2)
             else:
                 self.net.addLink(router, border, intfName1="up", intfName2=f"to{isp.index}",
-                                 params1=p1, params2=p2)
+                                 params1=p1, params2=p2, **shaped)
             self.routes[isp.router] = [(LAB, up_border)]
             self.routes[BORDER_NODE].append((isp.prefix, up_isp))
         internet = self._segment(BORDER)

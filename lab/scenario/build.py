@@ -60,8 +60,11 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
     links = _links(rep, data)
     _lesson(rep, data, hosts, ever_ids | other_ids if ever_ids is not None else None)
     if network is not None and links is not None:
-        rep.error(("links",), "links: shapes the star network's two sides; a scenario with "
-                              "network: has no such sides (not supported yet)", key=True)
+        rep.error(("links",), "links: shapes the one-switch lab's client and internet sides, "
+                              "which a routed network does not have; shape an ISP's uplink "
+                              "instead: network.isps[].uplink: {bw: 10Mbit, delay: 20ms}",
+                  key=True)
+    network = _uplinks(rep, data, network)
     lesson = rep.get(data, top, "lesson", None, list)
     if strict:
         _strict(rep, data)
@@ -227,6 +230,21 @@ def _links(rep: Reporter, data: dict) -> Links | None:
     return Links(**sides)
 
 
+def _uplinks(rep: Reporter, data: dict, network):
+    """The network with each ISP's `uplink:` shaping read (network.isps[].uplink)."""
+    if network is None:
+        return None
+    items = (data.get("network") or {}).get("isps") or []
+    isps = []
+    for isp in network.isps:
+        item = items[isp.index] if isp.index < len(items) else None
+        where = ("network", "isps", isp.index, "uplink")
+        link = item.get("uplink") if isinstance(item, dict) and rep.ok(where) else None
+        isps.append(replace(isp, shaping=_link(rep, where, link))
+                    if isinstance(link, dict) else isp)
+    return replace(network, isps=tuple(isps))
+
+
 def _link(rep: Reporter, where: tuple, link: dict) -> Link:
     def parsed(key, parse, scale):
         value = rep.get(link, where, key, None)
@@ -249,14 +267,19 @@ def _link(rep: Reporter, where: tuple, link: dict) -> Link:
 def _strict(rep: Reporter, data: dict) -> None:
     """Report link settings this kernel cannot emulate (netem), at each key that asks."""
     links = data.get("links")
-    wanted = [(side, key) for side in ("client", "internet") for key in NETEM_KEYS
+    wanted = [(("links", side), key) for side in ("client", "internet") for key in NETEM_KEYS
               if isinstance(links, dict) and isinstance(links.get(side), dict)
               and key in links[side]]
+    isps = (data.get("network") or {}).get("isps") if isinstance(data.get("network"),
+                                                                  dict) else None
+    wanted += [(("network", "isps", i, "uplink"), key)
+               for i, item in enumerate(isps if isinstance(isps, list) else [])
+               for key in NETEM_KEYS if isinstance(item, dict)
+               and isinstance(item.get("uplink"), dict) and key in item["uplink"]]
     if not wanted:
         return
     has, reason = kernel.netem_support()
     if has:
         return
-    for side, key in wanted:
-        rep.error(("links", side, key), f"this kernel cannot emulate {key}: {reason}",
-                  key=True)
+    for where, key in wanted:
+        rep.error(where + (key,), f"this kernel cannot emulate {key}: {reason}", key=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from lab.scenario import addressing
 from lab.scenario.errors import Reporter, did_you_mean
-from lab.scenario.model import Censor, Host
+from lab.scenario.model import Censor, Host, Link
 
 CORE_NET = ipaddress.IPv4Network("198.18.0.0/24")       # border router and the isp resolver
 UPLINK_NET = ipaddress.IPv4Network("198.18.255.0/24")   # the ISPs' /30 uplinks
@@ -47,6 +47,7 @@ class Isp:
     index: int                      # 0-based, in file order
     resolver: bool = False          # runs its own resolver on its clients' LAN
     asn: str | None = None          # "AS12389", as OONI reports the network (None: not given)
+    shaping: Link | None = None     # its uplink's bandwidth/delay/loss (`uplink:`), both ways
 
     @property
     def label(self) -> str:

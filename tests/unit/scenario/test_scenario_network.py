@@ -132,6 +132,19 @@ network:
   isps: [{name: home, asn: "12389", clients: [alice, bob]}]
 """, ["s.yaml:6:28: network.isps[0].asn: bad ASN '12389': write AS and a number, such as "
       "AS12389"]),
+    ("links-with-network", """\
+links:
+  client: {bw: 10Mbit}
+network:
+  isps: [{name: home, clients: [alice, bob]}]
+""", ["s.yaml:5:1: links: links: shapes the one-switch lab's client and internet sides, which "
+      "a routed network does not have; shape an ISP's uplink instead: "
+      "network.isps[].uplink: {bw: 10Mbit, delay: 20ms}"]),
+    ("uplink-jitter-without-delay", """\
+network:
+  isps: [{name: home, uplink: {jitter: 5ms}, clients: [alice, bob]}]
+""", ["s.yaml:6:32: network.isps[0].uplink.jitter: jitter varies the delay: give a delay "
+      "too"]),
     ("prefix-outside-lab", """\
 network:
   isps: [{name: home, prefix: 10.0.0.0/24, clients: [alice, bob]}]
@@ -245,3 +258,17 @@ network:
     home, mobile = sc.network.isps
     assert (home.asn, home.label) == ("AS12389", "home (AS12389)")
     assert (mobile.asn, mobile.label) == (None, "mobile")
+
+
+def test_an_isps_uplink_may_be_shaped(tmp_path):
+    """`uplink:` shapes the ISP router's link to the border (Mininet TCLink on both ends)."""
+    from lab.scenario.model import Link
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, uplink: {bw: 8Mbit}, clients: [alice]}
+    - {name: mobile, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert home.shaping == Link(bw_mbit=8.0) and mobile.shaping is None
+    assert sc.links is None

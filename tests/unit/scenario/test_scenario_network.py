@@ -145,6 +145,10 @@ network:
   isps: [{name: home, uplink: {jitter: 5ms}, clients: [alice, bob]}]
 """, ["s.yaml:6:32: network.isps[0].uplink.jitter: jitter varies the delay: give a delay "
       "too"]),
+    ("too-many-hops", """\
+network:
+  isps: [{name: home, hops: 5, clients: [alice, bob]}]
+""", ["s.yaml:6:29: network.isps[0].hops: 5 is out of range 1..4"]),
     ("prefix-outside-lab", """\
 network:
   isps: [{name: home, prefix: 10.0.0.0/24, clients: [alice, bob]}]
@@ -272,3 +276,23 @@ network:
     home, mobile = sc.network.isps
     assert home.shaping == Link(bw_mbit=8.0) and mobile.shaping is None
     assert sc.links is None
+
+
+def test_an_isp_with_hops_has_a_chain_of_routers(tmp_path):
+    """`hops: 3`: R-home, R-home-2, R-home-3 on /30s from 198.18.255.64; a censor on its
+    uplink is three routers from its clients, the border four."""
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, hops: 3, clients: [alice]}
+    - {name: mobile, hops: 2, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert home.routers == ["R-home", "R-home-2", "R-home-3"]
+    assert home.uplink_router == "R-home-3"
+    assert [home.inner_link(j) for j in range(2)] == [("198.18.255.65", "198.18.255.66"),
+                                                     ("198.18.255.69", "198.18.255.70")]
+    assert mobile.inner_link(0) == ("198.18.255.77", "198.18.255.78")
+    topo = sc.network
+    assert topo.hops("alice", "home.access") == 0 and topo.hops("alice", "home.uplink") == 3
+    assert topo.hops("alice", "border") == 4 and topo.hops("bob", "border") == 3

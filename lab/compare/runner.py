@@ -275,7 +275,8 @@ def run_scenario(scenario, tools: list, repeat: int,
                 if only is not None and (tool.name, r) not in only:
                     continue
                 for name, isp in clients:
-                    folder = lab.run_dir.path / "compare" / (f"{tool.name}-{r}" + (f"-{name}" if isp else ""))
+                    leaf = f"{tool.name}-{r}" + (f"-{name}" if isp else "")
+                    folder = lab.run_dir.path / "compare" / leaf
                     trial = run_trial(lab, prepared, tool, name, r, folder, bulk_rate)
                     trial.client, trial.isp = name, isp
                     out.trials.append(trial)

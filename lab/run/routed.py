@@ -213,11 +213,11 @@ class RoutedNetwork(Network):
                                        node.intfList()[0].name, node.pid))
         for isp in self.topo.isps:
             if f"{isp.name}.uplink" not in self.controllers:
-                router = self.net.get(isp.router)
+                name = isp.uplink_router            # the last of its routers (hops:)
                 points.append(CapturePoint(f"link-{isp.name}-uplink.pcap",
-                                           f"the link from {isp.router} to the border router "
-                                           f"(no censor on it), at {isp.router}", "up",
-                                           router.pid))
+                                           f"the link from {name} to the border router "
+                                           f"(no censor on it), at {name}", "up",
+                                           self.net.get(name).pid))
         return points, merges
 
     @property

@@ -14,8 +14,8 @@ censor itself writes each change to events.jsonl (technique "timeline").
 With several censors (a routed network), each entry goes to the censor it names (`censor:`,
 default the first), its record says which (`censor`), and its event is the one that censor
 wrote (events carry their censor's name). The runner stops by itself when the lab goes down
-(its censor is gone): entries not yet due are recorded as skipped. A reply with `ok: false` is a failure: logged, kept in `failures`, and
-shown in `render()`.
+(its censor is gone): entries not yet due are recorded as skipped. A reply with `ok: false`
+is a failure: logged, kept in `failures`, and shown in `render()`.
 """
 from __future__ import annotations
 

@@ -105,6 +105,7 @@ class TimelineEntry:
     rule_id: str | None = None      # enable, disable, replace
     rule: Rule | None = None        # replace
     rules: tuple[Rule, ...] | None = None   # policy
+    censor: str | None = None       # the censor it changes (None: the first)
 
     def to_command(self) -> dict:
         """The control-socket command (internals §3) that makes this change."""

@@ -40,7 +40,8 @@ from controllers.dpi import dns
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
-from controllers.packets import (ACK, FIN, ICMP, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
+from controllers.packets6 import ECHO_REQUEST as ECHO_REQUEST6
+from controllers.packets import (ACK, FIN, ICMP, ICMPV6, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
                                  Packet, build_tcp, forward_tcp, icmp_unreachable, parse_frame,
                                  reply_tcp, reply_udp, rst_for, with_ttl)
 from controllers.rules.ruleset import MeterPool, meter_shape
@@ -244,7 +245,7 @@ class Executor:
             return [] if pkt.flags & RST else [self.to_client(flow, rst_for(pkt))]
         if pkt.proto == UDP:
             return [self.to_client(flow, icmp_unreachable(pkt, 3))]
-        if pkt.proto == ICMP and pkt.icmp_type != 8:
+        if pkt.proto in (ICMP, ICMPV6) and pkt.icmp_type not in (8, ECHO_REQUEST6):
             return []                                   # never answer an ICMP error
         return [self.to_client(flow, icmp_unreachable(pkt, 13))]
 

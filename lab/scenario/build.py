@@ -58,13 +58,20 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
         rep.error(("links",), "links: shapes the star network's two sides; a scenario with "
                               "network: has no such sides (not supported yet)", key=True)
     lesson = rep.get(data, top, "lesson", None, list)
+    ipv6 = rep.get(data, top, "ipv6", False, bool)
+    if ipv6 and network is not None:
+        rep.error(("ipv6",), "ipv6: dual stack is built for the one-switch network; a "
+                             "scenario with network: is IPv4-only (not supported yet)", key=True)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:
         return None
+    servers = tuple(hosts.servers)
+    if ipv6:
+        clients, servers = [c.dual_stack() for c in clients], tuple(s.dual_stack() for s in servers)
     return Scenario(path, name, title, summary, sources, tuple(clients), resolver,
-                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson,
-                    network)
+                    servers, censor, tuple(timeline), tuple(expect), links, lesson,
+                    network, ipv6=ipv6)
 
 
 def _censor_names(rep: Reporter, network, censor: Censor) -> list[str] | None:

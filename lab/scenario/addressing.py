@@ -38,6 +38,20 @@ def ip6_for(ip: str) -> str:
     return str(LAB_NET6.network_address + int(ipaddress.IPv4Address(ip)))
 
 
+def host_ip(address: str) -> str:
+    """The IPv4 address naming the host that has `address` (either family): an address of
+    the lab's IPv6 plan is its host's IPv4 address, anything else is itself."""
+    if ":" not in address:
+        return address
+    try:
+        addr = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if addr not in LAB_NET6:
+        return address
+    return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+
+
 def prefix6(prefixlen: int) -> int:
     """The IPv6 prefix length matching an IPv4 one in this plan."""
     return 96 + prefixlen

@@ -82,9 +82,9 @@ def test_action_over_each_family(lab, family, name, cmd, exits, output, rule):
 
 def test_aaaa_answers_and_open_site_over_ipv6(lab):
     code, said, _e = run(lab, ["dig", "+short", "AAAA", "open.example.org"])
-    assert code == 0 and said.strip() == ip6_for("198.19.0.10")
+    assert code == 0 and said.strip() == ip6_for("198.19.0.13")
     code, said, _e = run(lab, curl(6, "https://open.example.org/", "-w", " %{remote_ip}"))
-    assert code == 0 and "blocklab server web" in said and ip6_for("198.19.0.10") in said
+    assert code == 0 and "blocklab server open" in said and ip6_for("198.19.0.13") in said
 
 
 def test_udp_reject_over_ipv6_is_icmpv6_port_unreachable(lab):
@@ -128,6 +128,6 @@ def test_ipv6_switched_off_leaves_ipv4(lab):
         assert code == 28, said
         assert _event(events, "v6-off", 6) is not None
         code, said, _e = run(lab, curl(4, "https://open.example.org/"))
-        assert code == 0 and "blocklab server web" in said
+        assert code == 0 and "blocklab server open" in said
     finally:
         lab.control({"cmd": "disable", "rule": "v6-off"})

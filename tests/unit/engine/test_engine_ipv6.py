@@ -10,33 +10,9 @@ from controllers import packets6 as P6
 from controllers.engine.engine import Engine
 from controllers.rules.checks import RuleError, check_rule
 from controllers.switch.tables import ETH_IPV6
-from engine_helpers import (ALICE, HOSTS, WEB, TcpClient, client_hello, dns_query, events,
+from engine_helpers import (WEB, TcpClient, client_hello, dns_query, events,
                             installs, mac, outputs, parsed_outputs, rule)
-
-
-def v6(ip4: str) -> str:
-    a, b, c, d = (int(x) for x in ip4.split("."))
-    return f"2001:db8::{a << 8 | b:x}:{c << 8 | d:x}"
-
-
-HOSTS6 = {name: {**h, "ip6": v6(h["ip"])} for name, h in HOSTS.items()}
-ALICE6 = {**ALICE, "ip": v6(ALICE["ip"])}
-WEB6 = {**WEB, "ip": v6(WEB["ip"])}
-ISP6 = {**HOSTS["isp"], "ip": v6(HOSTS["isp"]["ip"])}
-
-
-def policy6(*rules, mode="inline"):
-    return {"mode": mode, "reassembly": True, "inspect_packets": 8, "fail_mode": "secure",
-            "seed": 1, "hosts": HOSTS6, "rules": list(rules)}
-
-
-def checksum_ok6(frame: bytes) -> bool:
-    """The TCP/UDP/ICMPv6 checksum of an IPv6 frame (no extension headers) is right."""
-    assert frame[12:14] == b"\x86\xdd"
-    plen, nh = struct.unpack_from("!HB", frame, 18)
-    seg = frame[54:54 + plen]
-    pseudo = frame[22:54] + struct.pack("!I3xB", len(seg), nh)
-    return P.checksum(pseudo + seg) == 0
+from ipv6_helpers import ALICE6, HOSTS6, ISP6, WEB6, checksum_ok6, policy6
 
 
 # ------------------------------------------------------------------------------ the parser

@@ -128,6 +128,8 @@ class Executor:
         act = rule.action
         if rule.kind in ("forge", "inject"):
             detail["answer"] = act["ip"]
+            if act.get("ip6"):
+                detail["answer6"] = act["ip6"]
         elif rule.kind == "throttle":
             detail["rate_bps"] = act["rate_bps"]
         elif rule.kind == "cut_after":
@@ -312,10 +314,12 @@ class Executor:
     def _responses(rule: CompiledRule, kind: str, messages: list[bytes]) -> list[bytes]:
         """The rule's answer to each query in `messages` (unparseable ones skipped)."""
         answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
+        answers6 = [rule.action["ip6"]] if answers and rule.action.get("ip6") else []
         out = []
         for msg in messages:
             try:
-                out.append(dns.build_response(msg, _RCODES[kind], answers))
+                out.append(dns.build_response(msg, _RCODES[kind], answers,
+                                              ipv6_answers=answers6))
             except ValueError:
                 continue
         return out

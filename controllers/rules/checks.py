@@ -197,6 +197,12 @@ def _check_action(action: Any) -> dict:
             out["ip"] = str(ipaddress.IPv4Address(action.get("ip")))
         except ValueError:
             raise RuleError(f"action.ip: {kind} needs an IPv4 address") from None
+        if action.get("ip6") is not None:           # the AAAA answer (dual stack)
+            try:
+                out["ip6"] = str(ipaddress.IPv6Address(action["ip6"]))
+            except ValueError:
+                raise RuleError(f"action.ip6: {kind}'s AAAA answer must be an IPv6 "
+                                "address") from None
     elif kind == "blockpage":
         status = action.get("status", 403)
         body = action.get("body")

@@ -82,7 +82,7 @@ ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "nxdomain",
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
-ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
+ACTION_PARAMETERS = {"forge": ("ip", "ip6"), "inject": ("ip", "ip6"), "blockpage": ("status", "body"),
                      "throttle": ("rate_bps",), "cut_after": ("bytes",),
                      "rst_handshake": ("count",)}
 # Actions whose parameters all have defaults.

@@ -87,6 +87,20 @@ def test_aaaa_answers_and_open_site_over_ipv6(lab):
     assert code == 0 and "blocklab server open" in said and ip6_for("198.19.0.13") in said
 
 
+@pytest.mark.parametrize("transport", [4, 6])
+def test_forge_answers_a_and_aaaa_over_either_transport(lab, transport):
+    resolver = "2001:db8::c612:2" if transport == 6 else "198.18.0.2"
+    answers = {}
+    for qtype in ("A", "AAAA"):
+        code, said, events = run(lab, ["dig", "+short", f"-{transport}", f"@{resolver}", qtype,
+                                       "forged.example.com"])
+        assert code == 0, said
+        answers[qtype] = said.strip()
+        event = _event(events, "forged", transport)
+        assert event is not None and event["detail"]["answer6"] == ip6_for("198.19.0.13")
+    assert answers == {"A": "198.19.0.13", "AAAA": ip6_for("198.19.0.13")}
+
+
 def test_udp_reject_over_ipv6_is_icmpv6_port_unreachable(lab):
     code, said, events = run(lab, ["dig", "+time=2", "+tries=1", "-6",
                                    f"@{ip6_for('198.19.0.12')}", "x.example"])

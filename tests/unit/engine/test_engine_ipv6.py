@@ -3,6 +3,7 @@ actions' answers with checksums over the IPv6 pseudo-header, `ip` with IPv6 CIDR
 `family` key, steering and per-flow entries in IPv6 fields, events saying the family."""
 import struct
 
+import dns.message
 import pytest
 
 from controllers import packets as P
@@ -132,6 +133,23 @@ def test_aaaa_query_over_ipv6_gets_nxdomain():
     [(ans, _o)] = parsed_outputs(eff)
     assert ans.src == ISP6["ip"] and ans.payload[3] & 0x0F == 3 and checksum_ok6(ans.frame)
     assert events(eff)[0]["flow"]["family"] == "ipv6"
+
+
+def test_forge_answers_aaaa_with_its_ipv6_address_and_a_with_its_ipv4_one():
+    forge = {"type": "forge", "ip": "198.19.0.66", "ip6": "2001:db8::66"}
+    e = Engine(policy6(rule("f", {"dns": ["forged.example"]}, forge)))
+    got = {}
+    for sport, qtype in ((5001, "AAAA"), (5002, "A")):
+        q = P.build_udp(mac(ALICE6), mac(ISP6), ALICE6["ip"], ISP6["ip"], sport, 53,
+                        dns_query("forged.example", qtype))
+        eff = e.packet_in(q, 1, 0.0)
+        [(ans, _o)] = parsed_outputs(eff)
+        msg = dns.message.from_wire(ans.payload)
+        got[qtype] = [r.to_text() for rrset in msg.answer for r in rrset]
+        assert events(eff)[0]["detail"]["answer6"] == "2001:db8::66"
+    assert got == {"AAAA": ["2001:db8::66"], "A": ["198.19.0.66"]}
+    with pytest.raises(RuleError, match="action.ip6"):
+        check_rule(rule("f", {"dns": ["x"]}, {**forge, "ip6": "198.19.0.1"}), HOSTS6)
 
 
 def test_neighbour_discovery_passes_a_drop_all_ipv6_rule():

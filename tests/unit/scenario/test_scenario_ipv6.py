@@ -63,3 +63,14 @@ def test_ipv6_flows_are_attributed_to_their_host():
     assert matching_events([ev], "198.18.0.10", "www.example", "198.19.0.10", window,
                            "tcp", 443) == [ev]
     assert matching_events([ev], "198.18.0.11", "www.example", "198.19.0.10", window) == []
+
+
+def test_forge_takes_an_ipv6_answer_after_a_comma(tmp_path):
+    rules = ("censor:\n  rules:\n    - {id: f, match: {dns: example.com}, action: "
+             "{forge: '%s'}}\n")
+    sc = load(str(write(tmp_path, HEAD + rules % "198.19.0.9, 2001:DB8::9")))
+    assert sc.censor.rules[0].action == {"type": "forge", "ip": "198.19.0.9",
+                                         "ip6": "2001:db8::9"}
+    assert errors(tmp_path, HEAD + rules % "198.19.0.9, 10.0.0.1") == [
+        "s.yaml:7:58: censor.rules[0].action.forge: bad address '10.0.0.1': forge's answer "
+        "to AAAA queries must be an IPv6 address such as 2001:db8::99"]

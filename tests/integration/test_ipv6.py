@@ -59,6 +59,9 @@ ACTIONS = [
     ("nxdomain", lambda f: ["dig", "+time=2", "+tries=1", f"-{f}",
                             f"@{'2001:db8::c612:2' if f == 6 else '198.18.0.2'}", "AAAA",
                             "nx.example.com"], {0}, r"status: NXDOMAIN", "dns-nx"),
+    ("quic_sni drop", lambda f: [PY, "-m", "lab.clients.quic_probe", "https://quic.video.example/",
+                                 "--max-time", "3"] + (["-6"] if f == 6 else []), {28},
+     r"timed out", "quic-drop"),
     ("reject", lambda f: curl(f, "https://refused.example.net/"), {7},
      r"Couldn't connect|Connection refused", "refused-v6"),
 ]
@@ -99,6 +102,12 @@ def test_forge_answers_a_and_aaaa_over_either_transport(lab, transport):
         event = _event(events, "forged", transport)
         assert event is not None and event["detail"]["answer6"] == ip6_for("198.19.0.13")
     assert answers == {"A": "198.19.0.13", "AAAA": ip6_for("198.19.0.13")}
+
+
+def test_http3_over_ipv6_is_served(lab):
+    code, said, _e = run(lab, [PY, "-m", "lab.clients.quic_probe", "https://h3.video.example/",
+                               "--max-time", "3", "-6"])
+    assert code == 0 and "HTTP/3 200" in said, said
 
 
 def test_udp_reject_over_ipv6_is_icmpv6_port_unreachable(lab):

@@ -148,11 +148,12 @@ class Network:
                 self.run.drop_pid(name)
 
 
-def add_ipv6(host: MininetHost, address: str, prefixlen: int) -> None:
-    """Give `host`'s interface its static IPv6 address at once (no duplicate address
-    detection: the lab's plan has no duplicates) and nothing automatic: no router
-    solicitations or advertisements accepted, no SLAAC address, so no route leads out."""
-    intf = host.defaultIntf().name
+def add_ipv6(host: MininetHost, address: str, prefixlen: int, intf: str | None = None
+             ) -> None:
+    """Give `host`'s interface (default: its first) its static IPv6 address at once (no
+    duplicate address detection: the lab's plan has no duplicates) and nothing automatic: no
+    router solicitations or advertisements accepted, no SLAAC address, so no route leads out."""
+    intf = intf or host.defaultIntf().name
     host.cmd("sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 "
              "net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0 "
              f"net.ipv6.conf.{intf}.accept_ra=0 net.ipv6.conf.{intf}.autoconf=0 "

@@ -59,9 +59,6 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
                               "network: has no such sides (not supported yet)", key=True)
     lesson = rep.get(data, top, "lesson", None, list)
     ipv6 = rep.get(data, top, "ipv6", False, bool)
-    if ipv6 and network is not None:
-        rep.error(("ipv6",), "dual stack is built for the one-switch network; a "
-                             "scenario with network: is IPv4-only (not supported yet)", key=True)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:

@@ -42,11 +42,12 @@ def test_ipv4_only_by_default(tmp_path):
     assert all("ip6" not in h for h in sc.policy()["hosts"].values())
 
 
-def test_ipv6_on_a_routed_network_is_refused_with_its_place(tmp_path):
-    text = HEAD + "ipv6: true\nnetwork:\n  isps: [{name: home, clients: [alice]}]\n"
-    assert errors(tmp_path, text) == [
-        "s.yaml:5:1: ipv6: dual stack is built for the one-switch network; a scenario with "
-        "network: is IPv4-only (not supported yet)"]
+def test_ipv6_on_a_routed_network_gives_routers_and_resolvers_addresses(tmp_path):
+    text = HEAD + "ipv6: true\nnetwork:\n  isps: [{name: home, clients: [alice], resolver: true}]\n"
+    sc = load(str(write(tmp_path, text)))
+    hosts = {h.name: h for h in sc.hosts()}
+    assert hosts["alice"].ip6 == addressing.ip6_for(hosts["alice"].ip)
+    assert hosts["home-dns"].ip6 == addressing.ip6_for(hosts["home-dns"].ip)
 
 
 def test_ipv6_must_be_a_boolean(tmp_path):

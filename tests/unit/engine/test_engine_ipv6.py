@@ -181,3 +181,21 @@ def test_check_rule_normalises_ipv6_cidrs_and_refuses_bad_families():
         check_rule(rule("a", {"family": ["ip6"]}, "drop"), HOSTS6)
     with pytest.raises(RuleError, match="match.ip"):
         check_rule(rule("a", {"ip": ["2001:db8::/129"]}, "drop"), HOSTS6)
+
+
+def test_residual_box_and_rst_handshake_over_ipv6():
+    e = Engine(policy6(rule("h", {"server": ["web"], "port": [[8443, 8443]]},
+                            {"type": "rst_handshake", "count": 2}),
+                       rule("s", {"sni": ["blocked.example"]}, "reset", residual=30)))
+    c = TcpClient(ALICE6, WEB6)
+    open_flow(e, c)
+    eff = e.packet_in(c.data(client_hello("blocked.example")), 1, 0.1)
+    [box] = [s for s in installs(eff) if s.priority == 200]
+    assert box.match == {"eth_type": ETH_IPV6, "ip_proto": P.TCP, "ipv6_src": ALICE6["ip"],
+                         "ipv6_dst": WEB6["ip"], "tcp_dst": 443}
+    boxed = events(eff)[-1]
+    assert boxed["technique"] == "residual" and boxed["flow"]["family"] == "ipv6"
+    eff = e.packet_in(TcpClient(ALICE6, WEB6, sport=40001, dport=8443).syn(), 1, 0.2)
+    rsts = parsed_outputs(eff)
+    assert [p.window for p, _o in rsts[:2]] == [1980, 1981]
+    assert all(p.flags == P.RST | P.ACK and checksum_ok6(p.frame) for p, _o in rsts[:2])

@@ -154,3 +154,25 @@ def test_ipv6_switched_off_leaves_ipv4(lab):
         assert code == 0 and "blocklab server open" in said
     finally:
         lab.control({"cmd": "disable", "rule": "v6-off"})
+
+
+def test_probe_measures_each_family(lab):
+    """The built-in prober asks AAAA and connects to each address of both families: a site
+    blocked on IPv6 alone is reported blocked (`ipv6 only: ...`) though its page loads."""
+    from lab.probe.runner import Prober, Target
+    prober = Prober(lab, throughput=False)
+    results = prober.run([Target("alice", "https://dark.example.net/"),
+                          Target("alice", "https://refused.example.net/"),
+                          Target("alice", "https://open.example.org/")])
+    fams = {r.target.url: r.record["test_keys"]["x_families"] for r in results}
+    status = {url: (f["ipv4"]["status"], f["ipv6"]["status"], f["ipv6"]["failure"])
+              for url, f in fams.items()}
+    assert status == {"https://dark.example.net/": ("ok", "blocked", "generic_timeout_error"),
+                      "https://refused.example.net/": ("ok", "blocked", "connection_refused"),
+                      "https://open.example.org/": ("ok", "ok", None)}
+    verdicts = {r.target.url: r.verdict for r in results}
+    assert verdicts["https://dark.example.net/"].why.startswith("ipv6 only:")
+    assert verdicts["https://open.example.org/"].blocked is False
+    outcomes = {row.url: row.outcome for row in prober.score(results).rows}
+    assert outcomes == {"https://dark.example.net/": "TP", "https://refused.example.net/": "TP",
+                        "https://open.example.org/": "TN"}

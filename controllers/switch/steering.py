@@ -14,6 +14,7 @@ import ipaddress
 from typing import Iterable
 
 from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec, up_if_larger
+from controllers.rules import ip6
 from controllers.rules.matching import CompiledRule
 from controllers.packets import ACK, FIN, ICMP, ICMPV6, PSH, RST, SYN, TCP, UDP
 from controllers.switch.tables import (ETH_IPV4, ETH_IPV6, PRIO_GUARD, PRIO_PASS, PRIO_STEER,
@@ -62,9 +63,8 @@ def _families(rule: CompiledRule, hosts: dict[str, dict]) -> list[int]:
         names = rule.rule["match"]["server"]
         return [4] + ([6] if any(hosts[n].get("ip6") for n in names) else [])
     if m.ips is not None:
-        cidrs = rule.rule["match"]["ip"]
-        return [f for f, has in ((4, any(":" not in c for c in cidrs)),
-                                 (6, any(":" in c for c in cidrs))) if has]
+        v4, v6 = ip6.split(rule.rule["match"]["ip"])
+        return [f for f, has in ((4, bool(v4)), (6, bool(v6))) if has]
     return [4] + ([6] if any(h.get("ip6") for h in hosts.values()) else [])
 
 
@@ -108,7 +108,7 @@ def _family_prefilters(rule: CompiledRule, hosts: dict[str, dict], family: int
             if host.get("side") == "client":
                 nets.append((src_field, addr))
     elif m.ips is not None:
-        cidrs = [c for c in rule.rule["match"]["ip"] if (":" in c) == (family == 6)]
+        cidrs = ip6.split(rule.rule["match"]["ip"])[family == 6]
         nets = []
         if len(protos) * 2 * len(cidrs) <= MAX_VARIANTS:
             for cidr in cidrs:

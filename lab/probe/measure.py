@@ -108,7 +108,7 @@ def _lab_probe(scheme: str, url: str, ip: str, port: int, timeout: float) -> str
             import asyncio
             from lab.clients import quic_probe
             p = urlsplit(url)
-            quic_probe.resolve = lambda _host: ip      # the address this measurement found
+            quic_probe.resolve = lambda *_: ip      # the address this measurement found
             target = f"https://{p.netloc}{p.path or '/'}" + (f"?{p.query}" if p.query else "")
             said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE))
             if not re.match(r"HTTP/3 [23]", said):

@@ -387,7 +387,8 @@ censor:
     - {id: a, match: {dns: example.com}, action: {forge: 10.0.0}}
 """,
      "s.yaml:7:58: censor.rules[0].action.forge: bad address '10.0.0': forge needs an IPv4 "
-     'address such as 198.19.0.99'),
+     "address such as 198.19.0.99 (and, for AAAA queries, an IPv6 one after a comma: "
+     "'198.19.0.99, 2001:db8::99')"),
     ('blockpage-bad-status', HEAD + """\
 censor:
   rules:

@@ -176,3 +176,32 @@ def test_probe_measures_each_family(lab):
     outcomes = {row.url: row.outcome for row in prober.score(results).rows}
     assert outcomes == {"https://dark.example.net/": "TP", "https://refused.example.net/": "TP",
                         "https://open.example.org/": "TN"}
+
+
+TAP = """\
+name: tap-dual-stack
+ipv6: true
+clients: [alice]
+servers:
+  - {name: web, domains: [blocked.example.com, open.example.org], serve: [https]}
+censor:
+  mode: tap
+  rules:
+    - {id: sni-rst, match: {sni: blocked.example.com}, action: reset}
+    - {id: dns-inject, match: {dns: open.example.org}, action: {inject: "198.19.0.200, 2001:db8::c8"}}
+"""
+
+
+def test_an_on_path_censor_injects_over_ipv6(tmp_path):
+    """A tap (GFW-like) sees copies only: its RSTs and its forged AAAA answer still win over
+    IPv6, and the real answer arrives after the forged one."""
+    path = tmp_path / "tap-dual-stack.yaml"
+    path.write_text(TAP)
+    with Lab(scenarios.load(str(path))) as tap:
+        code, said, events = run(tap, curl(6, "https://blocked.example.com/"))
+        assert code in (35, 56) and "reset by peer" in said, said
+        assert _event(events, "sni-rst", 6) is not None
+        code, said, events = run(tap, [PY, "-m", "lab.clients.dns_answers", "open.example.org",
+                                       "--type", "AAAA", "--wait", "1"])
+        assert code == 0 and said.split() == ["NOERROR", "2001:db8::c8", "NOERROR",
+                                              ip6_for("198.19.0.10")], said

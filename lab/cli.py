@@ -228,7 +228,8 @@ def cmd_serve(args) -> int:
     from pathlib import Path
     from lab.run import progress
     from lab.run.lab import Lab
-    from lab.teach.dashboard import listen, serve
+    from lab.teach.dashboard import serve
+    from lab.teach.dashboard_http import listen
     sc = _load(args.scenario)
     _need_root("serve")
     _pcap(args)

@@ -37,6 +37,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from controllers.dpi import dns
+from controllers.engine.bans import PacketCounts
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
@@ -81,6 +82,7 @@ class Executor:
         self.meters = meters
         self.rule_meters = rule_meters
         self.stats = stats
+        self.counts = PacketCounts()    # ban_after (controllers.engine.bans)
 
     # -- small helpers ----------------------------------------------------------------------
     def to_client(self, flow: Flow, frame: bytes) -> Output:
@@ -136,6 +138,12 @@ class Executor:
             detail["bytes"] = act["bytes"]
         elif rule.kind == "blockpage":
             detail["status"] = act["status"]
+        if kind == "ban_after":         # counted: the first packets pass, one at a time
+            if self.counts.passes(rule.id, flow.c_ip, flow.s_ip, act["packets"]):
+                flow.verdict = "datagram"
+                return self.release(flow)
+            self.counts.forget(rule.id, flow.c_ip, flow.s_ip)
+            detail["after"] = act["packets"]
         flow.rule_id = rule.id
         out: list = [Event({"rule": rule.id, "technique": technique, "action": rule.kind,
                             "flow": flow.flow_record(), "detail": detail})]
@@ -149,6 +157,10 @@ class Executor:
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
+        if kind == "ban_after":         # past the count: this packet goes; the box does the rest
+            self.discard(flow)
+            flow.verdict = "banned"
+            return []
         if kind == "drop_reply":        # the client's packets go on, the server's vanish
             return self.pair(flow, (NORMAL,), "drop_reply", s2c=()) + self.release(flow)
         if kind == "rst_handshake":     # the server's packets come up: its SYN-ACK too

@@ -43,6 +43,7 @@ from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malfor
     parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
+from controllers.engine.bans import ANY
 from controllers.engine.residual import PenaltyBoxes
 from controllers.switch.tables import flow_pair
 
@@ -384,12 +385,14 @@ class Engine:
         out = self.executor.execute(flow, rule, pkt, now)
         if flow.tcb is not None:
             out = self._explain(flow, rule, out)
-        if flow.verdict == "datagram":      # decided alone: the next one is a new decision
+        if flow.verdict in ("datagram", "banned"):  # decided alone: the next is decided anew
             self.flows.remove(flow)
         flow.stream = flow.quic = flow.facts = flow.candidates = flow.tcb = None  # done
-        if rule is not None and rule.residual and rule.kind != "allow":
-            out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
-                                  rule.residual, rule.id, now)
+        if rule is not None and rule.residual and rule.kind != "allow" \
+                and flow.verdict != "datagram":      # ban_after: a counted packet passed
+            key = (ANY, flow.c_ip, flow.s_ip, ANY) if rule.kind == "ban_after" else \
+                (flow.proto, flow.c_ip, flow.s_ip, flow.s_port)
+            out += self.boxes.add(key, rule.residual, rule.id, now)
         return out
 
     def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:

@@ -1,4 +1,6 @@
 """Penalty boxes (residual censorship): client -> server:port blocked for a while after a trigger.
+A box with protocol and port ANY (ban_after's, controllers.engine.bans) holds every packet from
+the client to the server address.
 
 Owns the pure record of the boxes in force (so an app restarting the controller can restore
 them, see `PenaltyBoxes.snapshot`/`restore`), the switch entry of each (a hard time-out at
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from controllers.engine.bans import ANY
 from controllers.engine.effects import CONTROLLER, Event, InstallFlow
 from controllers.packets import PROTO_NAMES
 from controllers.switch.tables import box_entry
@@ -26,8 +29,12 @@ class PenaltyBoxes:
         return len(self._boxes)
 
     def active(self, key: tuple, now: float) -> bool:
-        box = self._boxes.get(key)
-        return box is not None and box[0] > now
+        """Whether `key`, or a box of its whole address pair (ban_after's), is in force."""
+        for k in (key, (ANY, key[1], key[2], ANY)):
+            box = self._boxes.get(k)
+            if box is not None and box[0] > now:
+                return True
+        return False
 
     def add(self, key: tuple, seconds: float, rule_id: str, now: float) -> list:
         """Box `key` for `seconds` from now: its entry and its event."""
@@ -41,7 +48,7 @@ class PenaltyBoxes:
         actions = (CONTROLLER,) if self.tap else ()
         out: list = [InstallFlow(box_entry(proto, client, server, dport, until - now, actions))]
         if event:
-            name = PROTO_NAMES.get(proto, str(proto))
+            name = _proto_name(proto)
             has_ports = name in ("tcp", "udp")
             # Inline, the box drops; on-path (tap) it can only answer new connections with RSTs.
             action = "reset" if self.tap else "drop"
@@ -60,7 +67,7 @@ class PenaltyBoxes:
     def snapshot(self, now: float) -> list[dict]:
         """The boxes still in force, as plain data (JSON-ready)."""
         self.prune(now)
-        return [{"rule": rule_id, "proto": PROTO_NAMES.get(k[0], str(k[0])), "proto_num": k[0],
+        return [{"rule": rule_id, "proto": _proto_name(k[0]), "proto_num": k[0],
                  "src": k[1], "dst": k[2], "dport": k[3], "until": until}
                 for k, (until, rule_id) in sorted(self._boxes.items(), key=lambda kv: kv[1])]
 
@@ -75,3 +82,7 @@ class PenaltyBoxes:
             self._boxes[key] = (until, str(b["rule"]))
             out += self._effects(key, until, str(b["rule"]), now, event=False)
         return out
+
+
+def _proto_name(proto: int) -> str:
+    return "any" if proto == ANY else PROTO_NAMES.get(proto, str(proto))

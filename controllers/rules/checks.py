@@ -224,6 +224,10 @@ def _check_action(action: Any) -> dict:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 16:
             raise RuleError("action.count: expected an integer from 1 to 16")
         out["count"] = count
+    elif kind == "ban_after":
+        packets = action.get("packets")
+        if not isinstance(packets, int) or isinstance(packets, bool) or not 1 <= packets <= 1000:
+            raise RuleError("action.packets: expected an integer from 1 to 1000")
     return out
 
 

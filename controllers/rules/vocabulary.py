@@ -77,14 +77,15 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 # -- actions ------------------------------------------------------------------------------
 
 # Every action, as the normalised form's `type` and in the order messages list them.
-ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "nxdomain", "servfail", "refused", "forge", "inject",
-           "blockpage", "throttle", "cut_after", "allow")
+ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "ban_after", "nxdomain",
+           "servfail", "refused", "forge", "inject", "blockpage", "throttle", "cut_after",
+           "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
 ACTION_PARAMETERS = {"forge": ("ip", "ip6"), "inject": ("ip", "ip6"), "blockpage": ("status", "body"),
                      "throttle": ("rate_bps",), "cut_after": ("bytes",),
-                     "rst_handshake": ("count",)}
+                     "rst_handshake": ("count",), "ban_after": ("packets",)}
 # Actions whose parameters all have defaults.
 DEFAULTED_ACTIONS = frozenset(("blockpage", "rst_handshake"))
 # Actions a scenario may write as a bare word.
@@ -101,8 +102,12 @@ PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
 # Actions on the TCP handshake itself, before any data: their match is read from headers.
 HANDSHAKE_ACTIONS = ("rst_handshake",)
+# Actions that count matching packets per client and server address and act past a number
+# (controllers.engine.bans): every packet is decided on its own, from headers only.
+COUNTING_ACTIONS = ("ban_after",)
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
-TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow",
+               "ban_after": "allow", "forge": "inject"}
 
 # -- the DPI profile ----------------------------------------------------------------------
 

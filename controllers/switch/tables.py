@@ -102,6 +102,8 @@ def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
     """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
     match = _addresses(proto, client, server)
+    if not proto:                   # 0: every protocol (a ban of the address pair)
+        del match["ip_proto"]
     fields = _PORT_FIELDS.get(proto)
     if fields is not None:
         match[fields[1]] = dport

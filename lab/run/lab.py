@@ -117,9 +117,6 @@ class Lab:
 
     def up(self) -> None:
         self.shaping()   # refuse what this kernel cannot do before building anything
-        if self.pcap and self.scenario.network:
-            raise LabError("--pcap: captures of a routed network (network:) are not built "
-                           "yet; they capture the one-switch network only")
         start = time.monotonic()
         self.t0 = time.time()
         self.run_dir = run = RunDir()
@@ -180,6 +177,9 @@ class Lab:
         for proc in self.censors.values():
             proc.wait_started()
         self.network.start()
+        if self.pcap:
+            self._say("starting packet captures (tcpdump)")
+            self.start_capture(self.pcap)
         for name, proc in self.censors.items():
             self._say(f"waiting for censor {name}'s switch to connect")
             proc.wait_ready()
@@ -289,7 +289,8 @@ class Lab:
             raise LabError("the lab is not up")
         if self.capture:
             raise LabError(f"already capturing into {self.capture.folder}")
-        self.capture = Capture(self.run_dir, self.network.capture_points(), folder)
+        points, merges = self.network.capture_plan()
+        self.capture = Capture(self.run_dir, points, folder, merges)
         try:
             self.capture.start()
         except BaseException:

@@ -45,7 +45,7 @@ class Host:
 @dataclass(frozen=True)
 class Server(Host):
     domains: tuple[str, ...] = ()   # lower case; exact names or globs
-    serve: tuple[str, ...] = ()     # dns, http, https, quic, stun, udp-echo, bulk, ssh, vps
+    serve: tuple[str, ...] = ()     # dns, http, https, quic, stun, udp-echo, bulk, ssh, vps, https-alt
 
     def to_policy(self, port: int | None = None) -> dict:
         return {**super().to_policy(port), "domains": list(self.domains)}

@@ -1,7 +1,7 @@
 """Which daemons a server runs: one entry per `serve:` name.
 
 A factory takes the run's Context and a Server and returns a Service (not started yet).
-Several names may share a factory (nginx does http, https and bulk; sshd does ssh and vps):
+Several names may share a factory (nginx does http, https, https-alt and bulk; sshd does ssh and vps):
 a server gets each factory once, in the order of its `serve:` list. Adding a service is one
 entry here and a module with its factory.
 """
@@ -69,6 +69,7 @@ REGISTRY: dict[str, Factory] = {
     "dns": _dns,
     "http": _web,
     "https": _web,
+    "https-alt": _web,
     "bulk": _web,
     "quic": _quic,
     "stun": _stun,

@@ -34,7 +34,8 @@ from lab.truth.table import text_table
 
 HOST_TIMEOUT = 120        # seconds a lesson's host command may take
 EVENT_COLOURS = {        # ANSI colours by action (the plots use the same families)
-    "drop": "31", "drop_reply": "31", "rst_handshake": "31", "reject": "31", "reset": "31",
+    "drop": "31", "drop_reply": "31", "rst_handshake": "31",
+    "ban_after": "31", "reject": "31", "reset": "31",
     "nxdomain": "35", "servfail": "35", "refused": "35", "forge": "35", "inject": "35",
     "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
     "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",

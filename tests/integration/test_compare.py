@@ -31,10 +31,10 @@ def tunnel_rules(cell: dict) -> set[str]:
 
 
 def test_unknown_tool_is_refused_by_name():
-    r = blocklab("compare", "basics/open", "--tools", "direct,tor,warp")
+    r = blocklab("compare", "basics/open", "--tools", "direct,tor-snowflake,warp")
     assert r.returncode == 1
-    assert "unknown tool(s) tor, warp" in r.stderr and "shadowsocks" in r.stderr
-    assert "tor: left out" in r.stderr
+    assert "unknown tool(s) tor-snowflake, warp" in r.stderr and "shadowsocks" in r.stderr
+    assert "tor-snowflake: left out" in r.stderr
 
 
 def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):

@@ -159,7 +159,7 @@ clients: [alice]
 servers: [{name: web, serve: [htps]}]
 """,
      "s.yaml:3:31: servers[0].serve[0]: 'htps' is not one of dns, http, https, quic, stun, "
-     "udp-echo, bulk, ssh, vps (did you mean 'https'?)"),
+     "udp-echo, bulk, ssh, vps, https-alt (did you mean 'https'?)"),
     ('resolver-unknown', HEAD + """\
 resolver: pubic
 """,
@@ -186,6 +186,13 @@ censor:
 """,
      "s.yaml:7:41: censor.rules[0].match.ip[1]: bad address or CIDR '10.0.0.0/33' (e.g. "
      '198.19.0.10, 10.0.0.0/8 or 2001:db8::/32)'),
+    ('address-group-unknown', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {ip: ['198.19.0.10', '@tor-relay']}, action: drop}
+""",
+     "s.yaml:7:43: censor.rules[0].match.ip[1]: no address group '@tor-relay' (did you mean "
+     "'@tor-relays'?); known: @tor-relays, @tor-bridges"),
     ('ipv6-cidr-host-bits', HEAD + """\
 censor:
   rules:
@@ -369,6 +376,28 @@ censor:
     - {id: a, match: {dns: example.com}, action: forge}
 """,
      's.yaml:7:50: censor.rules[0].action: forge needs an address: {forge: 198.19.0.99}'),
+    ('ban-after-needs-residual', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: icmp}, action: {ban_after: 2}}
+""",
+     's.yaml:7:45: censor.rules[0].action: ban_after bans a client from a server address for '
+     'the rule\'s residual: add one, e.g. residual: 10s'),
+    ('ban-after-headers-only', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: example.com}, action: {ban_after: 2}, residual: 5s}
+""",
+     's.yaml:7:50: censor.rules[0].action: ban_after counts packets by their headers: match on '
+     'headers only (ip, proto, port, server), e.g. proto: icmp'),
+    ('ban-after-not-on-a-tap', HEAD + """\
+censor:
+  mode: tap
+  rules:
+    - {id: a, match: {proto: icmp}, action: {ban_after: 2}, residual: 5s}
+""",
+     's.yaml:8:45: censor.rules[0].action: ban_after needs mode: inline: a tap only sees copies '
+     'and cannot drop what it counts'),
     ('action-two-keys', HEAD + """\
 censor:
   rules:

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 from lab.probe import browser_step, classify, detector as ext, ooni
 from lab.probe.classify import Verdict
+from lab.probe import families
+from lab.probe.families import by_family
 from lab.probe.score import Row, Score, score
 from lab.truth.events import Window, matching_events, truth_for
 from lab.truth.observe import browse
@@ -110,6 +112,8 @@ class Prober:
                "--timeout", f"{self.timeout:g}"]
         if not self.throughput:
             cmd.append("--no-throughput")
+        if self.scenario.ipv6:              # dual stack: each family measured (families.py)
+            cmd.append("--ipv6")
         return cmd + list(urls)
 
     def _run_measure(self, host: str, resolver: str, urls: list[str]) -> tuple[dict, str]:
@@ -139,6 +143,10 @@ class Prober:
         if raw is None:
             return Verdict(target.url, None, None, f"the prober failed: {err}"), None
         test_keys, verdict = classify.classify(raw, control)
+        if "x_ipv6" in raw:
+            test_keys["x_ipv6"] = raw["x_ipv6"]
+            test_keys["x_families"] = by_family(raw, control)
+            verdict = families.verdict(verdict, test_keys["x_families"])
         host = self.scenario.host(target.client)
         isp = self.isp(target.client)
         record = ooni.measurement(

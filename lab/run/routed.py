@@ -5,7 +5,10 @@ lab.scenario.topology's). Every node is a Mininet host in its own namespaces: th
 the lab's resolvers, the servers, and the routers (`R-<isp>` per ISP and `BORDER`), which
 forward (ip_forward=1), decrement the TTL and answer with ICMP time-exceeded (unlimited rate,
 so that traceroute's three probes per hop all get answers). Routes are static and cover
-198.18.0.0/15 only: nothing in the lab has a default route.
+198.18.0.0/15 only: nothing in the lab has a default route. A dual-stack scenario (`ipv6:
+true`) gives every interface with an IPv4 address its twin from the IPv6 plan
+(lab.scenario.addressing.ip6_for, the prefix 96 bits longer) and the same routes for
+2001:db8::c612:0/111; the routers forward IPv6 and answer with ICMPv6 time-exceeded.
 
 LANs (each ISP's clients and router; the servers and the border router) are OVS bridges; a
 router-to-router uplink is a veth pair, or, with a censor on it, a two-port OVS bridge. A
@@ -25,14 +28,16 @@ from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch
 
-from lab.run.network import (CensorController, Network, disable_ipv6, kernel_datapath,
-                             tc_params)
+from lab.run.network import (CensorController, Network, add_ipv6, disable_ipv6,
+                             kernel_datapath, tc_params)
 from lab.run.rundir import RunDir
 from lab.scenario import addressing
+from lab.scenario.addressing import ip6_for, prefix6
 from lab.scenario.topology import (BORDER, BORDER_CORE_IP, BORDER_INTERNET_IP, CORE_NET,
                                    INTERNET_NET)
 
 LAB = str(addressing.LAB_NET)
+LAB6 = f"{ip6_for(str(addressing.LAB_NET.network_address))}/{prefix6(addressing.LAB_NET.prefixlen)}"
 BORDER_NODE = "BORDER"
 _SUFFIX = string.ascii_lowercase + string.digits
 
@@ -229,6 +234,9 @@ class RoutedNetwork(Network):
         self.net.build()
         for node in self.net.hosts:
             self.run.add_pid(f"host:{node.name}", node.pid)
+            if self.scenario.ipv6:
+                self._dual_stack(node)
+                continue
             node.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
                      "net.ipv6.conf.default.disable_ipv6=1")
         for seg in self.segments:
@@ -236,12 +244,22 @@ class RoutedNetwork(Network):
         for name in [BORDER_NODE, *(r for i in self.topo.isps for r in i.routers)]:
             self.net.get(name).cmd("sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 "
                                    "net.ipv4.conf.all.rp_filter=0")
+            if self.scenario.ipv6:
+                self.net.get(name).cmd("sysctl -qw net.ipv6.conf.all.forwarding=1 "
+                                       "net.ipv6.icmp.ratelimit=0")
         for name, routes in self.routes.items():
             node = self.net.get(name)
             for prefix, via in routes:
                 out = node.cmd(f"ip route replace {prefix} via {via}")
                 if out.strip():
                     raise RuntimeError(f"route {prefix} via {via} in {name}: {out.strip()}")
+                if not self.scenario.ipv6:
+                    continue
+                prefix6_ = LAB6 if prefix == LAB else _net6(prefix)
+                out = node.cmd(f"ip -6 route replace {prefix6_} via {ip6_for(via)}")
+                if out.strip():
+                    raise RuntimeError(f"route {prefix6_} via {ip6_for(via)} in {name}: "
+                                       f"{out.strip()}")
         for seg in self.segments:
             ctrl = self.controllers.get(seg.place)
             seg.switch.start([ctrl] if ctrl else [])
@@ -254,6 +272,19 @@ class RoutedNetwork(Network):
     def stop(self) -> None:
         super().stop()
         self.run.set_bridges([])
+
+    @staticmethod
+    def _dual_stack(node) -> None:
+        """Each of `node`'s interfaces with an IPv4 address gets its IPv6 twin."""
+        for intf in node.intfList():
+            if intf.name != "lo" and intf.IP():
+                add_ipv6(node, ip6_for(intf.IP()), prefix6(int(intf.prefixLen)), intf.name)
+
+
+def _net6(prefix: str) -> str:
+    """An IPv4 prefix of the lab as its IPv6 twin."""
+    addr, _slash, plen = prefix.partition("/")
+    return f"{ip6_for(addr)}/{prefix6(int(plen or 32))}"
 
 
 def _switch_intfs(switch) -> list[tuple[str, str]]:

@@ -66,13 +66,17 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
                   key=True)
     network = _uplinks(rep, data, network)
     lesson = rep.get(data, top, "lesson", None, list)
+    ipv6 = rep.get(data, top, "ipv6", False, bool)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:
         return None
+    servers = tuple(hosts.servers)
+    if ipv6:
+        clients, servers = [c.dual_stack() for c in clients], tuple(s.dual_stack() for s in servers)
     return Scenario(path, name, title, summary, sources, tuple(clients), resolver,
-                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson,
-                    network)
+                    servers, censor, tuple(timeline), tuple(expect), links, lesson,
+                    network, ipv6=ipv6)
 
 
 def _censor_names(rep: Reporter, network, censor: Censor) -> list[str] | None:

@@ -5,3 +5,6 @@ goodput (bench.goodput, bench.topologies), new flows (bench.newflows, bench.load
 sets they load (bench.rules); the machine (bench.machine); the table (bench.report) and the
 plots (bench.plots).
 """
+
+# The suite's sections, in the order it runs them (`blocklab bench --only S,...`).
+SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size", "routed")

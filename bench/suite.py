@@ -33,13 +33,12 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import common, machine, plots, report
+from bench import SECTIONS, common, machine, plots, report
 from bench import rules as R
 from lab.run.outputs import not_written
 
 log = logging.getLogger("blocklab.bench")
 
-SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size", "routed")
 
 QUICK = {"goodput_seconds": 2, "goodput_reps": 1, "flows_seconds": 3, "latency_seconds": 1.5,
          "latency_reps": 1, "dns_reps": 1,

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from lab import scenario as scenarios
+from lab.argtypes import port
+from lab.compare.tools import NAMES as TOOL_NAMES
 from lab.run.capture import PCAP_HELP
 from lab.run.outputs import OutputError, not_written, option_text, prepare
 
@@ -258,16 +260,6 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0: any free one)")
-    return port
-
-
 def cmd_lesson(args) -> int:
     from lab.run import progress
     from lab.run.lab import Lab
@@ -413,6 +405,7 @@ def _version() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
+    from bench import SECTIONS as BENCH_SECTIONS     # the names only (bench/__init__.py)
     p = _Parser(prog="blocklab", description="Censorship in a box.")
     p.add_argument("--version", action="version", version=f"blocklab {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -468,7 +461,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="bring the lab up and serve a live page on 127.0.0.1: "
                                      "the drawing, rules with on/off switches, events, commands")
     s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--port", type=_port, default=0, metavar="N",
+    s.add_argument("--port", type=port, default=0, metavar="N",
                    help="the port on 127.0.0.1 (default: any free one); the URL with its "
                         "token is printed")
     s.add_argument("--pcap", metavar="DIR",
@@ -488,9 +481,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")
     s.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     s.add_argument("--tools", default="all", metavar="T,...",
-                   help="comma-separated tools, or 'all' (the default): direct, doh, dot, "
-                        "ssh-socks, shadowsocks, obfs4, tls-tunnel, openvpn, split-hello-tcp, "
-                        "split-hello-records, quic-fallback")
+                   help="comma-separated tools, or 'all' (the default): "
+                        + ", ".join(TOOL_NAMES))
     s.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each tool N times; cells show the median and min–max")
     s.add_argument("--json", action="store_true", help="print the matrix as JSON")
@@ -523,7 +515,7 @@ def parser() -> argparse.ArgumentParser:
                    help="write results.json, results.md and the PNG plots to DIR "
                         "(default: ./bench-results)")
     s.add_argument("--only", metavar="S,...",
-                   help="only these sections: goodput, new_flows, dns, scale, lab_size")
+                   help="only these sections: " + ", ".join(BENCH_SECTIONS))
     s.set_defaults(fn=cmd_bench)
 
     s = sub.add_parser("clean", help="remove anything a crashed run left behind")

@@ -14,13 +14,13 @@ which and names the targets at fault) or the report could not be written.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
 from lab.run.capture import PCAP_HELP
 from lab.run.outputs import not_written
+from lab.argtypes import fraction, seconds
 from lab.probe.runner import Prober, targets
 from lab.probe.score import render_json, render_markdown, render_text
 
@@ -123,30 +123,6 @@ def _screenshots_markdown(sc) -> str:
         out += [f"{r.client} → `{r.url}`: {said(r.browser_step)} ({r.browser_outcome})", "",
                 f"![{r.client} opening {r.url}]({name})", ""]
     return "\n".join(out)
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1."""
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def seconds(text: str) -> float:
-    """argparse type: a finite number of seconds, more than 0."""
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds more than 0")
-    return value
 
 
 def add_arguments(s) -> None:

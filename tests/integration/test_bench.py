@@ -9,9 +9,8 @@ import json
 
 import pytest
 
+from bench import SECTIONS
 from helpers import blocklab
-
-SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size", "routed")
 
 
 @pytest.fixture(scope="module")

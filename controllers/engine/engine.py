@@ -42,7 +42,7 @@ from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malfor
     parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
-from controllers.engine.residual import PenaltyBoxes
+from controllers.engine.residual import PenaltyBoxes, box_key
 from controllers.switch.tables import flow_pair
 
 log = logging.getLogger("blocklab.censor")
@@ -184,7 +184,7 @@ class Engine:
             flow.c_in_port = in_port
         if flow.state == DECIDED:
             return out + self._decided(flow, pkt, frame, in_port, c2s)
-        if c2s and self.boxes.active((flow.proto, flow.c_ip, flow.s_ip, flow.s_port), now):
+        if c2s and self.boxes.holds(flow.proto, flow.c_ip, flow.s_ip, flow.s_port, now):
             return out + self._boxed(pkt, frame, in_port)
         return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
 
@@ -388,8 +388,8 @@ class Engine:
             self.flows.remove(flow)
         flow.stream = flow.quic = flow.facts = flow.candidates = flow.tcb = None  # done
         if rule is not None and rule.residual and rule.kind != "allow":
-            out += self.boxes.add((flow.proto, flow.c_ip, flow.s_ip, flow.s_port),
-                                  rule.residual, rule.id, now)
+            out += self.boxes.add(box_key(flow, rule.residual_scope), rule.residual, rule.id,
+                                  now, rule.residual_spare)
         return out
 
     def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:

@@ -225,6 +225,8 @@ class CompiledRule:
         self.action: dict = rule["action"]
         self.kind: str = self.action["type"]
         self.residual = rule["residual"]
+        self.residual_scope: str = rule.get("residual_scope", "port")
+        self.residual_spare: tuple[int, ...] = tuple(rule.get("residual_spare", ()))
         self.probability = rule["probability"]
         self.per: str = rule["per"]
         self.match = CompiledMatch(rule["match"], hosts)

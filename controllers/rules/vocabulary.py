@@ -18,7 +18,13 @@ from __future__ import annotations
 # -- a rule -------------------------------------------------------------------------------
 
 # The keys of one rule (scenario `rules:` entries and the normalised form alike).
-RULE_KEYS = ("id", "match", "action", "residual", "probability", "per", "enabled")
+RULE_KEYS = ("id", "match", "action", "residual", "residual_scope", "residual_spare",
+             "probability", "per", "enabled")
+
+# Values of a rule's `residual_scope`: what its penalty box holds, the client's flows to the
+# server's port that triggered it (the 3-tuple) or to the whole server (every protocol and
+# port but the TCP ports of `residual_spare`; Russia 2025, net4people/bbs#490).
+RESIDUAL_SCOPES = ("port", "server")
 
 # Values of a rule's `per`: whose share a throttle's rate is, one flow's or the whole rule's.
 PER_VALUES = ("flow", "rule")

@@ -5,7 +5,10 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions or, for an
                                              allowed flow, client -> server; idle time-out)
-    priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 201  a server-wide box's spared ports (client -> server, TCP port; up to the
+                  censor, which decides them as if there were no box; hard time-out)
+    priority 200  penalty boxes (residual)  (client -> server:port, or client -> server
+                                             for a server-wide box; hard time-out)
     priority 102  guards: the prefilters of rules that may decide from headers alone, where
                   they overlap the passes below (everything they match still goes up)
     priority 101  where no rule can decide a steered TCP flow without data
@@ -92,11 +95,23 @@ def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
 
 def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
-    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
-    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": client, "ipv4_dst": server}
+    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1);
+    proto 0: every packet from client to server (a server-wide box)."""
+    match = {"eth_type": ETH_IPV4, "ipv4_src": client, "ipv4_dst": server}
+    if proto:
+        match["ip_proto"] = proto
     fields = _PORT_FIELDS.get(proto)
     if fields is not None:
         match[fields[1]] = dport
     hard = max(1, int(-(-seconds // 1)))
     return FlowSpec(PRIO_BOX, match, actions, hard_timeout=hard, cookie=COOKIE_BOX)
+
+
+def spare_entry(client: str, server: str, dport: int, seconds: float) -> FlowSpec:
+    """A TCP port a server-wide box spares: up to the censor, which decides its flows as
+    without the box (their own per-flow pairs, above, then carry them)."""
+    match = {"eth_type": ETH_IPV4, "ip_proto": TCP, "ipv4_src": client, "ipv4_dst": server,
+             "tcp_dst": dport}
+    hard = max(1, int(-(-seconds // 1)))
+    return FlowSpec(PRIO_BOX + 1, match, (CONTROLLER,), hard_timeout=hard, cookie=COOKIE_BOX)
 

@@ -463,6 +463,26 @@ censor:
     - {id: a, match: {sni: example.com}, action: allow, residual: 90s}
 """,
      's.yaml:7:67: censor.rules[0].residual: an allow rule blocks nothing, so it has no residual'),
+    ('residual-scope-without-residual', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual_scope: server}
+""",
+     's.yaml:7:66: censor.rules[0].residual_scope: scopes a penalty box, but the rule has no '
+     'residual (add e.g. residual: 10m)'),
+    ('residual-spare-on-a-port-box', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual: 10s, residual_spare: [22]}
+""",
+     's.yaml:7:81: censor.rules[0].residual_spare: spares ports of a server-wide box: add '
+     'residual_scope: server'),
+    ('residual-scope-unknown', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual: 10s, residual_scope: host}
+""",
+     "s.yaml:7:81: censor.rules[0].residual_scope: 'host' is not one of port, server"),
     ('timeline-unknown-rule', HEAD + """\
 censor:
   rules:

@@ -20,6 +20,7 @@ import warnings
 import pytest
 
 from lab import scenario as scenarios
+from lab.clients import ssh_args
 from lab.run.lab import Lab
 from lab.truth.observe import check_expectations, render_table
 from lab.truth.timeline import TimelineRunner
@@ -101,6 +102,24 @@ def _curl(url: str) -> list[str]:
     return ["curl", "-sS", "-o", "/dev/null", "--max-time", "3", url]
 
 
+def _udp(target: str) -> list[str]:
+    return [sys.executable, "-m", "lab.clients.udp_probe", target, "--max-time", "3"]
+
+
+def _ssh(host: str):
+    """ssh running `true` (it needs the run's keys: argv made once the lab is up)."""
+    return lambda lab: ["ssh", *ssh_args(lab), host, "true"]
+
+
+def _dig(server: str, name: str) -> list[str]:
+    """dig's own exit 9 (no answer) read as a timeout, 28."""
+    return ["sh", "-c", f"dig +time=2 +tries=1 +short @{server} {name} | grep -q '^[0-9]' || exit 28"]
+
+
+def _after(seconds: int, argv: list[str]) -> list[str]:
+    return ["sh", "-c", f"sleep {seconds}; exec \"$@\"", "after", *argv]
+
+
 SOCKS5_GREETING = b"\x05\x01\x00"       # a SOCKS proxy's first bytes: not DNS, HTTP or TLS
 
 # scenario: ([(client, argv, "ok" | "timeout")], [(rule, technique) events that must exist])
@@ -118,6 +137,28 @@ TRIGGERS = {
         ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
         ("bob", _curl("https://vps.example.net/"), "ok"),
     ], [("fet", "protocol"), ("fet", "residual")]),
+    "ru/2024-11-ech": ([                   # bbs#417: both the name and the ECH extension
+        ("alice", _tls_hello("cloudflare-ech.com"), "ok"),
+        ("alice", _tls_hello("steamdb.info", "--add-ext", "0xfe0d"), "ok"),     # GREASE-like
+        ("alice", _tls_hello("cloudflare-ech.com", "--add-ext", "0xfe0d"), "timeout"),
+        ("bob", _tls_hello("cloudflare-ech.com", "--add-ext", "0xfe0d"), "timeout"),
+    ], [("cloudflare-ech", "sni")]),
+    "ru/2025-udp-foreign": ([              # bbs#490: UDP, then the whole server, but SSH
+        ("alice", _curl("https://vps.example.net/"), "ok"),
+        ("alice", _udp("vps.example.net:7"), "timeout"),
+        ("alice", _curl("https://vps.example.net/"), "timeout"),             # server-wide box
+        ("alice", _ssh("vps.example.net"), "ok"),                            # spared
+        ("alice", _udp("yandex.ru:7"), "ok"),                                # a Russian server
+        ("bob", _curl("https://vps.example.net/"), "ok"),
+        ("alice", _after(21, _curl("https://vps.example.net/")), "ok"),       # the box ends
+    ], [("udp-foreign", "ip"), ("udp-foreign", "residual")]),
+    "ru/2025-09-mobile-whitelist": ([      # bbs#516: DNS to 8.8.8.8 only, on mobile data
+        ("carol", _dig("198.19.8.8", "dns.google"), "ok"),
+        ("carol", _dig("198.19.1.1", "one.one.one.one"), "timeout"),
+        ("carol", _dig("198.19.9.9", "dns.quad9.net"), "timeout"),
+        ("dave", _dig("198.19.1.1", "one.one.one.one"), "timeout"),
+        ("alice", _dig("198.19.1.1", "one.one.one.one"), "ok"),              # home broadband
+    ], [("dns-other", "port"), ("dns-other-rst", "port")]),
     "ir/2020-protocol-filter": ([
         ("alice", _raw("vps.example.net", 443, SOCKS5_GREETING), "timeout"),
         ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
@@ -137,7 +178,8 @@ def test_blocked_cases_beyond_expect_urls(name):
     seen = []
     with Lab(scenarios.load(name)) as lab:
         for client, argv, want in steps:
-            r = lab.run(client, argv, timeout=15)
+            argv = argv(lab) if callable(argv) else argv
+            r = lab.run(client, argv, timeout=40)
             got = _outcome(r.returncode)
             seen.append(f"{client}: {' '.join(argv[:4])}... -> {got} "
                         f"({(r.stderr or r.stdout).strip()[-120:]!r})")

@@ -120,6 +120,58 @@ def _after(seconds: int, argv: list[str]) -> list[str]:
     return ["sh", "-c", f"sleep {seconds}; exec \"$@\"", "after", *argv]
 
 
+# A WireGuard-shaped session against the VPS's UDP echo (no WireGuard tools are installed):
+# a 148-byte handshake initiation (type 1), then DATA transport packets (type 4, 16-byte
+# multiples) one at a time. Exit 0 when all DATA come back, 28 when the echo stops partway
+# (the tunnel went silent after some), 1 when the handshake or the first DATA did not.
+WIREGUARD_CLIENT = """
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+s.connect((socket.gethostbyname(sys.argv[1]), 7))
+def echoed(p):
+    s.send(p)
+    try:
+        return s.recv(2048) == p
+    except (socket.timeout, TimeoutError):
+        return False
+if not echoed(b"\\x01\\x00\\x00\\x00" + os.urandom(144)):
+    sys.exit(1)
+n = 0
+while n < 60 and echoed(b"\\x04\\x00\\x00\\x00" + n.to_bytes(4, "little") + os.urandom(120)):
+    n += 1
+print(f"{n} of 60 data packets echoed")
+sys.exit(0 if n == 60 else 28 if n else 1)
+"""
+
+OVPN = "--dev null --proto udp --port 1194 --dh none --ping 1 --verb 3 " \
+       "--data-ciphers AES-128-GCM --ca {d}/cert.pem --cert {d}/cert.pem --key {d}/key.pem"
+
+
+def _ovpn_server(lab) -> list[str]:
+    """A real OpenVPN server (TLS mode, UDP; no tun: --dev null) on the VPS, in the
+    background: a self-signed EC certificate that is its own CA, for both ends."""
+    d = lab.run_dir.path / "openvpn"
+    d.mkdir(exist_ok=True)
+    return ["sh", "-c", f"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                        f"-nodes -keyout {d}/key.pem -out {d}/cert.pem -subj /CN=vpn -days 1 "
+                        f"2>/dev/null && openvpn --tls-server --mode p2p "
+                        f"{OVPN.format(d=d)} --daemon --log {d}/server.log"]
+
+
+def _ovpn_client(seconds: int):
+    """A real OpenVPN client for `seconds`: exit 1 if it never connected, 28 if it connected
+    and then its tunnel went silent (--ping-exit), 0 if it stayed up."""
+    def argv(lab):
+        d = lab.run_dir.path / "openvpn"
+        return ["sh", "-c", f"timeout {seconds} openvpn --tls-client --remote 198.19.88.20 "
+                            f"{OVPN.format(d=d)} --ping-exit 4 > {d}/client-$$.log 2>&1; "
+                            f"grep -q 'Initialization Sequence Completed' {d}/client-$$.log "
+                            f"|| exit 1; grep -q 'Inactivity timeout' {d}/client-$$.log "
+                            f"&& exit 28; exit 0"]
+    return argv
+
+
 SOCKS5_GREETING = b"\x05\x01\x00"       # a SOCKS proxy's first bytes: not DNS, HTTP or TLS
 
 # scenario: ([(client, argv, "ok" | "timeout")], [(rule, technique) events that must exist])
@@ -137,6 +189,13 @@ TRIGGERS = {
         ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
         ("bob", _curl("https://vps.example.net/"), "ok"),
     ], [("fet", "protocol"), ("fet", "residual")]),
+    "ru/2023-08-vpn": ([                   # bbs#274: a few packets after the handshake
+        ("vps", _ovpn_server, "ok"),
+        ("bob", _ovpn_client(12), "ok"),                            # corporate line, no box
+        ("carol", _ovpn_client(25), "timeout"),                     # mobile: up, then silent
+        ("bob", [sys.executable, "-c", WIREGUARD_CLIENT, "vps.example.net"], "ok"),
+        ("carol", [sys.executable, "-c", WIREGUARD_CLIENT, "vps.example.net"], "timeout"),
+    ], [("vpn", "protocol")]),
     "ru/2024-11-ech": ([                   # bbs#417: both the name and the ECH extension
         ("alice", _tls_hello("cloudflare-ech.com"), "ok"),
         ("alice", _tls_hello("steamdb.info", "--add-ext", "0xfe0d"), "ok"),     # GREASE-like

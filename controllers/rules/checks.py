@@ -15,7 +15,7 @@ from itertools import repeat
 from typing import Any
 
 from controllers.dpi import profile as dpi_profile
-from controllers.rules.vocabulary import (ACTIONS, FINGERPRINTS, MATCH_KEYS, NAME_KEYS,
+from controllers.rules.vocabulary import (ACTIONS, EXT_KEYS, FINGERPRINTS, MATCH_KEYS, NAME_KEYS,
                                           PER_VALUES, PROTOS, RESIDUAL_SCOPES, RULE_KEYS)
 
 
@@ -143,7 +143,7 @@ def _check_match(match: Any, hosts: dict, where: str) -> dict:
             if bad:
                 raise RuleError(f"{at}: unknown fingerprint(s) {', '.join(bad)}")
             out[key] = names
-        elif key == "tls_ext":
+        elif key in EXT_KEYS:
             vals = value if isinstance(value, list) else [value]
             if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 0xFFFF
                        for v in vals):

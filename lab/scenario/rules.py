@@ -163,9 +163,10 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
         return "forge needs mode: inline (a tap cannot drop the real answer): use inject"
     if action in TAP_ACTS_AS and mode == "tap":
         return f"{action} needs mode: inline: a tap only sees copies and {TAP_CANNOT[action]}"
-    if action in ("reset", "blockpage") and "quic_sni" in keys:
+    quic = sorted(keys & {"quic_sni", "quic_ext"})
+    if action in ("reset", "blockpage") and quic:
         what = "no TCP connection to reset" if action == "reset" else "no HTTP to answer"
-        return f"quic_sni matches QUIC over UDP: there is {what}; use drop"
+        return f"{quic[0]} matches QUIC over UDP: there is {what}; use drop"
     if action == "blockpage" and not keys & HTTP_KEYS:
         return "blockpage answers an HTTP request, so the match needs a host or path key"
     if action == "reset" and not _is_tcp(match):

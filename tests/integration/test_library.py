@@ -98,6 +98,10 @@ def _tls_hello(*args: str) -> list[str]:
     return [sys.executable, "-m", "lab.clients.tls_hello", *args, "--timeout", "3"]
 
 
+def _quic(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "lab.clients.quic_probe", url, *args, "--max-time", "3"]
+
+
 def _curl(url: str) -> list[str]:
     return ["curl", "-sS", "-o", "/dev/null", "--max-time", "3", url]
 
@@ -201,7 +205,10 @@ TRIGGERS = {
         ("alice", _tls_hello("steamdb.info", "--add-ext", "0xfe0d"), "ok"),     # GREASE-like
         ("alice", _tls_hello("cloudflare-ech.com", "--add-ext", "0xfe0d"), "timeout"),
         ("bob", _tls_hello("cloudflare-ech.com", "--add-ext", "0xfe0d"), "timeout"),
-    ], [("cloudflare-ech", "sni")]),
+        ("alice", _quic("https://cloudflare-ech.com/"), "ok"),                   # HTTP/3
+        ("alice", _quic("https://steamdb.info/", "--add-ext", "0xfe0d"), "ok"),
+        ("alice", _quic("https://cloudflare-ech.com/", "--add-ext", "0xfe0d"), "timeout"),
+    ], [("cloudflare-ech", "sni"), ("cloudflare-ech-quic", "quic_sni")]),
     "ru/2025-udp-foreign": ([              # bbs#490: UDP, then the whole server, but SSH
         ("alice", _curl("https://vps.example.net/"), "ok"),
         ("alice", _udp("vps.example.net:7"), "timeout"),

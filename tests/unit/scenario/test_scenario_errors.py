@@ -428,6 +428,19 @@ censor:
 """,
      's.yaml:7:55: censor.rules[0].action: quic_sni matches QUIC over UDP: there is no TCP '
      'connection to reset; use drop'),
+    ('quic-ext-reset', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {quic_ext: 0xfe0d}, action: reset}
+""",
+     's.yaml:7:50: censor.rules[0].action: quic_ext matches QUIC over UDP: there is no TCP '
+     'connection to reset; use drop'),
+    ('quic-ext-bad-number', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {quic_ext: 0xfe0dd}, action: drop}
+""",
+     "s.yaml:7:33: censor.rules[0].match.quic_ext: 1040605 is out of range 0..65535"),
     ('quic-sni-blockpage', HEAD + """\
 censor:
   rules:

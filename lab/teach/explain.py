@@ -9,8 +9,8 @@ walked in order with the censor's own matching code (controllers.rules.matching,
 and `*t.co*` mean here what they mean to the censor.
 
 Some keys cannot be known without traffic: `protocol` (a fingerprint of the first bytes),
-`tls_ext` and `quic_ext` (the client's ClientHello), `sport_above_dport` (the client port is picked when it
-connects) and `probability` (a draw per flow). A rule that needs them *may* decide; the walk
+`tls_ext` and `quic_ext` (the client's ClientHello), `sport_above_dport` (the client port is
+picked when it connects) and `probability` (a draw per flow). A rule that needs them *may* decide; the walk
 goes on, and a second verdict assumes what a stock client would send (curl's TLS for https).
 """
 from __future__ import annotations

@@ -164,3 +164,14 @@ def test_renderings_carry_the_same_numbers():
     assert "| **reported blocked** | TP 1 | FP 0 |" in md and "**recall** 0.50" in md
     body = json.loads(json.dumps(s.as_dict()))
     assert body["confusion"]["FN"] == 1 and body["targets"][1]["outcome"] == "FN"
+
+
+def test_a_server_wide_box_holds_every_target_of_that_server_but_its_spared_ports():
+    # bbs#490: after UDP to the server, HTTPS to it is boxed too; SSH (spared) is not
+    wide = {"t": 5, "rule": "u", "technique": "residual", "action": "drop",
+            "flow": {"proto": "any", "src": ALICE, "sport": None, "dst": WEB, "dport": None},
+            "detail": {"until": 95, "scope": "server", "spare": [22]}}
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "tcp", 443) == [wide]
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "udp", 7) == [wide]
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "tcp", 22) == []
+    assert matching_events([wide], BOB, HOST, WEB, WIN, "tcp", 443) == []

@@ -71,6 +71,14 @@ def test_mobile_whitelist_lesson_holds(tmp_path):
     assert "certificate verify failed" in r.stdout         # a listed name to another server
 
 
+def test_udp_ban_lesson_holds(tmp_path):
+    """ru/2025-udp-foreign (bbs#490): after UDP, the whole server is gone but SSH, then back."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-udp-foreign", "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "6 of 6 expected observations held." in r.stdout, r.stdout
+
+
 def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):
     path = _write(tmp_path, """\
         lesson:

@@ -159,6 +159,11 @@ def with_ttl(frame: bytes, ttl: int) -> bytes:
     return frame[:14] + bytes(head) + frame[14 + ihl:]
 
 
+def with_eth_dst(frame: bytes, mac: str) -> bytes:
+    """`frame` sent to another Ethernet address (a flow diverted to a host of the lab)."""
+    return mac_bytes(mac) + frame[6:]
+
+
 def build_frame(eth_src: bytes, eth_dst: bytes, ip_packet: bytes) -> bytes:
     return _ETH.pack(mac_bytes(eth_dst), mac_bytes(eth_src), ETH_IPV4) + ip_packet
 

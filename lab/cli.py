@@ -41,6 +41,16 @@ class _Parser(argparse.ArgumentParser):
                               f"(see `{self.prog} --help`)\n")
 
 
+def _need_browser(args) -> None:
+    """`--browser` without a Chromium to run: one line before any lab comes up."""
+    if getattr(args, "browser", False):
+        from lab.clients.browser import UsageError, find_chromium
+        try:
+            find_chromium()
+        except UsageError as e:
+            raise UserError(f"--browser: {e}") from None
+
+
 def _nonempty(option: str, value: str | None) -> None:
     """An option given as an empty string is a mistake, not a way to leave it out."""
     if value is not None and not value.strip():
@@ -154,6 +164,7 @@ def cmd_run(args) -> int:
     from lab.truth.observe import check_expectations, render_table
     from lab.truth.timeline import TimelineRunner, render
     sc = _load(args.scenario)
+    _need_browser(args)
     _need_root("run")
     if args.report is not None:
         prepare("--report", args.report)
@@ -228,7 +239,8 @@ def cmd_serve(args) -> int:
     from pathlib import Path
     from lab.run import progress
     from lab.run.lab import Lab
-    from lab.teach.dashboard import listen, serve
+    from lab.teach.dashboard import serve
+    from lab.teach.dashboard_http import listen
     sc = _load(args.scenario)
     _need_root("serve")
     _pcap(args)
@@ -354,6 +366,7 @@ def cmd_probe(args) -> int:
     _nonempty("--detector", args.detector)
     for url in args.url or []:
         _nonempty("--url", url)
+    _need_browser(args)
     _need_root("probe")
     if args.report is not None:
         prepare("--report", args.report)

@@ -28,18 +28,21 @@ PACKAGES: list[tuple[str, list[str]]] = [
     ("the lab's real clients",
      ["dnsutils", "curl", "iperf3", "iputils-ping", "openssh-client", "netcat-openbsd",
       "traceroute"]),
-    ("a real browser as a lab client, trusting the run's CA through NSS; its driver for the live "
-     "page's browser test", ["chromium", "libnss3-tools", "chromium-driver"]),
+    ("a real browser as a lab client (driven over its DevTools pipe), trusting the run's CA "
+     "through NSS", ["chromium", "libnss3-tools"]),
     ("packet captures (`--pcap`): tcpdump, and mergecap from tshark", ["tcpdump", "tshark"]),
     ("the circumvention tools of `blocklab compare`",
      ["dnsdist", "knot-dnsutils", "shadowsocks-libev", "obfs4proxy", "stunnel4", "openvpn",
       "microsocks", "nftables"]),
+    ("the lab's private Tor network and its clients (`blocklab compare --tools tor,...`)",
+     ["tor"]),
 ]
 # Only for blocklab's own checkout (`--dev`, which scripts/setup.sh passes).
 DEV_PACKAGES = ("the checkers blocklab's own unit tests run",
                 ["shellcheck", "vagrant?", "vagrant-libvirt?"])
 # The packages' services that would listen on the real interfaces (the lab starts its own).
-DAEMONS = ["nginx", "nsd", "coturn", "dnsdist", "shadowsocks-libev", "stunnel4", "openvpn"]
+DAEMONS = ["nginx", "nsd", "coturn", "dnsdist", "shadowsocks-libev", "stunnel4", "openvpn",
+           "tor"]
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 DEBIAN_MININET = Path("/usr/lib/python3/dist-packages/mininet")
 POLICY_RC = Path("/usr/sbin/policy-rc.d")

@@ -9,6 +9,10 @@ profile (docs/internals.md section 1, the policy's "dpi"). Pure data: the engine
   not read); one left to offload (partial) is not wrong.
 - sequence (false): a data segment outside the window from the flow's first expected byte
   is ignored.
+- ttl_check (false): a client segment (data or RST) whose IP TTL is not the one the flow's
+  SYN came with is ignored (under any profile the switch sends client SYNs up: the SYN's
+  TTL is the baseline, and events note a segment read with another TTL).
+  What a TTL-limited fake or RST (fake-ttl, tcb-teardown) cannot pass.
 - overlap (first): bytes sent twice: the first copy is believed, or the last (reassembly).
 - state (any): a flow's state is made on its handshake only (syn), or by any packet (any).
 - teardown ([]): what makes the DPI forget an undecided flow: client_rst, server_rst (the
@@ -37,6 +41,7 @@ class ProfileError(ValueError):
 class Profile:
     checksums: bool = False
     sequence: bool = False
+    ttl_check: bool = False
     overlap: str = "first"
     state: str = "any"
     teardown: tuple[str, ...] = field(default=())
@@ -70,6 +75,17 @@ NAMED: dict[str, Profile] = {
     # USENIX Security 2024: the GFW now reassembles split ClientHellos; Niere et al., CCS
     # 2023 poster, TLS record fragmentation countered). Its state is kept until it decides.
     "hardened": Profile(checksums=True, sequence=True, reassembly=True),
+    # Boxes measured by Geneva (Kkevsterrr/geneva, strategies.md: each strategy's success
+    # rate per country; Bock et al., CCS 2019, and "Come as you are", NDSS 2020), 2019:
+    # The GFW: a RST (or RST+ACK) with a corrupt checksum or TTL 10 sent after the handshake
+    # tears its state down (95%, 87-94%) and it does not read the connection again; a
+    # duplicate of the request with corrupt data and a corrupt checksum or TTL 8 is believed
+    # (80%, 98%); a request cut into TCP segments is read whole (3%). What Geneva did not
+    # measure (sequence numbers) keeps the default.
+    "gfw-2019": Profile(teardown=("client_rst",), state="syn"),
+    # Kazakhstan's HTTP DPI: the same fakes are believed (100%), the RST teardowns fail (0%:
+    # it forgets nothing), a segmented request passes (100%: it reads packets one at a time).
+    "kazakhstan-2019": Profile(reassembly=False),
 }
 assert tuple(NAMED) == DPI_PROFILES, "controllers.rules.vocabulary.DPI_PROFILES"
 
@@ -91,7 +107,7 @@ def check(value: Any) -> Profile:
         raise ProfileError("dpi.profile: expected a profile name")
     base = check(value.get("profile", "default"))
     kw: dict[str, Any] = {}
-    for key in ("checksums", "sequence", "resync", "reassembly"):
+    for key in ("checksums", "sequence", "ttl_check", "resync", "reassembly"):
         if key in value:
             if not isinstance(value[key], bool):
                 raise ProfileError(f"dpi.{key}: expected true or false")

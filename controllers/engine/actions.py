@@ -24,6 +24,10 @@ allow, forge as inject; the event still names the rule's action).
                the rule's shared meter), hard time-out METERED_HARD so Python sees liveness
     cut_after  pair CONTROLLER both ways; the engine counts payload and drops past the size
     drop_reply pair NORMAL client -> server, drop server -> client; held packets released
+    intercept  decided on the client's SYN (headers only): the flow diverted to the host named
+               `via` (the censor's TLS proxy, lab.services.intercept), its Ethernet
+               destination rewritten; pair client -> server set eth_dst + output to that
+               host's port, server -> client NORMAL (the proxy answers as the server)
     rst_handshake
                decided on the client's SYN (headers only): `count` RST+ACKs to the client,
                the SYN forwarded; pair NORMAL client -> server, CONTROLLER server -> client,
@@ -37,12 +41,13 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from controllers.dpi import dns
+from controllers.engine.bans import PacketCounts
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
 from controllers.packets import (ACK, FIN, ICMP, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
                                  Packet, build_tcp, forward_tcp, icmp_unreachable, parse_frame,
-                                 reply_tcp, reply_udp, rst_for, with_ttl)
+                                 reply_tcp, reply_udp, rst_for, with_eth_dst, with_ttl)
 from controllers.rules.ruleset import MeterPool, meter_shape
 from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
 from controllers.switch.tables import METERED_HARD, flow_pair
@@ -72,14 +77,16 @@ class Executor:
     def __init__(self, tap: bool, server_ports: dict[str, int], meters: MeterPool,
                  rule_meters: dict[tuple, int], stats: dict[str, int],
                  side_of_ip: dict[str, str | None] | None = None,
-                 ttl: int = INJECT_TTL) -> None:
+                 ttl: int = INJECT_TTL, hosts: dict[str, dict] | None = None) -> None:
         self.tap = tap
+        self.hosts = hosts or {}        # the policy's hosts by name (intercept's `via`)
         self.ttl = ttl                  # initial IP TTL of injected packets (the censor's)
         self.server_ports = server_ports
         self.side_of_ip = side_of_ip or {}
         self.meters = meters
         self.rule_meters = rule_meters
         self.stats = stats
+        self.counts = PacketCounts()    # ban_after (controllers.engine.bans)
 
     # -- small helpers ----------------------------------------------------------------------
     def to_client(self, flow: Flow, frame: bytes) -> Output:
@@ -133,6 +140,12 @@ class Executor:
             detail["bytes"] = act["bytes"]
         elif rule.kind == "blockpage":
             detail["status"] = act["status"]
+        if kind == "ban_after":         # counted: the first packets pass, one at a time
+            if self.counts.passes(rule.id, flow.c_ip, flow.s_ip, act["packets"]):
+                flow.verdict = "datagram"
+                return self.release(flow)
+            self.counts.forget(rule.id, flow.c_ip, flow.s_ip)
+            detail["after"] = act["packets"]
         flow.rule_id = rule.id
         out: list = [Event({"rule": rule.id, "technique": technique, "action": rule.kind,
                             "flow": flow.flow_record(), "detail": detail})]
@@ -146,12 +159,18 @@ class Executor:
         if kind == "drop":
             self.discard(flow)
             return self.pair(flow, (), "drop")
+        if kind == "ban_after":         # past the count: this packet goes; the box does the rest
+            self.discard(flow)
+            flow.verdict = "banned"
+            return []
         if kind == "drop_reply":        # the client's packets go on, the server's vanish
             return self.pair(flow, (NORMAL,), "drop_reply", s2c=()) + self.release(flow)
         if kind == "rst_handshake":     # the server's packets come up: its SYN-ACK too
             injected = self.handshake_rsts(flow, rule, pkt) if pkt is not None else []
             return injected + self.pair(flow, (NORMAL,), "rst_handshake", s2c=(CONTROLLER,)) \
                 + self.release(flow)
+        if kind == "intercept":
+            return self._intercept(flow, rule)
         if kind in DNS_ANSWERS:
             return self._dns(flow, rule, kind, pkt)
         if kind == "blockpage" and tcp_data and flow.facts.host is not None \
@@ -182,6 +201,26 @@ class Executor:
         return self._act(flow, rule, "drop", pkt)          # unreachable: checked rules
 
     # -- the actions ------------------------------------------------------------------------
+    @staticmethod
+    def diverted(flow: Flow, frame: bytes, in_port: int | None) -> Output:
+        """A client packet of an intercepted flow that came up: on to the proxy's port."""
+        (_set, mac), (_out, port) = flow.actions[0]
+        return Output(with_eth_dst(frame, mac), in_port, port)
+
+    def _intercept(self, flow: Flow, rule: CompiledRule) -> list:
+        """The flow goes to the `via` host instead of the server (its kernel takes it for
+        itself: lab.services.intercept redirects port 443 to the proxy)."""
+        via = self.hosts.get(rule.action["via"]) or {}
+        port, mac = via.get("port"), via.get("mac")
+        if port is None or mac is None:             # no such host on this switch: dropped
+            self.discard(flow)
+            return self.pair(flow, (), "drop")
+        out = [Output(with_eth_dst(f, mac), p, port) for f, p in flow.held]
+        self.stats["released"] += len(out)
+        flow.held, flow.held_since, flow.undelivered = [], None, None
+        return self.pair(flow, (("set_eth_dst", mac), ("output", port)), "intercept",
+                         s2c=(NORMAL,)) + out
+
     def handshake_rsts(self, flow: Flow, rule: CompiledRule | None, pkt: Packet) -> list:
         """rst_handshake: `count` RST+ACKs to the client, from the server, for the client's
         SYN (seq 0, windows 1980, 1981, ...) or the server's SYN-ACK (seq = its own + 1,

@@ -36,7 +36,7 @@ class FlowSpec:
     priority: int
     match: dict[str, Any]
     actions: tuple = ()          # atoms: NORMAL, CONTROLLER, meter(n), ("output", port),
-    idle_timeout: int = 0        # up_if_larger(n)
+    idle_timeout: int = 0        # up_if_larger(n), ("set_eth_dst", mac) (before an output)
     hard_timeout: int = 0
     cookie: int = 0
     table: int = 0

@@ -42,6 +42,7 @@ from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malfor
     parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
+from controllers.engine.bans import ANY
 from controllers.engine.residual import PenaltyBoxes, box_key
 from controllers.switch.tables import flow_pair
 
@@ -77,6 +78,7 @@ class Engine:
         self.tcb_on = policy.get("dpi") is not None     # a profile: controllers.engine.tcb
         self._last = self.profile.overlap == "last"
         self._server_rsts = "server_rst" in self.profile.teardown
+        self._client_syns = self.tcb_on     # the client's SYN comes up: its TTL, the baseline
         self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
         self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
         self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
@@ -92,7 +94,7 @@ class Engine:
         self.inspector = Inspector()
         self.executor = Executor(self.tap, self.port_of_ip, self.meters, self.rule_meters,
                                  self.counters, self.side_of_ip,
-                                 int(policy.get("ttl", INJECT_TTL)))
+                                 int(policy.get("ttl", INJECT_TTL)), self.hosts)
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
         self._last_sweep = 0.0
@@ -116,7 +118,7 @@ class Engine:
             self.held_flows.clear()
         self._connected = True
         out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters,
-                                   self._server_rsts)
+                                   self._server_rsts, self._client_syns)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -124,7 +126,7 @@ class Engine:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
         return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
-                                 self.meters, self._server_rsts)
+                                 self.meters, self._server_rsts, self._client_syns)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
@@ -258,6 +260,10 @@ class Engine:
                 self._tcb_of(flow).note(pkt, False, "bad checksum")
             return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         syn = pkt.flags & (SYN | ACK) == SYN
+        if p.ttl_check and flow is not None and not syn and _tcb.ttl_differs(flow.tcb, pkt):
+            if pkt.payload or pkt.flags & RST:
+                flow.tcb.note(pkt, _tcb.checksums_ok(pkt), "TTL differs from the SYN's")
+            return flow, [Output(frame, in_port)], True   # not read: passed on as it came
         out: list[Effect] = []
         if flow is not None and syn and p.resync:
             out += self._forget(flow)
@@ -296,6 +302,8 @@ class Engine:
                    now: float) -> list[Effect]:
         if not c2s:
             return [Output(frame, in_port)]
+        if self._client_syns and pkt.proto == TCP and pkt.flags & (SYN | ACK) == SYN:
+            self._tcb_of(flow).ttl = pkt.ttl
         if self.tcb_on and pkt.proto == TCP and pkt.payload:
             tcb = self._tcb_of(flow)
             seq = pkt.seq + 1 if pkt.flags & SYN else pkt.seq
@@ -384,12 +392,14 @@ class Engine:
         out = self.executor.execute(flow, rule, pkt, now)
         if flow.tcb is not None:
             out = self._explain(flow, rule, out)
-        if flow.verdict == "datagram":      # decided alone: the next one is a new decision
+        if flow.verdict in ("datagram", "banned"):  # decided alone: the next is decided anew
             self.flows.remove(flow)
         flow.stream = flow.quic = flow.facts = flow.candidates = flow.tcb = None  # done
-        if rule is not None and rule.residual and rule.kind != "allow":
-            out += self.boxes.add(box_key(flow, rule.residual_scope), rule.residual, rule.id,
-                                  now, rule.residual_spare)
+        if rule is not None and rule.residual and rule.kind != "allow" \
+                and flow.verdict != "datagram":      # ban_after: a counted packet passed
+            key = (ANY, flow.c_ip, flow.s_ip, ANY) if rule.kind == "ban_after" else \
+                box_key(flow, rule.residual_scope)
+            out += self.boxes.add(key, rule.residual, rule.id, now, rule.residual_spare)
         return out
 
     def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:
@@ -437,6 +447,8 @@ class Engine:
             return [Output(frame, in_port)] + self.executor.handshake_rsts(
                 flow, self.rules.get(flow.rule_id), pkt)
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
+        if verdict == "intercept" and c2s:
+            return refresh + [self.executor.diverted(flow, frame, in_port)]
         if verdict == "drop" or (verdict == "drop_reply" and not c2s):
             return refresh
         return refresh + [Output(frame, in_port)]

@@ -61,10 +61,11 @@ class Tcb:
     """One undecided flow's notes: its base (the client's first expected byte), the data
     segments read and ignored, the highest byte seen so far."""
 
-    __slots__ = ("base", "read", "ignored", "spans", "anomalies", "bytes")
+    __slots__ = ("base", "ttl", "read", "ignored", "spans", "anomalies", "bytes")
 
     def __init__(self, base: int | None = None) -> None:
         self.base = base
+        self.ttl: int | None = None             # the IP TTL the client's SYN came with
         self.read: list[dict] = []
         self.ignored: list[dict] = []
         self.spans: list[list[int]] = []        # [start, end) of the bytes read, relative
@@ -78,6 +79,10 @@ class Tcb:
             self.base = seq
         rel = relative(self.base, seq)
         entry = {"seq": rel, "len": len(pkt.payload)}
+        if pkt.flags & RST:
+            entry["flags"] = "RST"
+        if self.ttl is not None and pkt.ttl != self.ttl:
+            entry["ttl"] = pkt.ttl
         if not good_sum:
             entry["checksum"] = "bad"
         if not in_window(self.base, seq, len(pkt.payload)):
@@ -90,6 +95,8 @@ class Tcb:
         found = []
         if not good_sum:
             found.append("a segment with a bad checksum")
+        if "ttl" in entry:
+            found.append("a segment with another TTL")
         if "window" in entry:
             found.append("a segment outside the window")
         else:
@@ -126,6 +133,12 @@ class Tcb:
         if self.anomalies:
             out["believed" if passed else "noticed"] = ", ".join(self.anomalies)
         return out
+
+
+def ttl_differs(tcb: "Tcb | None", pkt: Packet) -> bool:
+    """Whether a client packet's IP TTL is not the one its flow's SYN came with (a
+    TTL-limited fake or RST arrives with less: it was sent to die beyond the DPI)."""
+    return tcb is not None and tcb.ttl is not None and pkt.ttl != tcb.ttl
 
 
 def tears_down(pkt: Packet, teardown: tuple[str, ...]) -> str | None:

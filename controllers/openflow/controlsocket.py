@@ -14,6 +14,7 @@ import os
 from typing import Callable
 
 from os_ken.lib import hub
+from controllers.openflow.sockpath import unix_address
 
 log = logging.getLogger("blocklab.censor")
 
@@ -30,7 +31,8 @@ def serve(path: str, answer: Answer) -> None:
         os.unlink(path)
     old = os.umask(0o177)
     try:
-        server = hub.StreamServer((path,), lambda sock, _addr: handle(sock, answer))
+        with unix_address(path) as address:     # bound by the time the block ends
+            server = hub.StreamServer((address,), lambda sock, _addr: handle(sock, answer))
         server.server.listen(BACKLOG)   # room for bursts of clients (and silent ones)
     finally:
         os.umask(old)

@@ -106,6 +106,12 @@ def _output(port: int, max_len: int = _OFPCML_MAX) -> bytes:
     return _OUTPUT.pack(0, 16, port, max_len)
 
 
+def _set_eth_dst(mac: str) -> bytes:
+    """OFPAT_SET_FIELD with the OXM eth_dst (class 0x8000, field 3, 6 bytes), padded to 16."""
+    oxm = struct.pack("!I", 0x8000 << 16 | 3 << 9 | 6) + bytes.fromhex(mac.replace(":", ""))
+    return struct.pack("!HH", 25, 16) + oxm + b"\0" * 2
+
+
 def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes:
     """An OFPFC_ADD flow mod for `spec` in wire form (ValueError for a match field that is not
     packed here: the engine makes none)."""
@@ -121,6 +127,8 @@ def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes:
             actions.append(_output(_OFPP_CONTROLLER, _OFPCML_NO_BUFFER))
         elif kind == "output":
             actions.append(_output(atom[1]))
+        elif kind == "set_eth_dst":
+            actions.append(_set_eth_dst(atom[1]))
         elif kind == "meter":
             meter_id = atom[1]
         elif kind == "up_if_larger":

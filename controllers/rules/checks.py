@@ -203,11 +203,19 @@ def _check_action(action: Any) -> dict:
         size = action.get("bytes")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise RuleError("action.bytes: expected a non-negative integer")
+    elif kind == "intercept":
+        if not isinstance(action.get("via"), str) or not action["via"]:
+            raise RuleError("action.via: intercept needs the name of the host that "
+                            "terminates TLS")
     elif kind == "rst_handshake":
         count = action.get("count", 3)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 16:
             raise RuleError("action.count: expected an integer from 1 to 16")
         out["count"] = count
+    elif kind == "ban_after":
+        packets = action.get("packets")
+        if not isinstance(packets, int) or isinstance(packets, bool) or not 1 <= packets <= 1000:
+            raise RuleError("action.packets: expected an integer from 1 to 1000")
     return out
 
 

@@ -84,14 +84,16 @@ TCP_FINGERPRINTS = frozenset(("dns", "tls", "http", "ssh", "openvpn", "fully-enc
 # -- actions ------------------------------------------------------------------------------
 
 # Every action, as the normalised form's `type` and in the order messages list them.
-ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "nxdomain", "servfail", "refused", "forge", "inject",
-           "blockpage", "throttle", "cut_after", "allow")
+ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "ban_after", "nxdomain",
+           "servfail", "refused", "forge", "inject", "blockpage", "throttle", "cut_after",
+           "intercept", "allow")
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
 ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
                      "throttle": ("rate_bps",), "cut_after": ("bytes",),
-                     "rst_handshake": ("count",)}
+                     "rst_handshake": ("count",), "ban_after": ("packets",),
+                     "intercept": ("via",)}
 # Actions whose parameters all have defaults.
 DEFAULTED_ACTIONS = frozenset(("blockpage", "rst_handshake"))
 # Actions a scenario may write as a bare word.
@@ -107,17 +109,21 @@ PASSING_ACTIONS = ("allow",) + SHAPING_ACTIONS
 # Actions that answer or end a TCP flow's first data, so they wait for it.
 DATA_ACTIONS = frozenset(("reset", "blockpage") + DNS_ANSWERS)
 # Actions on the TCP handshake itself, before any data: their match is read from headers.
-HANDSHAKE_ACTIONS = ("rst_handshake",)
+HANDSHAKE_ACTIONS = ("rst_handshake", "intercept")
+# Actions that count matching packets per client and server address and act past a number
+# (controllers.engine.bans): every packet is decided on its own, from headers only.
+COUNTING_ACTIONS = ("ban_after",)
 # Inline-only action -> what a tap (copies only, it can only inject) does instead.
-TAP_ACTS_AS = {"drop": "allow", "drop_reply": "allow", "throttle": "allow", "cut_after": "allow", "forge": "inject"}
+TAP_ACTS_AS = {"intercept": "allow", "drop": "allow", "drop_reply": "allow", "throttle": "allow",
+               "cut_after": "allow", "ban_after": "allow", "forge": "inject"}
 
 # -- the DPI profile ----------------------------------------------------------------------
 
 # The keys of a censor's DPI profile (`censor: {dpi: {...}}`, the compiled policy's "dpi"),
 # in the order docs/scenarios.md documents them (`profile`: the named profile the others
 # change, in a scenario only); what each means: controllers.dpi.profile.
-DPI_KEYS = ("profile", "checksums", "sequence", "overlap", "state", "teardown", "resync",
-            "inspect_packets", "inspect_bytes", "reassembly")
+DPI_KEYS = ("profile", "checksums", "sequence", "ttl_check", "overlap", "state", "teardown",
+            "resync", "inspect_packets", "inspect_bytes", "reassembly")
 # Which copy of bytes sent twice the DPI believes.
 OVERLAP_VALUES = ("first", "last")
 # When the DPI creates a flow's state: on its handshake only, or on any packet.
@@ -126,4 +132,4 @@ STATE_VALUES = ("any", "syn")
 TEARDOWN_VALUES = ("client_rst", "server_rst", "fin")
 # The named profiles (what each is, and the measurements it reproduces:
 # controllers.dpi.profile.NAMED).
-DPI_PROFILES = ("default", "naive", "hardened")
+DPI_PROFILES = ("default", "naive", "hardened", "gfw-2019", "kazakhstan-2019")

@@ -14,22 +14,24 @@ from controllers.switch.tables import STEER_GENERATION_MASK, default_entry, size
 
 
 def base_table(rules: RuleSet, hosts: dict[str, dict], generation: int,
-               rule_meters: dict[tuple, int], server_rsts: bool = False) -> list[Effect]:
+               rule_meters: dict[tuple, int], server_rsts: bool = False,
+               client_syns: bool = False) -> list[Effect]:
     """Default NORMAL entry, the size table, the rules' shared meters, steering (with
-    copies of the server's RSTs when the DPI profile wants them)."""
+    copies of the server's RSTs, and the client's SYNs sent up, when the DPI profile wants
+    them)."""
     out: list[Effect] = [InstallFlow(default_entry())]
     out += [InstallFlow(s) for s in size_table()]
     wanted = rules.rule_meters_wanted()
     for key, mid in sorted(rule_meters.items(), key=lambda kv: kv[1]):
         out.append(AddMeter(mid, *meter_shape(wanted[key])))
     out += [InstallFlow(s) for s in steering_entries(rules.rules, hosts, generation,
-                                                     server_rsts)]
+                                                     server_rsts, client_syns)]
     return out
 
 
 def rebuild(rules: RuleSet, hosts: dict[str, dict], old: int, new: int,
             rule_meters: dict[tuple, int], meters: MeterPool,
-            server_rsts: bool = False) -> list[Effect]:
+            server_rsts: bool = False, client_syns: bool = False) -> list[Effect]:
     """After a rule change: meters the rules now want, steering under generation `new`, the
     old generation's entries removed, meters no rule wants any more given back
     (`rule_meters` is updated in place)."""
@@ -39,7 +41,8 @@ def rebuild(rules: RuleSet, hosts: dict[str, dict], old: int, new: int,
         if key not in rule_meters:
             rule_meters[key] = mid = meters.take()
             out.append(AddMeter(mid, *meter_shape(rate)))
-    out += [InstallFlow(s) for s in steering_entries(rules.rules, hosts, new, server_rsts)]
+    out += [InstallFlow(s) for s in steering_entries(rules.rules, hosts, new, server_rsts,
+                                                     client_syns)]
     out.append(RemoveFlows(steer_cookie(old), STEER_GENERATION_MASK))
     for key in [k for k in rule_meters if k not in wanted]:
         mid = rule_meters.pop(key)

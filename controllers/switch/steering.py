@@ -190,10 +190,11 @@ def mirrored(match: dict) -> dict:
 
 
 def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: int,
-           server_rsts: bool = False) -> list[FlowSpec]:
+           server_rsts: bool = False, client_syns: bool = False) -> list[FlowSpec]:
     """Table 0 entries that let a handshake pass in the switch:
 
-    - the client's SYN, unless it carries data (longer than SYN_MAX: TCP Fast Open);
+    - the client's SYN, unless it carries data (longer than SYN_MAX: TCP Fast Open), or
+      `client_syns` (a DPI profile: the SYN's TTL is the flow's baseline);
     - the client's bare ACKs, unless longer than ACK_MAX (then they may carry data: the
       first segment of a ClientHello larger than the MSS has no PSH);
     - the server's SYN-ACK, forwarded with a copy up: its ack number is where the client's
@@ -203,8 +204,9 @@ def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: i
     syn = {**prefilter, "tcp_flags": (SYN, SYN | ACK)}
     ack = {**prefilter, "tcp_flags": (ACK, ACK | SYN | FIN | RST | PSH)}
     synack = {**mirrored(prefilter), "tcp_flags": (SYN | ACK, SYN | ACK)}
+    kinds = ((ack, ACK_MAX),) if client_syns else ((syn, SYN_MAX), (ack, ACK_MAX))
     out = [FlowSpec(PRIO_PASS, {"in_port": port, **m}, (up_if_larger(limit),), cookie=cookie)
-           for port in client_ports for m, limit in ((syn, SYN_MAX), (ack, ACK_MAX))]
+           for port in client_ports for m, limit in kinds]
     out.append(FlowSpec(PRIO_PASS, synack, (NORMAL, CONTROLLER), cookie=copy_cookie))
     if server_rsts:
         rst = {**mirrored(prefilter), "tcp_flags": (RST, RST)}
@@ -213,7 +215,8 @@ def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: i
 
 
 def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
-                     generation: int, server_rsts: bool = False) -> list[FlowSpec]:
+                     generation: int, server_rsts: bool = False,
+                     client_syns: bool = False) -> list[FlowSpec]:
     """CONTROLLER entries for the enabled rules' prefilters on every client-side port, and
     the handshake entries above them (passes), under the generation's cookies."""
     prefilters: list[dict] = []
@@ -241,5 +244,5 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
             for port in client_ports for g in guards]
     for m in tcp:
         out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True),
-                      server_rsts)
+                      server_rsts, client_syns)
     return out

@@ -96,7 +96,7 @@ def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
 def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
     """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1);
-    proto 0: every packet from client to server (a server-wide box)."""
+    proto 0 (ANY): every packet from client to server (a ban of the address pair)."""
     match = {"eth_type": ETH_IPV4, "ipv4_src": client, "ipv4_dst": server}
     if proto:
         match["ip_proto"] = proto

@@ -62,6 +62,12 @@ FLAGS = [
 ]
 
 
+# Chromium puts its singleton socket at $TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket,
+# a Unix socket path (107 bytes at most); with a longer TMPDIR (pytest's tmp_path is one) it
+# aborts at start ("Socket path too long"). Such a TMPDIR is replaced by /tmp.
+TMPDIR_ROOM = 60
+
+
 class UsageError(Exception):
     pass
 
@@ -94,7 +100,7 @@ def _report(url: str) -> dict:
             "screenshot": None}
 
 
-def _start(profile: str, env: dict, quic_host: str | None) -> tuple[Browser, str]:
+def start_tab(profile: str, env: dict, quic_host: str | None = None) -> tuple[Browser, str]:
     """A browser on `profile` and the session of one tab in it, ready to navigate."""
     browser = Browser(chromium_argv(profile, quic_host),
                       os.path.join(profile, "chromium.log"), env)
@@ -129,12 +135,14 @@ def visit(url: str, max_time: float = MAX_TIME, screenshot: str | None = None,
     profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=home if os.path.isdir(home)
                                else None)
     env = dict(os.environ, HOME=home)
+    if len(env.get("TMPDIR", "")) > TMPDIR_ROOM:
+        env["TMPDIR"] = "/tmp"
     quic_host = parts.hostname if quic else None
     report = _report(url)
     browser = None
     try:
         if revisit:
-            browser, session = _start(profile, env, quic_host)
+            browser, session = start_tab(profile, env, quic_host)
             first = _report(url)
             _navigate(browser, session, url, max_time, first)
             report["first"] = {k: first[k] for k in ("error", "status", "protocol", "seconds")}
@@ -145,7 +153,7 @@ def visit(url: str, max_time: float = MAX_TIME, screenshot: str | None = None,
                 pass
             browser.close()
         started = time.monotonic()
-        browser, session = _start(profile, env, quic_host)
+        browser, session = start_tab(profile, env, quic_host)
         report["startup_seconds"] = round(time.monotonic() - started, 3)
         _navigate(browser, session, url, max_time, report)
         _describe(browser, session, report)

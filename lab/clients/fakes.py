@@ -80,6 +80,7 @@ class Connection:
         self.dst, self.dport = self.sock.getpeername()[:2]
         synack = self._receive(lambda p: p.flags & (SYN | ACK) == SYN | ACK)
         self.isn, self.irs = synack.ack - 1, synack.seq
+        self.synack_ttl = synack.ttl        # how far the server is (lab.clients.desync.autottl)
         self.mac, self.peer_mac = synack.eth_dst, synack.eth_src
 
     def _receive(self, want):

@@ -7,7 +7,9 @@ bytes (--split), or across TLS records of at most N bytes (--records), optionall
 extension or a large padding extension (post-quantum sized hellos), optionally after a fake
 data segment with a wrong TCP or IP header checksum (--fake: the "badsum" evasion of zapret,
 byedpi and Geneva, lab.clients.fakes) — then finishes the handshake when the hello is
-unchanged (verifying the lab CA), or just waits for the ServerHello when it was changed.
+unchanged (verifying the lab CA), or just waits for the ServerHello when it was changed or
+names another site than HOST (`--sni`: the server's certificate cannot name it, so a
+ServerHello is the answer; CIS India's test of Jio sent blocked names to Google this way).
 `--ttl N` sends the hello (and all after it) with IP TTL N, the handshake before it with the
 default: a TTL-limited probe (Censored Planet's CenTrace) that reaches N routers' worth of the
 path, so a reset at N and none at N-1 places the censor between hops N-1 and N (on a routed
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     sni = a.sni or a.host
     obj, incoming, outgoing, hello = client_hello(sni)
-    changed = False
+    changed = sni.lower() != a.host.lower()       # another site's name: no verified handshake
     if a.add_ext is not None:
         hello, changed = add_extension(hello, a.add_ext, b"\x00" * 16), True
     if a.pad:

@@ -31,9 +31,12 @@ class ToolError(Exception):
 class ToolContext:
     """One tool's run in one lab: where it runs, its files, the daemons it started."""
 
-    def __init__(self, lab, prepared, client: str, folder: Path, bulk_rate: int | None = None):
+    def __init__(self, lab, prepared, client: str, folder: Path, bulk_rate: int | None = None,
+                 tor=None):
         self.lab, self.prepared, self.client = lab, prepared, client
         self.bulk_rate = bulk_rate          # bit/s cap on bulk downloads (None: as fast as can)
+        self.tor = tor                      # the lab's Tor network, or why it is not up (a str)
+        self.bootstrap: float | None = None  # seconds a tool's client took to be ready, if it says
         self.vps = prepared.vps
         self.client_ip = lab.scenario.host(client).ip
         self.folder = folder
@@ -111,6 +114,7 @@ class Tool:
     summary = ""
     programs: tuple[str, ...] = ("curl",)     # executables it needs on this machine
     tunnel: tuple[tuple[str, int], ...] = ()   # (proto, port) of its own flows to the vps
+    tunnel_hosts: tuple[str, ...] = ()         # other addresses its own flows go to (Tor's)
 
     def missing(self) -> list[str]:
         return [p for p in self.programs if shutil.which(p) is None]

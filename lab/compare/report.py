@@ -56,6 +56,7 @@ def cell(run, tool: str) -> dict:
         "success_rate": _rate(trials),
         "ttfb_ms": _spread([t.ttfb * 1000 if t.ttfb is not None else None for t in trials]),
         "goodput_mbit": _spread([t.goodput_mbit for t in trials]),
+        "bootstrap_s": _spread([t.bootstrap for t in trials]),
         "blocked_by": rules("blocked_by"), "degraded_by": rules("degraded_by"),
         "on_tunnel": tunnel,
         "dpi_believed": list(dict.fromkeys(
@@ -69,6 +70,9 @@ def cell(run, tool: str) -> dict:
         "dpi_ignored": list(dict.fromkeys(
             i.get("why", "") for t in trials for e in t.events if e.get("rule")
             for i in (((e.get("detail") or {}).get("dpi") or {}).get("ignored") or ()))),
+        "dpi_forgot": list(dict.fromkeys(
+            (e.get("detail") or {}).get("by", "") for t in trials for e in t.events
+            if e.get("technique") == "dpi" and e.get("action") == "teardown")),
         "errors": list(dict.fromkeys(t.error for t in trials if t.error)),
         "targets": {url: {"ok": sum(f.ok for f in fs), "of": len(fs),
                           "saw": next((f.error for f in fs if not f.ok), "") or
@@ -85,7 +89,8 @@ def matrix(runs, repeat: int, bulk_rate: int | None = None) -> dict:
         "bulk_rate_bps": bulk_rate,
         "tools": tools,
         "scenarios": [{"name": r.name, "title": r.title, "ref": r.ref, "client": r.client,
-                       "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets}
+                       "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets,
+                       "tor_network_s": r.tor_network_s}
                       for r in runs],
         "cells": [cell(r, tool) for r in runs for tool in tools
                   if any(t.tool == tool for t in r.trials)],     # a campaign may lack some
@@ -115,12 +120,16 @@ def cell_text(c: dict) -> str:
         parts.append("slowed by " + ", ".join(c["degraded_by"]))
     if c.get("dpi_believed") and c["status"] in ("works", "degraded", "partial"):
         parts.append("the DPI believed " + "; ".join(c["dpi_believed"]))
+    if c.get("dpi_forgot") and c["status"] in ("works", "degraded", "partial"):
+        parts.append("the DPI forgot the flow on a " + ", ".join(c["dpi_forgot"]))
     if c.get("dpi_ignored"):
         parts.append("the DPI ignored a segment: " + ", ".join(c["dpi_ignored"]))
     if c.get("dpi_noticed") and c["status"] in ("blocked", "partial"):
         parts.append("the DPI read through " + "; ".join(c["dpi_noticed"]))
     if c["status"] == "failed" and c["errors"]:
         parts.append(c["errors"][0][:80])
+    if c.get("bootstrap_s"):
+        parts.append("bootstrap " + _num(c["bootstrap_s"], "s", 1))
     parts.append("TTFB " + _num(c["ttfb_ms"], "ms", 1))
     parts.append(_num(c["goodput_mbit"], "Mbit/s", 2))
     return " · ".join(parts)
@@ -175,7 +184,8 @@ def markdown(m: dict) -> str:
                 if (tool, s["name"]) in cells]
         seen = [(tool, ev) for tool, ev in seen if ev]
         if seen:
-            out += ["", "What the censor did to the tools' own flows (to the vps):", ""]
+            out += ["", "What the censor did to the tools' own flows (to the vps, Tor's relays or "
+                    "bridges):", ""]
             out += [f"- {tool}: {'; '.join(ev)}" for tool, ev in seen]
     return "\n".join(out) + "\n"
 

@@ -4,7 +4,8 @@ A trial is one tool in one lab: start it (server on the vps, client on the clien
 every target through it at once (a page each, `PAGE_TIME` at most), download the bulk file for
 `BULK_TIME` seconds, stop it. The censor's events are then read once per lab and each trial gets
 those of its time window that involve its client: the ones on the tool's own flows (to the vps
-ports it names) are the tunnel's, the rest are the targets'.
+ports it names, or to the other hosts it names: Tor's relays or bridge) are the tunnel's, the
+rest are the targets'.
 
 A trial's status:
 - `works`: every target answered; `degraded`: it did, but the censor throttled or cut a flow;
@@ -29,6 +30,7 @@ from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
 from lab.compare.measure import Fetch
 from lab.scenario.addressing import ISP_IP
+from lab.services.tor import plan as torplan
 
 log = logging.getLogger("blocklab.compare")
 
@@ -55,6 +57,7 @@ class Trial:
     status: str = ""
     blocked_by: list[str] = field(default_factory=list)
     degraded_by: list[str] = field(default_factory=list)
+    bootstrap: float | None = None           # seconds its client took to be ready (Tor's)
 
     @property
     def ok_count(self) -> int:
@@ -80,7 +83,8 @@ class Trial:
                 "blocked_by": self.blocked_by, "degraded_by": self.degraded_by,
                 "fetches": [f.as_dict() for f in self.fetches],
                 "bulk": self.bulk.as_dict() if self.bulk else None,
-                "window": list(self.window), "events": self.events}
+                "window": list(self.window), "events": self.events,
+                "bootstrap_s": None if self.bootstrap is None else round(self.bootstrap, 3)}
 
     @classmethod
     def from_dict(cls, scenario: str, tool: str, d: dict) -> "Trial":
@@ -89,7 +93,7 @@ class Trial:
                    [Fetch.from_dict(f) for f in d["fetches"]],
                    Fetch.from_dict(d["bulk"]) if d["bulk"] else None,
                    tuple(d["window"]), d["events"], d["status"], d["blocked_by"],
-                   d["degraded_by"])
+                   d["degraded_by"], d.get("bootstrap_s"))
 
 
 @dataclass
@@ -102,6 +106,7 @@ class ScenarioRun:
     bulk_url: str
     targets: list[dict]
     trials: list[Trial] = field(default_factory=list)
+    tor_network_s: float | None = None       # how long the lab's Tor network took to come up
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -163,6 +168,13 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
     for trial in ordered:
         trial.events = []
     tunnels = {tr.tool: set(registry.get(tr.tool).tunnel) for tr in ordered}
+    elsewhere = {tr.tool: set(registry.get(tr.tool).tunnel_hosts) for tr in ordered}
+
+    def on_tunnel(flow: dict, tool: str) -> bool:
+        return (flow.get("dst") == vps_ip and
+                (flow.get("proto"), flow.get("dport")) in tunnels[tool]) or \
+            flow.get("dst") in elsewhere[tool]
+
     for ev in events:
         flow = ev.get("flow") or {}
         if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
@@ -171,9 +183,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         owner = next((tr for tr in reversed(ordered) if tr.window[0] <= t), None)
         if owner is None or t > owner.window[1] + EVENT_SLACK:
             continue
-        tunnel = flow.get("dst") == vps_ip and \
-            (flow.get("proto"), flow.get("dport")) in tunnels[owner.tool]
-        owner.events.append({**ev, "on_tunnel": tunnel})
+        owner.events.append({**ev, "on_tunnel": on_tunnel(flow, owner.tool)})
     boxes = [b for b in _penalty_boxes(events, residual or {})
              if (b.get("flow") or {}).get("src") == client_ip]
     for trial in ordered:
@@ -183,8 +193,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
         lo = trial.window[0]
         for box in boxes:
             flow = box["flow"]
-            tunnel = flow.get("dst") == vps_ip and \
-                (flow.get("proto"), flow.get("dport")) in tunnels[trial.tool]
+            tunnel = on_tunnel(flow, trial.tool)
             if box["t"] < lo and box["until_t"] > lo and \
                     (tunnel or flow.get("dst") in target_ips):
                 trial.events.append({**{k: v for k, v in box.items() if k != "until_t"},
@@ -193,13 +202,14 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
 
 
 def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
-              bulk_rate: int | None = None) -> Trial:
+              bulk_rate: int | None = None, tor=None) -> Trial:
     trial = Trial(prepared.scenario.name, tool.name, repeat)
-    ctx = ToolContext(lab, prepared, client, folder, bulk_rate)
+    ctx = ToolContext(lab, prepared, client, folder, bulk_rate, tor)
     begin = time.time() - lab.t0
     try:
         tool.start(ctx)
         trial.started = True
+        trial.bootstrap = ctx.bootstrap
         urls = [url for url, _ in prepared.targets]
         with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
             trial.fetches = list(pool.map(lambda u: tool.fetch(ctx, u, PAGE_TIME), urls))
@@ -232,6 +242,12 @@ def run_scenario(scenario, tools: list, repeat: int,
     read) and handed over at once, so a caller can keep it before the next one starts.
     With `pcap`, the lab's packets are captured into a folder per scenario under it."""
     from lab.run.lab import Lab
+    tor_wanted = any(getattr(tool, "needs_tor", False) for tool in tools)
+    if tor_wanted:
+        try:
+            scenario = torplan.with_network(scenario)
+        except torplan.PlanError as e:
+            raise CompareError(str(e)) from None
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
     client = sc.clients[0].name
@@ -246,6 +262,7 @@ def run_scenario(scenario, tools: list, repeat: int,
             f"({v.ip}{', added' if prepared.vps_added else ''}); {len(prepared.targets)} "
             f"target(s); bulk {prepared.bulk_url}")
         vpsmod.outside_resolver(lab, v)
+        tor = _start_tor(lab, out, say) if tor_wanted else None
         residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
         ips = frozenset(s.ip for url, _ in prepared.targets
                         if (s := sc.server_for(urlsplit(url).hostname or "")))
@@ -259,11 +276,12 @@ def run_scenario(scenario, tools: list, repeat: int,
                 if only is not None and (tool.name, r) not in only:
                     continue
                 folder = lab.run_dir.path / "compare" / f"{tool.name}-{r}"
-                trial = run_trial(lab, prepared, tool, client, r, folder, bulk_rate)
+                trial = run_trial(lab, prepared, tool, client, r, folder, bulk_rate, tor)
                 out.trials.append(trial)
                 say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}: "
                     f"{trial.ok_count}/{len(trial.fetches)} targets"
                     + (f", did not come up: {trial.error}" if trial.error else "")
+                    + (f", bootstrap {trial.bootstrap:.1f}s" if trial.bootstrap else "")
                     + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
                 if on_trial is not None:
                     judge()
@@ -273,6 +291,21 @@ def run_scenario(scenario, tools: list, repeat: int,
     for path, what in lab.capture_files():
         say(f"  pcap: {path} ({what})")
     return out
+
+
+def _start_tor(lab, out: ScenarioRun, say: Callable[[str], None]):
+    """The lab's private Tor network, up (a TorNetwork), or why it is not (a str): the Tor
+    tools' trials then fail with that reason, the other tools run as ever."""
+    from lab.services.tor.network import TorNetwork, TorNetworkError
+    network = TorNetwork(lab)
+    say("  starting the lab's Tor network (3 authorities/relays, 2 obfs4 bridges)")
+    try:
+        out.tor_network_s = round(network.start(), 2)
+    except TorNetworkError as e:
+        say(f"  the lab's Tor network did not come up: {e}")
+        return str(e)
+    say(f"  Tor network up in {out.tor_network_s:.1f}s (keys {network.key_seconds:.1f}s)")
+    return network
 
 
 def _pcap_folder(pcap, name: str):

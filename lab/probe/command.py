@@ -5,7 +5,8 @@ stdout is the result — the terminal table (default), Markdown (`--markdown`), 
 `{"input": URL, "x_detector": its line}`), each with an `x_blocklab` key (client, outcome,
 reason, verdict, truth), then one last line `{"blocklab_score": {...}}`. Progress goes to
 stderr. `--report DIR` also writes measurements.jsonl, score.json, score.md, score.txt and
-the censor's events.jsonl there, while the lab is still up: when that fails the result is
+the censor's events.jsonl there, while the lab is still up (with `--browser`, also each tab's
+screenshot, browser-N-CLIENT.png): when that fails the result is
 still printed, one line says what was not written, and the run directory keeps the censor's
 events. Exit 0, or 1 when `--min-precision`/`--min-recall` are not met (one line on stderr says
 which and names the targets at fault) or the report could not be written.
@@ -38,9 +39,7 @@ def _records(results, sc) -> list[dict]:
         rec = res.record
         if rec is None or "test_keys" not in rec:
             rec = {"input": res.target.url, "x_detector": rec}
-        rec["x_blocklab"] = {"client": row.client, "outcome": row.outcome,
-                             "reason": row.reason, "verdict": row.verdict.as_dict(),
-                             "truth": row.truth.as_dict()}
+        rec["x_blocklab"] = row.blocklab_keys()
         out.append(rec)
     return out
 
@@ -50,6 +49,8 @@ def probe_command(scenario, args) -> int:
     who = f"detector `{args.detector}`" if args.detector else \
         "the built-in prober (OONI Web Connectivity steps)"
     chosen = targets(scenario, args.url or [])
+    if getattr(args, "browser", False) or any(t.browser for t in chosen):
+        who += " and headless Chromium"
     if not chosen:
         _say(f"blocklab: {scenario.name} has no targets: no expect: entries, no --url, and no "
              "server that serves the web")
@@ -59,8 +60,10 @@ def probe_command(scenario, args) -> int:
     with Lab(scenario, pcap=getattr(args, "pcap", None)) as lab:
         _say(f"{scenario.name}: {scenario.title}")
         _say(f"lab up in {lab.timings['up']:.1f}s; {len(chosen)} target(s), {who}")
+        browser = getattr(args, "browser", False)
         prober = Prober(lab, timeout=args.timeout, detector=args.detector,
-                        detector_timeout=args.detector_timeout)
+                        detector_timeout=args.detector_timeout, browser=browser,
+                        screenshots=Path(args.report) if browser and args.report else None)
         results = prober.run(chosen, progress=lambda t: _say(f"  {t.client}: {t.url}"))
         sc = prober.score(results)
         secs = time.monotonic() - started
@@ -101,9 +104,25 @@ def _write_report(out: Path, records, sc, title: str, summary: dict, events) -> 
     out.mkdir(parents=True, exist_ok=True)
     (out / "measurements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (out / "score.json").write_text(render_json(sc, **summary) + "\n")
-    (out / "score.md").write_text(render_markdown(sc, title))
+    (out / "score.md").write_text(render_markdown(sc, title) + _screenshots_markdown(sc))
     (out / "score.txt").write_text(render_text(sc, title) + "\n")
     (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+
+def _screenshots_markdown(sc) -> str:
+    """score.md's last part with `--browser`: each tab's screenshot, captioned with what the
+    browser saw (the files sit next to score.md)."""
+    from lab.probe.browser_step import said
+    shots = [r for r in sc.rows if (r.browser_step or {}).get("screenshot")
+             and Path(r.browser_step["screenshot"]).is_file()]
+    if not shots:
+        return ""
+    out = ["", "### What the browser showed", ""]
+    for r in shots:
+        name = Path(r.browser_step["screenshot"]).name
+        out += [f"{r.client} → `{r.url}`: {said(r.browser_step)} ({r.browser_outcome})", "",
+                f"![{r.client} opening {r.url}]({name})", ""]
+    return "\n".join(out)
 
 
 def fraction(text: str) -> float:
@@ -145,6 +164,10 @@ def add_arguments(s) -> None:
     s.add_argument("--report", metavar="DIR",
                    help="also write measurements, score (JSON, Markdown, text) and events here")
     s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
+    s.add_argument("--browser", action="store_true",
+                   help="also open each web target in headless Chromium from its client: what "
+                        "the browser saw, as an OONI failure, scored too (--report keeps the "
+                        "screenshots)")
     s.add_argument("--min-precision", type=fraction, metavar="P",
                    help="exit 1 when precision is below P (a CI gate)")
     s.add_argument("--min-recall", type=fraction, metavar="R",

@@ -92,3 +92,49 @@ def of_probe(code: int, message: str) -> str:
     if code == 60 and "hostname" in text:
         return SSL_INVALID_HOSTNAME
     return _PROBE_CODES.get(code, f"unknown_failure: {message}")
+
+
+# --- what a browser saw -------------------------------------------------------------------------
+# Chromium's net errors (net/base/net_error_list.h; the tab's `net::ERR_...`, as
+# lab/clients/browser.py reports them without the prefix) -> (OONI failure, OONI's
+# failed_operation: the step that failed, where the error names it; a reset, an EOF or a
+# timeout after the connect may come in the TLS handshake or the HTTP exchange, and Chromium's
+# error does not say which: None). A dropped QUIC
+# handshake ends in ERR_QUIC_PROTOCOL_ERROR (QUIC_HANDSHAKE_TIMEOUT in net-internals, ~4 s
+# here): OONI's QUIC steps record that as generic_timeout_error in quic_handshake.
+RESOLVE, CONNECT, TLS, QUIC = "resolve", "connect", "tls_handshake", "quic_handshake"
+BROWSER_ERRORS = {
+    "ERR_NAME_NOT_RESOLVED": (DNS_NXDOMAIN, RESOLVE),
+    "ERR_NAME_RESOLUTION_FAILED": (DNS_MISBEHAVING, RESOLVE),
+    "ERR_DNS_TIMED_OUT": (TIMEOUT, RESOLVE),
+    "ERR_CONNECTION_REFUSED": (REFUSED, CONNECT),
+    "ERR_CONNECTION_TIMED_OUT": (TIMEOUT, CONNECT),
+    "ERR_ADDRESS_UNREACHABLE": (HOST_UNREACHABLE, CONNECT),
+    "ERR_INTERNET_DISCONNECTED": (NETWORK_UNREACHABLE, CONNECT),
+    "ERR_CONNECTION_RESET": (RESET, None),
+    "ERR_CONNECTION_ABORTED": (ABORTED, None),
+    "ERR_CONNECTION_CLOSED": (EOF, None),
+    "ERR_EMPTY_RESPONSE": (EOF, None),
+    "ERR_TIMED_OUT": (TIMEOUT, None),
+    "ERR_CERT_AUTHORITY_INVALID": (SSL_UNKNOWN_AUTHORITY, TLS),
+    "ERR_CERT_COMMON_NAME_INVALID": (SSL_INVALID_HOSTNAME, TLS),
+    "ERR_SSL_PROTOCOL_ERROR": (SSL_FAILED_HANDSHAKE, TLS),
+    "ERR_QUIC_PROTOCOL_ERROR": (TIMEOUT, QUIC),
+    "ERR_QUIC_HANDSHAKE_FAILED": (TIMEOUT, QUIC),
+}
+
+
+def of_browser(error: str | None) -> tuple[str | None, str | None]:
+    """(OONI failure, failed operation) for a browser's net error; (None, None) for none.
+    Any other certificate error is ssl_invalid_certificate, any other SSL error a failed
+    handshake; an error this table does not know is `unknown_failure: ERR_...`."""
+    if not error:
+        return None, None
+    name = error.split("::", 1)[-1].strip()
+    if name in BROWSER_ERRORS:
+        return BROWSER_ERRORS[name]
+    if name.startswith("ERR_CERT_"):
+        return SSL_INVALID_CERTIFICATE, TLS
+    if name.startswith(("ERR_SSL_", "ERR_BAD_SSL_")):
+        return SSL_FAILED_HANDSHAKE, TLS
+    return f"unknown_failure: {name}", None

@@ -9,7 +9,8 @@ For http:// and https:// (OONI Web Connectivity's steps):
 1. DNS: one A query over UDP to the resolver (default: /etc/resolv.conf's), the first answer
    taken, as a stub resolver does (an injected answer wins its race);
 2. TCP connect to every address, and for https a TLS handshake with SNI on that connection
-   (verifying the certificate against the host's trust store: the lab CA);
+   (verifying the certificate against the probe's own bundle, the lab CA, as OONI Probe
+   carries its own: a national CA the user installed does not make an interception pass);
 3. HTTP GET (HTTP/1.1, redirects followed up to 5 hops) on a fresh connection; the body is read
    up to --body-cap bytes;
 4. `x_throughput`: three transfers of about --bulk bytes, each on a new connection (the URL

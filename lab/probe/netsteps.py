@@ -10,10 +10,12 @@ import socket
 import ssl
 import struct
 import time
+from pathlib import Path
 
 from lab.clients.dnswire import a_query as _dns_query
 from lab.clients.dnswire import parse_answer as parse_dns_answer
 from lab.probe import failures
+from lab.run.pki import LAB_CA_FILE
 
 
 class Clock:
@@ -86,7 +88,11 @@ def addresses_of(entry: dict) -> list[str]:
 # --- TCP and TLS ----------------------------------------------------------------------------
 
 def tls_context() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
+    """Verifying against the probe's own bundle, the lab CA alone, when the host has it (OONI
+    Probe ships its own CA bundle: a national CA the user installed is not in it, so an
+    interception shows as ssl_unknown_authority), else the host's store."""
+    own = Path("/etc/ssl/certs") / LAB_CA_FILE
+    ctx = ssl.create_default_context(cafile=str(own) if own.exists() else None)
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 

@@ -7,8 +7,12 @@ be told apart by target (lab/truth/events.py). The built-in detector runs
 `python -m lab.probe.measure` in the client and, for the control, right before it, in the
 `public-dns` host, which sits outside the censor, as OONI's control is a vantage point outside
 the censored network; lab/probe/classify.py compares the two. An external detector
-(`detector=`) runs in the client instead (lab/probe/detector.py). `Prober.score(results)` reads
-the events and returns a lab.probe.score.Score.
+(`detector=`) runs in the client instead (lab/probe/detector.py). With `browser=True` each web
+target (without it, each whose expectation says `browser: true`) is then opened in headless
+Chromium in the client too, inside the target's window, and judged against the control
+(lab/probe/browser_step.py); `screenshots=DIR` keeps what each tab showed as
+DIR/browser-N-CLIENT.png. `Prober.score(results)` reads the events and returns a
+lab.probe.score.Score.
 
 The scenario's timeline is not played: `expect:` describes the starting policy, and so does the
 censor while the prober runs.
@@ -20,13 +24,15 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from lab.probe import classify, detector as ext, ooni
+from lab.probe import browser_step, classify, detector as ext, ooni
 from lab.probe.classify import Verdict
 from lab.probe.score import Row, Score, score
 from lab.truth.events import Window, matching_events, truth_for
-from lab.truth.schemes import transport_and_port
+from lab.truth.observe import browse
+from lab.truth.schemes import WEB_PORTS, transport_and_port
 from lab.scenario.addressing import PUBLIC_DNS_IP
 
 CONTROL_HOST = "public-dns"
@@ -39,6 +45,7 @@ class Target:
     expected: bool | None = None      # the scenario's expect: blocked (None: no entry)
     technique: str | None = None
     rule: str | None = None
+    browser: bool = False             # the expectation asks for a browser (`browser: true`)
 
     @property
     def host(self) -> str:
@@ -54,7 +61,8 @@ class Target:
 def targets(scenario, urls: list[str] | tuple = ()) -> list[Target]:
     """The scenario's `expect:` entries, then each URL from the first client. A scenario with
     neither gets one target per server that serves the web (its first exact domain)."""
-    out = [Target(e.client, e.target, e.blocked, e.technique, e.rule) for e in scenario.expect]
+    out = [Target(e.client, e.target, e.blocked, e.technique, e.rule, e.browser)
+           for e in scenario.expect]
     first = scenario.clients[0].name
     out += [Target(first, u) for u in urls]
     if out:
@@ -77,17 +85,23 @@ class Result:
     verdict: Verdict
     record: dict | None               # the OONI measurement, or the detector's own record
     seconds: float
+    browser: dict | None = None       # the browser step's keys (lab/probe/browser_step.py)
+    browser_verdict: Verdict | None = None
 
 
 class Prober:
     def __init__(self, lab, timeout: float = 3.0, detector: str | None = None,
-                 detector_timeout: float = 60.0, throughput: bool = True) -> None:
+                 detector_timeout: float = 60.0, throughput: bool = True,
+                 browser: bool = False, screenshots: Path | None = None) -> None:
         self.lab = lab
         self.scenario = lab.scenario
         self.timeout = timeout
         self.detector = detector
         self.detector_timeout = detector_timeout
         self.throughput = throughput
+        self.browser = browser
+        self.screenshots = screenshots
+        self._count = 0
 
     # --- the built-in prober's two vantage points -----------------------------------------
 
@@ -147,7 +161,10 @@ class Prober:
 
     def measure(self, target: Target) -> Result:
         """One target: its measurement (or the detector's verdict) and its window."""
-        control = self.control(target.url) if self.detector is None else None
+        self._count += 1
+        browsed = (self.browser or target.browser) and "://" in target.url and \
+            urlsplit(target.url).scheme.lower() in WEB_PORTS
+        control = self.control(target.url) if self.detector is None or browsed else None
         start = self.now()         # the control, outside the censor, is left out of the window
         t = time.monotonic()
         if self.detector is None:
@@ -155,7 +172,16 @@ class Prober:
         else:
             verdict, record = self._external(target)
         secs = time.monotonic() - t
-        return Result(target, Window(start, self.now()), verdict, record, secs)
+        result = Result(target, Window(start, self.now()), verdict, record, secs)
+        if browsed:
+            shot = self.screenshots / f"browser-{self._count}-{target.client}.png" \
+                if self.screenshots is not None else None
+            began = time.monotonic()
+            report = browse(self.lab, target.client, target.url, str(shot) if shot else None)
+            result.browser, result.browser_verdict = browser_step.judge(report, control)
+            result.browser["x_runtime"] = round(time.monotonic() - began, 3)
+            result.window = Window(start, self.now())
+        return result
 
     def run(self, targets: list[Target], progress=None) -> list[Result]:
         out = []
@@ -183,7 +209,8 @@ class Prober:
             matched = matching_events(events, client.ip if client else "", t.host,
                                       self.server_ip(t), res.window, proto, port)
             truth = truth_for(matched, t.expected, t.technique)
-            rows.append(Row(t.client, t.url, res.verdict, truth, seconds=res.seconds))
+            rows.append(Row(t.client, t.url, res.verdict, truth, seconds=res.seconds,
+                            browser=res.browser_verdict, browser_step=res.browser))
         return rows
 
     def score(self, results: list[Result], events: list[dict] | None = None) -> Score:
@@ -195,6 +222,4 @@ def attach(results: list[Result], sc: Score) -> None:
     """Copy each target's outcome into its record's `x_blocklab` key."""
     for res, row in zip(results, sc.rows):
         if res.record is not None:
-            res.record["x_blocklab"] = {"client": row.client, "outcome": row.outcome,
-                                        "reason": row.reason, "verdict": row.verdict.as_dict(),
-                                        "truth": row.truth.as_dict()}
+            res.record["x_blocklab"] = row.blocklab_keys()

@@ -14,6 +14,10 @@ Per technique, recall is counted by the censor's technique (what was done: `dns`
 `ip`, `throttle`, ...) and precision by the detector's (what it reported: `dns`, `tcp_ip`,
 `http-failure`, `http-diff`, `throttle`, ...): the two vocabularies differ, as a censor's
 method and a user's symptom do.
+
+A row may carry a second verdict, the browser's (`probe --browser`, lab/probe/browser_step.py):
+it gets its own outcome against the same truth, and the score its own confusion matrix,
+precision and recall (`browser`); the gate stays the detector's.
 """
 from __future__ import annotations
 
@@ -36,11 +40,31 @@ class Row:
     outcome: str = ""
     reason: str = ""
     seconds: float = 0.0
+    browser: Verdict | None = None          # the browser step's verdict (probe --browser)
+    browser_step: dict | None = None        # its keys: error, failure, title, screenshot, ...
+    browser_outcome: str = ""
+    browser_reason: str = ""
 
     def as_dict(self) -> dict:
-        return {"client": self.client, "url": self.url, "outcome": self.outcome,
-                "reason": self.reason, "seconds": round(self.seconds, 3),
-                "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
+        out = {"client": self.client, "url": self.url, "outcome": self.outcome,
+               "reason": self.reason, "seconds": round(self.seconds, 3),
+               "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
+        if self.browser is not None:
+            out["browser"] = self._browser_dict()
+        return out
+
+    def _browser_dict(self) -> dict:
+        return {**(self.browser_step or {}), "outcome": self.browser_outcome,
+                "reason": self.browser_reason, "verdict": self.browser.as_dict()}
+
+    def blocklab_keys(self) -> dict:
+        """A measurement's `x_blocklab` key: the client, outcome, reason, verdict and truth,
+        and with a browser step, `x_browser` (its keys, outcome, reason and verdict)."""
+        out = {"client": self.client, "outcome": self.outcome, "reason": self.reason,
+               "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
+        if self.browser is not None:
+            out["x_browser"] = self._browser_dict()
+        return out
 
 
 def outcome(verdict: Verdict, truth: Truth) -> tuple[str, str]:
@@ -78,6 +102,7 @@ class Score:
     recall: float | None = None
     by_censor_technique: dict = field(default_factory=dict)
     by_detector_technique: dict = field(default_factory=dict)
+    browser: dict | None = None     # {"confusion", "precision", "recall"} of the browser step
 
     def gate(self, min_precision: float | None, min_recall: float | None) -> list[str]:
         """The failed gate lines (empty: the gate passes)."""
@@ -92,17 +117,30 @@ class Score:
         return out
 
     def as_dict(self) -> dict:
-        return {"targets": [r.as_dict() for r in self.rows], "confusion": self.confusion,
-                "precision": self.precision, "recall": self.recall,
-                "by_technique": {"censor": self.by_censor_technique,
-                                 "detector": self.by_detector_technique}}
+        out = {"targets": [r.as_dict() for r in self.rows], "confusion": self.confusion,
+               "precision": self.precision, "recall": self.recall,
+               "by_technique": {"censor": self.by_censor_technique,
+                                "detector": self.by_detector_technique}}
+        if self.browser is not None:
+            out["browser"] = self.browser
+        return out
+
+
+def _matrix(outcomes: list[str]) -> dict:
+    """{"confusion", "precision", "recall"} of a list of outcomes."""
+    confusion = {k: outcomes.count(k) for k in OUTCOMES}
+    tp, fp, fn = confusion["TP"], confusion["FP"], confusion["FN"]
+    return {"confusion": confusion, "precision": _ratio(tp, tp + fp),
+            "recall": _ratio(tp, tp + fn)}
 
 
 def score(rows: list[Row]) -> Score:
     for row in rows:
         row.outcome, row.reason = outcome(row.verdict, row.truth)
-    confusion = {k: sum(1 for r in rows if r.outcome == k) for k in OUTCOMES}
-    tp, fp, fn = confusion["TP"], confusion["FP"], confusion["FN"]
+        if row.browser is not None:
+            row.browser_outcome, row.browser_reason = outcome(row.browser, row.truth)
+    mine = _matrix([r.outcome for r in rows])
+    browsed = [r.browser_outcome for r in rows if r.browser is not None]
     by_censor: dict[str, dict] = {}
     for r in rows:
         if r.truth.censored:
@@ -121,8 +159,9 @@ def score(rows: list[Row]) -> Score:
             d["right" if r.outcome == "TP" else "wrong"] += 1
     for d in by_detector.values():
         d["precision"] = _ratio(d["right"], d["reported"])
-    return Score(rows, confusion, _ratio(tp, tp + fp), _ratio(tp, tp + fn),
-                 dict(sorted(by_censor.items())), dict(sorted(by_detector.items())))
+    return Score(rows, mine["confusion"], mine["precision"], mine["recall"],
+                 dict(sorted(by_censor.items())), dict(sorted(by_detector.items())),
+                 _matrix(browsed) if browsed else None)
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -141,18 +180,24 @@ def render_text(s: Score, title: str = "") -> str:
     for r in s.rows:
         said = "no verdict" if r.verdict.blocked is None else \
             (f"blocked: {r.verdict.technique or '?'}" if r.verdict.blocked else "open")
-        body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60)))
-    out += text_table(("result", "client", "target", "detector said", "censor did"), body)
+        body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60),
+                     *((browser_cell(r),) if s.browser else ())))
+    out += text_table(("result", "client", "target", "detector said", "censor did",
+                       *(("browser saw",) if s.browser else ())), body)
     out.append("")
     out.append("why:")
     for r in s.rows:
         out.append(f"  {r.outcome} {r.client} {r.url}: {r.reason}")
+        if r.browser is not None:
+            out.append(f"    browser {r.browser_outcome}: {r.browser_reason}")
     c = s.confusion
     out += ["", "confusion matrix      censored   not censored",
             f"  reported blocked    TP {c['TP']:<6}  FP {c['FP']}",
             f"  reported open       FN {c['FN']:<6}  TN {c['TN']}", "",
             f"precision {_fmt(s.precision)} ({c['TP']}/{c['TP'] + c['FP']})   "
             f"recall {_fmt(s.recall)} ({c['TP']}/{c['TP'] + c['FN']})"]
+    if s.browser:
+        out.append(browser_line(s.browser))
     if s.by_censor_technique:
         out += [""] + text_table(
             ("censor technique", "censored", "found", "missed", "recall"),
@@ -166,25 +211,44 @@ def render_text(s: Score, title: str = "") -> str:
     return "\n".join(out)
 
 
+def browser_cell(r: Row) -> str:
+    """The browser step in a table cell: its outcome and its OONI failure, or the page."""
+    if r.browser is None:
+        return "-"
+    step = r.browser_step or {}
+    seen = step.get("failure") or f"HTTP {step.get('status')} '{step.get('title') or ''}'"
+    return f"{r.browser_outcome} {_short(seen, 40)}"
+
+
+def browser_line(b: dict) -> str:
+    c = b["confusion"]
+    return (f"browser: precision {_fmt(b['precision'])} ({c['TP']}/{c['TP'] + c['FP']})   "
+            f"recall {_fmt(b['recall'])} ({c['TP']}/{c['TP'] + c['FN']})   "
+            f"TP {c['TP']} FP {c['FP']} FN {c['FN']} TN {c['TN']}")
+
+
 def _md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(s: Score, title: str = "") -> str:
     out = [f"### {title}", ""] if title else []
-    out += ["| result | client | target | detector said | censor did | why |",
-            "|---|---|---|---|---|---|"]
+    extra = " browser saw |" if s.browser else ""
+    out += ["| result | client | target | detector said | censor did | why |" + extra,
+            "|---|---|---|---|---|---|" + ("---|" if s.browser else "")]
     for r in s.rows:
         said = "no verdict" if r.verdict.blocked is None else \
             (f"blocked: `{r.verdict.technique or '?'}`" if r.verdict.blocked else "open")
         out.append("| " + " | ".join(_md_cell(x) for x in (
             f"**{r.outcome}**", r.client, f"`{r.url}`", said, r.truth.describe(),
-            r.verdict.why)) + " |")
+            r.verdict.why, *((browser_cell(r),) if s.browser else ()))) + " |")
     c = s.confusion
     out += ["", "| | censored | not censored |", "|---|---|---|",
             f"| **reported blocked** | TP {c['TP']} | FP {c['FP']} |",
             f"| **reported open** | FN {c['FN']} | TN {c['TN']} |", "",
             f"**precision** {_fmt(s.precision)} · **recall** {_fmt(s.recall)}", ""]
+    if s.browser:
+        out += [browser_line(s.browser), ""]
     if s.by_censor_technique:
         out += ["| censor technique | censored | found | missed | recall |",
                 "|---|---|---|---|---|"]

@@ -6,7 +6,8 @@ report.md, report.html (self-contained: CSS inline, PNGs as data: URIs), timelin
 censor's events over time, one row per rule, a marker per action), throughput.png (goodput
 of sampled downloads from servers that serve `bulk`, every 100 ms) and events.jsonl (the
 censor's ground truth for the run) and network.svg (the drawing, lab/report/drawing.py,
-also inline in the page). With `--pcap`, the page links the capture files.
+also inline in the page). With `--pcap`, the page links the capture files and shows the
+packets around each censor event (lab/report/packets.py).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.truth.observe import table
-from lab.report import document, downloads, plots
+from lab.report import document, downloads, packets, plots
 from lab.scenario.ruletext import action_text, match_text
 
 DOWNLOAD_SECONDS = 6.0
@@ -60,8 +61,11 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
     targets = _targets(lab, rows)
     samples = downloads.sample(lab, targets, DOWNLOAD_SECONDS, progress=say) if targets else []
     say("asking the censor for its rules and hit counts")
-    reply = lab.control({"cmd": "rules"})
-    rules = reply.get("rules", []) if reply.get("ok") else []
+    rules_of = {}                        # censor name -> its rules, in the censors' order
+    for name in list(getattr(lab, "censors", {}) or {}):
+        reply = lab.control({"cmd": "rules"}, name)
+        rules_of[name] = reply.get("rules", []) if reply.get("ok") else []
+    rules = [r for each in rules_of.values() for r in each]
     events = lab.events()
     until = time.time() - lab.t0
     (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
@@ -82,8 +86,8 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
             out / "throughput.png", series, f"{sc.name}: goodput of sampled downloads",
             xlabel="seconds since the lab came up")
     say(f"writing {out / 'report.html'}")
-    blocks = _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png,
-                     out)
+    blocks = _blocks(lab, rows, timeline, rules_of, events, samples, timeline_png,
+                     throughput_png, out)
     (out / "report.md").write_text(document.markdown(blocks), encoding="utf-8")
     page = out / "report.html"
     page.write_text(document.html_page(f"{sc.name}: {sc.title}", blocks), encoding="utf-8")
@@ -91,7 +95,7 @@ def write_report(directory, lab, rows, timeline=(), progress=None) -> Path:
     return page
 
 
-def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughput_png, out):
+def _blocks(lab, rows, timeline, rules_of, events, samples, timeline_png, throughput_png, out):
     sc = lab.scenario
     when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(lab.t0))
     b: list[tuple] = [
@@ -115,7 +119,7 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
     c = sc.censor
     mode = ("in the path: it can hold, drop and slow packets" if c.mode == "inline"
             else "a tap: it sees copies and can only inject")
-    b += [("h", 2, "The censor's rules"),
+    b += [("h", 2, "The censors' rules" if len(rules_of) > 1 else "The censor's rules"),
           ("p", f"Mode `{c.mode}` ({mode}); "
                 f"reassembly {'on' if c.reassembly else 'off'}{_dpi_text(c.dpi)}. "
                 "The first rule that matches a "
@@ -124,14 +128,19 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
         b.append(("p", "A routed network with " + (", ".join(
             f"censor `{x.name}` on link `{x.at}` ({x.mode}, {len(x.rules)} rules, injecting "
             f"with TTL {x.ttl})" for x in sc.censors()) or "no censor") +
-            f"; the rules below are `{c.name}`'s."))
-    if rules:
-        b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
-                  [(i, r["id"], "yes" if r["enabled"] else "no", r.get("hits", 0),
-                    action_text(r["action"]), match_text(r["match"]))
-                   for i, r in enumerate(rules, 1)]))
-    else:
-        b.append(("p", "No rules: the censor let everything through."))
+            ("; the rules of each follow." if len(rules_of) > 1 else ".")))
+    for name, rules in rules_of.items():
+        if len(rules_of) > 1:
+            b.append(("p", f"Censor `{name}`:"))
+        if rules:
+            b.append(("table", ("#", "rule", "on", "hits", "action", "match"),
+                      [(i, r["id"], "yes" if r["enabled"] else "no", r.get("hits", 0),
+                        action_text(r["action"]), match_text(r["match"]))
+                       for i, r in enumerate(rules, 1)]))
+        else:
+            b.append(("p", "No rules: the censor let everything through."))
+    if not rules_of:
+        b.append(("p", "No censor: every link is a plain switch."))
     checked = [r for r in rows if r.expected_blocked is not None]
     held = [r for r in checked if r.holds]
     b += [("h", 2, "What the clients saw"),
@@ -177,12 +186,13 @@ def _blocks(lab, rows, timeline, rules, events, samples, timeline_png, throughpu
     capture = getattr(lab, "capture", None)
     if capture:
         b += [("h", 2, "Packet captures"),
-              ("p", "What went on the wire, for Wireshark or tshark: tcpdump on each switch "
+              ("p", "What went on the wire, for Wireshark or tshark: tcpdump on each host's "
                     "port (what that host sent and received, the censor's injected packets "
-                    "with the TTL the host saw), merged per side of the censor. Snap length "
+                    "with the TTL the host saw) and on each side of each censor. Snap length "
                     "2048 bytes; a ring of 3 files of 10 MB per port."),
               ("links", [(os.path.relpath(path, out), f"{path.name}: {what}")
                          for path, what in capture.planned()])]
+        b += packets.blocks(events, capture.planned(), sc.hosts(), lab.t0)
     b += [("h", 2, "Files"),
           ("list", ["`report.md` and `report.html`: this report",
                     "`network.svg`: the drawing of the network",

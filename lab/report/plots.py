@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 # action -> (marker, colour); the same colours as the shell's `events`
 ACTION_STYLE = {
     "drop": ("x", "#c62828"), "drop_reply": ("x", "#b71c1c"),
-    "rst_handshake": ("D", "#880e4f"), "reject": ("X", "#d84315"), "reset": ("D", "#ad1457"),
+    "rst_handshake": ("D", "#880e4f"),
+    "ban_after": ("X", "#b71c1c"), "reject": ("X", "#d84315"), "reset": ("D", "#ad1457"),
     "nxdomain": ("s", "#6a1b9a"), "servfail": ("s", "#8e24aa"), "refused": ("s", "#ab47bc"),
     "forge": ("P", "#4527a0"), "inject": ("P", "#5e35b1"), "blockpage": ("p", "#1565c0"),
     "throttle": ("v", "#ef6c00"), "cut_after": ("<", "#f9a825"), "allow": ("o", "#2e7d32"),

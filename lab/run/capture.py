@@ -1,12 +1,17 @@
-"""Packet captures of one run (`--pcap DIR`): Debian's tcpdump on the switch's ports.
+"""Packet captures of one run (`--pcap DIR`): Debian's tcpdump on the network's ports.
 
-The network reports its capture points (lab/run/network.py `capture_points`): for each host,
-the switch-side end of its veth, in the root namespace. One tcpdump per point writes
-`HOST.pcap` in DIR — a client's file is exactly what that client sent and received, with the
-TTL it saw, the censor's injected RSTs, forged DNS answers and block pages included. When the
-run ends the per-host files are merged (Wireshark's mergecap, from tshark's packages) into the
-two sides of the censor: `censor-client-side.pcap` (every port toward the censored hosts) and
-`censor-internet-side.pcap` (every port toward the internet).
+The network says where to capture (`capture_plan()` of lab/run/network.py and
+lab/run/routed.py): capture points, each an interface (in the root namespace, or in a lab
+node's namespace) and the file its tcpdump writes in DIR, and merges, each a file made from
+some of those files when the run ends (Wireshark's mergecap, from tshark's packages).
+
+- Each host's port: `HOST.pcap` is exactly what that host sent and received, with the TTL it
+  saw, the censor's injected RSTs, forged DNS answers and block pages included.
+- The sides of a censor: on the one-switch network `censor-client-side.pcap` (every port toward
+  the censored hosts, merged) and `censor-internet-side.pcap`; on a routed network, per censor,
+  `censor-NAME-client-side.pcap` and `censor-NAME-internet-side.pcap` (its switch's ports
+  toward the clients / toward the servers: a router's port is captured straight into the side
+  file, host ports are merged). A routed link with no censor on it: `link-ISP-uplink.pcap`.
 
 Bounded size: snap length `-s 2048` bytes per packet (headers and a block page's HTML; long
 TCP segments are cut), and a ring of `-C 10 -W 3` (three files of 10 MB per port, the oldest
@@ -33,10 +38,10 @@ from lab.run.wait import Timeout, scaled, wait_until
 SNAPLEN = 2048
 RING_MB = 10
 RING_FILES = 3
-PCAP_HELP = ("capture packets with tcpdump into DIR: HOST.pcap per switch port, "
-             "censor-client-side.pcap and censor-internet-side.pcap (snap length 2048 B, "
-             "a ring of 3 x 10 MB per port)")
-SIDE_FILES = {"client": "censor-client-side.pcap", "internet": "censor-internet-side.pcap"}
+PCAP_HELP = ("capture packets with tcpdump into DIR: HOST.pcap per host, "
+             "censor-client-side.pcap and censor-internet-side.pcap (per censor on a routed "
+             "network: censor-NAME-client-side.pcap, ...) (snap length 2048 B, a ring of "
+             "3 x 10 MB per port)")
 
 
 class CaptureError(Exception):
@@ -45,9 +50,21 @@ class CaptureError(Exception):
 
 @dataclass(frozen=True)
 class CapturePoint:
-    host: str        # the host on the other end of the port
-    side: str        # "client" or "internet"
-    interface: str   # the switch-side veth, in the root namespace
+    file: str                      # what its tcpdump writes in the folder: "alice.pcap"
+    what: str                      # what that file holds, for people
+    interface: str                 # where tcpdump listens
+    netns_pid: int | None = None   # None: the root namespace; else this process's namespace
+
+    @property
+    def name(self) -> str:
+        return self.file.removesuffix(".pcap")
+
+
+@dataclass(frozen=True)
+class Merge:
+    file: str                      # the merged file: "censor-client-side.pcap"
+    what: str
+    parts: tuple[str, ...]         # the capture points' files it merges
 
 
 @dataclass
@@ -62,7 +79,7 @@ class _Dump:
             return True
         if self.proc.poll() is not None:
             why = " ".join(line.strip() for line in self.lines if line.strip())
-            raise CaptureError(f"tcpdump on {self.point.interface} ({self.point.host}) "
+            raise CaptureError(f"tcpdump on {self.point.interface} ({self.point.name}) "
                                f"exited: {why or f'exit code {self.proc.returncode}'}")
         return False
 
@@ -73,16 +90,18 @@ def _read(dump: _Dump) -> None:
 
 
 def _ordered(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
-    """The censor's two sides first, then the ports by name."""
+    """The censors' sides first, then the ports and links by name."""
     return sorted(files, key=lambda fw: (not fw[0].name.startswith("censor-"), fw[0].name))
 
 
 class Capture:
     """tcpdump on every capture point; `files()` says what was written, once stopped."""
 
-    def __init__(self, run: RunDir, points: list[CapturePoint], folder: Path):
+    def __init__(self, run: RunDir, points: list[CapturePoint], folder: Path,
+                 merges: list[Merge] = ()):
         self.run = run
         self.points = points
+        self.merges = list(merges)
         self.folder = Path(folder)
         self.dumps: list[_Dump] = []
         self.written: list[tuple[Path, str]] = []
@@ -97,23 +116,25 @@ class Capture:
         except OSError as e:
             raise CaptureError(f"cannot create {self.folder}: {e.strerror or e}") from None
         for point in self.points:
-            path = self.folder / f"{point.host}.pcap"
-            for old in [path, *self._ring(path)]:
+            path = self.folder / point.file
+            for old in [path, *self.ring_files(path)]:
                 old.unlink(missing_ok=True)
+            enter = [] if point.netns_pid is None else \
+                ["nsenter", "-t", str(point.netns_pid), "-n", "--"]
             proc = subprocess.Popen(
-                [tcpdump, "-i", point.interface, "-n", "-U", "--immediate-mode", "-Z", "root",
-                 "-s", str(SNAPLEN), "-C", str(RING_MB), "-W", str(RING_FILES),
+                [*enter, tcpdump, "-i", point.interface, "-n", "-U", "--immediate-mode",
+                 "-Z", "root", "-s", str(SNAPLEN), "-C", str(RING_MB), "-W", str(RING_FILES),
                  "-w", str(path)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 text=True, start_new_session=True)
             dump = _Dump(point, path, proc)
             self.dumps.append(dump)
-            self.run.add_pid(f"capture:{point.host}", proc.pid)
+            self.run.add_pid(f"capture:{point.name}", proc.pid)
             threading.Thread(target=_read, args=(dump,), daemon=True,
-                             name=f"tcpdump-{point.host}").start()
+                             name=f"tcpdump-{point.name}").start()
         try:
             wait_until(lambda: all(d.listening() for d in self.dumps), timeout,
-                       "tcpdump to listen on every switch port")
+                       "tcpdump to listen on every capture point")
         except Timeout as e:
             raise CaptureError(str(e)) from None
 
@@ -128,46 +149,41 @@ class Capture:
             except subprocess.TimeoutExpired:
                 terminate([d.proc.pid])
                 d.proc.wait()
-            self.run.drop_pid(f"capture:{d.point.host}")
+            self.run.drop_pid(f"capture:{d.point.name}")
         self.written = []
-        by_side: dict[str, list[Path]] = {}
+        rings: dict[str, list[Path]] = {}
         for d in self.dumps:
-            ring = settle_ring(d.path)
-            for p in ring:
-                self.written.append((p, f"switch port toward {d.point.host} "
-                                        f"({d.point.side} side)"))
-            by_side.setdefault(d.point.side, []).extend(ring)
+            rings[d.point.file] = ring = settle_ring(d.path)
+            self.written += [(p, d.point.what) for p in ring]
         mergecap = shutil.which("mergecap")
-        for side, files in by_side.items():
+        for merge in self.merges:
+            files = [p for part in merge.parts for p in rings.get(part, [])]
             if not mergecap or not files:
                 continue
-            out = self.folder / SIDE_FILES[side]
+            out = self.folder / merge.file
             r = subprocess.run([mergecap, "-w", str(out), *map(str, files)],
                                capture_output=True, text=True, timeout=scaled(120))
             if r.returncode == 0:
-                self.written.append((out, f"every port on the censor's {side} side, merged"))
+                self.written.append((out, merge.what))
         self.dumps = []
 
     def planned(self) -> list[tuple[Path, str]]:
         """(file, what it will hold) while the captures run: the report links these."""
-        out = [(self.folder / f"{p.host}.pcap",
-                f"switch port toward {p.host} ({p.side} side)") for p in self.points]
+        out = [(self.folder / p.file, p.what) for p in self.points]
         if shutil.which("mergecap"):
-            out += [(self.folder / SIDE_FILES[side],
-                     f"every port on the censor's {side} side, merged")
-                    for side in sorted({p.side for p in self.points})]
+            out += [(self.folder / m.file, m.what) for m in self.merges]
         return _ordered(out)
 
     def files(self) -> list[tuple[Path, str]]:
-        """(file, what it holds), side files first; empty until stopped."""
+        """(file, what it holds), the censors' sides first; empty until stopped."""
         return _ordered(self.written)
 
     @staticmethod
-    def _ring(path: Path) -> list[Path]:
-        return _ring(path)
+    def ring_files(path: Path) -> list[Path]:
+        return ring_files(path)
 
 
-def _ring(path: Path) -> list[Path]:
+def ring_files(path: Path) -> list[Path]:
     """tcpdump's ring files for `path` (-W: PATH0, PATH1, ...), oldest number first."""
     found = [p for p in path.parent.glob(path.name + "[0-9]*")
              if p.name[len(path.name):].isdigit()]
@@ -177,7 +193,7 @@ def _ring(path: Path) -> list[Path]:
 def settle_ring(path: Path) -> list[Path]:
     """The files a stopped ring left for `path`: a ring that never wrapped (one file) takes
     the plain name; one that wrapped keeps tcpdump's numbered files."""
-    ring = _ring(path)
+    ring = ring_files(path)
     if len(ring) == 1:
         ring[0].replace(path)
         return [path]

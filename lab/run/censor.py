@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from controllers.openflow.sockpath import unix_address
 from lab.run.rundir import RunDir
 from lab.run.wait import Timeout, scaled, wait_until
 
@@ -62,7 +63,8 @@ class ControlClient:
             deadline = time.monotonic() + timeout
             while True:
                 try:
-                    s.connect(str(self.path))
+                    with unix_address(self.path) as address:
+                        s.connect(address)
                     break
                 except BlockingIOError:     # the censor's accept queue is full: a moment
                     if time.monotonic() >= deadline:

@@ -58,6 +58,7 @@ class Lab:
         self.censor: CensorProcess | None = None
         self.censors: dict[str, CensorProcess] = {}
         self.services: list[Service] = []
+        self.national_ca: LabCA | None = None   # made when a rule intercepts TLS
         self.t0 = 0.0
         self.timings: dict[str, float] = {}
         self._keep: str | None = None     # teardown keeps the files named so (keep_events)
@@ -117,14 +118,13 @@ class Lab:
 
     def up(self) -> None:
         self.shaping()   # refuse what this kernel cannot do before building anything
-        if self.pcap and self.scenario.network:
-            raise LabError("--pcap: captures of a routed network (network:) are not built "
-                           "yet; they capture the one-switch network only")
         start = time.monotonic()
         self.t0 = time.time()
         self.run_dir = run = RunDir()
         specs = self.host_specs()
         ca = LabCA(run.file("pki", "x").parent, run.state.run_id)
+        self.national_ca = LabCA(run.file("pki-national", "x").parent, run.state.run_id,
+                                 "blocklab national CA") if self._intercepts() else None
         if self.scenario.network:
             self._routed(run, specs)
         else:
@@ -144,17 +144,25 @@ class Lab:
             self.censor.wait_ready()
         self._say("configuring hosts (resolver, CA)")
         for spec in specs:
-            trusts = self.scenario.host(spec.name).trust_lab_ca
+            host = self.scenario.host(spec.name)
+            trusts = host.trust_lab_ca
+            national = self.national_ca if host.trust_national_ca else None
+            store = ca.trust_dir_with(national) if national else ca.trust_dir
             hostconfig.configure(self.host(spec.name), self._host_folder(spec.name),
                                  self.scenario.resolver_ip(spec.name),
-                                 ca.trust_dir if trusts else None,
-                                 ca.nss_db() if trusts else None)
+                                 store if trusts else None,
+                                 ca.nss_db(national) if trusts else None)
         self._start_services(ca)
         for i, censor in enumerate(self.censors.values()):
             # restarts a dead censor; the first one also notices dead services
             censor.watch(self.dead_services if i == 0 else None)
         self.timings["up"] = time.monotonic() - start
         self._say("")
+
+    def _intercepts(self) -> bool:
+        """Whether a censor's rule intercepts TLS (then the run makes a national CA)."""
+        return any(r.action.get("type") == "intercept"
+                   for c in self.scenario.censors() for r in c.rules)
 
     def _routed(self, run: RunDir, specs: list[Host]) -> None:
         """The routed network and its censors: each censor's process is started first (its
@@ -180,6 +188,9 @@ class Lab:
         for proc in self.censors.values():
             proc.wait_started()
         self.network.start()
+        if self.pcap:
+            self._say("starting packet captures (tcpdump)")
+            self.start_capture(self.pcap)
         for name, proc in self.censors.items():
             self._say(f"waiting for censor {name}'s switch to connect")
             proc.wait_ready()
@@ -289,7 +300,8 @@ class Lab:
             raise LabError("the lab is not up")
         if self.capture:
             raise LabError(f"already capturing into {self.capture.folder}")
-        self.capture = Capture(self.run_dir, self.network.capture_points(), folder)
+        points, merges = self.network.capture_plan()
+        self.capture = Capture(self.run_dir, points, folder, merges)
         try:
             self.capture.start()
         except BaseException:

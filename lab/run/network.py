@@ -108,9 +108,10 @@ class Network:
     def host(self, name: str) -> MininetHost:
         return self.net.get(name)
 
-    def capture_points(self):
-        """Where to capture (lab/run/capture.py): each host's switch-side veth, in order."""
-        from lab.run.capture import CapturePoint
+    def capture_plan(self):
+        """Where to capture (lab/run/capture.py): each host's switch-side veth, in order
+        (`HOST.pcap`), merged per side of the censor (`censor-client-side.pcap`, ...)."""
+        from lab.run.capture import CapturePoint, Merge
         sides = {spec.name: spec.side for spec in self.specs}
         points = []
         for intf in self.switch.intfList():
@@ -118,9 +119,15 @@ class Network:
             if not link:
                 continue
             other = link.intf2 if link.intf1 is intf else link.intf1
-            if other.node.name in sides:
-                points.append(CapturePoint(other.node.name, sides[other.node.name], intf.name))
-        return points
+            name = other.node.name
+            if name in sides:
+                points.append(CapturePoint(f"{name}.pcap", f"switch port toward {name} "
+                                           f"({sides[name]} side)", intf.name))
+        merges = [Merge(f"censor-{side}-side.pcap", f"every port on the censor's {side} side, "
+                        "merged", tuple(p.file for p in points
+                                        if sides[p.name] == side))
+                  for side in ("client", "internet") if side in sides.values()]
+        return points, merges
 
     def stop(self) -> None:
         # End everything started in the hosts (commands, their children), then the hosts.

@@ -143,6 +143,60 @@ class RoutedNetwork(Network):
         far = seg.ports[isp.router]
         return {h.name: seg.ports.get(h.name, far) for h in self.specs}
 
+    def capture_plan(self):
+        """Where to capture (lab/run/capture.py): each host's port (`HOST.pcap`; the `isp`
+        resolver, wired straight to the border router, inside its own namespace); each
+        censor's switch per side (`censor-NAME-client-side.pcap`, `-internet-side.pcap`: a
+        router's port captured straight into it, host ports merged); each uplink without a
+        censor at its ISP's router (`link-ISP-uplink.pcap`)."""
+        from lab.run.capture import CapturePoint, Merge
+        hosts = {h.name for h in self.specs}
+        points, merges = [], []
+        on_switch = set()
+        for seg in self.segments:
+            censor = self.topo.censor_at(seg.place) if seg.place in self.controllers else None
+            toward = self.switch_ports(seg.place) if censor else {}
+            clients = self.topo.client_side(seg.place, self.specs) if censor else set()
+            sides: dict[str, list[tuple[str, str]]] = {"client": [], "internet": []}
+            for node, intf in _switch_intfs(seg.switch):
+                if node in hosts:
+                    on_switch.add(node)
+                    points.append(CapturePoint(f"{node}.pcap", f"what {node} sent and "
+                                               f"received (its port on {seg.place})", intf))
+                if censor:
+                    behind = {h for h, port in toward.items() if port == seg.ports[node]}
+                    sides["client" if behind & clients else "internet"].append((node, intf))
+            for side, ports in sides.items():
+                file = f"censor-{censor.name}-{side}-side.pcap" if censor else ""
+                what = f"censor {censor.name} ({seg.place}), its {side} side" if censor else ""
+                if len(ports) == 1 and ports[0][0] not in hosts:
+                    points.append(CapturePoint(file, f"{what}: its port toward {ports[0][0]}",
+                                               ports[0][1]))
+                    continue
+                parts = []
+                for node, intf in ports:
+                    if node not in hosts:
+                        parts.append(f"censor-{censor.name}-port-{node}.pcap")
+                        points.append(CapturePoint(parts[-1], f"censor {censor.name}'s port "
+                                                   f"toward {node}", intf))
+                    else:
+                        parts.append(f"{node}.pcap")
+                if parts:
+                    merges.append(Merge(file, f"{what}: every port on it, merged",
+                                        tuple(parts)))
+        for name in sorted(hosts - on_switch):
+            node = self.net.get(name)
+            points.append(CapturePoint(f"{name}.pcap", f"what {name} sent and received",
+                                       node.intfList()[0].name, node.pid))
+        for isp in self.topo.isps:
+            if f"{isp.name}.uplink" not in self.controllers:
+                router = self.net.get(isp.router)
+                points.append(CapturePoint(f"link-{isp.name}-uplink.pcap",
+                                           f"the link from {isp.router} to the border router "
+                                           f"(no censor on it), at {isp.router}", "up",
+                                           router.pid))
+        return points, merges
+
     @property
     def bridge(self) -> str:
         return self.segments[0].name if self.segments else ""
@@ -177,3 +231,14 @@ class RoutedNetwork(Network):
     def stop(self) -> None:
         super().stop()
         self.run.set_bridges([])
+
+
+def _switch_intfs(switch) -> list[tuple[str, str]]:
+    """(the node at the other end, the switch's own interface) for each port of `switch`."""
+    out = []
+    for intf in switch.intfList():
+        link = getattr(intf, "link", None)
+        if link:
+            other = link.intf2 if link.intf1 is intf else link.intf1
+            out.append((other.node.name, intf.name))
+    return out

@@ -17,6 +17,19 @@ SERVER_START = ipaddress.IPv4Address("198.19.0.10")
 ISP_IP = "198.18.0.2"
 PUBLIC_DNS_IP = "198.19.0.2"
 RESERVED_NAMES = ("isp", "public-dns")
+# The lab's private Tor network (lab/services/tor/), on the internet side, brought up only when
+# a comparison runs a Tor tool: three directory authorities that are also the relays (guard,
+# middle, exit), a bridge that is "known" (like Tor Browser's built-in bridges) and one that is
+# not (an unlisted bridge handed out privately).
+TOR_RELAYS = ("198.19.210.1", "198.19.210.2", "198.19.210.3")
+TOR_KNOWN_BRIDGES = ("198.19.210.11",)
+TOR_UNLISTED_BRIDGES = ("198.19.210.12",)
+# Address groups a rule's `ip:` may name as "@NAME": the lab's own hosts whose addresses a
+# censor learns from a list (Russia's blocklist of Tor relays), not from the scenario file.
+ADDRESS_GROUPS = {
+    "tor-relays": TOR_RELAYS,
+    "tor-bridges": TOR_KNOWN_BRIDGES,
+}
 RESERVED = {
     ISP_IP: "the ISP resolver (isp)",
     PUBLIC_DNS_IP: "the public resolver (public-dns)",

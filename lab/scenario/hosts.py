@@ -33,6 +33,7 @@ class _Entry:
     name_path: tuple
     address: str | None = None
     trust_lab_ca: bool = True
+    trust_national_ca: bool = False
     domains: tuple = ()
     serve: tuple = ()
     raw_domains: list = field(default_factory=list)
@@ -56,7 +57,7 @@ def build_hosts(rep: Reporter, data: dict) -> Hosts:
         rep.error(("clients",), str(e))
         return out
     out.clients = [Host(e.name, ip, addressing.mac_for(ip), "client",
-                        trust_lab_ca=e.trust_lab_ca)
+                        trust_lab_ca=e.trust_lab_ca, trust_national_ca=e.trust_national_ca)
                    for e, ip in zip(clients, c_ips)]
     out.servers = [Server(e.name, ip, addressing.mac_for(ip), "internet", e.domains, e.serve)
                    for e, ip in zip(servers, s_ips)]
@@ -80,6 +81,7 @@ def _entries(rep: Reporter, data: dict, key: str) -> tuple[list[_Entry], bool]:
         entry.address = rep.get(item, path, "address", None, str)
         if key == "clients":
             entry.trust_lab_ca = rep.get(item, path, "trust_lab_ca", True, bool)
+            entry.trust_national_ca = rep.get(item, path, "trust_national_ca", False, bool)
         if key == "servers":
             entry.raw_domains = rep.get(item, path, "domains", [], list)
             entry.domains = tuple(_unique(d.lower() for d in

@@ -16,7 +16,7 @@ from typing import Callable
 import yaml
 
 CENSOR_COMMANDS = ("rules", "enable", "disable", "add", "events", "explain", "plot",
-                   "capture", "censor")
+                   "capture", "censor", "browse")
 EXPECT_KEYS = ("exit", "contains", "not_contains", "regex", "event")
 STEP_KEYS = ("say", "run", "expect")
 
@@ -143,6 +143,11 @@ def _check_command(command: str, hosts: list[str] | None, rule_ids: set | None) 
         rule = words[1].strip() if len(words) > 1 else ""
         if rule not in rule_ids:
             return [f"{command!r}: no rule {rule!r} (rules: {', '.join(sorted(rule_ids))})"]
+    if head == "browse" and hosts is not None:
+        args = words[1].split() if len(words) > 1 else []
+        if len(args) not in (2, 3) or args[0] not in hosts or \
+                not args[1].startswith(("http://", "https://")):
+            return [f"{command!r}: browse HOST URL [FILE.png] (hosts: {', '.join(hosts)})"]
     if head == "add" and len(words) > 1:
         try:
             body = words[1].split(None, 2)[2] if words[1].startswith("--at") else words[1]

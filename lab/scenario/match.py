@@ -1,8 +1,9 @@
 """A rule's `match:` to the normalised form of docs/internals.md §1.
 
 Owns the checks on match values the schema cannot express (CIDRs, port ranges, server names,
-extension numbers) and the normalisation: every key a list, `ip` as CIDR strings, `port` as
-[lo, hi] pairs, name patterns in lower case, `not` recursively.
+extension numbers) and the normalisation: every key a list, `ip` as CIDR strings (an address
+group "@NAME" of lab/scenario/addressing.py as its addresses), `port` as [lo, hi] pairs, name
+patterns in lower case, `not` recursively.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import ipaddress
 from typing import Collection
 
 from controllers.rules.vocabulary import NAME_KEYS
+from lab.scenario.addressing import ADDRESS_GROUPS
 from lab.scenario.errors import Reporter, did_you_mean
 
 LIST_KEYS = ("proto", "path", "protocol")       # values the schema checked, kept as written
@@ -57,14 +59,23 @@ def _values(rep: Reporter, key: str, where: tuple, value,
     ok = True
     for at, item in _items(where, value):
         try:
-            norm = _one(key, item, servers)
+            norms = _group(item) if key == "ip" and isinstance(item, str) \
+                and item.startswith("@") else [_one(key, item, servers)]
         except ValueError as e:
             rep.error(at, str(e))
             ok = False
             continue
-        if norm not in out:
-            out.append(norm)
+        out += [norm for norm in norms if norm not in out]
     return out if ok else None
+
+
+def _group(item: str) -> list[str]:
+    """The addresses (as /32 CIDRs) of the address group `item` names ("@tor-relays")."""
+    known = [f"@{g}" for g in ADDRESS_GROUPS]
+    if item not in known:
+        raise ValueError(f"no address group '{item}'{did_you_mean(item, known)}; known: "
+                         f"{', '.join(known)}")
+    return [f"{ip}/32" for ip in ADDRESS_GROUPS[item[1:]]]
 
 
 def _one(key: str, item, servers: Collection[str] | None):

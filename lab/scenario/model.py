@@ -28,6 +28,9 @@ class Host:
     side: str                       # "client" (censored side) or "internet"
     # Its curl, openssl and browsers trust the run's CA (False: a host that does not).
     trust_lab_ca: bool = field(default=True, kw_only=True)
+    # It also trusts the run's national CA (lab.services.intercept forges with it): its user
+    # installed the state's certificate.
+    trust_national_ca: bool = field(default=False, kw_only=True)
 
     def to_policy(self, port: int | None = None) -> dict:
         out: dict = {"ip": self.ip, "mac": self.mac, "port": port, "side": self.side}
@@ -37,7 +40,7 @@ class Host:
 @dataclass(frozen=True)
 class Server(Host):
     domains: tuple[str, ...] = ()   # lower case; exact names or globs
-    serve: tuple[str, ...] = ()     # dns, http, https, quic, stun, udp-echo, bulk, ssh, vps
+    serve: tuple[str, ...] = ()     # dns, http, https, quic, stun, udp-echo, bulk, ssh, vps, https-alt
 
     def to_policy(self, port: int | None = None) -> dict:
         return {**super().to_policy(port), "domains": list(self.domains)}

@@ -13,8 +13,8 @@ import ipaddress
 import math
 from typing import Collection
 
-from controllers.rules.vocabulary import (DNS_ANSWERS, HANDSHAKE_ACTIONS, HEADER_KEYS,
-                                          HTTP_KEYS, SHAPING_ACTIONS, TAP_ACTS_AS,
+from controllers.rules.vocabulary import (COUNTING_ACTIONS, DNS_ANSWERS, HANDSHAKE_ACTIONS,
+                                          HEADER_KEYS, HTTP_KEYS, SHAPING_ACTIONS, TAP_ACTS_AS,
                                           TCP_FINGERPRINTS, TCP_ONLY_KEYS)
 from lab.scenario import units
 from lab.scenario.errors import Reporter
@@ -27,7 +27,9 @@ DEFAULT_BODY = None                 # the censor's own "Access denied" page
 # why a tap cannot carry out an inline-only action (vocabulary.TAP_ACTS_AS; forge: its own)
 TAP_CANNOT = {"drop": "cannot drop (use reset or reject)",
               "drop_reply": "cannot drop the server's answer (use reset)", "throttle": "cannot slow a flow",
-              "cut_after": "cannot cut a flow (use reset)"}
+              "cut_after": "cannot cut a flow (use reset)",
+              "ban_after": "cannot drop what it counts",
+              "intercept": "cannot divert a flow to its TLS proxy"}
 
 
 def build_rule(rep: Reporter, path: tuple, data: object, *,
@@ -44,6 +46,12 @@ def build_rule(rep: Reporter, path: tuple, data: object, *,
         if problem:
             rep.error(path + ("action",), problem)
             action = None
+    if action is not None and action["type"] == "intercept" and servers is not None \
+            and action["via"] not in servers:
+        rep.error(path + ("action", "intercept"),
+                  f"unknown server '{action['via']}': intercept diverts to a server of this "
+                  f"scenario with serve: [intercept] (known: {', '.join(servers) or 'none'})")
+        action = None
     residual = _residual(rep, path, data, action)
     scope, spare = _residual_scope(rep, path, data, residual)
     probability = rep.get(data, path, "probability", None, (int, float))
@@ -79,6 +87,9 @@ def _residual_scope(rep: Reporter, path: tuple, data: dict, residual: float | No
 def _residual(rep: Reporter, path: tuple, data: dict, action: dict | None) -> float | None:
     value = rep.get(data, path, "residual", None)
     if value is None:
+        if action is not None and action["type"] in COUNTING_ACTIONS:
+            rep.error(path + ("action",), f"{action['type']} bans a client from a server "
+                      "address for the rule's residual: add one, e.g. residual: 10s")
         return None
     try:
         seconds = units.parse_duration(value, zero=False)
@@ -128,6 +139,13 @@ def _action_with_argument(kind: str, arg) -> dict:
         return {"type": "cut_after", "bytes": units.parse_size(arg)}
     if kind == "rst_handshake":
         return {"type": "rst_handshake", "count": DEFAULT_RSTS if arg is None else int(arg)}
+    if kind == "ban_after":
+        return {"type": "ban_after", "packets": int(arg)}
+    if kind == "intercept":
+        if not isinstance(arg, str) or not arg:
+            raise ValueError("intercept needs the name of a server with serve: [intercept] "
+                             "(the censor's TLS proxy): {intercept: mitm}")
+        return {"type": "intercept", "via": arg}
     raise ValueError(f"unknown action '{kind}'")            # pragma: no cover (schema)
 
 
@@ -176,6 +194,9 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
                                         or not _is_tcp(match)):
         return f"{action} answers the TCP handshake, before any data: match on headers " \
                "only (ip, port, server) with proto: tcp"
+    if action in COUNTING_ACTIONS and keys - set(HEADER_KEYS) - {"not"}:
+        return f"{action} counts packets by their headers: match on headers only " \
+               "(ip, proto, port, server), e.g. proto: icmp"
     if action in SHAPING_ACTIONS and "dns" in keys:
         return f"{action} acts on a flow's bytes, but a dns match decides single DNS " \
                "queries (use drop or nxdomain)"

@@ -245,6 +245,12 @@ def _check_places(rep: Reporter, topo: Topology, censors: list[tuple[tuple, Cens
                                        f"(line {rep.marks.value(seen[censor.at] + ('at',))[0]})")
         else:
             seen[censor.at] = where
+        for i, r in enumerate(censor.rules):
+            if r.action.get("type") == "intercept" and censor.at != BORDER:
+                rep.error(where + ("rules", i, "action", "intercept"),
+                          f"intercept diverts to a server, and only the border link's censor "
+                          f"has the servers on its switch: put this censor at: border "
+                          f"(it is at {censor.at})")
 
 
 def _check_servers(rep: Reporter, servers: list, explicit: dict[str, tuple]) -> None:

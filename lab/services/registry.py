@@ -1,7 +1,7 @@
 """Which daemons a server runs: one entry per `serve:` name.
 
 A factory takes the run's Context and a Server and returns a Service (not started yet).
-Several names may share a factory (nginx does http, https and bulk; sshd does ssh and vps):
+Several names may share a factory (nginx does http, https, https-alt and bulk; sshd does ssh and vps):
 a server gets each factory once, in the order of its `serve:` list. Adding a service is one
 entry here and a module with its factory.
 """
@@ -61,6 +61,12 @@ def _udp_echo(ctx: Context, s) -> Service:
     return udp_echo(s, ctx.host(s), ctx.folder(s, "udp-echo"))
 
 
+def _intercept(ctx: Context, s) -> Service:
+    from lab.services.intercept import intercept
+    national = getattr(ctx.lab, "national_ca", None) or ctx.ca   # no rule uses it: lab CA
+    return intercept(s, ctx.host(s), national, ctx.ca, ctx.folder(s, "intercept"))
+
+
 def _sshd(ctx: Context, s) -> Service:
     return sshd(s, ctx.host(s), ctx.run_path, ctx.folder(s, "ssh"))
 
@@ -69,12 +75,14 @@ REGISTRY: dict[str, Factory] = {
     "dns": _dns,
     "http": _web,
     "https": _web,
+    "https-alt": _web,
     "bulk": _web,
     "quic": _quic,
     "stun": _stun,
     "udp-echo": _udp_echo,
     "ssh": _sshd,
     "vps": _sshd,        # circumvention servers are installed there by their own code
+    "intercept": _intercept,    # the censor's TLS interception box (action intercept)
 }
 
 

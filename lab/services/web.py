@@ -1,4 +1,5 @@
-"""Web servers with nginx: http on :80, https on :443 with the lab CA, a bulk file to download.
+"""Web servers with nginx: http on :80, https on :443 (and :8443 with `https-alt`) with the lab
+CA, a bulk file to download.
 
 Each server's nginx serves its own domains with one certificate naming all of them, a small
 index page saying which server answered, and (with `serve: [bulk]`) /bulk/100M. A server
@@ -15,6 +16,7 @@ from lab.run.pki import LabCA
 from lab.services.base import Service, listening
 
 BULK_BYTES = 100 * 1024 * 1024
+ALT_HTTPS_PORT = 8443       # `serve: [https-alt]`: the same site over TLS on the usual other port
 
 
 def _site(folder: Path, server) -> Path:
@@ -43,10 +45,13 @@ def web(server, host, ca: LabCA, folder: Path) -> Service:
         listens.append(f"listen {server.ip}:80;")
         ports.append(80)
     tls = ""
-    if "https" in server.serve:
+    secure = [p for name, p in (("https", 443), ("https-alt", ALT_HTTPS_PORT))
+              if name in server.serve]
+    if secure:
         leaf = ca.issue(server.name, list(server.domains), [server.ip])
-        listens.append(f"listen {server.ip}:443 ssl http2;")
-        ports.append(443)
+        for port in secure:
+            listens.append(f"listen {server.ip}:{port} ssl http2;")
+            ports.append(port)
         tls = (f"ssl_certificate {leaf.cert}; ssl_certificate_key {leaf.key};\n"
                "    ssl_protocols TLSv1.2 TLSv1.3;")
         if "quic" in server.serve:      # as real sites do: browsers learn HTTP/3 is there
@@ -83,7 +88,7 @@ http {{
 
 
 def wants_web(server) -> bool:
-    return bool({"http", "https", "bulk"} & set(server.serve))
+    return bool({"http", "https", "https-alt", "bulk"} & set(server.serve))
 
 
-__all__ = ["web", "wants_web", "BULK_BYTES"]
+__all__ = ["web", "wants_web", "BULK_BYTES", "ALT_HTTPS_PORT"]

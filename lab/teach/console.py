@@ -8,7 +8,8 @@ Each command returns a `Reply` (exit code, text) instead of printing, so the int
     add [--at N] RULE          a rule in YAML, checked as the scenario loader checks rules
     events [N] [-f]            the latest N censor events, colour-coded by action
     explain [HOST] URL         what the censor will do to URL from HOST (no traffic sent)
-    plot HOST URL [SECS] [PNG] goodput of a download over time, sampled every 100 ms
+    plot HOST URL [SECS] [PNG] goodput of a download over time (teach/plot_command.py)
+    browse HOST URL [PNG]      what HOST's browser shows, and its screenshot (teach/browse.py)
     capture [DIR | stop]       tcpdump on every switch port into DIR (lab/run/capture.py)
     censor [NAME]              the censors and their places; NAME: the one the commands
                                above address from now on (default: the first)
@@ -25,16 +26,17 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from lab.scenario.lessons import CENSOR_COMMANDS
 from lab.scenario.ruletext import action_text, match_text
 from lab.teach.explain import explain
 from lab.truth.table import text_table
+from lab.teach.ruleyaml import check_rule_yaml
 
 HOST_TIMEOUT = 120        # seconds a lesson's host command may take
 EVENT_COLOURS = {        # ANSI colours by action (the plots use the same families)
-    "drop": "31", "drop_reply": "31", "rst_handshake": "31", "reject": "31", "reset": "31",
+    "drop": "31", "drop_reply": "31", "rst_handshake": "31",
+    "ban_after": "31", "reject": "31", "reset": "31",
     "nxdomain": "35", "servfail": "35", "refused": "35", "forge": "35", "inject": "35",
     "throttle": "33", "cut_after": "33", "blockpage": "34", "allow": "32",
     "enable": "36", "disable": "36", "add": "36", "replace": "36", "policy": "36",
@@ -320,85 +322,16 @@ class Console:
         return Reply(0, f"capturing every switch port into {folder} (`capture stop` ends it "
                         "and merges the two sides of the censor)")
 
-    # --- plot ----------------------------------------------------------------------------
+    def browse(self, args: str) -> Reply:
+        from lab.teach.browse import browse_command
+        return browse_command(self, args)
+
     def plot(self, args: str) -> Reply:
-        from lab.report import downloads, plots
-        words = args.split()
-        usage = "usage: plot HOST URL [SECONDS] [FILE.png]   (e.g. plot alice " \
-                "https://rr1.video.example/bulk/100M)"
-        if len(words) < 2:
-            return Reply(2, usage)
-        host, url, rest = words[0], words[1], words[2:]
-        seconds, path = 8.0, None
-        for w in rest:
-            try:
-                seconds = float(w.rstrip("s"))
-            except ValueError:
-                path = Path(w) if Path(w).is_absolute() else self.plot_dir / w
-        if host not in self.hosts() or urlsplit(url).scheme not in ("http", "https"):
-            return Reply(2, usage)
-        name = urlsplit(url).hostname or "url"
-        path = path or self.plot_dir / f"plot-{host}-{name}.png"
-        d = downloads.sample(self.lab, [(host, url)], seconds=seconds)[0]
-        if not d.samples:
-            return Reply(1, f"plot: no samples: {d.error}")
-        rules = self._rules()
-        rates, marks = downloads.shaping_of([d], rules, origin=d.offset)
-        plots.goodput_png(path, [{"label": f"{host} <- {url}", "samples": d.samples}],
-                          f"{self.scenario.name}: goodput of {url} at {host}", rates, marks,
-                          xlabel="seconds since the download started")
-        lines = [f"wrote {path}",
-                 f"  {d.outcome()}; {d.mean_kbit:.0f} kbit/s on average, "
-                 f"{d.tail_kbit():.0f} kbit/s after the first second"]
-        for ev in d.decisions:
-            lines.append(f"  censor: rule {ev.get('rule')} {ev.get('action')} at "
-                         f"{float(ev['t']) - d.offset:.2f}s into the download")
-        for label, _bps in rates:
-            lines.append(f"  dashed line: {label}")
-        if not d.decisions:
-            lines.append("  censor: no event on this flow (nothing slowed it)")
-        if urlsplit(url).path in ("", "/"):
-            lines.append("  tip: a page is small; servers that serve bulk have /bulk/100M")
-        return Reply(0 if d.bytes else 1, "\n".join(lines))
+        from lab.teach.plot_command import plot_command
+        return plot_command(self, args)
 
 
 def host_env() -> dict:
     """The environment of host commands: `python` is blocklab's (lab.clients.* probes run)."""
     bin_dir = str(Path(sys.executable).parent)
     return dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}")
-
-
-# --- rule text -----------------------------------------------------------------------------
-
-
-def check_rule_yaml(scenario, text: str) -> tuple[dict | None, list[str]]:
-    """(the rule in policy form, []) or (None, problems): the YAML text of one rule, checked
-    with the scenario loader's schema and rule checks against this scenario's hosts."""
-    from lab.scenario import schema_check, yamlpos
-    from lab.scenario.build import build
-    from lab.scenario.errors import Marks, Reporter
-    try:
-        data, marks, problems = yamlpos.load(text)
-    except yamlpos.YamlProblem as p:
-        return None, [f"{p.line}:{p.col}: {p.message}"]
-    if problems:
-        return None, [f"{p.line}:{p.col}: {p.message}" for p in problems]
-    if not isinstance(data, dict):
-        return None, ["a rule is a mapping: {id: x, match: {...}, action: ...}"]
-    where = ("censor", "rules", 0)
-    shifted = Marks()
-    shifted.values = {where + k: v for k, v in marks.values.items()}
-    shifted.keys = {where + k: v for k, v in marks.keys.items()}
-    doc = {"name": "shell",
-           "clients": [{"name": h.name, "address": h.ip} for h in scenario.clients],
-           "servers": [{"name": s.name, "domains": list(s.domains), "serve": list(s.serve),
-                        "address": s.ip} for s in scenario.servers],
-           "censor": {"mode": scenario.censor.mode, "rules": [data]}}
-    rep = Reporter("rule", shifted)
-    schema_check.check(doc, rep)
-    built = build(rep, doc, Path("rule")) if not rep.diagnostics else None
-    if rep.diagnostics or built is None:
-        return None, [f"{d.line}:{d.col}: " + d.message.replace("censor.rules[0].", "")
-                      .replace("censor.rules[0]", "rule") for d in rep.diagnostics] \
-            or ["not a rule"]
-    return built.censor.rules[0].to_policy(), []

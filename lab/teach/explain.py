@@ -43,11 +43,15 @@ DNS_FAILS = {"nxdomain": "NXDOMAIN: curl: (6) Could not resolve host",
 SEEN = {"drop": "the flow's packets vanish: it times out (curl: (28))",
         "drop_reply": "the server's answer vanishes: it times out (curl: (28))",
         "rst_handshake": "forged RST+ACKs to the SYN: connection refused (curl: (7))",
+        "ban_after": "the first {packets} packets pass, then the server's address is cut off "
+                     "for the rule's residual, every protocol (ping stops answering)",
         "reject": "a closed port's answer: connection refused (curl: (7))",
         "reset": "RSTs after the first data: connection reset (curl: (35)/(56))",
         "blockpage": "the censor's block page instead of the site",
         "throttle": "it goes through, policed to {rate}",
         "cut_after": "the first {size} pass, then it stalls",
+        "intercept": "the censor's box answers with a certificate from the national CA: "
+                     "a certificate error (curl: (60)) unless the client trusts that CA",
         "allow": "nothing: an exception above broader rules"}
 
 
@@ -164,7 +168,8 @@ def seen_text(action: dict, kind: str) -> str:
             return f"an answer pointing at {action.get('ip')} instead of the real address"
         return "the real answer"
     return SEEN.get(t, t or "?").format(rate=rate_text(action.get("rate_bps", 0)),
-                                         size=f"{action.get('bytes')} B")
+                                         size=f"{action.get('bytes')} B",
+                                         packets=action.get("packets"))
 
 
 # --- legs --------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ Commands (Ctrl-D or `exit` tears the lab down):
                             (no traffic sent)
   plot HOST URL [SECS] [F]  download URL in HOST for SECS (8) seconds, sampling every 100 ms,
                             and plot its goodput to F (plot-HOST-NAME.png)
+  browse HOST URL [F]       open URL in headless Chromium in HOST: its error or page, and a
+                            screenshot in F (browse-HOST-NAME.png)
   capture [DIR | stop]      tcpdump on every switch port into DIR (HOST.pcap, both sides of
                             the censor); `capture stop` flushes them, for Wireshark
   censor [NAME]             the censors and where they sit; NAME: the one that rules,
@@ -193,6 +195,10 @@ class Shell(CLI):
         if len(line.split()) >= 2:
             self.say("downloading and sampling every 100 ms ...")
         self.reply(self.console.plot(line))
+
+    def do_browse(self, line):
+        """browse HOST URL [FILE]: what HOST's browser shows, and its screenshot"""
+        self.reply(self.console.browse(line))
 
     def do_capture(self, line):
         """capture [DIR | stop]: packet captures of every switch port, for Wireshark"""

@@ -118,8 +118,6 @@ CASES = [
     (["campaign", "merge", "/tmp", "--report", "/proc/nope"], 2, "stderr", NOPE),
     (["run", "basics/open", "--pcap", "/proc/nope"], 2, "stderr",
      "blocklab: --pcap /proc/nope: cannot create the folder (No such file or directory)"),
-    (["run", "basics/two-isps", "--pcap", "{file}.d"], 1, "stderr",
-     "--pcap: captures of a routed network (network:) are not built yet"),
     (["run", "basics/open", "--pcap", "{file}"], 2, "stderr",
      "is a file, not a folder"),
     (["exec", "basics/open", "alice", "--pcap", "", "--", "true"], 2, "stderr",

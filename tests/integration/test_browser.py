@@ -6,6 +6,7 @@ once and its browser checks run in parallel.
 """
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -180,3 +181,38 @@ def test_run_with_browser_shows_it_in_the_table_and_the_report(tmp_path):
     assert "## What the browser showed" in report and "(browser-1-alice.png)" in report
     assert "alice → https://blocked.example.com/: ERR_CONNECTION_RESET" in report
 
+
+
+# scenario -> {target: (the browser's OONI failure or the page's status, its blocking)}
+PROBED = {
+    "basics/reset": {"https://blocked.example.com/": ("connection_reset", "http-failure"),
+                     "https://open.example.org/": (200, False)},
+    "basics/dns-nxdomain": {"https://blocked.example.com/": ("dns_nxdomain_error", "dns")},
+    "basics/blockpage": {"http://blocked.example.com/": (403, "http-diff")},
+}
+
+
+@pytest.mark.parametrize("name", list(PROBED))
+def test_probe_with_browser_reports_what_the_browser_saw_in_oonis_words(name, tmp_path):
+    r = blocklab("probe", name, "--browser", "--json", "--report", str(tmp_path), timeout=240)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    score = lines[-1]["blocklab_score"]
+    seen = {m["input"]: m["x_blocklab"]["x_browser"] for m in lines[:-1]}
+    assert set(PROBED[name]) <= set(seen), seen
+    for url, (what, blocking) in PROBED[name].items():
+        b = seen[url]
+        where = f"{name} {url}: {b}"
+        if isinstance(what, int):
+            assert (b["failure"], b["status"]) == (None, what), where
+        else:
+            assert b["failure"] == what, where
+        assert b["blocking"] == blocking, where
+        assert b["outcome"] == ("TP" if blocking else "TN"), where
+        assert png_size(b["screenshot"]) == (800, 600), where
+        assert Path(b["screenshot"]).parent == tmp_path, where
+    assert score["browser"]["confusion"]["FP"] == score["browser"]["confusion"]["FN"] == 0
+    table = (tmp_path / "score.txt").read_text()
+    assert "browser saw" in table.splitlines()[1], table
+    shots = (tmp_path / "score.md").read_text().split("### What the browser showed")[1]
+    assert "(browser-1-alice.png)" in shots, shots

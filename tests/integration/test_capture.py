@@ -6,6 +6,7 @@ RST of basics/reset and the forged DNS answer of basics/dns-forge. No tcpdump ou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_reset_is_in_the_clients_capture(tmp_path):
     page = (tmp_path / "rep" / "report.html").read_text()
     assert '<a href="../pcap/alice.pcap">' in page                 # the report links them
     assert '<g id="node-alice"' in page                            # and draws the network
+    assert "Packets around each censor event" in page               # and what went by
     for name in ("alice.pcap", "blocked.pcap", "censor-client-side.pcap",
                  "censor-internet-side.pcap"):
         assert f"pcap: {out / name}" in r.stderr, r.stderr
@@ -101,3 +103,75 @@ def test_the_pytest_fixture_captures_too(blocklab, tmp_path):
     assert tshark(out / "alice.pcap", 'dns.a == 198.19.0.11', "dns.qry.name") == \
         [["blocked.example.com"]]
     assert not tcpdumps_writing_to(out)
+
+
+ROUTED = """\
+name: t-routed-capture
+clients: [alice, bob, carol]
+servers:
+  - {name: a, domains: [a.example], serve: [https]}
+  - {name: b, domains: [b.example], serve: [https]}
+  - {name: c, domains: [c.example], serve: [https]}
+network:
+  isps:
+    - {name: home, clients: [alice]}
+    - {name: mobile, kind: mobile, clients: [bob]}
+    - {name: uni, kind: university, clients: [carol], resolver: true}
+  censors:
+    - {name: tspu, at: home.uplink, ttl: 50,
+       rules: [{id: tspu-a, match: {sni: a.example}, action: reset}]}
+    - {name: mob, at: mobile.access, ttl: 40,
+       rules: [{id: mob-c, match: {sni: c.example}, action: reset}]}
+    - {name: gfw, at: border,
+       rules: [{id: gfw-b, match: {sni: b.example}, action: reset}]}
+expect:
+  - {from: alice, url: "https://a.example/", blocked: true, rule: tspu-a, censor: tspu}
+  - {from: bob, url: "https://c.example/", blocked: true, rule: mob-c, censor: mob}
+  - {from: carol, url: "https://b.example/", blocked: true, rule: gfw-b, censor: gfw}
+"""
+A, B, C = "198.19.0.10", "198.19.0.11", "198.19.0.12"
+
+
+def test_a_routed_network_per_host_per_censor_side_and_link(tmp_path):
+    """Three censors at three places: each client's capture holds its RST with the TTL that
+    gives the censor's distance away (its initial TTL less the routers between them)."""
+    scenario = tmp_path / "routed.yaml"
+    scenario.write_text(ROUTED)
+    out = tmp_path / "pcap"
+    r = blocklab("run", str(scenario), "--pcap", str(out), "--report", str(tmp_path / "rep"),
+                 timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([
+        "alice.pcap", "bob.pcap", "carol.pcap", "a.pcap", "b.pcap", "c.pcap", "isp.pcap",
+        "public-dns.pcap", "uni-dns.pcap",
+        "censor-tspu-client-side.pcap", "censor-tspu-internet-side.pcap",
+        "censor-mob-client-side.pcap", "censor-mob-internet-side.pcap",
+        "censor-gfw-client-side.pcap", "censor-gfw-internet-side.pcap",
+        "link-mobile-uplink.pcap", "link-uni-uplink.pcap"]), names
+    rst = "tcp.flags.reset == 1 && tcp.srcport == 443"
+    # tspu on home's uplink sends with TTL 50: one router (home's) before alice
+    assert tshark(out / "alice.pcap", rst, "ip.src", "ip.ttl")[0] == [A, "49"]
+    assert tshark(out / "censor-tspu-client-side.pcap", rst, "ip.src", "ip.ttl")[0] == [A, "50"]
+    # mob on bob's own LAN, TTL 40: no router between them
+    assert tshark(out / "bob.pcap", rst, "ip.src", "ip.ttl")[0] == [C, "40"]
+    # gfw at the border, TTL 64: two routers (uni's, the border) before carol
+    assert tshark(out / "carol.pcap", rst, "ip.src", "ip.ttl")[0] == [B, "62"]
+    hello = 'tls.handshake.extensions_server_name == "b.example"'
+    for seen_by in ("censor-gfw-client-side.pcap", "link-uni-uplink.pcap"):
+        assert tshark(out / seen_by, hello, "ip.src") == [["198.18.3.10"]], seen_by
+    # the internet side of the border censor: the servers' ports merged; the forged RST
+    # toward the server is there, the client's toward carol is not
+    assert not tshark(out / "censor-gfw-internet-side.pcap", f"{rst} && ip.dst == 198.18.3.10",
+                      "ip.src")
+    assert not tcpdumps_writing_to(out)
+    # the report: the packets around each event, the RST with the TTL alice saw
+    page = (tmp_path / "rep" / "report.md").read_text()
+    section = page[page.index("## Packets around each censor event"):]
+    assert "censor tspu: rule `tspu-a` reset" in section and "from `alice.pcap`" in section
+    assert re.search(r"\+\d\.\d{3} s  198\.19\.0\.10 → 198\.18\.1\.10  ttl 49  TCP .*RST",
+                     section), section
+    assert "Client Hello" in section
+    rules = page[page.index("## The censors' rules"):page.index("## What the clients saw")]
+    assert re.search(r"Censor `gfw`:\n\n\| # \| rule .*\n.*\n\| 1 \| gfw-b \| yes \| 1 \|",
+                     rules), rules

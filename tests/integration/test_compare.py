@@ -31,10 +31,10 @@ def tunnel_rules(cell: dict) -> set[str]:
 
 
 def test_unknown_tool_is_refused_by_name():
-    r = blocklab("compare", "basics/open", "--tools", "direct,tor,warp")
+    r = blocklab("compare", "basics/open", "--tools", "direct,tor-snowflake,warp")
     assert r.returncode == 1
-    assert "unknown tool(s) tor, warp" in r.stderr and "shadowsocks" in r.stderr
-    assert "tor: left out" in r.stderr
+    assert "unknown tool(s) tor-snowflake, warp" in r.stderr and "shadowsocks" in r.stderr
+    assert "tor-snowflake: left out" in r.stderr
 
 
 def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):
@@ -111,6 +111,39 @@ def test_desync_tools_fool_a_naive_dpi_not_a_hardened_one(tmp_path):
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI believed a segment with a bad checksum" in md
     assert "the DPI ignored a segment: out of window" in md
+
+
+def test_ttl_limited_desync_fools_a_dpi_a_router_away_unless_it_checks_ttls(tmp_path):
+    """fake-ttl and tcb-teardown through a box one router away (routed networks): each
+    measures the hop count from the SYN-ACK's TTL (62: two routers) and sends its fake hello
+    or RST with TTL 2, which passes the box and dies at the border router. The naive box
+    believes the fake, or forgets the flow on the RST; the box that checks TTLs against the
+    SYN's ignores both (they reach it with TTL 1) and drops the real hello."""
+    m = compare("basics/dpi-ttl", "basics/dpi-ttl-checked", "--tools",
+                "direct,fake-ttl,tcb-teardown", "--report", str(tmp_path))
+    c = cells(m)
+    target = "https://blocked.example.com/"
+    for scenario in ("basics-dpi-ttl", "basics-dpi-ttl-checked"):
+        direct = c[(scenario, "direct")]
+        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
+    fake, rst = c[("basics-dpi-ttl", "fake-ttl")], c[("basics-dpi-ttl", "tcb-teardown")]
+    for cell in (fake, rst):
+        assert cell["status"] == "works" and cell["targets"][target]["ok"] == 1, cell
+    assert fake["dpi_believed"] == ["a segment with another TTL"], fake
+    [read] = [e["detail"]["read"] for t in fake["trials"] for e in t["events"]
+              if e["action"] == "allow" and e["detail"].get("sni") == "www.iana.org"][:1]
+    assert read[0]["ttl"] == 1, read          # sent with 2, one router before the box
+    assert rst["dpi_forgot"] == ["client_rst"], rst
+    for tool, flags in (("fake-ttl", None), ("tcb-teardown", "RST")):
+        cell = c[("basics-dpi-ttl-checked", tool)]
+        assert cell["status"] == "blocked" and cell["blocked_by"] == ["sni-drop"], cell
+        drops = [e for t in cell["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
+        ignored = drops[0]["detail"]["dpi"]["ignored"]
+        assert [(i["ttl"], i["why"], i.get("flags")) for i in ignored] == \
+            [(1, "TTL differs from the SYN's", flags)], drops[0]
+    md = (tmp_path / "compare.md").read_text()
+    assert "the DPI forgot the flow on a client_rst" in md
+    assert "the DPI ignored a segment: TTL differs from the SYN's" in md
 
 
 def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):

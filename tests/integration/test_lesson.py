@@ -4,6 +4,7 @@ FILE:LINE:COL); Enter paces it."""
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 import sys
 import textwrap
@@ -79,6 +80,19 @@ def test_udp_ban_lesson_holds(tmp_path):
     assert "6 of 6 expected observations held." in r.stdout, r.stdout
 
 
+@pytest.mark.parametrize("name, steps, passed", [("basics/dpi-ttl", 3, 2),
+                                                  ("basics/dpi-ttl-checked", 2, 0)])
+def test_ttl_limited_desync_lessons_hold(name, steps, passed, tmp_path):
+    """A box one router away: fake-ttl and tcb-teardown (TTL 2 from the SYN-ACK's 62) get a
+    ServerHello from the naive box and none from the one that checks TTLs."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", name, "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert f"{steps} of {steps} expected observations held." in r.stdout, r.stdout
+    assert r.stdout.count("desync: ServerHello received") == passed, r.stdout
+    assert r.stdout.count("ttl 2 (autottl: SYN-ACK ttl 62)") == 2, r.stdout
+
+
 def test_an_expectation_that_does_not_hold_fails_the_auto_run(tmp_path):
     path = _write(tmp_path, """\
         lesson:
@@ -127,3 +141,19 @@ def test_enter_runs_each_step_and_q_stops(tmp_path):
     assert r.stdout.count("[Enter runs it, q quits]") == 3
     assert "    one" in r.stdout and "    two" in r.stdout and "    three" not in r.stdout
     assert "Lesson stopped after 2 of 3 steps." in r.stdout
+
+
+def test_a_lesson_step_shows_what_the_browser_renders(tmp_path):
+    """basics/reset's `browse` step: the tab's error, in Chromium's and OONI's words, and its
+    screenshot among the lesson's files."""
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "basics/reset", "--auto",
+                        "--out", str(out)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    shot = out / "browse-alice-blocked.example.com.png"
+    assert "alice's browser: ERR_CONNECTION_RESET after" in r.stdout, r.stdout
+    assert f"screenshot: {shot}" in r.stdout, r.stdout
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (800, 600)
+    assert "✗" not in r.stdout

@@ -70,6 +70,9 @@ OONI = [
      "dns_nxdomain_error", "dns"),
     ("basics/dns-forge", "https://blocked.example.com/", None, None, "dns"),
     ("basics/blockpage", "http://blocked.example.com/", None, None, "http-diff"),
+    # alice installed the national CA; the prober, as OONI Probe, trusts its own bundle only
+    ("kz/2024-mitm", "https://rutracker.org/", "tls_handshakes", "ssl_unknown_authority",
+     "http-failure"),
 ]
 
 

@@ -281,13 +281,17 @@ def test_an_interrupted_routed_run_tears_down(sig, code):
     assert _names(state) == GONE
 
 
-def test_a_sigkilled_routed_run_is_cleaned():
-    """SIGKILL leaves routers, bridges and the censor behind; cleaning that run (what
-    `blocklab clean` does for each orphaned run) removes every one of them."""
-    proc = blocklab_popen("exec", "basics/two-isps", "alice", "--", "sleep", "300",
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_a_sigkilled_routed_run_is_cleaned(tmp_path):
+    """SIGKILL leaves routers, bridges and the censor behind, and captures (tcpdumps on switch
+    ports, and in a router's and the isp resolver's namespaces) whose interface lives on;
+    cleaning that run (what `blocklab clean` does for each orphaned run) removes them all."""
+    proc = blocklab_popen("exec", "basics/two-isps", "alice", "--pcap", str(tmp_path), "--",
+                          "sleep", "300", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         state = _routed_exec_up(proc)
+        captures = {k for k in state.pids if k.startswith("capture:")}
+        assert {"capture:alice", "capture:isp", "capture:link-mobile-uplink",
+                "capture:censor-tspu-client-side"} <= captures, captures
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         left = _names(state)

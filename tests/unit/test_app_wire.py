@@ -22,7 +22,8 @@ matches = st.fixed_dictionaries({}, optional={
     "ipv4_src": st.one_of(ips, st.tuples(ips, st.just("255.255.0.0"))),
     "ipv4_dst": ips, "tcp_src": ports, "tcp_dst": st.one_of(ports, st.tuples(ports, ports)),
     "udp_src": ports, "udp_dst": ports})
-atoms = st.lists(st.sampled_from([fx.NORMAL, fx.CONTROLLER, ("output", 3), fx.meter(9)]),
+atoms = st.lists(st.sampled_from([fx.NORMAL, fx.CONTROLLER, ("output", 3), fx.meter(9),
+                                  ("set_eth_dst", "02:00:c6:13:00:0b")]),
                  max_size=3, unique=True)
 specs = st.builds(fx.FlowSpec, priority=st.sampled_from([0, 100, 200, 300]), match=matches,
                   actions=atoms.map(tuple), idle_timeout=st.sampled_from([0, 30]),
@@ -52,6 +53,8 @@ def os_ken_flow_mod(spec: fx.FlowSpec) -> bytes:
             actions.append(parser.OFPActionOutput(ofp.OFPP_CONTROLLER, ofp.OFPCML_NO_BUFFER))
         elif atom[0] == "output":
             actions.append(parser.OFPActionOutput(atom[1]))
+        elif atom[0] == "set_eth_dst":
+            actions.append(parser.OFPActionSetField(eth_dst=atom[1]))
         elif atom[0] == "meter":
             inst.append(parser.OFPInstructionMeter(atom[1], ofp.OFPIT_METER))
     if actions:

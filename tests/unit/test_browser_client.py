@@ -41,3 +41,14 @@ def test_the_run_table_has_a_browser_column_only_when_a_browser_was_used():
     head, _, row = render_table([shown, curl_only]).splitlines()[:3]
     assert "browser saw" in head and "ERR_CONNECTION_RESET after 0.3s" in row
 
+
+
+@pytest.mark.parametrize("command", ["run", "probe"])
+def test_browser_without_chromium_is_one_line_before_any_lab(command, monkeypatch, capsys):
+    from lab import cli
+    from lab.clients import browser
+    monkeypatch.setattr(browser, "CANDIDATES", ("no-such-chromium-here",))
+    assert cli.main([command, "basics/reset", "--browser"]) == 1
+    err = capsys.readouterr().err
+    assert err == "blocklab: --browser: no chromium to run (Debian: apt-get install chromium; " \
+                  "`make setup` installs it)\n"

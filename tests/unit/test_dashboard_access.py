@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 
 from lab import scenario as scenarios
-from lab.teach.dashboard import Dashboard, listen
+from lab.teach.dashboard import Dashboard
+from lab.teach.dashboard_http import listen
 
 
 class FakeLab:
@@ -153,3 +154,19 @@ def test_explain_answers_without_traffic(page):
     reply = json.loads(text)
     assert code == 200 and reply["exit"] == 0, reply
     assert "sni-reset" in reply["output"] and "reset" in reply["output"]
+
+
+def test_a_censor_is_named_or_refused(page):
+    base, token, lab = page
+    status, body = call(f"{base}/api/rules?censor=nope&token={token}")
+    assert status == 400 and "censor 'nope': choose one of censor" in body, body
+    status, body = call(f"{base}/api/rules?censor=censor&token={token}")
+    assert status == 200 and json.loads(body)[0]["id"] == "sni-reset"
+    auth = {"X-Blocklab-Token": token, "Origin": base}
+    assert call(f"{base}/api/rules/sni-reset", "POST", {"enabled": False, "censor": "nope"},
+                auth)[0] == 400 and lab.enabled
+    assert call(f"{base}/api/rules/sni-reset", "POST", {"enabled": False, "censor": "censor"},
+                auth)[0] == 200 and not lab.enabled
+    status, body = call(f"{base}/api/state?token={token}")
+    assert json.loads(body)["censors"] == [{"name": "censor", "at": "", "mode": "inline",
+                                            "ttl": 64, "node": "censor"}]

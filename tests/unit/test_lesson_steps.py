@@ -76,7 +76,7 @@ lesson:
 """)
     assert [str(d) for d in scenarios.validate([str(path)])] == [
         f"{path}:8:10: lesson[0].run: 'bob ls': 'bob' is neither a host (alice, isp, "
-        "public-dns) nor a censor command (rules, enable, disable, add, events, explain, plot, capture, censor)",
+        "public-dns) nor a censor command (rules, enable, disable, add, events, explain, plot, capture, censor, browse)",
         f"{path}:11:9: lesson[1].run[1]: 'enable x': no rule 'x' (rules: r1)",
         f"{path}:14:21: lesson[2].expect.regex: bad regular expression '(': missing ), "
         "unterminated subpattern at position 0",
@@ -96,3 +96,14 @@ def test_steps_of_a_scenario_without_a_lesson_is_a_lesson_error(tmp_path):
     path.write_text("name: t\nclients: [alice]\nservers: []\n")
     with pytest.raises(LessonError, match="has no lesson"):
         steps(scenarios.load(path))
+
+
+@pytest.mark.parametrize("command", ["browse", "browse alice", "browse bob https://x.example/",
+                                     "browse alice ftp://x.example/",
+                                     "browse alice https://x.example/ a.png extra"])
+def test_a_browse_step_names_a_host_and_a_web_url(command):
+    _, problems = check_steps([{"run": command}], ["alice", "isp"], set())
+    assert problems == [((0, "run"), f"{command!r}: browse HOST URL [FILE.png] "
+                                     "(hosts: alice, isp)")]
+    assert check_steps([{"run": "browse alice https://x.example/ tab.png"}], ["alice"],
+                       set())[1] == []

@@ -22,18 +22,19 @@ _MODULES = {
     "fake-badseq": "fake_badseq",
     "disorder": "disorder",
     "multisplit": "multisplit",
+    "tor": "tor",
+    "tor-obfs4": "tor_obfs4",
+    "tor-obfs4-builtin": "tor_obfs4_builtin",
+    "fake-ttl": "fake_ttl",
+    "tcb-teardown": "tcb_teardown",
 }
 
 NAMES = tuple(_MODULES)
 
 LEFT_OUT = {
-    "tor": "a Tor client needs a Tor network: directory authorities, a consensus, relays "
-           "(chutney builds one in minutes, not the seconds a comparison run has); the obfs4 "
-           "part of a Tor bridge is measured by `obfs4`",
-    "fake-ttl": "not yet available: its fake dies at a router between the censor and the "
-                "server (TTL-limited), and this lab has no hops until routers arrive",
-    "tcb-teardown": "not yet available: its RST must reach the censor but not the server "
-                    "(TTL-limited), which needs the routers of the topology branch",
+    "tor-snowflake": "Debian has snowflake-client and snowflake-proxy but neither the "
+                     "broker nor the bridge-side snowflake-server, so no Snowflake rendezvous "
+                     "can be completed inside the lab",
 }
 
 

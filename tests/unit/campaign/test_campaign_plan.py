@@ -61,7 +61,7 @@ def test_globs_of_bundled_names_and_of_files_relative_to_the_plan(tmp_path):
 
 def test_every_problem_at_its_line_and_column(tmp_path):
     path = write(tmp_path, "scenarios: [basics/opne, 'basics/zz*', basics/open, basics/open]\n"
-                           "tools: [direct, shadowsock, tor]\n"
+                           "tools: [direct, shadowsock, tor-snowflake]\n"
                            "repeats: 0\n"
                            "seeds: [1, 1]\n"
                            "options: {bulk_rate: 100mbps}\n"
@@ -75,7 +75,7 @@ def test_every_problem_at_its_line_and_column(tmp_path):
             f"{path}:1:26: scenarios[1]: 'basics/zz*' matches no scenario",
             f"{path}:1:53: scenarios[3]: scenario basics/open is named 'basics-open', like",
             f"{path}:2:17: tools[1]: unknown tool 'shadowsock' (did you mean 'shadowsocks'?)",
-            f"{path}:2:29: tools[2]: unknown tool 'tor': left out",
+            f"{path}:2:29: tools[2]: unknown tool 'tor-snowflake': left out",
             f"{path}:3:10: repeats: 0 is out of range 1..1000",
             f"{path}:4:12: seeds[1]: seed 1 is listed twice",
             f"{path}:5:22: options.bulk_rate: bad rate '100mbps' (did you mean '100Mbit'?)",

@@ -71,6 +71,10 @@ EXPECTED = {   # profile -> tools blocked (publications: naive falls to every de
     "naive": {"direct"},
     "hardened": {"direct", "fake-badsum", "fake-badseq", "disorder", "multisplit"},
     "default": {"direct", "fake-badseq", "disorder", "multisplit"},
+    # Geneva's 2019 rates: the GFW reads segments whole (3%), believes a bad-checksum
+    # duplicate (80%); Kazakhstan believes both and reads packets alone (100% each)
+    "gfw-2019": {"direct", "fake-badseq", "disorder", "multisplit"},
+    "kazakhstan-2019": {"direct"},
 }
 
 
@@ -186,7 +190,8 @@ def test_bad_profiles_are_refused_by_key(bad, message):
 
 def test_named_profiles_compile_whole():
     assert check_dpi("hardened") == {
-        "checksums": True, "sequence": True, "overlap": "first", "state": "any",
+        "checksums": True, "sequence": True, "ttl_check": False, "overlap": "first",
+        "state": "any",
         "teardown": [], "resync": False, "inspect_packets": 8, "inspect_bytes": None,
         "reassembly": True}
     assert check_dpi({"profile": "naive", "teardown": ["fin"]})["teardown"] == ["fin"]
@@ -285,3 +290,76 @@ def test_a_later_syn_resynchronises_only_with_resync():
             assert Output(held, 1) in outputs(eff)
         eff = e.packet_in(again.data(client_hello(BLOCKED)), 1, 0.3)
         assert any(ev["rule"] == "sni-drop" for ev in events(eff)) == blocked, resync
+
+
+def handshake_with_syn(e, c, ttl=63):
+    """Under a profile the client's SYN comes up (its TTL is the flow's baseline); it passes."""
+    syn = P.with_ttl(c.syn(), ttl)
+    assert e.packet_in(syn, 1, 0.0) == [Output(syn, 1)]
+    opened(e, c)
+
+
+@pytest.mark.parametrize("ttl_check", [False, True])
+def test_a_ttl_limited_fake_is_believed_unless_the_dpi_checks_ttls(ttl_check):
+    """fake-ttl: the fake arrives with TTL 1 (it dies at the next router), the real hello
+    with the SYN's 63. A naive DPI believes the fake and says so; one that checks TTLs
+    ignores it and reads the real hello."""
+    e, c = engine({"profile": "naive", "ttl_check": ttl_check}), TcpClient()
+    handshake_with_syn(e, c)
+    fake = P.with_ttl(c.data(client_hello(FAKE)), 1)
+    hello = P.with_ttl(c.data(client_hello(BLOCKED)), 63)
+    eff = run(e, [fake, hello])
+    [ev] = events(eff)
+    if ttl_check:
+        assert ev["rule"] == "sni-drop"
+        [ignored] = ev["detail"]["dpi"]["ignored"]
+        assert ignored["ttl"] == 1 and ignored["why"] == "TTL differs from the SYN's"
+        assert Output(fake, 1) in eff                   # passed on unread, to die later
+    else:
+        assert ev["rule"] is None and ev["action"] == "allow" and ev["detail"]["sni"] == FAKE
+        assert ev["detail"]["believed"] == "a segment with another TTL"
+        assert ev["detail"]["read"] == [{"seq": 1, "len": len(client_hello(FAKE)), "ttl": 1}]
+
+
+@pytest.mark.parametrize("ttl_check", [False, True])
+def test_a_ttl_limited_rst_tears_down_unless_the_dpi_checks_ttls(ttl_check):
+    """tcb-teardown: a RST with TTL 1 makes a naive DPI forget the flow (the hello after it
+    is not read); one that checks TTLs ignores the RST and drops the hello."""
+    e, c = engine({"profile": "naive", "ttl_check": ttl_check}), TcpClient()
+    handshake_with_syn(e, c)
+    rst = P.with_ttl(c.data(b"", 0, P.RST | P.ACK), 1)
+    eff = e.packet_in(rst, 1, 0.1)
+    assert Output(rst, 1) in eff
+    assert [ev["action"] for ev in events(eff)] == ([] if ttl_check else ["teardown"])
+    hello = P.with_ttl(c.data(client_hello(BLOCKED)), 63)
+    eff = e.packet_in(hello, 1, 0.2)
+    if ttl_check:
+        assert events(eff)[0]["rule"] == "sni-drop"
+    else:
+        assert eff == [Output(hello, 1)]
+
+
+def test_under_a_profile_the_clients_syn_is_not_passed_in_the_switch():
+    from controllers.engine.effects import InstallFlow
+    from controllers.packets import SYN
+    for dpi, passed in ((None, True), ("naive", False)):
+        specs = [x.spec for x in engine(dpi).base_effects() if isinstance(x, InstallFlow)]
+        syn_passes = [s for s in specs if s.match.get("tcp_flags") == (SYN, SYN | P.ACK)]
+        assert bool(syn_passes) == passed, dpi
+
+
+@pytest.mark.parametrize("name, fooled", [("gfw-2019", {"fake-ttl", "tcb-teardown"}),
+                                          ("kazakhstan-2019", {"fake-ttl"}),
+                                          ("hardened", {"fake-ttl"}),
+                                          ("naive", {"fake-ttl", "tcb-teardown"})])
+def test_ttl_limited_desync_against_the_named_profiles(name, fooled):
+    """Geneva, 2019: a RST with TTL 10 after the handshake beat the GFW (87%, RST+ACK 94%)
+    and not Kazakhstan (0%); a TTL-limited duplicate of the request beat both (98%, 100%)."""
+    for tool in ("fake-ttl", "tcb-teardown"):
+        e, c = engine(name), TcpClient()
+        handshake_with_syn(e, c)
+        first = c.data(client_hello(FAKE)) if tool == "fake-ttl" else \
+            c.data(b"", 0, P.RST | P.ACK)
+        eff = run(e, [P.with_ttl(first, 1), P.with_ttl(c.data(client_hello(BLOCKED)), 63)])
+        blocked = any(ev["rule"] == "sni-drop" for ev in events(eff))
+        assert blocked == (tool not in fooled), (name, tool, events(eff))

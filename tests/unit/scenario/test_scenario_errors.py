@@ -159,7 +159,7 @@ clients: [alice]
 servers: [{name: web, serve: [htps]}]
 """,
      "s.yaml:3:31: servers[0].serve[0]: 'htps' is not one of dns, http, https, quic, stun, "
-     "udp-echo, bulk, ssh, vps (did you mean 'https'?)"),
+     "udp-echo, bulk, ssh, vps, https-alt, intercept (did you mean 'https'?)"),
     ('resolver-unknown', HEAD + """\
 resolver: pubic
 """,
@@ -186,6 +186,13 @@ censor:
 """,
      "s.yaml:7:41: censor.rules[0].match.ip[1]: bad address or CIDR '10.0.0.0/33' (e.g. "
      '198.19.0.10 or 10.0.0.0/8)'),
+    ('address-group-unknown', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {ip: ['198.19.0.10', '@tor-relay']}, action: drop}
+""",
+     "s.yaml:7:43: censor.rules[0].match.ip[1]: no address group '@tor-relay' (did you mean "
+     "'@tor-relays'?); known: @tor-relays, @tor-bridges"),
     ('ipv6-cidr', HEAD + """\
 censor:
   rules:
@@ -361,6 +368,28 @@ censor:
     - {id: a, match: {dns: example.com}, action: forge}
 """,
      's.yaml:7:50: censor.rules[0].action: forge needs an address: {forge: 198.19.0.99}'),
+    ('ban-after-needs-residual', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: icmp}, action: {ban_after: 2}}
+""",
+     's.yaml:7:45: censor.rules[0].action: ban_after bans a client from a server address for '
+     'the rule\'s residual: add one, e.g. residual: 10s'),
+    ('ban-after-headers-only', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {sni: example.com}, action: {ban_after: 2}, residual: 5s}
+""",
+     's.yaml:7:50: censor.rules[0].action: ban_after counts packets by their headers: match on '
+     'headers only (ip, proto, port, server), e.g. proto: icmp'),
+    ('ban-after-not-on-a-tap', HEAD + """\
+censor:
+  mode: tap
+  rules:
+    - {id: a, match: {proto: icmp}, action: {ban_after: 2}, residual: 5s}
+""",
+     's.yaml:8:45: censor.rules[0].action: ban_after needs mode: inline: a tap only sees copies '
+     'and cannot drop what it counts'),
     ('action-two-keys', HEAD + """\
 censor:
   rules:
@@ -685,3 +714,37 @@ def test_broken_file_gives_exact_diagnostics(tmp_path, text, expected):
 def test_cases_are_one_per_error_class():
     names = [c[0] for c in CASES]
     assert len(names) == len(set(names))
+
+
+def test_intercept_names_a_server_of_the_scenario(tmp_path):
+    text = HEAD + """\
+censor:
+  rules:
+    - {id: mitm, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    [message] = errors(tmp_path, text)
+    assert message.startswith("s.yaml:7:"), message
+    assert "censor.rules[0].action.intercept: unknown server 'box'" in message, message
+    assert "serve: [intercept]" in message and "(known: web)" in message
+
+
+def test_intercept_on_a_routed_network_needs_the_border_censor(tmp_path):
+    text = """\
+name: t
+clients: [alice]
+servers:
+  - {name: web, domains: [a.example], serve: [https]}
+  - {name: box, domains: [box.example], serve: [intercept]}
+network:
+  isps:
+    - {name: home, kind: home, clients: [alice]}
+  censors:
+    - name: c
+      at: home.uplink
+      rules:
+        - {id: m, match: {server: [web], proto: tcp}, action: {intercept: box}}
+"""
+    assert errors(tmp_path, text) == [
+        "s.yaml:13:75: network.censors[0].rules[0].action.intercept: intercept diverts to a "
+        "server, and only the border link's censor has the servers on its switch: put this "
+        "censor at: border (it is at home.uplink)"]

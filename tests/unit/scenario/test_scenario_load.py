@@ -303,3 +303,20 @@ def test_a_tap_can_inject_reset_reject_and_answer(tmp_path):
     assert sc.censor.mode == "tap"
     assert [r.action["type"] for r in sc.censor.rules] == [
         "allow", "inject", "nxdomain", "reset", "blockpage", "reject"]
+
+
+def test_an_address_group_loads_as_the_lab_hosts_addresses(tmp_path):
+    from lab.scenario.addressing import TOR_KNOWN_BRIDGES, TOR_RELAYS
+    sc = load(write(tmp_path, """\
+        name: t
+        clients: [alice]
+        servers: [{name: web, serve: [https]}]
+        censor:
+          rules:
+            - {id: relays, match: {ip: "@tor-relays", proto: tcp}, action: drop}
+            - {id: bridges, match: {ip: ["@tor-bridges", 198.19.0.10, "@tor-bridges"]},
+               action: drop}
+        """))
+    relays, bridges = sc.censor.rules
+    assert relays.match["ip"] == [f"{ip}/32" for ip in TOR_RELAYS]
+    assert bridges.match["ip"] == [f"{ip}/32" for ip in TOR_KNOWN_BRIDGES] + ["198.19.0.10/32"]

@@ -135,5 +135,7 @@ def test_fingerprints_are_what_the_classifier_names():
 @pytest.mark.parametrize("action", sorted(v.TAP_ACTS_AS))
 def test_a_tap_refuses_every_inline_only_action(action):
     match = {"dns": ["x.example"]} if action in v.DNS_ANSWERS else {"ip": ["10.0.0.0/8"]}
+    if action in v.HANDSHAKE_ACTIONS:
+        match["proto"] = ["tcp"]
     assert compatibility(match, action, "inline") is None
     assert "mode: inline" in compatibility(match, action, "tap")

@@ -14,13 +14,18 @@ SOURCE = "blocklab bench (no real-world event)"
 
 
 def scenario(folder: Path, name: str, clients: list[str], servers: list[dict],
-             rules: list[dict], resolver: str = "isp"):
+             rules: list[dict], resolver: str = "isp", network: dict | None = None):
     """A scenario made in code, written to `folder` as YAML and loaded (validated) from there,
-    exactly as a user's file would be."""
+    exactly as a user's file would be. With `network` (a `network:` section, its censors with
+    their own rules) the lab is routed and `rules` must be empty."""
     from lab import scenario as scenarios
     doc = {"name": name, "title": f"benchmark: {name}", "sources": [SOURCE],
-           "clients": clients, "resolver": resolver, "servers": servers,
-           "censor": {"mode": "inline", "rules": rules}}
+           "clients": clients, "resolver": resolver, "servers": servers}
+    if network is None:
+        doc["censor"] = {"mode": "inline", "rules": rules}
+    else:
+        assert not rules, "a routed scenario's rules belong to its censors"
+        doc["network"] = network
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -9,6 +9,8 @@ Sections (each its own module; one that fails is recorded with its error, the ot
     dns        DNS queries/s with 10% of names blocked; lost and wrong answers  bench.dns
     scale      10^3..10^6 domain patterns + as many CIDRs: load, RSS, lookups  bench.scale
     lab_size   lab up/down for 2..100 clients                               bench.labsize
+    routed     goodput and new flows through 3 ISPs, 4 routers and 2 censors against the
+               one-switch lab; both labs' up/down (3 ISPs x 10 clients)    bench.routed
 
 The first three share one "traffic lab" (19 clients, a bulk, a web, a DNS and a decoy
 server) whose policy is swapped over the control socket, so "with" and "without" the censor
@@ -37,18 +39,20 @@ from lab.run.outputs import not_written
 
 log = logging.getLogger("blocklab.bench")
 
-SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
+SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size", "routed")
 
 QUICK = {"goodput_seconds": 2, "goodput_reps": 1, "flows_seconds": 3, "latency_seconds": 1.5,
          "latency_reps": 1, "dns_reps": 1,
          "tls_generators": 2, "tls_concurrency": 16, "dns_seconds": 3, "dns_generators": 2,
          "dns_concurrency": 32, "scale_sizes": [10**3, 10**4], "lookups": 20000,
-         "engine_flows": 2000, "lab_sizes": [2, 10]}
+         "engine_flows": 2000, "lab_sizes": [2, 10],
+         "routed_clients_per_isp": 3, "routed_reps": 1}
 FULL = {"goodput_seconds": 6, "goodput_reps": 5, "flows_seconds": 10, "latency_seconds": 2,
         "latency_reps": 4, "dns_reps": 3,
         "tls_generators": 4, "tls_concurrency": 16, "dns_seconds": 5, "dns_generators": 4,
         "dns_concurrency": 64, "scale_sizes": [10**3, 10**4, 10**5, 10**6],
-        "lookups": 200000, "engine_flows": 10000, "lab_sizes": [2, 10, 50, 100]}
+        "lookups": 200000, "engine_flows": 10000, "lab_sizes": [2, 10, 50, 100],
+        "routed_clients_per_isp": 10, "routed_reps": 3}
 
 CLIENTS = [f"c{i:02d}" for i in range(19)]
 SERVERS = [
@@ -140,6 +144,14 @@ def _run(quick: bool, work: Path, sections: list[str] | None) -> dict:
         except Exception as e:
             log.warning("bench section lab_size failed", exc_info=True)
             result["lab_size"] = {"error": f"{type(e).__name__}: {e}"}
+    if "routed" in sections:
+        from bench import newflows, routed
+        try:
+            result["routed"] = routed.run(cfg, work, SERVERS, newflows.RESET_RULE)
+        except Exception as e:
+            log.warning("bench section routed failed", exc_info=True)
+            result["routed"] = {"error": f"{type(e).__name__}: {e}",
+                                "traceback": traceback.format_exc()[-3000:]}
     result["load_after"] = common.load()
     result["duration_s"] = common.rnd(time.monotonic() - start, 1)
     result["plots"] = {}

@@ -1,9 +1,10 @@
 """Ethernet/IPv4/TCP/UDP/ICMP on the wire: a fast parse into a small object, and builders.
 
 Owns the byte layout only: `parse_frame` turns a frame the switch sent up into a `Packet`
-(or None for anything that is not IPv4, or raises `Malformed`), and the `build_*` functions
-make the frames the censor injects, with correct IPv4/TCP/UDP/ICMP checksums. No os-ken, no
-policy: the struct module and nothing else.
+(or None for anything that is not IP, or raises `Malformed`), and the `build_*` functions
+make the frames the censor injects, with correct IPv4/TCP/UDP/ICMP checksums. IPv6 frames
+(and builders given IPv6 addresses) are controllers.packets6's, behind the same functions.
+No os-ken, no policy: the struct module and nothing else.
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import socket
 import struct
 
 ETH_IPV4 = 0x0800
-TCP, UDP, ICMP = 6, 17, 1
-PROTO_NAMES = {TCP: "tcp", UDP: "udp", ICMP: "icmp"}
+ETH_IPV6 = 0x86DD
+TCP, UDP, ICMP, ICMPV6 = 6, 17, 1, 58
+PROTO_NAMES = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmp"}
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
@@ -28,17 +30,21 @@ _aton = socket.inet_aton
 
 
 class Malformed(ValueError):
-    """An Ethernet/IPv4 frame whose headers do not hold together."""
+    """An Ethernet/IP frame whose headers do not hold together."""
 
 
 class Packet:
-    """The fields of one IPv4 frame the engine looks at (ports 0 where the protocol has none)."""
+    """The fields of one IP frame the engine looks at (ports 0 where the protocol has none).
+
+    `family` is 4 or 6; for IPv6, `ihl` is the length of the fixed and extension headers,
+    `ttl` the hop limit and `proto` the last next-header (the transport)."""
 
     __slots__ = ("frame", "eth_dst", "eth_src", "ip_off", "ip_len", "ihl", "ttl", "proto",
                  "src", "dst", "fragment", "first_fragment", "sport", "dport", "seq", "ack",
-                 "flags", "window", "payload", "icmp_type", "icmp_code")
+                 "flags", "window", "payload", "icmp_type", "icmp_code", "family")
 
     def __init__(self) -> None:
+        self.family = 4
         self.sport = self.dport = self.seq = self.ack = self.flags = self.window = 0
         self.icmp_type = self.icmp_code = -1
         self.payload = b""
@@ -50,7 +56,7 @@ class Packet:
 
     @property
     def ip_packet(self) -> bytes:
-        """The whole IPv4 packet (header and data, without Ethernet padding)."""
+        """The whole IP packet (header and data, without Ethernet padding)."""
         return self.frame[self.ip_off:self.ip_off + self.ip_len]
 
     def __repr__(self) -> str:
@@ -59,13 +65,15 @@ class Packet:
 
 
 def parse_frame(frame: bytes) -> Packet | None:
-    """Parse an Ethernet frame: a Packet for IPv4, None for other ethertypes.
+    """Parse an Ethernet frame: a Packet for IPv4 and IPv6, None for other ethertypes.
 
-    Raises Malformed when the frame claims IPv4 but its headers are cut or inconsistent."""
+    Raises Malformed when the frame claims IP but its headers are cut or inconsistent."""
     if len(frame) < 14:
         raise Malformed("short ethernet header")
     eth_dst, eth_src, eth_type = _ETH.unpack_from(frame, 0)
     if eth_type != ETH_IPV4:
+        if eth_type == ETH_IPV6:
+            return packets6.parse(frame, eth_dst, eth_src)
         return None
     if len(frame) < 34:
         raise Malformed("short ipv4 header")
@@ -85,7 +93,14 @@ def parse_frame(frame: bytes) -> Packet | None:
         p.payload = frame[14 + ihl:14 + total]
         return p
     p.first_fragment = more
-    start, end = 14 + ihl, 14 + total
+    parse_transport(p, frame, 14 + ihl, 14 + total, more)
+    return p
+
+
+def parse_transport(p: Packet, frame: bytes, start: int, end: int, more: bool) -> None:
+    """Fill p's transport fields from frame[start:end] (`more`: a first fragment, whose
+    UDP length may run past it)."""
+    proto = p.proto
     if proto == TCP:
         if end - start < 20:
             raise Malformed("short tcp header")
@@ -102,14 +117,13 @@ def parse_frame(frame: bytes) -> Packet | None:
         if not more and (ulen < 8 or start + ulen > end):
             raise Malformed("bad udp length")
         p.payload = frame[start + 8:start + ulen] if not more else frame[start + 8:end]
-    elif proto == ICMP:
+    elif proto == ICMP or proto == ICMPV6:
         if end - start < 8:
             raise Malformed("short icmp header")
         p.icmp_type, p.icmp_code = frame[start], frame[start + 1]
         p.payload = frame[start + 8:end]
     else:
         p.payload = frame[start:end]
-    return p
 
 
 # ---------------------------------------------------------------------------- checksums
@@ -150,7 +164,10 @@ INJECT_TTL = 64          # the initial IP TTL of what the censor sends (a Linux 
 
 def with_ttl(frame: bytes, ttl: int) -> bytes:
     """`frame` (Ethernet + IPv4, no options or any) with its IP TTL set to `ttl` and the
-    header checksum redone: a censor's injections leave it with the TTL of its place."""
+    header checksum redone: a censor's injections leave it with the TTL of its place.
+    An IPv6 frame gets its hop limit set."""
+    if frame[12:14] == b"\x86\xdd":
+        return packets6.with_hop_limit(frame, ttl)
     ihl = (frame[14] & 0x0F) * 4
     head = bytearray(frame[14:14 + ihl])
     head[8] = ttl & 0xFF
@@ -175,6 +192,8 @@ def build_tcp(eth_src: bytes, eth_dst: bytes, src: str, dst: str, sport: int, dp
     head = _TCP.pack(sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
                      window, 0, 0)
     seg = head + payload
+    if ":" in src:
+        return packets6.frame(eth_src, eth_dst, src, dst, TCP, seg, 16, ttl)
     csum = checksum(_pseudo(_aton(src), _aton(dst), TCP, len(seg)) + seg)
     seg = seg[:16] + struct.pack("!H", csum) + seg[18:]
     return build_frame(eth_src, eth_dst, build_ipv4(src, dst, TCP, seg, ttl))
@@ -185,6 +204,8 @@ def build_udp(eth_src: bytes, eth_dst: bytes, src: str, dst: str, sport: int, dp
     """A UDP datagram in an Ethernet frame, checksums filled in."""
     length = 8 + len(payload)
     seg = _UDP.pack(sport, dport, length, 0) + payload
+    if ":" in src:
+        return packets6.frame(eth_src, eth_dst, src, dst, UDP, seg, 6, ttl)
     csum = checksum(_pseudo(_aton(src), _aton(dst), UDP, length) + seg) or 0xFFFF
     seg = seg[:6] + struct.pack("!H", csum) + seg[8:]
     return build_frame(eth_src, eth_dst, build_ipv4(src, dst, UDP, seg, ttl))
@@ -228,6 +249,12 @@ def rst_for(p: Packet) -> bytes:
 def icmp_unreachable(p: Packet, code: int = 3) -> bytes:
     """ICMP destination unreachable (default: port) from p's destination, quoting p.
 
-    The quote is p's IP header and as much data as keeps the error within 576 bytes."""
+    The quote is p's IP header and as much data as keeps the error within 576 bytes. For
+    an IPv6 packet: ICMPv6 unreachable, the code translated (controllers.packets6)."""
+    if p.family == 6:
+        return packets6.unreachable(p, code)
     quote = p.ip_packet[:576 - 20 - 8]
     return build_icmp(p.eth_dst, p.eth_src, p.dst, p.src, 3, code, 0, quote)
+
+
+from controllers import packets6  # noqa: E402  (IPv6 builds on the names above)

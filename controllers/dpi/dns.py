@@ -119,12 +119,12 @@ def _encode_name(labels: list[bytes]) -> bytes:
 
 
 def build_response(query: bytes, rcode: int, ipv4_answers: Sequence[str] = (),
-                   ttl: int = 60) -> bytes:
+                   ttl: int = 60, ipv6_answers: Sequence[str] = ()) -> bytes:
     """A response to ``query``: same id, QR=1, RD copied, RA=1, the first question copied.
 
     The question keeps the query's letter case (resolvers using 0x20 randomisation check it).
-    A records for ``ipv4_answers`` are added only when the query asks for A; otherwise the
-    response has no answers. Raises ValueError if ``query`` is not a parseable query, ``rcode``
+    A records for ``ipv4_answers`` are added only when the query asks for A, AAAA records for
+    ``ipv6_answers`` only when it asks for AAAA; otherwise the response has no answers. Raises ValueError if ``query`` is not a parseable query, ``rcode``
     is outside 0..15 or an address is not IPv4.
     """
     if not 0 <= rcode <= 15:
@@ -138,12 +138,15 @@ def build_response(query: bytes, rcode: int, ipv4_answers: Sequence[str] = (),
     addresses = []
     if q.qtype == QTYPE_A:
         addresses = [ipaddress.IPv4Address(a).packed for a in ipv4_answers]
+    elif q.qtype == QTYPE_AAAA:
+        addresses = [ipaddress.IPv6Address(a).packed for a in ipv6_answers]
     flags = _QR | (q.flags & (_OPCODE | _RD)) | _RA | rcode
     ttl = min(max(ttl, 0), _MAX_TTL)
     parts = [_HEADER.pack(q.id, flags, 1, len(addresses), 0, 0),
              _encode_name(labels), _TYPE_CLASS.pack(q.qtype, q.qclass)]
     for packed in addresses:
-        parts.append(_ANSWER_A.pack(_POINTER_TO_QUESTION, QTYPE_A, CLASS_IN, ttl, 4))
+        parts.append(_ANSWER_A.pack(_POINTER_TO_QUESTION, q.qtype, CLASS_IN, ttl,
+                                    len(packed)))
         parts.append(packed)
     return b"".join(parts)
 

@@ -45,7 +45,8 @@ from controllers.engine.bans import PacketCounts
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
 from controllers.rules.matching import CompiledRule
-from controllers.packets import (ACK, FIN, ICMP, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
+from controllers.packets6 import ECHO_REQUEST as ECHO_REQUEST6
+from controllers.packets import (ACK, FIN, ICMP, ICMPV6, INJECT_TTL, PSH, RST, SYN, TCP, UDP, Malformed,
                                  Packet, build_tcp, forward_tcp, icmp_unreachable, parse_frame,
                                  reply_tcp, reply_udp, rst_for, with_eth_dst, with_ttl)
 from controllers.rules.ruleset import MeterPool, meter_shape
@@ -134,6 +135,8 @@ class Executor:
         act = rule.action
         if rule.kind in ("forge", "inject"):
             detail["answer"] = act["ip"]
+            if act.get("ip6"):
+                detail["answer6"] = act["ip6"]
         elif rule.kind == "throttle":
             detail["rate_bps"] = act["rate_bps"]
         elif rule.kind == "cut_after":
@@ -283,7 +286,7 @@ class Executor:
             return [] if pkt.flags & RST else [self.to_client(flow, rst_for(pkt))]
         if pkt.proto == UDP:
             return [self.to_client(flow, icmp_unreachable(pkt, 3))]
-        if pkt.proto == ICMP and pkt.icmp_type != 8:
+        if pkt.proto in (ICMP, ICMPV6) and pkt.icmp_type not in (8, ECHO_REQUEST6):
             return []                                   # never answer an ICMP error
         return [self.to_client(flow, icmp_unreachable(pkt, 13))]
 
@@ -350,10 +353,12 @@ class Executor:
     def _responses(rule: CompiledRule, kind: str, messages: list[bytes]) -> list[bytes]:
         """The rule's answer to each query in `messages` (unparseable ones skipped)."""
         answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
+        answers6 = [rule.action["ip6"]] if answers and rule.action.get("ip6") else []
         out = []
         for msg in messages:
             try:
-                out.append(dns.build_response(msg, _RCODES[kind], answers))
+                out.append(dns.build_response(msg, _RCODES[kind], answers,
+                                              ipv6_answers=answers6))
             except ValueError:
                 continue
         return out

@@ -27,7 +27,6 @@ penalty box, one per control change.
 from __future__ import annotations
 
 import logging
-import socket
 from typing import Any
 
 from controllers.dpi import profile as dpi_profile
@@ -37,7 +36,9 @@ from controllers.switch import proactive
 from controllers.engine.actions import Executor
 from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
+from controllers.rules import ip6
 from controllers.rules.inspect import Inspector
+from controllers.packets6 import is_neighbor_discovery
 from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malformed, Packet, \
     parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
@@ -58,8 +59,7 @@ _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
              "injected", "events", "boxed", "cut", "internal_errors")
 
 
-def _ip_int(ip: str) -> int:
-    return int.from_bytes(socket.inet_aton(ip), "big")
+_ip_int = ip6.addr_int
 
 
 class Engine:
@@ -80,9 +80,9 @@ class Engine:
         self._server_rsts = "server_rst" in self.profile.teardown
         self._client_syns = self.tcb_on     # the client's SYN comes up: its TTL, the baseline
         self.hosts: dict[str, dict] = dict(policy.get("hosts", {}))
-        self.side_of_ip = {h["ip"]: h.get("side") for h in self.hosts.values() if "ip" in h}
-        self.port_of_ip = {h["ip"]: h["port"] for h in self.hosts.values()
-                           if "ip" in h and h.get("port") is not None}
+        addrs = [(a, h) for h in self.hosts.values() for a in (h.get("ip"), h.get("ip6")) if a]
+        self.side_of_ip = {a: h.get("side") for a, h in addrs}
+        self.port_of_ip = {a: h["port"] for a, h in addrs if h.get("port") is not None}
         self.client_ports = {h["port"] for h in self.hosts.values()
                              if h.get("side") == "client" and h.get("port") is not None}
         self.rules = RuleSet(policy.get("rules", []), self.hosts, policy.get("seed", 0))
@@ -158,9 +158,9 @@ class Engine:
         except Malformed:
             self.counters["malformed"] += 1
             return []
-        if pkt is None:
-            self.counters["non_ip"] += 1
-            return [Output(frame, in_port)]
+        if pkt is None or (pkt.family == 6 and is_neighbor_discovery(pkt)):
+            self.counters["non_ip"] += 1        # and IPv6's neighbour discovery: the link's
+            return [Output(frame, in_port)]     # plumbing, which no rule is about
         if pkt.fragment:                    # a later IP fragment: no ports to go by
             self.counters["fragments"] += 1
             passes = self.rules.fragment_passes(pkt, self.tap)

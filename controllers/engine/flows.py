@@ -136,6 +136,8 @@ class Flow:
             self.record = {"proto": self.proto_name, "src": self.c_ip,
                            "sport": self.c_port if ports else None, "dst": self.s_ip,
                            "dport": self.s_port if ports else None}
+            if ":" in self.c_ip:            # the family is said where it is not IPv4's
+                self.record["family"] = "ipv6"
         return self.record
 
 

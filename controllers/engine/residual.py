@@ -77,13 +77,15 @@ class PenaltyBoxes:
             has_ports = name in ("tcp", "udp")
             # Inline, the box drops; on-path (tap) it can only answer new connections with RSTs.
             action = "reset" if self.tap else "drop"
+            flow = {"proto": name, "src": client, "sport": None, "dst": server,
+                    "dport": dport if has_ports else None}
+            if ":" in client:
+                flow["family"] = "ipv6"
             detail: dict = {"until": round(until, 3)}
             if spare:
                 detail.update(scope="server", spare=list(spare))
             out.insert(0, Event({"rule": rule_id, "technique": "residual", "action": action,
-                                 "flow": {"proto": name, "src": client, "sport": None,
-                                          "dst": server, "dport": dport if has_ports else None},
-                                 "detail": detail}))
+                                 "flow": flow, "detail": detail}))
         return out
 
     def prune(self, now: float) -> None:

@@ -13,6 +13,8 @@ Only a policy with a "dpi" section gets a Tcb per flow; without one the engine i
 from __future__ import annotations
 
 from controllers.openflow.offload import is_partial
+from controllers.openflow.offload6 import is_partial6
+from controllers.packets6 import pseudo as pseudo6
 from controllers.packets import FIN, RST, SYN, TCP, UDP, Packet, checksum
 
 SEQ_MOD = 1 << 32
@@ -24,6 +26,8 @@ def checksums_ok(pkt: Packet) -> bool:
     """Whether the packet's IPv4 header checksum and TCP/UDP checksum are right, or left
     to offload (a partial TCP/UDP checksum holds the pseudo-header sum)."""
     ip = pkt.ip_packet
+    if pkt.family == 6:
+        return _checksums_ok6(pkt, ip)
     if checksum(ip[:pkt.ihl]) != 0:
         return False
     if pkt.proto not in (TCP, UDP):
@@ -38,6 +42,19 @@ def checksums_ok(pkt: Packet) -> bool:
         return True
     pseudo = ip[12:20] + bytes((0, pkt.proto)) + len(segment).to_bytes(2, "big")
     return checksum(pseudo + segment) == 0
+
+
+def _checksums_ok6(pkt: Packet, ip: bytes) -> bool:
+    """IPv6 has no header checksum; TCP/UDP's covers its pseudo-header (or is partial)."""
+    if pkt.proto not in (TCP, UDP):
+        return True
+    segment = ip[pkt.ihl:]
+    offset = 16 if pkt.proto == TCP else 6
+    if len(segment) < offset + 2:
+        return False
+    if is_partial6(ip, pkt.proto, segment, offset):
+        return True
+    return checksum(pseudo6(pkt.src, pkt.dst, pkt.proto, len(segment)) + segment) == 0
 
 
 def relative(base: int | None, seq: int) -> int | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import struct
 
+from controllers.openflow.offload6 import for_the_wire6
 from controllers.packets import checksum
 
 _TCP, _UDP = 6, 17
@@ -80,7 +81,9 @@ def for_the_wire(frame: bytes, mtu: int = MTU) -> list[bytes]:
     cut into segments (with new IP headers and correct checksums).
 
     Anything that is not a well-formed unfragmented IPv4 TCP/UDP frame is returned
-    unchanged, and so is a frame whose checksum its sender wrote."""
+    unchanged, and so is a frame whose checksum its sender wrote. IPv6: offload6."""
+    if frame[12:14] == b"\x86\xdd":
+        return for_the_wire6(frame, mtu)
     if len(frame) < 34 or frame[12:14] != b"\x08\x00":
         return [frame]
     ihl = (frame[14] & 0x0F) * 4

@@ -30,12 +30,15 @@ _OXM_FIELDS = {"in_port": (0, _BASIC, 0, 4), "eth_type": (5, _BASIC, 5, 2),
                "ipv4_dst": (12, _BASIC, 12, 4), "tcp_src": (13, _BASIC, 13, 2),
                "tcp_dst": (14, _BASIC, 14, 2), "udp_src": (15, _BASIC, 15, 2),
                "udp_dst": (16, _BASIC, 16, 2), "tcp_flags": (40, _NXM1, 34, 2),
-               "reg0": (41, _NXM1, 0, 4)}
+               "reg0": (41, _NXM1, 0, 4), "ipv6_src": (26, _BASIC, 26, 16),
+               "ipv6_dst": (27, _BASIC, 27, 16)}
 
 
 def _oxm_value(size: int, value) -> bytes:
     if size == 4 and isinstance(value, str):
         return socket.inet_aton(value)
+    if size == 16 and isinstance(value, str):
+        return socket.inet_pton(socket.AF_INET6, value)
     return int(value).to_bytes(size, "big")
 
 

@@ -15,8 +15,10 @@ from itertools import repeat
 from typing import Any
 
 from controllers.dpi import profile as dpi_profile
-from controllers.rules.vocabulary import (ACTIONS, EXT_KEYS, FINGERPRINTS, MATCH_KEYS, NAME_KEYS,
-                                          PER_VALUES, PROTOS, RESIDUAL_SCOPES, RULE_KEYS)
+from controllers.rules import ip6
+from controllers.rules.vocabulary import (ACTIONS, EXT_KEYS, FAMILIES, FINGERPRINTS,
+                                          MATCH_KEYS, NAME_KEYS, PER_VALUES, PROTOS,
+                                          RESIDUAL_SCOPES, RULE_KEYS)
 
 
 class RuleError(ValueError):
@@ -78,8 +80,11 @@ def cidr_ints(cidrs: list[str]) -> tuple[list[int], list[int]]:
 
 
 def normalise_cidrs(cidrs: list[str]) -> list[str]:
-    """Each as str(IPv4Network(cidr, strict=False)); ValueError for one that is none. A
-    list already in that form is kept as it is (one copy of a 10^6 blocklist)."""
+    """Each as str(IPv4Network(cidr, strict=False)) or, with a colon, str(IPv6Network(...));
+    ValueError for one that is neither. A list already in that form is kept as it is (one
+    copy of a 10^6 blocklist)."""
+    if any(":" in c for c in cidrs):
+        return [ip6.normalise6(c) if ":" in c else normalise_cidrs([c])[0] for c in cidrs]
     nets, lengths = cidr_ints(cidrs)
     addrs = map(socket.inet_ntoa, map(int.to_bytes, nets, repeat(4), repeat("big")))
     texts = list(map("{}/{}".format, addrs, lengths))
@@ -125,6 +130,12 @@ def _check_match(match: Any, hosts: dict, where: str) -> dict:
                 out[key] = normalise_cidrs(nets)
             except ValueError as exc:
                 raise RuleError(f"{at}: {exc}") from None
+        elif key == "family":
+            families = _strings(at, value)
+            bad = [f for f in families if f not in FAMILIES]
+            if bad or not families:
+                raise RuleError(f"{at}: expected ipv4 or ipv6, not {', '.join(bad)}")
+            out[key] = families
         elif key == "proto":
             protos = _strings(at, value)
             bad = [p for p in protos if p not in PROTOS]
@@ -187,6 +198,12 @@ def _check_action(action: Any) -> dict:
             out["ip"] = str(ipaddress.IPv4Address(action.get("ip")))
         except ValueError:
             raise RuleError(f"action.ip: {kind} needs an IPv4 address") from None
+        if action.get("ip6") is not None:           # the AAAA answer (dual stack)
+            try:
+                out["ip6"] = str(ipaddress.IPv6Address(action["ip6"]))
+            except ValueError:
+                raise RuleError(f"action.ip6: {kind}'s AAAA answer must be an IPv6 "
+                                "address") from None
     elif kind == "blockpage":
         status = action.get("status", 403)
         body = action.get("body")

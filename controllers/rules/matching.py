@@ -1,7 +1,8 @@
 """A rule's match, compiled: header part, content part, and which technique decided.
 
 Owns the meaning of the `match` keys of docs/scenarios.md over one flow (client side -> server side):
-- header: `server` (its address), `ip` (CIDRs, either end), `proto`, `port` (the server's,
+- header: `server` (its addresses, IPv4 and IPv6), `ip` (CIDRs of either family, either
+  end), `family` (ipv4 or ipv6), `proto` (`icmp` is ICMPv6 too), `port` (the server's,
   i.e. destination port), `sport_above_dport`; content keys also imply a transport (`sni`,
   `host`, `path`, `tls_ext` TCP; `quic_sni`, `quic_ext` UDP; `dns` TCP or UDP on port 53 unless `port`
   says otherwise);
@@ -18,33 +19,39 @@ import ipaddress
 from typing import Any
 
 from controllers.rules.facts import UNKNOWN, Facts
-from controllers.packets import ICMP, TCP, UDP
+from controllers.packets import ICMP, ICMPV6, TCP, UDP
+from controllers.rules import ip6
 from controllers.rules.patterns import NamePatterns
 from controllers.rules.checks import cidr_ints
 from controllers.rules.vocabulary import (CONTENT_KEYS, DATA_ACTIONS, EXT_KEYS, KEY_TRANSPORTS,
                                           NAME_KEYS)
 
 PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP}
-_ALL = frozenset(PROTO_NUMBERS.values())
+_ALL = frozenset(PROTO_NUMBERS.values()) | {ICMPV6}
 _IMPLIED = {key: frozenset(PROTO_NUMBERS[t] for t in transports)
             for key, transports in KEY_TRANSPORTS.items()}
 
 
 class IpSet:
-    """IPv4 networks: membership costs one probe per prefix length present.
+    """IPv4 networks (and the IPv6 ones of the list, controllers.rules.ip6.Ip6Nets):
+    membership costs one probe per prefix length present.
 
     A large set (BITMAP_MIN networks or more) keeps every network of /24 or shorter as bits
     of one 2 MiB bitmap, one bit per /24: whatever the number of networks, a lookup reads
     one byte of a table that stays in the CPU's cache, where a set of 10^6 addresses costs a
     miss to memory per probe. Longer prefixes stay in sets, one per length."""
 
-    __slots__ = ("by_len", "bitmap")
+    __slots__ = ("by_len", "bitmap", "v6")
 
     BITMAP_MIN = 4096
 
     def __init__(self, cidrs: list[str]) -> None:
         self.by_len: dict[int, set[int]] = {}
         self.bitmap: bytearray | None = None
+        cidrs, v6 = ip6.split(cidrs)
+        self.v6 = ip6.Ip6Nets(v6) if v6 else None
+        if not cidrs:
+            return
         nets, lengths = getattr(cidrs, "parsed", None) or cidr_ints(cidrs)
         if len(nets) >= self.BITMAP_MIN and min(lengths) <= 24:
             self._with_bitmap(nets, lengths)
@@ -74,6 +81,8 @@ class IpSet:
                     bitmap[i >> 3] |= 1 << (i & 7)
 
     def __contains__(self, addr: int) -> bool:
+        if addr >= ip6.V6_FLAG:
+            return self.v6 is not None and addr in self.v6
         bitmap = self.bitmap
         if bitmap is not None and bitmap[addr >> 11] >> ((addr >> 8) & 7) & 1:
             return True
@@ -93,9 +102,15 @@ class CompiledMatch:
         if "server" in match:
             self.servers = {int(ipaddress.IPv4Address(hosts[n]["ip"])): n
                             for n in match["server"]}
+            self.servers.update({ip6.addr_int(hosts[n]["ip6"]): n for n in match["server"]
+                                 if hosts[n].get("ip6")})
+        self.family = ip6.FAMILIES[match["family"][0]] \
+            if len(match.get("family", ())) == 1 else None
         self.ips = IpSet(match["ip"]) if "ip" in match else None
         protos = frozenset(PROTO_NUMBERS[p] for p in match["proto"]) if "proto" in match \
             else _ALL
+        if ICMP in protos:
+            protos |= {ICMPV6}
         for key, implied in _IMPLIED.items():      # content keys and `port`
             if key in match:
                 protos &= implied
@@ -125,6 +140,8 @@ class CompiledMatch:
     # -- header ---------------------------------------------------------------------------
     def header_ok(self, flow) -> bool:
         if flow.proto not in self.protos:
+            return False
+        if self.family is not None and ip6.family_of(flow.c_n) != self.family:
             return False
         if self.ports is not None:
             port = flow.s_port
@@ -207,6 +224,8 @@ class CompiledMatch:
             return "proto", {"proto": flow.proto_name}
         if self.sad:
             return "sport_above_dport", {"sport": flow.c_port, "dport": flow.s_port}
+        if self.family is not None:
+            return "family", {"family": ip6.family_name(flow.c_ip)}
         if self.negated is not None:
             return "not", {}
         return "any", {}

@@ -10,9 +10,9 @@ socket asks for (enable, disable, replace, add, whole policy) and the ids of the
 from __future__ import annotations
 
 import random
-import socket
 from typing import Any
 
+from controllers.rules.ip6 import addr_int
 from controllers.rules.matching import CompiledRule
 from controllers.rules.checks import check_rule
 from controllers.rules.vocabulary import DNS_ANSWERS, PASSING_ACTIONS
@@ -57,8 +57,7 @@ class _HeaderView:
 
     def __init__(self, pkt) -> None:
         self.proto, self.c_ip, self.s_ip = pkt.proto, pkt.src, pkt.dst
-        self.c_n = int.from_bytes(socket.inet_aton(pkt.src), "big")
-        self.s_n = int.from_bytes(socket.inet_aton(pkt.dst), "big")
+        self.c_n, self.s_n = addr_int(pkt.src), addr_int(pkt.dst)
         self.c_port = self.s_port = 0
 
 

@@ -35,7 +35,7 @@ MODES = ("inline", "tap")
 # -- match keys ---------------------------------------------------------------------------
 
 # Keys read from a flow's headers, in the order an event names the one that decided.
-HEADER_KEYS = ("server", "ip", "port", "proto", "sport_above_dport")
+HEADER_KEYS = ("server", "ip", "port", "proto", "sport_above_dport", "family")
 
 # Keys read from a flow's first data (one fact each, controllers.rules.facts), in the order
 # they are tested and an event names the one that decided.
@@ -44,7 +44,7 @@ CONTENT_KEYS = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext",
 # Every key of a `match:` mapping, in the order the schema documents them; `not` holds a
 # nested match.
 MATCH_KEYS = ("server", "ip", "proto", "port", "dns", "sni", "quic_sni", "host", "path",
-              "protocol", "tls_ext", "quic_ext", "sport_above_dport", "not")
+              "protocol", "tls_ext", "quic_ext", "sport_above_dport", "family", "not")
 
 # Content keys whose values are TLS extension type numbers (in a TCP ClientHello, or in the
 # one inside QUIC v1 Initials).
@@ -62,8 +62,11 @@ HTTP_KEYS = frozenset(k for k, p in KEY_PARSERS.items() if p == "http")
 
 # -- transports ---------------------------------------------------------------------------
 
-# Values of the `proto` key.
+# Values of the `proto` key (`icmp` is ICMPv6 on IPv6).
 PROTOS = ("tcp", "udp", "icmp")
+
+# Values of the `family` key, and of an event flow's "family".
+FAMILIES = ("ipv4", "ipv6")
 
 # Key -> the transports a flow must use for the key to hold at all (`dns` is DNS over UDP or
 # TCP, on port 53 unless `port` says otherwise).
@@ -90,7 +93,7 @@ ACTIONS = ("drop", "drop_reply", "reject", "reset", "rst_handshake", "ban_after"
 
 # Action -> the parameters of its normalised form {"type": T, ...}; the others have none.
 # A scenario writes these actions as a mapping {T: value} (blockpage: {status, body}).
-ACTION_PARAMETERS = {"forge": ("ip",), "inject": ("ip",), "blockpage": ("status", "body"),
+ACTION_PARAMETERS = {"forge": ("ip", "ip6"), "inject": ("ip", "ip6"), "blockpage": ("status", "body"),
                      "throttle": ("rate_bps",), "cut_after": ("bytes",),
                      "rst_handshake": ("count",), "ban_after": ("packets",),
                      "intercept": ("via",)}

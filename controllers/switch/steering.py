@@ -5,6 +5,8 @@ addresses: a superset of the flows the rule can match), merging prefilters that 
 turning them into CONTROLLER entries on every client-side port. `allow` rules steer nothing:
 forwarding is the default, and a flow another rule steers meets them in Python in rule order.
 Where only data can decide a TCP flow, its handshake passes in the switch (passes).
+IPv6 is steered like IPv4 (EtherType 0x86dd, ipv6_src/ipv6_dst, ICMPv6 for `icmp`) in a lab
+with IPv6 addresses, or for a rule that names IPv6 (its `family`, an IPv6 CIDR).
 """
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import ipaddress
 from typing import Iterable
 
 from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec, up_if_larger
+from controllers.rules import ip6
 from controllers.rules.matching import CompiledRule
-from controllers.packets import ACK, FIN, ICMP, PSH, RST, SYN, TCP, UDP
-from controllers.switch.tables import ETH_IPV4, PRIO_GUARD, PRIO_PASS, PRIO_STEER, steer_cookie
+from controllers.packets import ACK, FIN, ICMP, ICMPV6, PSH, RST, SYN, TCP, UDP
+from controllers.switch.tables import (ETH_IPV4, ETH_IPV6, PRIO_GUARD, PRIO_PASS, PRIO_STEER,
+                                       steer_cookie)
 
 MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
 MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
@@ -39,18 +43,48 @@ def port_blocks(lo: int, hi: int) -> list:
 
 
 def _net_value(cidr: str):
-    net = ipaddress.IPv4Network(cidr, strict=False)
-    if net.prefixlen == 32:
+    net = ipaddress.ip_network(cidr, strict=False)
+    if net.prefixlen == net.max_prefixlen:
         return str(net.network_address)
     return (str(net.network_address), str(net.netmask))
 
 
+_FIELDS = {4: ("ipv4_src", "ipv4_dst"), 6: ("ipv6_src", "ipv6_dst")}
+_ETH = {4: ETH_IPV4, 6: ETH_IPV6}
+
+
+def _families(rule: CompiledRule, hosts: dict[str, dict]) -> list[int]:
+    """The families a rule's flows may use: what its `family`, `ip` or `server` says; else
+    IPv4, and IPv6 too where the lab's hosts have IPv6 addresses."""
+    m = rule.match
+    if m.family is not None:
+        return [m.family]
+    if m.servers is not None:
+        names = rule.rule["match"]["server"]
+        return [4] + ([6] if any(hosts[n].get("ip6") for n in names) else [])
+    if m.ips is not None:
+        v4, v6 = ip6.split(rule.rule["match"]["ip"])
+        return [f for f, has in ((4, bool(v4)), (6, bool(v6))) if has]
+    return [4] + ([6] if any(h.get("ip6") for h in hosts.values()) else [])
+
+
 def rule_prefilters(rule: CompiledRule, hosts: dict[str, dict]) -> list[dict]:
     """Matches (without in_port) covering every client->server packet the rule may match."""
+    out = []
+    for family in _families(rule, hosts):
+        out += _family_prefilters(rule, hosts, family)
+    return out
+
+
+def _family_prefilters(rule: CompiledRule, hosts: dict[str, dict], family: int
+                       ) -> list[dict]:
     m = rule.match
+    src_field, dst_field = _FIELDS[family]
     if not m.protos:
         return []
-    protos = [None] if m.protos == _ALL else sorted(m.protos)
+    protos = [None] if m.protos >= _ALL else \
+        sorted({ICMPV6 if p in (ICMP, ICMPV6) and family == 6 else p for p in m.protos
+                if p != (ICMPV6 if family == 4 else ICMP)})
     ports: list | None = None
     if m.ports is not None:
         ports = []
@@ -67,16 +101,19 @@ def rule_prefilters(rule: CompiledRule, hosts: dict[str, dict]) -> list[dict]:
         nets = []
         for name in rule.rule["match"]["server"]:
             host = hosts[name]
-            nets.append(("ipv4_dst", host["ip"]))
+            addr = host["ip"] if family == 4 else host.get("ip6")
+            if addr is None:
+                continue
+            nets.append((dst_field, addr))
             if host.get("side") == "client":
-                nets.append(("ipv4_src", host["ip"]))
+                nets.append((src_field, addr))
     elif m.ips is not None:
-        cidrs = rule.rule["match"]["ip"]
+        cidrs = ip6.split(rule.rule["match"]["ip"])[family == 6]
         nets = []
         if len(protos) * 2 * len(cidrs) <= MAX_VARIANTS:
             for cidr in cidrs:
                 value = _net_value(cidr)
-                nets += [("ipv4_dst", value), ("ipv4_src", value)]
+                nets += [(dst_field, value), (src_field, value)]
         else:       # too many: steered by transport alone (what count() below would decide)
             nets = ports = None
 
@@ -89,7 +126,7 @@ def rule_prefilters(rule: CompiledRule, hosts: dict[str, dict]) -> list[dict]:
         nets = None
     out = []
     for proto in protos:
-        base = {"eth_type": ETH_IPV4}
+        base = {"eth_type": _ETH[family]}
         if proto is not None:
             base["ip_proto"] = proto
         port_opts = [None]
@@ -112,6 +149,10 @@ def _as_block(field: str, value) -> tuple[int, int]:
         if isinstance(value, tuple):
             return int(ipaddress.IPv4Address(value[0])), int(ipaddress.IPv4Address(value[1]))
         return int(ipaddress.IPv4Address(value)), 0xFFFFFFFF
+    if field.startswith("ipv6"):
+        if isinstance(value, tuple):
+            return int(ipaddress.IPv6Address(value[0])), int(ipaddress.IPv6Address(value[1]))
+        return int(ipaddress.IPv6Address(value)), (1 << 128) - 1
     if isinstance(value, tuple):
         return value[0], value[1]
     full = 0xFFFF if field.endswith(("_src", "_dst")) else -1
@@ -126,7 +167,7 @@ def covers(general: dict, specific: dict) -> bool:
         sval = specific[field]
         if gval == sval:
             continue
-        if field.startswith(("ipv4", "tcp", "udp")):
+        if field.startswith(("ipv4", "ipv6", "tcp", "udp")):
             gv, gm = _as_block(field, gval)
             sv, sm = _as_block(field, sval)
             if gm & sm == gm and (sv & gm) == (gv & gm):
@@ -156,7 +197,7 @@ def overlap(a: dict, b: dict) -> bool:
         av, bv = a[field], b[field]
         if av == bv:
             continue
-        if field.startswith(("ipv4", "tcp", "udp")):
+        if field.startswith(("ipv4", "ipv6", "tcp", "udp")):
             v1, m1 = _as_block(field, av)
             v2, m2 = _as_block(field, bv)
             if (v1 ^ v2) & m1 & m2 == 0:
@@ -184,8 +225,8 @@ def handshake_passes(merged: list[dict], guards: list[dict]) -> list[dict]:
 
 def mirrored(match: dict) -> dict:
     """The same prefilter for the server -> client direction."""
-    swap = {"ipv4_src": "ipv4_dst", "ipv4_dst": "ipv4_src", "tcp_src": "tcp_dst",
-            "tcp_dst": "tcp_src"}
+    swap = {"ipv4_src": "ipv4_dst", "ipv4_dst": "ipv4_src", "ipv6_src": "ipv6_dst",
+            "ipv6_dst": "ipv6_src", "tcp_src": "tcp_dst", "tcp_dst": "tcp_src"}
     return {swap.get(k, k): v for k, v in match.items()}
 
 

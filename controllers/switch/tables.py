@@ -45,7 +45,15 @@ FLOW_IDLE = 30          # seconds a per-flow pair outlives the flow's last packe
 METERED_HARD = 120      # metered pairs are re-installed this often (their meters' liveness)
 
 ETH_IPV4 = 0x0800
+ETH_IPV6 = 0x86DD
 _PORT_FIELDS = {TCP: ("tcp_src", "tcp_dst"), UDP: ("udp_src", "udp_dst")}
+
+
+def _addresses(proto: int, src: str, dst: str) -> dict:
+    """EtherType, protocol and both addresses, in the fields of the addresses' family."""
+    if ":" in src:
+        return {"eth_type": ETH_IPV6, "ip_proto": proto, "ipv6_src": src, "ipv6_dst": dst}
+    return {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": src, "ipv4_dst": dst}
 
 
 def default_entry() -> FlowSpec:
@@ -69,7 +77,7 @@ def is_copy(cookie: int) -> bool:
 
 def directed_match(proto: int, src: str, sport: int, dst: str, dport: int) -> dict:
     """The exact match of one direction of a flow (ports only where the protocol has them)."""
-    match = {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": src, "ipv4_dst": dst}
+    match = _addresses(proto, src, dst)
     fields = _PORT_FIELDS.get(proto)
     if fields is not None:
         match[fields[0]] = sport
@@ -97,9 +105,9 @@ def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
     """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1);
     proto 0 (ANY): every packet from client to server (a ban of the address pair)."""
-    match = {"eth_type": ETH_IPV4, "ipv4_src": client, "ipv4_dst": server}
-    if proto:
-        match["ip_proto"] = proto
+    match = _addresses(proto, client, server)
+    if not proto:                   # 0: every protocol (a ban of the address pair)
+        del match["ip_proto"]
     fields = _PORT_FIELDS.get(proto)
     if fields is not None:
         match[fields[1]] = dport
@@ -110,8 +118,7 @@ def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
 def spare_entry(client: str, server: str, dport: int, seconds: float) -> FlowSpec:
     """A TCP port a server-wide box spares: up to the censor, which decides its flows as
     without the box (their own per-flow pairs, above, then carry them)."""
-    match = {"eth_type": ETH_IPV4, "ip_proto": TCP, "ipv4_src": client, "ipv4_dst": server,
-             "tcp_dst": dport}
+    match = {**_addresses(TCP, client, server), "tcp_dst": dport}
     hard = max(1, int(-(-seconds // 1)))
     return FlowSpec(PRIO_BOX + 1, match, (CONTROLLER,), hard_timeout=hard, cookie=COOKIE_BOX)
 

@@ -1,7 +1,7 @@
 """Every answer to one DNS query, in arrival order: what an on-path injector race looks like.
 
-`python -m lab.clients.dns_answers NAME [--server IP] [--wait S]` sends one A query over UDP
-and prints one line per response received within --wait seconds: `rcode ip,ip,...`. A stub
+`python -m lab.clients.dns_answers NAME [--server IP] [--wait S] [--type AAAA]` sends one A
+(or AAAA) query over UDP (to an IPv6 server over IPv6) and prints one line per response received within --wait seconds: `rcode ip,ip,...`. A stub
 resolver takes the first line; the later ones are what an injecting censor could not stop.
 Exit 0 when at least one answer arrived, 28 when none did.
 """
@@ -24,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--server")
     p.add_argument("--wait", type=float, default=1.0)
+    p.add_argument("--type", choices=("A", "AAAA"), default="A")
     a = p.parse_args(argv)
     qid = random.randrange(1, 0xFFFF)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.sendto(a_query(a.name, qid), (a.server or system_resolver(), 53))
+    server = a.server or system_resolver()
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.sendto(a_query(a.name, qid, 28 if a.type == "AAAA" else 1), (server, 53))
         deadline = time.monotonic() + a.wait
         seen = 0
         while (left := deadline - time.monotonic()) > 0:

@@ -6,11 +6,11 @@ import socket
 import struct
 
 
-def a_query(name: str, qid: int) -> bytes:
-    """A recursive A/IN query for `name` with id `qid`."""
+def a_query(name: str, qid: int, qtype: int = 1) -> bytes:
+    """A recursive A/IN query (or `qtype`: 28 for AAAA) for `name` with id `qid`."""
     labels = b"".join(bytes([len(p)]) + p.encode("idna") for p in name.rstrip(".").split("."))
     return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + labels + b"\0" + \
-        struct.pack("!HH", 1, 1)
+        struct.pack("!HH", qtype, 1)
 
 
 def _skip_name(msg: bytes, pos: int) -> int:
@@ -25,7 +25,8 @@ def _skip_name(msg: bytes, pos: int) -> int:
 
 
 def parse_answer(msg: bytes) -> tuple[int, list[tuple[str, int]]]:
-    """(rcode, [(ipv4, ttl)]) of a DNS response; ValueError/struct.error when malformed."""
+    """(rcode, [(address, ttl)]) of a DNS response (A and AAAA records); ValueError/
+    struct.error when malformed."""
     rcode = msg[3] & 0x0F
     qd, an = struct.unpack_from("!HH", msg, 4)
     pos = 12
@@ -38,6 +39,8 @@ def parse_answer(msg: bytes) -> tuple[int, list[tuple[str, int]]]:
         pos += 10
         if rtype == 1 and rdlen == 4:
             out.append((socket.inet_ntoa(msg[pos:pos + 4]), ttl))
+        elif rtype == 28 and rdlen == 16:
+            out.append((socket.inet_ntop(socket.AF_INET6, msg[pos:pos + 16]), ttl))
         pos += rdlen
     return rcode, out
 

@@ -23,10 +23,11 @@ class ProbeError(Exception):
         self.code = code
 
 
-def resolve(host: str) -> str:
-    """The IPv4 address of `host` (the host's resolver, as curl would ask it)."""
+def resolve(host: str, family: int = socket.AF_INET) -> str:
+    """The IPv4 (or, with AF_INET6, IPv6) address of `host` (the host's resolver, as curl
+    would ask it)."""
     try:
-        return socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+        return socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM)[0][4][0]
     except socket.gaierror as e:
         raise ProbeError(RESOLVE, f"Could not resolve host: {host} ({e.strerror})") from None
 

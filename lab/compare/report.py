@@ -6,6 +6,10 @@ trial's answered targets) and the bulk goodput, each as the median over trials w
 spread (min–max) when there was more than one, and the censor rules that blocked or degraded it.
 With several trials, 95 % confidence intervals (lab.compare.stats): Wilson for the share of
 target fetches that answered (`success_rate`), a bootstrap for the medians (`ci95`).
+
+A routed scenario whose trials ran from a client of each ISP gives one column per ISP,
+`NAME · ISP` (its cells and its `scenarios` entry carry `isp` and `client`): the same tool can
+work on a home ISP and be blocked on a mobile one.
 """
 from __future__ import annotations
 
@@ -39,8 +43,18 @@ def _rate(trials) -> dict:
             "wilson95": [round(x, 3) for x in ci] if ci else None}
 
 
-def cell(run, tool: str) -> dict:
-    trials = [t for t in run.trials if t.tool == tool]
+def columns(run) -> list[tuple[str, str | None, str]]:
+    """(column name, ISP label or None, client) of a run: one per ISP its trials ran from
+    (`ru/2025-12 · home (AS64496)`), else the run's name alone."""
+    isps = list(dict.fromkeys((t.isp, t.client) for t in run.trials if t.isp))
+    if not isps:
+        return [(run.name, None, run.client)]
+    return [(f"{run.name} · {isp}", isp, client) for isp, client in isps]
+
+
+def cell(run, tool: str, isp: str | None = None, column: str | None = None) -> dict:
+    """The cell of `tool` in `run` (of its trials from `isp`'s client, when given)."""
+    trials = [t for t in run.trials if t.tool == tool and (isp is None or t.isp == isp)]
     counts = Counter(t.status for t in trials)
     status = max(counts, key=lambda s: (counts[s], STATUS_ORDER.index(s)))
     rules = lambda attr: sorted({r for t in trials for r in getattr(t, attr)})
@@ -51,7 +65,8 @@ def cell(run, tool: str) -> dict:
         for f in t.fetches:
             per_target.setdefault(f.url, []).append(f)
     return {
-        "scenario": run.name, "tool": tool, "status": status,
+        "scenario": column or run.name, "tool": tool, "status": status,
+        **({"isp": isp, "client": trials[0].client} if isp else {}),
         "success": round(median(t.success for t in trials), 3),
         "success_rate": _rate(trials),
         "ttfb_ms": _spread([t.ttfb * 1000 if t.ttfb is not None else None for t in trials]),
@@ -88,13 +103,22 @@ def matrix(runs, repeat: int, bulk_rate: int | None = None) -> dict:
         "repeat": repeat,
         "bulk_rate_bps": bulk_rate,
         "tools": tools,
-        "scenarios": [{"name": r.name, "title": r.title, "ref": r.ref, "client": r.client,
-                       "vps": r.vps, "bulk_url": r.bulk_url, "targets": r.targets,
-                       "tor_network_s": r.tor_network_s}
-                      for r in runs],
-        "cells": [cell(r, tool) for r in runs for tool in tools
+        "scenarios": [{"name": col, "title": r.title, "ref": r.ref, "client": client,
+                       **({"scenario": r.name, "isp": isp} if isp else {}),
+                       "vps": r.vps, "bulk_url": r.bulk_url,
+                       "targets": _targets(r, client) if isp else r.targets,
+                       "tor_network_s": getattr(r, "tor_network_s", None)}
+                      for r in runs for col, isp, client in columns(r)],
+        "cells": [cell(r, tool, isp, col) for r in runs for col, isp, _c in columns(r)
+                  for tool in tools
                   if any(t.tool == tool for t in r.trials)],     # a campaign may lack some
     }
+
+
+def _targets(run, client: str) -> list[dict]:
+    """The run's targets with what `client`'s expectations say of each (None: none)."""
+    mine = getattr(run, "expected", {}).get(client, {})
+    return [{**t, "expected_blocked": mine.get(t["url"])} for t in run.targets]
 
 
 def _num(s: dict | None, unit: str, digits: int) -> str:
@@ -138,8 +162,10 @@ def cell_text(c: dict) -> str:
 def markdown(m: dict) -> str:
     cells = {(c["tool"], c["scenario"]): c for c in m["cells"]}
     names = [s["name"] for s in m["scenarios"]]
+    runs = len({s.get("scenario", s["name"]) for s in m["scenarios"]})
+    isps = "" if runs == len(names) else f" ({len(names)} columns: one per ISP)"
     out = ["# blocklab compare", "",
-           f"{len(m['tools'])} tool(s) × {len(names)} scenario(s), {m['repeat']} run(s) each. "
+           f"{len(m['tools'])} tool(s) × {runs} scenario(s){isps}, {m['repeat']} run(s) each. "
            "A cell: status (✅ works, 🐢 degraded: throttled or cut, ⚠️ partial, ⛔ blocked, "
            "❌ failed without the censor acting), the censor rules behind it, the median time "
            "to first byte over the targets, the bulk download's goodput"

@@ -13,6 +13,11 @@ A trial's status:
   censor's events show it acting, or a penalty box it opened earlier still covers the tool's
   tunnel; `failed`: the tool did not work and the censor did nothing (a broken tool or lab,
   not censorship).
+
+On a routed network (`network:`) `compare` runs each trial from one client of every ISP (the
+first client each ISP lists), so the results read per ISP: each trial names its client and
+ISP, and the matrix has a column per scenario and ISP (lab.compare.report). A campaign's
+shard keeps to the scenario's first client.
 """
 from __future__ import annotations
 
@@ -58,6 +63,8 @@ class Trial:
     blocked_by: list[str] = field(default_factory=list)
     degraded_by: list[str] = field(default_factory=list)
     bootstrap: float | None = None           # seconds its client took to be ready (Tor's)
+    client: str = ""                         # the client it ran from
+    isp: str | None = None                   # that client's ISP (its label), routed networks
 
     @property
     def ok_count(self) -> int:
@@ -84,7 +91,8 @@ class Trial:
                 "fetches": [f.as_dict() for f in self.fetches],
                 "bulk": self.bulk.as_dict() if self.bulk else None,
                 "window": list(self.window), "events": self.events,
-                "bootstrap_s": None if self.bootstrap is None else round(self.bootstrap, 3)}
+                "bootstrap_s": None if self.bootstrap is None else round(self.bootstrap, 3),
+                "client": self.client, **({"isp": self.isp} if self.isp else {})}
 
     @classmethod
     def from_dict(cls, scenario: str, tool: str, d: dict) -> "Trial":
@@ -93,7 +101,7 @@ class Trial:
                    [Fetch.from_dict(f) for f in d["fetches"]],
                    Fetch.from_dict(d["bulk"]) if d["bulk"] else None,
                    tuple(d["window"]), d["events"], d["status"], d["blocked_by"],
-                   d["degraded_by"], d.get("bootstrap_s"))
+                   d["degraded_by"], d.get("bootstrap_s"), d.get("client", ""), d.get("isp"))
 
 
 @dataclass
@@ -107,6 +115,7 @@ class ScenarioRun:
     targets: list[dict]
     trials: list[Trial] = field(default_factory=list)
     tor_network_s: float | None = None       # how long the lab's Tor network took to come up
+    expected: dict = field(default_factory=dict)     # client -> {url: blocked} (expect:)
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -234,13 +243,14 @@ def run_scenario(scenario, tools: list, repeat: int,
                  bulk_rate: int | None = None, *,
                  only: set[tuple[str, int]] | None = None,
                  on_trial: Callable[[ScenarioRun, Trial], None] | None = None,
-                 pcap=None) -> ScenarioRun:
+                 pcap=None, per_isp: bool = False) -> ScenarioRun:
     """Every tool `repeat` times in one lab of `scenario` (repeat-major, tools in order).
 
     `only` keeps the (tool name, repeat) pairs to run (a campaign's share of them). With
     `on_trial`, each trial is attributed as soon as it ends (the censor settled, its events
     read) and handed over at once, so a caller can keep it before the next one starts.
-    With `pcap`, the lab's packets are captured into a folder per scenario under it."""
+    With `pcap`, the lab's packets are captured into a folder per scenario under it. With
+    `per_isp` on a routed network, each trial runs from the first client of every ISP."""
     from lab.run.lab import Lab
     tor_wanted = any(getattr(tool, "needs_tor", False) for tool in tools)
     if tor_wanted:
@@ -251,41 +261,51 @@ def run_scenario(scenario, tools: list, repeat: int,
     prepared = vpsmod.prepare(scenario)
     sc = prepared.scenario
     client = sc.clients[0].name
+    clients = _clients(sc) if per_isp else [(client, None)]
     v = prepared.vps
     out = ScenarioRun(sc.name, sc.title, str(scenario.path), client,
                       {"name": v.name, "ip": v.ip, "domains": list(v.domains),
                        "added": prepared.vps_added},
                       prepared.bulk_url,
                       [{"url": u, "expected_blocked": b} for u, b in prepared.targets])
+    for e in sc.expect:
+        out.expected.setdefault(e.client, {}).setdefault(e.target, e.blocked)
     with Lab(sc, pcap=pcap and _pcap_folder(pcap, sc.name)) as lab:
         say(f"{sc.name}: lab up in {lab.timings['up']:.1f}s; client {client}, vps {v.name} "
             f"({v.ip}{', added' if prepared.vps_added else ''}); {len(prepared.targets)} "
             f"target(s); bulk {prepared.bulk_url}")
         vpsmod.outside_resolver(lab, v)
         tor = _start_tor(lab, out, say) if tor_wanted else None
-        residual = {r.id: r.residual for r in sc.censor.rules if r.residual}
+        residual = {r.id: r.residual for c in sc.censors() for r in c.rules if r.residual}
         ips = frozenset(s.ip for url, _ in prepared.targets
                         if (s := sc.server_for(urlsplit(url).hostname or "")))
 
         def judge() -> None:
             lab.settle(EVENT_SLACK)       # the last trial's packets decided and logged
-            attribute(out.trials, lab.events(), sc.host(client).ip, v.ip, residual, ips)
+            events = lab.events()
+            for name, _isp in clients:
+                attribute([t for t in out.trials if t.client == name], events,
+                          sc.host(name).ip, v.ip, residual, ips)
 
         for r in range(repeat):
             for tool in tools:
                 if only is not None and (tool.name, r) not in only:
                     continue
-                folder = lab.run_dir.path / "compare" / f"{tool.name}-{r}"
-                trial = run_trial(lab, prepared, tool, client, r, folder, bulk_rate, tor)
-                out.trials.append(trial)
-                say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}: "
-                    f"{trial.ok_count}/{len(trial.fetches)} targets"
-                    + (f", did not come up: {trial.error}" if trial.error else "")
-                    + (f", bootstrap {trial.bootstrap:.1f}s" if trial.bootstrap else "")
-                    + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
-                if on_trial is not None:
-                    judge()
-                    on_trial(out, trial)
+                for name, isp in clients:
+                    leaf = f"{tool.name}-{r}" + (f"-{name}" if isp else "")
+                    folder = lab.run_dir.path / "compare" / leaf
+                    trial = run_trial(lab, prepared, tool, name, r, folder, bulk_rate, tor)
+                    trial.client, trial.isp = name, isp
+                    out.trials.append(trial)
+                    say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}"
+                        + (f" from {name} ({isp})" if isp else "") + ": "
+                        f"{trial.ok_count}/{len(trial.fetches)} targets"
+                        + (f", did not come up: {trial.error}" if trial.error else "")
+                        + (f", bootstrap {trial.bootstrap:.1f}s" if trial.bootstrap else "")
+                        + (f", {trial.goodput_mbit:.2f} Mbit/s" if trial.goodput_mbit else ""))
+                    if on_trial is not None:
+                        judge()
+                        on_trial(out, trial)
         if on_trial is None:
             judge()
     for path, what in lab.capture_files():
@@ -308,6 +328,14 @@ def _start_tor(lab, out: ScenarioRun, say: Callable[[str], None]):
     return network
 
 
+def _clients(sc) -> list[tuple[str, str | None]]:
+    """(client, its ISP's label) of the first client of each ISP; the first client alone
+    (no ISP) on the one-switch lab."""
+    if not sc.network:
+        return [(sc.clients[0].name, None)]
+    return [(isp.clients[0], isp.label) for isp in sc.network.isps if isp.clients]
+
+
 def _pcap_folder(pcap, name: str):
     """`--pcap DIR` with several scenarios: one subfolder each (ru/2025-12 -> ru-2025-12)."""
     from pathlib import Path
@@ -324,4 +352,5 @@ def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap) for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap, per_isp=True)
+            for sc in scenarios]

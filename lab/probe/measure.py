@@ -1,6 +1,6 @@
 """The prober's measurement steps, run inside a lab host on that host's own network stack.
 
-    python -m lab.probe.measure URL... [--resolver IP] [--timeout S] [--no-throughput]
+    python -m lab.probe.measure URL... [--resolver IP] [--timeout S] [--no-throughput] [--ipv6]
 
 prints one JSON object per URL (JSONL): the raw observations, in OONI's shapes, that
 lab/probe/classify.py turns into an OONI Web Connectivity measurement. Nothing here judges.
@@ -21,7 +21,8 @@ For a bare domain: DNS only. For `tcp://H:P` (TCP connect), `ssh://H[:P]` (SSH b
 exchanged, up to the server's KEXINIT), `stun://`, `udp://` and `quic://` (the lab.clients
 probes): DNS, then one reachability check (`x_reachability`). Failures are OONI's strings
 (lab/probe/failures.py). The steps themselves are in lab/probe/netsteps.py (DNS, TCP, TLS)
-and lab/probe/web.py (HTTP, throughput).
+and lab/probe/web.py (HTTP, throughput). With --ipv6 (a dual-stack lab), `x_ipv6` holds the
+same DNS and connect steps for IPv6 (lab/probe/families.py).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 
 from lab.clients.dnswire import system_resolver
 from lab.probe import failures
+from lab.probe.families import ipv6_step
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, connect_step,
                                 is_ip, resolve)
 from lab.probe.web import Reader, http_step, throughput_step
@@ -107,7 +109,7 @@ def _lab_probe(scheme: str, url: str, ip: str, port: int, timeout: float) -> str
             import asyncio
             from lab.clients import quic_probe
             p = urlsplit(url)
-            quic_probe.resolve = lambda _host: ip      # the address this measurement found
+            quic_probe.resolve = lambda *_: ip      # the address this measurement found
             target = f"https://{p.netloc}{p.path or '/'}" + (f"?{p.query}" if p.query else "")
             said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE))
             if not re.match(r"HTTP/3 [23]", said):
@@ -132,7 +134,7 @@ def kind_of(url: str) -> str:
 
 
 def measure(url: str, resolver: str, timeout: float = 3.0, body_cap: int = BODY_CAP,
-            bulk: int | None = BULK) -> dict:
+            bulk: int | None = BULK, ipv6: bool = False) -> dict:
     """Every step for one target: the raw observations (lab/probe/classify.py reads them)."""
     clock = Clock()
     started = time.time()
@@ -153,6 +155,11 @@ def measure(url: str, resolver: str, timeout: float = 3.0, body_cap: int = BODY_
         q = resolve(host, resolver, timeout, clock)
         out["queries"].append(q)
         out["dns_failure"], out["addrs"] = q["failure"], addresses_of(q)
+    if ipv6 and not is_ip(host) and kind != "unknown":
+        p = urlsplit(url) if "://" in url else None
+        port = (p.port or WEB_PORTS.get(p.scheme)) if p is not None and kind == "web" else None
+        out["x_ipv6"] = ipv6_step(host, resolver, port, kind == "web" and p.scheme == "https",
+                                  timeout, clock)
     if kind == "web":
         _web(out, url, timeout, body_cap, bulk, clock)
     elif kind != "dns" and out["addrs"]:
@@ -192,10 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--body-cap", type=int, default=BODY_CAP)
     p.add_argument("--bulk", type=int, default=BULK, help="bytes for the throughput step")
     p.add_argument("--no-throughput", action="store_true")
+    p.add_argument("--ipv6", action="store_true", help="also measure IPv6 (AAAA, connects)")
     a = p.parse_args(argv)
     resolver = a.resolver or system_resolver()
     for url in a.urls:
-        m = measure(url, resolver, a.timeout, a.body_cap, None if a.no_throughput else a.bulk)
+        m = measure(url, resolver, a.timeout, a.body_cap, None if a.no_throughput else a.bulk,
+                    a.ipv6)
         print(json.dumps(m), flush=True)
     return 0
 

@@ -30,18 +30,19 @@ class Clock:
 
 # --- DNS ------------------------------------------------------------------------------------
 
-def resolve(name: str, resolver: str, timeout: float, clock: Clock) -> dict:
-    """One A lookup over UDP: OONI's `queries` entry plus `addrs` and `failure`."""
+def resolve(name: str, resolver: str, timeout: float, clock: Clock, qtype: str = "A"
+            ) -> dict:
+    """One A (or AAAA) lookup over UDP: OONI's `queries` entry plus `addrs` and `failure`."""
     entry = {"answers": [], "engine": "udp", "failure": None, "hostname": name,
-             "query_type": "A", "resolver_address": f"{resolver}:53",
+             "query_type": qtype, "resolver_address": f"{resolver}:53",
              "resolver_hostname": None, "resolver_port": None, "t": clock()}
     qid = random.randrange(1, 0xFFFF)
-    query = _dns_query(name, qid)
+    query = _dns_query(name, qid, 28 if qtype == "AAAA" else 1)
     deadline = time.monotonic() + timeout
     resend = time.monotonic()
     rcode, answers = None, []
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with socket.socket(_family(resolver), socket.SOCK_DGRAM) as s:
             s.connect((resolver, 53))
             while True:
                 now = time.monotonic()
@@ -71,7 +72,8 @@ def resolve(name: str, resolver: str, timeout: float, clock: Clock) -> dict:
             entry["failure"] = failures.DNS_MISBEHAVING
         elif not answers:
             entry["failure"] = failures.DNS_NO_ANSWER
-        entry["answers"] = [{"answer_type": "A", "ipv4": ip, "ttl": ttl} for ip, ttl in answers]
+        entry["answers"] = [{"answer_type": "AAAA", "ipv6": ip, "ttl": ttl} if ":" in ip else
+                            {"answer_type": "A", "ipv4": ip, "ttl": ttl} for ip, ttl in answers]
         entry["x_rcode"] = rcode
     entry["x_runtime"] = round(clock() - entry["t"], 6)
     return entry
@@ -80,9 +82,19 @@ def resolve(name: str, resolver: str, timeout: float, clock: Clock) -> dict:
 def addresses_of(entry: dict) -> list[str]:
     seen: list[str] = []
     for a in entry["answers"]:
-        if a.get("ipv4") and a["ipv4"] not in seen:
-            seen.append(a["ipv4"])
+        ip = a.get("ipv4") or a.get("ipv6")
+        if ip and ip not in seen:
+            seen.append(ip)
     return seen
+
+
+def _endpoint(ip: str, port: int) -> str:
+    """OONI's `address`: ip:port, an IPv6 address in brackets."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _family(ip: str) -> int:
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
 # --- TCP and TLS ----------------------------------------------------------------------------
@@ -98,7 +110,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 def connect(ip: str, port: int, timeout: float) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(_family(ip), socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect((ip, port))
@@ -154,10 +166,10 @@ def connect_step(addrs: list[str], port: int, host: str, https: bool, timeout: f
             conn = handshake(sock, host, timeout)
         except (OSError, ssl.SSLError) as e:
             sock.close()
-            tls.append(tls_record(f"{ip}:{port}", host, clock, t, None,
+            tls.append(tls_record(_endpoint(ip, port), host, clock, t, None,
                                   failures.of_exception(e)))
             continue
-        tls.append(tls_record(f"{ip}:{port}", host, clock, t, conn, None))
+        tls.append(tls_record(_endpoint(ip, port), host, clock, t, conn, None))
         close_quietly(conn)
     return tcp, tls
 

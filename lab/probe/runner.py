@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 from lab.probe import browser_step, classify, detector as ext, ooni
 from lab.probe.classify import Verdict
+from lab.probe import families
+from lab.probe.families import by_family
 from lab.probe.score import Row, Score, score
 from lab.truth.events import Window, matching_events, truth_for
 from lab.truth.observe import browse
@@ -110,6 +112,8 @@ class Prober:
                "--timeout", f"{self.timeout:g}"]
         if not self.throughput:
             cmd.append("--no-throughput")
+        if self.scenario.ipv6:              # dual stack: each family measured (families.py)
+            cmd.append("--ipv6")
         return cmd + list(urls)
 
     def _run_measure(self, host: str, resolver: str, urls: list[str]) -> tuple[dict, str]:
@@ -139,14 +143,25 @@ class Prober:
         if raw is None:
             return Verdict(target.url, None, None, f"the prober failed: {err}"), None
         test_keys, verdict = classify.classify(raw, control)
+        if "x_ipv6" in raw:
+            test_keys["x_ipv6"] = raw["x_ipv6"]
+            test_keys["x_families"] = by_family(raw, control)
+            verdict = families.verdict(verdict, test_keys["x_families"])
         host = self.scenario.host(target.client)
+        isp = self.isp(target.client)
         record = ooni.measurement(
             target.url, test_keys, start_time=raw["measurement_start_time"],
             runtime=raw.get("test_runtime", 0.0),
             test_start_time=ooni.now_string(self.lab.t0), client=target.client,
             client_ip=host.ip if host else "", scenario=self.scenario.name,
-            control=f"{CONTROL_HOST} ({PUBLIC_DNS_IP}), outside the censor")
+            control=f"{CONTROL_HOST} ({PUBLIC_DNS_IP}), outside the censor",
+            **({"probe_asn": isp.asn or "AS0", "network_name": isp.name} if isp else {}))
         return verdict, record
+
+    def isp(self, client: str):
+        """The client's ISP (lab.scenario.topology.Isp) on a routed network, else None."""
+        network = self.scenario.network
+        return network.isp_of(client) if network else None
 
     def _external(self, target: Target) -> tuple[Verdict, dict | None]:
         cmd = ext.command(self.detector, target.url)
@@ -209,8 +224,10 @@ class Prober:
             matched = matching_events(events, client.ip if client else "", t.host,
                                       self.server_ip(t), res.window, proto, port)
             truth = truth_for(matched, t.expected, t.technique)
+            isp = self.isp(t.client)
             rows.append(Row(t.client, t.url, res.verdict, truth, seconds=res.seconds,
-                            browser=res.browser_verdict, browser_step=res.browser))
+                            browser=res.browser_verdict, browser_step=res.browser,
+                            isp=isp.label if isp else None))
         return rows
 
     def score(self, results: list[Result], events: list[dict] | None = None) -> Score:

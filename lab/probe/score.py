@@ -18,6 +18,10 @@ method and a user's symptom do.
 A row may carry a second verdict, the browser's (`probe --browser`, lab/probe/browser_step.py):
 it gets its own outcome against the same truth, and the score its own confusion matrix,
 precision and recall (`browser`); the gate stays the detector's.
+
+On a routed network each row carries its client's ISP (`home (AS12389)`, or the ISP's name),
+and the score is also given per ISP (`by_isp`: the confusion matrix, precision and recall of
+that ISP's clients' targets), as OONI's results are read per network.
 """
 from __future__ import annotations
 
@@ -44,9 +48,11 @@ class Row:
     browser_step: dict | None = None        # its keys: error, failure, title, screenshot, ...
     browser_outcome: str = ""
     browser_reason: str = ""
+    isp: str | None = None          # the client's ISP (its label) on a routed network
 
     def as_dict(self) -> dict:
-        out = {"client": self.client, "url": self.url, "outcome": self.outcome,
+        out = {"client": self.client, **({"isp": self.isp} if self.isp else {}),
+               "url": self.url, "outcome": self.outcome,
                "reason": self.reason, "seconds": round(self.seconds, 3),
                "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
         if self.browser is not None:
@@ -58,9 +64,11 @@ class Row:
                 "reason": self.browser_reason, "verdict": self.browser.as_dict()}
 
     def blocklab_keys(self) -> dict:
-        """A measurement's `x_blocklab` key: the client, outcome, reason, verdict and truth,
-        and with a browser step, `x_browser` (its keys, outcome, reason and verdict)."""
-        out = {"client": self.client, "outcome": self.outcome, "reason": self.reason,
+        """A measurement's `x_blocklab` key: the client (and its ISP), outcome, reason, verdict
+        and truth, and with a browser step, `x_browser` (its keys, outcome, reason and
+        verdict)."""
+        out = {"client": self.client, **({"isp": self.isp} if self.isp else {}),
+               "outcome": self.outcome, "reason": self.reason,
                "verdict": self.verdict.as_dict(), "truth": self.truth.as_dict()}
         if self.browser is not None:
             out["x_browser"] = self._browser_dict()
@@ -103,6 +111,7 @@ class Score:
     by_censor_technique: dict = field(default_factory=dict)
     by_detector_technique: dict = field(default_factory=dict)
     browser: dict | None = None     # {"confusion", "precision", "recall"} of the browser step
+    by_isp: dict = field(default_factory=dict)      # ISP label -> confusion, precision, recall
 
     def gate(self, min_precision: float | None, min_recall: float | None) -> list[str]:
         """The failed gate lines (empty: the gate passes)."""
@@ -121,6 +130,8 @@ class Score:
                "precision": self.precision, "recall": self.recall,
                "by_technique": {"censor": self.by_censor_technique,
                                 "detector": self.by_detector_technique}}
+        if self.by_isp:
+            out["by_isp"] = self.by_isp
         if self.browser is not None:
             out["browser"] = self.browser
         return out
@@ -161,7 +172,22 @@ def score(rows: list[Row]) -> Score:
         d["precision"] = _ratio(d["right"], d["reported"])
     return Score(rows, mine["confusion"], mine["precision"], mine["recall"],
                  dict(sorted(by_censor.items())), dict(sorted(by_detector.items())),
-                 _matrix(browsed) if browsed else None)
+                 _matrix(browsed) if browsed else None, _by_isp(rows))
+
+
+def _by_isp(rows: list[Row]) -> dict:
+    """ISP label -> targets, confusion, precision, recall of its clients' rows (in the order
+    the ISPs first appear); empty when no row has an ISP (the one-switch lab)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r.isp:
+            d = out.setdefault(r.isp, {"targets": 0, **{k: 0 for k in OUTCOMES}})
+            d["targets"] += 1
+            d[r.outcome] += 1
+    for d in out.values():
+        d["precision"] = _ratio(d["TP"], d["TP"] + d["FP"])
+        d["recall"] = _ratio(d["TP"], d["TP"] + d["FN"])
+    return out
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -177,12 +203,14 @@ def _short(text: str, width: int) -> str:
 def render_text(s: Score, title: str = "") -> str:
     out = [title] if title else []
     body = []
+    isps = bool(s.by_isp)
     for r in s.rows:
         said = "no verdict" if r.verdict.blocked is None else \
             (f"blocked: {r.verdict.technique or '?'}" if r.verdict.blocked else "open")
-        body.append((r.outcome, r.client, r.url, said, _short(r.truth.describe(), 60),
-                     *((browser_cell(r),) if s.browser else ())))
-    out += text_table(("result", "client", "target", "detector said", "censor did",
+        body.append((r.outcome, r.client, *((r.isp or "-",) if isps else ()), r.url, said,
+                     _short(r.truth.describe(), 60), *((browser_cell(r),) if s.browser else ())))
+    out += text_table(("result", "client", *(("isp",) if isps else ()), "target",
+                       "detector said", "censor did",
                        *(("browser saw",) if s.browser else ())), body)
     out.append("")
     out.append("why:")
@@ -196,6 +224,11 @@ def render_text(s: Score, title: str = "") -> str:
             f"  reported open       FN {c['FN']:<6}  TN {c['TN']}", "",
             f"precision {_fmt(s.precision)} ({c['TP']}/{c['TP'] + c['FP']})   "
             f"recall {_fmt(s.recall)} ({c['TP']}/{c['TP'] + c['FN']})"]
+    if s.by_isp:
+        out += [""] + text_table(
+            ("isp", "targets", "TP", "FP", "FN", "TN", "precision", "recall"),
+            [(k, d["targets"], d["TP"], d["FP"], d["FN"], d["TN"], _fmt(d["precision"]),
+              _fmt(d["recall"])) for k, d in s.by_isp.items()])
     if s.browser:
         out.append(browser_line(s.browser))
     if s.by_censor_technique:
@@ -247,6 +280,13 @@ def render_markdown(s: Score, title: str = "") -> str:
             f"| **reported blocked** | TP {c['TP']} | FP {c['FP']} |",
             f"| **reported open** | FN {c['FN']} | TN {c['TN']} |", "",
             f"**precision** {_fmt(s.precision)} · **recall** {_fmt(s.recall)}", ""]
+    if s.by_isp:
+        out += ["| ISP | targets | TP | FP | FN | TN | precision | recall |",
+                "|---|---|---|---|---|---|---|---|"]
+        out += [f"| {_md_cell(k)} | {d['targets']} | {d['TP']} | {d['FP']} | {d['FN']} | "
+                f"{d['TN']} | {_fmt(d['precision'])} | {_fmt(d['recall'])} |"
+                for k, d in s.by_isp.items()]
+        out.append("")
     if s.browser:
         out += [browser_line(s.browser), ""]
     if s.by_censor_technique:

@@ -181,7 +181,8 @@ def _blocks(lab, rows, timeline, rules_of, events, samples, timeline_png, throug
     if timeline:
         b += [("h", 2, "Timeline of rule changes"),
               ("table", ("due", "sent", "change", "censor replied"),
-               [(f"{r.at:g} s", "-" if r.t is None else f"{r.t:.3f} s", r.change,
+               [(f"{r.at:g} s", "-" if r.t is None else f"{r.t:.3f} s",
+                 f"{r.censor}: {r.change}" if r.censor else r.change,
                  "ok" if r.status == "ok" else f"{r.status}: {r.error}") for r in timeline])]
     capture = getattr(lab, "capture", None)
     if capture:

@@ -85,7 +85,8 @@ def _routed_graph(scenario) -> tuple[list[Node], list[Link]]:
 
     nodes.append(Node("BORDER", "border router", "router", 4, ["198.18.0.1 · 198.19.0.1"]))
     for isp in topo.isps:
-        nodes.append(Node(isp.router, f"{isp.name} router", "router", 2,
+        chain = f"{isp.hops} routers" if isp.hops > 1 else "router"
+        nodes.append(Node(isp.router, f"{isp.name} {chain}", "router", 2,
                           [f"{isp.prefix} ({isp.kind})", f"gateway {isp.router_ip}"]))
         members = [h for h in (scenario.host(n) for n in sorted(isp.members)) if h is not None]
         nodes += [_host_node(scenario, h, 0) for h in members]

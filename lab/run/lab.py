@@ -107,7 +107,9 @@ class Lab:
         links = self.scenario.links
         out = {side: link for side, link in (("client", links and links.client),
                                              ("internet", links and links.internet)) if link}
-        if any(needs_netem(link) for link in out.values()):
+        network = self.scenario.network
+        uplinks = [i.shaping for i in network.isps if i.shaping] if network else []
+        if any(needs_netem(link) for link in [*out.values(), *uplinks]):
             ok, why = netem_support()
             if not ok:
                 raise LabError(f"{self.scenario.name}: links need delay, jitter or loss, which "

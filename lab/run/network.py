@@ -1,7 +1,10 @@
 """The lab's network: Mininet hosts on one Open vSwitch switch, the censor as its controller.
 
 Each host is a Mininet host in its own network (and mount) namespace, with one interface on
-198.18.0.0/15 and no default route: nothing in the lab can reach an address outside it. The
+198.18.0.0/15 and no default route: nothing in the lab can reach an address outside it. In a
+dual-stack scenario (`ipv6: true`) the interface also has its 2001:db8::/96 address
+(lab.scenario.addressing.ip6_for), static, with no router advertisements, no SLAAC and no
+IPv6 default route either; otherwise IPv6 is off in every host. The
 switch is OVS, OpenFlow 1.3, on the kernel datapath when the module is there and on the
 userspace datapath (with userspace TSO, set by scripts/setup.sh) when it is not.
 """
@@ -17,6 +20,7 @@ from mininet.node import Host as MininetHost, OVSSwitch, RemoteController
 
 from lab.run.procs import in_namespaces, netns_of, terminate
 from lab.run.rundir import RunDir
+from lab.scenario.addressing import prefix6
 from lab.scenario.model import Host, Link
 
 PREFIX_LEN = 15  # 198.18.0.0/15: every lab address is on one segment
@@ -94,8 +98,12 @@ class Network:
     def start(self) -> None:
         self.run.set_bridge(self.bridge)
         self.net.build()
+        ip6 = {spec.name: spec.ip6 for spec in self.specs}
         for host in self.net.hosts:
             self.run.add_pid(f"host:{host.name}", host.pid)
+            if ip6.get(host.name):
+                add_ipv6(host, ip6[host.name], prefix6(PREFIX_LEN))
+                continue
             # One IPv4 interface and nothing else: no IPv6 chatter through the censor.
             host.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
                      "net.ipv6.conf.default.disable_ipv6=1")
@@ -145,6 +153,22 @@ class Network:
         for name in list(self.run.state.pids):
             if name.startswith(("host:", "switch-shell")):
                 self.run.drop_pid(name)
+
+
+def add_ipv6(host: MininetHost, address: str, prefixlen: int, intf: str | None = None
+             ) -> None:
+    """Give `host`'s interface (default: its first) its static IPv6 address at once (no
+    duplicate address detection: the lab's plan has no duplicates) and nothing automatic: no
+    router solicitations or advertisements accepted, no SLAAC address, so no route leads out."""
+    intf = intf or host.defaultIntf().name
+    host.cmd("sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 "
+             "net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0 "
+             f"net.ipv6.conf.{intf}.accept_ra=0 net.ipv6.conf.{intf}.autoconf=0 "
+             f"net.ipv6.conf.{intf}.router_solicitations=0 net.ipv6.conf.{intf}.accept_dad=0 "
+             f"net.ipv6.conf.{intf}.disable_ipv6=0")
+    out = host.cmd(f"ip -6 addr add {address}/{prefixlen} dev {intf} nodad")
+    if out.strip():
+        raise RuntimeError(f"IPv6 address {address} in {host.name}: {out.strip()}")
 
 
 def disable_ipv6(intf: str) -> None:

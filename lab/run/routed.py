@@ -5,30 +5,39 @@ lab.scenario.topology's). Every node is a Mininet host in its own namespaces: th
 the lab's resolvers, the servers, and the routers (`R-<isp>` per ISP and `BORDER`), which
 forward (ip_forward=1), decrement the TTL and answer with ICMP time-exceeded (unlimited rate,
 so that traceroute's three probes per hop all get answers). Routes are static and cover
-198.18.0.0/15 only: nothing in the lab has a default route.
+198.18.0.0/15 only: nothing in the lab has a default route. A dual-stack scenario (`ipv6:
+true`) gives every interface with an IPv4 address its twin from the IPv6 plan
+(lab.scenario.addressing.ip6_for, the prefix 96 bits longer) and the same routes for
+2001:db8::c612:0/111; the routers forward IPv6 and answer with ICMPv6 time-exceeded.
 
 LANs (each ISP's clients and router; the servers and the border router) are OVS bridges; a
 router-to-router uplink is a veth pair, or, with a censor on it, a two-port OVS bridge. A
 bridge with a censor has that censor as its only controller (its `fail_mode`); one without is
 a standalone learning switch with no controller. A censor's switch is a bump in the wire:
-it has no address, decrements nothing and never answers traceroute.
+it has no address, decrements nothing and never answers traceroute. An ISP's `uplink:`
+shaping (bandwidth, delay, loss) is tc on both ends of its router's uplink (Mininet's TCLink:
+HTB, netem), so both directions are shaped whether or not a censor sits on that link.
 """
 from __future__ import annotations
 
 import os
 import string
 
+from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch
 
-from lab.run.network import CensorController, Network, disable_ipv6, kernel_datapath
+from lab.run.network import (CensorController, Network, add_ipv6, disable_ipv6,
+                             kernel_datapath, tc_params)
 from lab.run.rundir import RunDir
 from lab.scenario import addressing
+from lab.scenario.addressing import ip6_for, prefix6
 from lab.scenario.topology import (BORDER, BORDER_CORE_IP, BORDER_INTERNET_IP, CORE_NET,
                                    INTERNET_NET)
 
 LAB = str(addressing.LAB_NET)
+LAB6 = f"{ip6_for(str(addressing.LAB_NET.network_address))}/{prefix6(addressing.LAB_NET.prefixlen)}"
 BORDER_NODE = "BORDER"
 _SUFFIX = string.ascii_lowercase + string.digits
 
@@ -93,19 +102,21 @@ class RoutedNetwork(Network):
             self.net.addLink(router, lan.switch, port2=lan.port_of(isp.router), intfName1="lan",
                              params1={"ip": f"{isp.router_ip}/{isp.net.prefixlen}"})
             up_border, up_isp = isp.uplink
+            router = self._chain(isp, router, up_border)
             place = f"{isp.name}.uplink"
             p1 = {"ip": f"{up_isp}/30"}
             p2 = {"ip": f"{up_border}/30"}
+            # `uplink:` shaping: tc on both ends of the router's own link (both directions)
+            shaped = {"cls": TCLink, **tc_params(isp.shaping)} if isp.shaping else {}
             if place in self.controllers:
                 wire = self._segment(place)
-                self.net.addLink(router, wire.switch, port2=wire.port_of(isp.router),
-                                 intfName1="up", params1=p1)
+                self.net.addLink(router, wire.switch, port2=wire.port_of(isp.uplink_router),
+                                 intfName1="up", params1=p1, **shaped)
                 self.net.addLink(border, wire.switch, port2=wire.port_of(BORDER_NODE),
                                  intfName1=f"to{isp.index}", params1=p2)
             else:
                 self.net.addLink(router, border, intfName1="up", intfName2=f"to{isp.index}",
-                                 params1=p1, params2=p2)
-            self.routes[isp.router] = [(LAB, up_border)]
+                                 params1=p1, params2=p2, **shaped)
             self.routes[BORDER_NODE].append((isp.prefix, up_isp))
         internet = self._segment(BORDER)
         for h in hosts:
@@ -116,6 +127,23 @@ class RoutedNetwork(Network):
         self.net.addLink(border, internet.switch, port2=internet.port_of(BORDER_NODE),
                          intfName1="inet",
                          params1={"ip": f"{BORDER_INTERNET_IP}/{INTERNET_NET.prefixlen}"})
+
+    def _chain(self, isp, gateway, up_border: str):
+        """The ISP's routers after its gateway (`hops:`), each linked to the one before by a
+        /30 ("up" to "down"), with their routes: the lab onward, the ISP's prefix back.
+        Returns the last one, which holds the uplink."""
+        nodes = [gateway]
+        for name in isp.routers[1:]:
+            near, far = isp.inner_link(len(nodes) - 1)
+            nodes.append(self.net.addHost(name, ip=None))
+            self.net.addLink(nodes[-2], nodes[-1], intfName1="up", intfName2="down",
+                             params1={"ip": f"{near}/30"}, params2={"ip": f"{far}/30"})
+        for k, name in enumerate(isp.routers):
+            onward = isp.inner_link(k)[1] if k < len(nodes) - 1 else up_border
+            self.routes[name] = [(LAB, onward)]
+            if k:
+                self.routes[name].append((isp.prefix, isp.inner_link(k - 1)[0]))
+        return nodes[-1]
 
     def _segment(self, place: str) -> Segment:
         seg = Segment(f"bl{self.run.state.run_id}{_SUFFIX[len(self.segments)]}", place)
@@ -137,7 +165,7 @@ class RoutedNetwork(Network):
             return {h.name: seg.ports.get(h.name, far) for h in self.specs}
         if place.endswith(".uplink"):
             isp = next(i for i in self.topo.isps if place == f"{i.name}.uplink")
-            near, far = seg.ports[isp.router], seg.ports[BORDER_NODE]
+            near, far = seg.ports[isp.uplink_router], seg.ports[BORDER_NODE]
             return {h.name: near if h.name in isp.members else far for h in self.specs}
         isp = next(i for i in self.topo.isps if place == f"{i.name}.access")
         far = seg.ports[isp.router]
@@ -190,11 +218,11 @@ class RoutedNetwork(Network):
                                        node.intfList()[0].name, node.pid))
         for isp in self.topo.isps:
             if f"{isp.name}.uplink" not in self.controllers:
-                router = self.net.get(isp.router)
+                name = isp.uplink_router            # the last of its routers (hops:)
                 points.append(CapturePoint(f"link-{isp.name}-uplink.pcap",
-                                           f"the link from {isp.router} to the border router "
-                                           f"(no censor on it), at {isp.router}", "up",
-                                           router.pid))
+                                           f"the link from {name} to the border router "
+                                           f"(no censor on it), at {name}", "up",
+                                           self.net.get(name).pid))
         return points, merges
 
     @property
@@ -206,19 +234,32 @@ class RoutedNetwork(Network):
         self.net.build()
         for node in self.net.hosts:
             self.run.add_pid(f"host:{node.name}", node.pid)
+            if self.scenario.ipv6:
+                self._dual_stack(node)
+                continue
             node.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
                      "net.ipv6.conf.default.disable_ipv6=1")
         for seg in self.segments:
             self.run.add_pid(f"switch-shell:{seg.name}", seg.switch.pid)
-        for name in [BORDER_NODE, *(i.router for i in self.topo.isps)]:
+        for name in [BORDER_NODE, *(r for i in self.topo.isps for r in i.routers)]:
             self.net.get(name).cmd("sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 "
                                    "net.ipv4.conf.all.rp_filter=0")
+            if self.scenario.ipv6:
+                self.net.get(name).cmd("sysctl -qw net.ipv6.conf.all.forwarding=1 "
+                                       "net.ipv6.icmp.ratelimit=0")
         for name, routes in self.routes.items():
             node = self.net.get(name)
             for prefix, via in routes:
                 out = node.cmd(f"ip route replace {prefix} via {via}")
                 if out.strip():
                     raise RuntimeError(f"route {prefix} via {via} in {name}: {out.strip()}")
+                if not self.scenario.ipv6:
+                    continue
+                prefix6_ = LAB6 if prefix == LAB else _net6(prefix)
+                out = node.cmd(f"ip -6 route replace {prefix6_} via {ip6_for(via)}")
+                if out.strip():
+                    raise RuntimeError(f"route {prefix6_} via {ip6_for(via)} in {name}: "
+                                       f"{out.strip()}")
         for seg in self.segments:
             ctrl = self.controllers.get(seg.place)
             seg.switch.start([ctrl] if ctrl else [])
@@ -231,6 +272,19 @@ class RoutedNetwork(Network):
     def stop(self) -> None:
         super().stop()
         self.run.set_bridges([])
+
+    @staticmethod
+    def _dual_stack(node) -> None:
+        """Each of `node`'s interfaces with an IPv4 address gets its IPv6 twin."""
+        for intf in node.intfList():
+            if intf.name != "lo" and intf.IP():
+                add_ipv6(node, ip6_for(intf.IP()), prefix6(int(intf.prefixLen)), intf.name)
+
+
+def _net6(prefix: str) -> str:
+    """An IPv4 prefix of the lab as its IPv6 twin."""
+    addr, _slash, plen = prefix.partition("/")
+    return f"{ip6_for(addr)}/{prefix6(int(plen or 32))}"
 
 
 def _switch_intfs(switch) -> list[tuple[str, str]]:

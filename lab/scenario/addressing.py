@@ -5,6 +5,11 @@ and servers (internet side) from 198.19.0.10, in the order the file lists them, 
 address a host was given explicitly. The lab's own resolvers have fixed addresses: `isp`
 198.18.0.2 and `public-dns` 198.19.0.2. A MAC is 02:00 (locally administered) followed by the
 four bytes of the IPv4 address: 198.18.0.10 -> 02:00:c6:12:00:0a.
+
+A dual-stack scenario (`ipv6: true`) gives every host an IPv6 address too, from the
+documentation range 2001:db8::/32: 2001:db8::/96 followed by the host's IPv4 address
+(198.18.0.10 -> 2001:db8::c612:a), on a prefix 96 bits longer than its IPv4 one, so the
+two plans have the same shape.
 """
 from __future__ import annotations
 
@@ -36,6 +41,33 @@ RESERVED = {
     str(LAB_NET.network_address): "the lab network's own address",
     str(LAB_NET.broadcast_address): "the lab network's broadcast address",
 }
+
+
+LAB_NET6 = ipaddress.IPv6Network("2001:db8::/96")
+
+
+def ip6_for(ip: str) -> str:
+    """The IPv6 address of the host with IPv4 address `ip` (dual-stack scenarios)."""
+    return str(LAB_NET6.network_address + int(ipaddress.IPv4Address(ip)))
+
+
+def host_ip(address: str) -> str:
+    """The IPv4 address naming the host that has `address` (either family): an address of
+    the lab's IPv6 plan is its host's IPv4 address, anything else is itself."""
+    if ":" not in address:
+        return address
+    try:
+        addr = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if addr not in LAB_NET6:
+        return address
+    return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+
+
+def prefix6(prefixlen: int) -> int:
+    """The IPv6 prefix length matching an IPv4 one in this plan."""
+    return 96 + prefixlen
 
 
 def mac_for(ip: str) -> str:

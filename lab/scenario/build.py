@@ -37,34 +37,46 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
     hosts = build_hosts(rep, data)
     resolver = _resolver(rep, data, hosts)
     censor, initial_ids = _censor(rep, data, hosts)
-    placed = _network_censors(rep, data, hosts)
+    placed_ids = _network_censors(rep, data, hosts)
+    placed = [(where, c) for where, c, _ids in placed_ids]
     network, clients = build_topology(rep, data, hosts.clients, hosts.servers,
                                       _explicit(data, hosts), placed or _top_censor(data, censor))
-    if placed:
-        initial_ids = [r.id for r in placed[0][1].rules]
+    # each censor's rule ids, the first censor first (the timeline's default); None: unknown
+    initial = {c.name: ids for _w, c, ids in placed_ids} if placed_ids else \
+        {censor.name: initial_ids}
     if network is not None and network.censors:
         censor = network.censors[0]         # the timeline's and the shell's default censor
     other_ids = {r.id for _w, c in placed[1:] for r in c.rules}
+    modes = {c.name: c.mode for _w, c in placed}
 
-    def make_rule(where: tuple, value: object) -> Rule | None:
-        return build_rule(rep, where, value, servers=_server_names(hosts), mode=censor.mode)
+    def make_rule(where: tuple, value: object, name: str | None = None) -> Rule | None:
+        return build_rule(rep, where, value, servers=_server_names(hosts),
+                          mode=modes.get(name, censor.mode))
 
-    timeline, ever_ids = build_timeline(rep, data, initial_ids, make_rule)
+    names = _censor_names(rep, network, censor)
+    timeline, ever_ids = build_timeline(rep, data, initial, make_rule, names is not None)
     expect = build_expect(rep, data, hosts, ever_ids | other_ids if ever_ids is not None
-                          else None, _censor_names(rep, network, censor))
+                          else None, names)
     links = _links(rep, data)
     _lesson(rep, data, hosts, ever_ids | other_ids if ever_ids is not None else None)
     if network is not None and links is not None:
-        rep.error(("links",), "links: shapes the star network's two sides; a scenario with "
-                              "network: has no such sides (not supported yet)", key=True)
+        rep.error(("links",), "links: shapes the one-switch lab's client and internet sides, "
+                              "which a routed network does not have; shape an ISP's uplink "
+                              "instead: network.isps[].uplink: {bw: 10Mbit, delay: 20ms}",
+                  key=True)
+    network = _uplinks(rep, data, network)
     lesson = rep.get(data, top, "lesson", None, list)
+    ipv6 = rep.get(data, top, "ipv6", False, bool)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:
         return None
+    servers = tuple(hosts.servers)
+    if ipv6:
+        clients, servers = [c.dual_stack() for c in clients], tuple(s.dual_stack() for s in servers)
     return Scenario(path, name, title, summary, sources, tuple(clients), resolver,
-                    tuple(hosts.servers), censor, tuple(timeline), tuple(expect), links, lesson,
-                    network)
+                    servers, censor, tuple(timeline), tuple(expect), links, lesson,
+                    network, ipv6=ipv6)
 
 
 def _censor_names(rep: Reporter, network, censor: Censor) -> list[str] | None:
@@ -122,8 +134,10 @@ def _censor(rep: Reporter, data: dict, hosts: Hosts) -> tuple[Censor, list[str] 
     return censor, ids
 
 
-def _network_censors(rep: Reporter, data: dict, hosts: Hosts) -> list[tuple[tuple, Censor]]:
-    """(where, censor) of each of `network.censors` that could be read."""
+def _network_censors(rep: Reporter, data: dict, hosts: Hosts
+                     ) -> list[tuple[tuple, Censor, list[str] | None]]:
+    """(where, censor, its rules' ids or None) of each of `network.censors` that could be
+    read."""
     network = rep.part(data, (), "network", None, dict)
     if network is None or "censors" not in network:
         return []
@@ -135,7 +149,7 @@ def _network_censors(rep: Reporter, data: dict, hosts: Hosts) -> list[tuple[tupl
     for i, item in enumerate(items):
         where = ("network", "censors", i)
         if isinstance(item, dict) and rep.ok(where):
-            out.append((where, _censor_at(rep, where, item, hosts)[0]))
+            out.append((where, *_censor_at(rep, where, item, hosts)))
     return out
 
 
@@ -220,6 +234,21 @@ def _links(rep: Reporter, data: dict) -> Links | None:
     return Links(**sides)
 
 
+def _uplinks(rep: Reporter, data: dict, network):
+    """The network with each ISP's `uplink:` shaping read (network.isps[].uplink)."""
+    if network is None:
+        return None
+    items = (data.get("network") or {}).get("isps") or []
+    isps = []
+    for isp in network.isps:
+        item = items[isp.index] if isp.index < len(items) else None
+        where = ("network", "isps", isp.index, "uplink")
+        link = item.get("uplink") if isinstance(item, dict) and rep.ok(where) else None
+        isps.append(replace(isp, shaping=_link(rep, where, link))
+                    if isinstance(link, dict) else isp)
+    return replace(network, isps=tuple(isps))
+
+
 def _link(rep: Reporter, where: tuple, link: dict) -> Link:
     def parsed(key, parse, scale):
         value = rep.get(link, where, key, None)
@@ -242,14 +271,19 @@ def _link(rep: Reporter, where: tuple, link: dict) -> Link:
 def _strict(rep: Reporter, data: dict) -> None:
     """Report link settings this kernel cannot emulate (netem), at each key that asks."""
     links = data.get("links")
-    wanted = [(side, key) for side in ("client", "internet") for key in NETEM_KEYS
+    wanted = [(("links", side), key) for side in ("client", "internet") for key in NETEM_KEYS
               if isinstance(links, dict) and isinstance(links.get(side), dict)
               and key in links[side]]
+    isps = (data.get("network") or {}).get("isps") if isinstance(data.get("network"),
+                                                                  dict) else None
+    wanted += [(("network", "isps", i, "uplink"), key)
+               for i, item in enumerate(isps if isinstance(isps, list) else [])
+               for key in NETEM_KEYS if isinstance(item, dict)
+               and isinstance(item.get("uplink"), dict) and key in item["uplink"]]
     if not wanted:
         return
     has, reason = kernel.netem_support()
     if has:
         return
-    for side, key in wanted:
-        rep.error(("links", side, key), f"this kernel cannot emulate {key}: {reason}",
-                  key=True)
+    for where, key in wanted:
+        rep.error(where + (key,), f"this kernel cannot emulate {key}: {reason}", key=True)

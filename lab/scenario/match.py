@@ -1,9 +1,9 @@
 """A rule's `match:` to the normalised form of docs/internals.md §1.
 
 Owns the checks on match values the schema cannot express (CIDRs, port ranges, server names,
-extension numbers) and the normalisation: every key a list, `ip` as CIDR strings (an address
-group "@NAME" of lab/scenario/addressing.py as its addresses), `port` as [lo, hi] pairs, name
-patterns in lower case, `not` recursively.
+extension numbers) and the normalisation: every key a list, `ip` as CIDR strings (IPv4 or
+IPv6; an address group "@NAME" of lab/scenario/addressing.py as its addresses), `port` as
+[lo, hi] pairs, name patterns in lower case, `not` recursively.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from controllers.rules.vocabulary import NAME_KEYS
 from lab.scenario.addressing import ADDRESS_GROUPS
 from lab.scenario.errors import Reporter, did_you_mean
 
-LIST_KEYS = ("proto", "path", "protocol")       # values the schema checked, kept as written
+LIST_KEYS = ("proto", "path", "protocol", "family")  # values the schema checked, kept as written
 
 
 def build_match(rep: Reporter, path: tuple, data: object,
@@ -104,10 +104,8 @@ def _cidr(text: str) -> str:
     try:
         net = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
-        raise ValueError(f"bad address or CIDR '{text}' (e.g. 198.19.0.10 or 10.0.0.0/8)") \
-            from None
-    if net.version != 4:
-        raise ValueError(f"'{text}' is IPv6; the lab is IPv4-only")
+        raise ValueError(f"bad address or CIDR '{text}' (e.g. 198.19.0.10, 10.0.0.0/8 or "
+                         "2001:db8::/32)") from None
     if net.network_address != ipaddress.ip_interface(text.strip()).ip:
         raise ValueError(f"bad CIDR '{text}': host bits set (did you mean '{net}'?)")
     return str(net)

@@ -7,14 +7,14 @@ in the form of docs/internals.md §1 (`Rule.to_policy()`, `Scenario.policy()`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
 
 from controllers.packets import INJECT_TTL
-from lab.scenario.addressing import ISP, PUBLIC_DNS
+from lab.scenario.addressing import ISP, PUBLIC_DNS, ip6_for
 
 if TYPE_CHECKING:
     from lab.scenario.topology import Topology
@@ -31,10 +31,18 @@ class Host:
     # It also trusts the run's national CA (lab.services.intercept forges with it): its user
     # installed the state's certificate.
     trust_national_ca: bool = field(default=False, kw_only=True)
+    # Its IPv6 address in a dual-stack scenario (`ipv6: true`; lab.scenario.addressing).
+    ip6: str | None = field(default=None, kw_only=True)
 
     def to_policy(self, port: int | None = None) -> dict:
         out: dict = {"ip": self.ip, "mac": self.mac, "port": port, "side": self.side}
+        if self.ip6 is not None:
+            out["ip6"] = self.ip6
         return out
+
+    def dual_stack(self) -> "Host":
+        """This host with its IPv6 address (lab.scenario.addressing.ip6_for)."""
+        return self if self.ip6 is not None else replace(self, ip6=ip6_for(self.ip))
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class TimelineEntry:
     rule_id: str | None = None      # enable, disable, replace
     rule: Rule | None = None        # replace
     rules: tuple[Rule, ...] | None = None   # policy
+    censor: str | None = None       # the censor it changes (None: the first)
 
     def to_command(self) -> dict:
         """The control-socket command (internals §3) that makes this change."""
@@ -173,12 +182,16 @@ class Scenario:
     links: Links | None = None
     lesson: list | None = None
     network: "Topology | None" = None          # the routed network (lab.scenario.topology)
+    ipv6: bool = False                         # dual stack: every host has an IPv6 address
 
     def hosts(self) -> list[Host]:
         """Every lab host: the clients, the lab's resolvers (`isp`, the ISPs' own, `public-dns`),
         the servers."""
         own = self.network.resolvers() if self.network else []
-        return [*self.clients, ISP_HOST, *own, PUBLIC_DNS_HOST, *self.servers]
+        return self._stack([*self.clients, ISP_HOST, *own, PUBLIC_DNS_HOST, *self.servers])
+
+    def _stack(self, hosts: list[Host]) -> list[Host]:
+        return [h.dual_stack() for h in hosts] if self.ipv6 else hosts
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts() if h.name == name), None)
@@ -190,7 +203,7 @@ class Scenario:
     def resolvers(self) -> list[Host]:
         """The lab's own resolvers: `isp`, the ISPs' own (`NAME-dns`), `public-dns`."""
         own = self.network.resolvers() if self.network else []
-        return [ISP_HOST, *own, PUBLIC_DNS_HOST]
+        return self._stack([ISP_HOST, *own, PUBLIC_DNS_HOST])
 
     def resolver_ip(self, client: str | None = None) -> str:
         """The address the clients' resolv.conf names (`client`'s: its ISP's own resolver

@@ -124,11 +124,21 @@ def _action(rep: Reporter, where: tuple, rule: dict) -> dict | None:
 
 def _action_with_argument(kind: str, arg) -> dict:
     if kind in ("forge", "inject"):
+        ip, comma, ip6 = arg.partition(",")
         try:
-            return {"type": kind, "ip": str(ipaddress.IPv4Address(arg.strip()))}
+            out = {"type": kind, "ip": str(ipaddress.IPv4Address(ip.strip()))}
         except ValueError:
             raise ValueError(f"bad address '{arg}': {kind} needs an IPv4 address such as "
-                             "198.19.0.99") from None
+                             "198.19.0.99 (and, for AAAA queries, an IPv6 one after a comma: "
+                             "'198.19.0.99, 2001:db8::99')") from None
+        if comma:
+            try:
+                out["ip6"] = str(ipaddress.IPv6Address(ip6.strip()))
+            except ValueError:
+                raise ValueError(f"bad address '{ip6.strip()}': {kind}'s answer to AAAA "
+                                 "queries must be an IPv6 address such as 2001:db8::99") \
+                    from None
+        return out
     if kind == "blockpage":
         arg = arg or {}
         return {"type": "blockpage", "status": int(arg.get("status", DEFAULT_STATUS)),

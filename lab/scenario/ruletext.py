@@ -25,7 +25,8 @@ def action_text(action: dict) -> str:
     if kind == "cut_after":
         return f"cut_after {action.get('bytes')} B"
     if kind in ("forge", "inject"):
-        return f"{kind} {action.get('ip')}"
+        ip6 = f", {action['ip6']}" if action.get("ip6") else ""
+        return f"{kind} {action.get('ip')}{ip6}"
     if kind == "blockpage":
         return f"blockpage {action.get('status', 403)}"
     return kind

@@ -2,14 +2,16 @@
 
 Owns the shape and the address plan of a routed lab (docs/internals.md, "The routed network"):
 
-    clients ─ ISP.access ─ R-ISP ─ ISP.uplink ──┐
+    clients ─ ISP.access ─ R-ISP [─ R-ISP-2 ..] ─ ISP.uplink ──┐
     (LAN: the ISP's prefix)                     ├─ BORDER ─ border ─ servers, public-dns
     clients ─ ISP2.access ─ R-ISP2 ─ ISP2.uplink┘    │      (LAN 198.19.0.0/16)
                                                      └─ core: the isp resolver (198.18.0.0/24)
 
 Every ISP has one LAN for its clients (its `prefix`, default 198.18.N.0/24 for the Nth ISP;
 its router is the prefix's first address, clients are numbered from its 10th) and one
-point-to-point uplink to the border router (198.18.255.4N/30). The border router also holds
+point-to-point uplink to the border router (198.18.255.4N/30). An ISP with `hops: N` has N
+routers in a chain, R-ISP (its clients' gateway) then R-ISP-2 .. R-ISP-N (the last one holds
+the uplink), joined by /30s from 198.18.255.64 up (three per ISP). The border router also holds
 the core LAN with the lab's `isp` resolver (198.18.0.1, resolver 198.18.0.2) and the internet
 LAN with the servers (198.19.0.1; servers from 198.19.0.10 as in addressing.py).
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from lab.scenario import addressing
 from lab.scenario.errors import Reporter, did_you_mean
-from lab.scenario.model import Censor, Host
+from lab.scenario.model import Censor, Host, Link
 
 CORE_NET = ipaddress.IPv4Network("198.18.0.0/24")       # border router and the isp resolver
 UPLINK_NET = ipaddress.IPv4Network("198.18.255.0/24")   # the ISPs' /30 uplinks
@@ -36,6 +38,7 @@ KINDS = ("home", "mobile", "business", "university")
 PLACE_KINDS = ("access", "uplink")
 BORDER = "border"
 CLIENT_OFFSET = 10          # clients from the prefix's 10th address
+MAX_HOPS = 4                # routers in one ISP: 16 ISPs x 3 inner /30s fill 198.18.255.64/26+
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,14 @@ class Isp:
     clients: tuple[str, ...]
     index: int                      # 0-based, in file order
     resolver: bool = False          # runs its own resolver on its clients' LAN
+    asn: str | None = None          # "AS12389", as OONI reports the network (None: not given)
+    hops: int = 1                   # routers between its clients and the border router
+    shaping: Link | None = None     # its uplink's bandwidth/delay/loss (`uplink:`), both ways
+
+    @property
+    def label(self) -> str:
+        """How per-ISP tables name it: `home (AS12389)`, or its name without an ASN."""
+        return f"{self.name} ({self.asn})" if self.asn else self.name
 
     @property
     def resolver_host(self) -> Host | None:
@@ -77,8 +88,23 @@ class Isp:
 
     @property
     def router(self) -> str:
-        """The ISP router's node name (upper case: never a host name)."""
+        """The ISP router's node name (upper case: never a host name): its clients' gateway."""
         return f"R-{self.name}"
+
+    @property
+    def routers(self) -> list[str]:
+        """Its routers from its clients to the border: R-NAME, R-NAME-2, .. R-NAME-N."""
+        return [self.router, *(f"{self.router}-{k}" for k in range(2, self.hops + 1))]
+
+    @property
+    def uplink_router(self) -> str:
+        """The router that holds its uplink to the border (the last of `routers`)."""
+        return self.routers[-1]
+
+    def inner_link(self, j: int) -> tuple[str, str]:
+        """(routers[j]'s, routers[j + 1]'s) address on the /30 between them."""
+        base = UPLINK_NET.network_address + 64 + 4 * (MAX_HOPS - 1) * self.index + 4 * j
+        return str(base + 1), str(base + 2)
 
 
 @dataclass(frozen=True)
@@ -119,7 +145,7 @@ class Topology:
         isp = self.isp_of(client)
         if place == f"{isp.name}.access":
             return 0
-        return 1 if place == f"{isp.name}.uplink" else 2
+        return isp.hops if place == f"{isp.name}.uplink" else isp.hops + 1
 
 
 def _in(ip: str, net: ipaddress.IPv4Network) -> bool:
@@ -172,7 +198,9 @@ def build_topology(rep: Reporter, data: dict, clients: list[Host], servers: list
                 members.append(client)
         isps.append(Isp(name, rep.get(item, path, "kind", "home", str),
                         str(net) if net else "", tuple(members), i,
-                        rep.get(item, path, "resolver", False, bool)))
+                        rep.get(item, path, "resolver", False, bool),
+                        rep.get(item, path, "asn", None, str),
+                        hops=int(rep.get(item, path, "hops", 1, int))))
         if isps[-1].resolver and f"{name}-dns" in client_names + [x.name for x in servers]:
             rep.error(path + ("resolver",), f"the ISP's resolver is the host '{name}-dns', "
                                             "and a client or server has that name", key=True)

@@ -9,6 +9,9 @@ with no upstream.
 
 Name patterns DNS can express: exact names, and `*.zone` (subdomains of zone, not zone
 itself). Other globs (`*t.co*`) exist only for the censor's matching: DNS has no record for them.
+
+In a dual-stack scenario every name also has an AAAA record (the server's IPv6 address), and
+the resolvers and NSD listen on both families.
 """
 from __future__ import annotations
 
@@ -42,16 +45,20 @@ def records(servers) -> list[str]:
             lines += [f"server=/{n}/{server.ip}" for n in exact]
             lines += [f"server=/*.{z}/{server.ip}" for z in wild]
         else:
-            lines += [f"host-record={n},{server.ip}" for n in exact]
-            lines += [f"address=/*.{z}/{server.ip}" for z in wild]   # subdomains only
+            both = f"{server.ip},{server.ip6}" if server.ip6 else server.ip
+            lines += [f"host-record={n},{both}" for n in exact]
+            for addr in filter(None, (server.ip, server.ip6)):       # subdomains only
+                lines += [f"address=/*.{z}/{addr}" for z in wild]
     return lines
 
 
-def resolver(name: str, host, ip: str, servers, folder: Path) -> Service:
+def resolver(name: str, host, ip: str, servers, folder: Path, ip6: str | None = None
+             ) -> Service:
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "dnsmasq.conf"
+    listen = f"listen-address={ip},{ip6}" if ip6 else f"listen-address={ip}"
     conf.write_text("\n".join([
-        "no-resolv", "no-hosts", "no-poll", "bind-interfaces", f"listen-address={ip}",
+        "no-resolv", "no-hosts", "no-poll", "bind-interfaces", listen,
         "except-interface=lo", "port=53", "user=root", "group=root", "cache-size=1000",
         "local=/#/", "log-queries", "log-facility=-", *records(servers), ""]))
     cmd = ["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--pid-file="]
@@ -77,11 +84,14 @@ def zones(server) -> dict[str, list[str]]:
     return out
 
 
-def zone_file(apex: str, owners: list[str], ip: str) -> str:
+def zone_file(apex: str, owners: list[str], ip: str, ip6: str | None = None) -> str:
     lines = [f"$ORIGIN {apex}.", f"$TTL {TTL}",
              f"@ IN SOA ns.{apex}. hostmaster.{apex}. 1 3600 600 86400 {NEGATIVE_TTL}",
              f"@ IN NS ns.{apex}.", f"ns.{apex}. IN A {ip}"]
     lines += [f"{owner}. IN A {ip}" for owner in owners if owner != f"ns.{apex}"]
+    if ip6:
+        lines += [f"ns.{apex}. IN AAAA {ip6}"]
+        lines += [f"{owner}. IN AAAA {ip6}" for owner in owners if owner != f"ns.{apex}"]
     return "\n".join(lines) + "\n"
 
 
@@ -92,14 +102,15 @@ def authoritative(server, host, folder: Path) -> Service:
     zone_conf, checks = [], []
     for apex, owners in zones(server).items():
         path = folder / f"{apex}.zone"
-        path.write_text(zone_file(apex, owners, server.ip))
+        path.write_text(zone_file(apex, owners, server.ip, server.ip6))
         zone_conf.append(f'zone:\n  name: "{apex}"\n  zonefile: "{path}"\n')
         checks.append(["nsd-checkzone", apex, str(path)])
     conf = folder / "nsd.conf"
     conf.write_text(f"""server:
   ip-address: {server.ip}
+{f"  ip-address: {server.ip6}" if server.ip6 else ""}
   port: 53
-  do-ip6: no
+  do-ip6: {"yes" if server.ip6 else "no"}
   server-count: 1
   rrl-ratelimit: 0      # NSD answers at most 200/s per /24 by default: no limit here
   username: ""

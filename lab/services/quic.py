@@ -17,7 +17,9 @@ def quic(server, host, ca: LabCA, folder: Path) -> Service:
     folder.mkdir(parents=True, exist_ok=True)
     www = _site(folder, server)
     leaf = ca.issue(f"{server.name}-h3", list(server.domains), [server.ip])
-    cmd = [sys.executable, "-m", "lab.services.h3server", "--host", server.ip,
+    # dual stack: "::" takes both families (IPv4 as mapped addresses); the host has no others
+    cmd = [sys.executable, "-m", "lab.services.h3server", "--host",
+           "::" if server.ip6 else server.ip,
            "--port", str(PORT), "--cert", str(leaf.cert), "--key", str(leaf.key),
            "--root", str(www)]
     return daemon(f"quic@{server.name}", host, cmd, folder / "h3server.log", [("udp", PORT)])

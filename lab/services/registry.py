@@ -99,4 +99,4 @@ def for_server(ctx: Context, server) -> list[Service]:
 def resolvers(ctx: Context, hosts, servers) -> list[Service]:
     """The lab's own resolvers (`isp`, `public-dns`)."""
     return [resolver(h.name, ctx.lab.host(h.name), h.ip, servers,
-                     ctx.run_path / "services" / h.name) for h in hosts]
+                     ctx.run_path / "services" / h.name, ip6=h.ip6) for h in hosts]

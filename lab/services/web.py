@@ -4,7 +4,8 @@ CA, a bulk file to download.
 Each server's nginx serves its own domains with one certificate naming all of them, a small
 index page saying which server answered, and (with `serve: [bulk]`) /bulk/100M. A server
 that also serves quic announces it over HTTPS (`Alt-Svc: h3=":443"`), as real sites do, so a
-returning browser tries HTTP/3.
+returning browser tries HTTP/3. In a dual-stack scenario nginx listens on the server's IPv4
+and IPv6 addresses.
 """
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ def web(server, host, ca: LabCA, folder: Path) -> Service:
         (folder / sub).mkdir(exist_ok=True)
     www = _site(folder, server)
     listens, ports = [], []
+    addrs = [server.ip] + ([f"[{server.ip6}]"] if server.ip6 else [])    # dual stack
     if "http" in server.serve or "bulk" in server.serve:
-        listens.append(f"listen {server.ip}:80;")
+        listens += [f"listen {a}:80;" for a in addrs]
         ports.append(80)
     tls = ""
     secure = [p for name, p in (("https", 443), ("https-alt", ALT_HTTPS_PORT))
@@ -50,7 +52,7 @@ def web(server, host, ca: LabCA, folder: Path) -> Service:
     if secure:
         leaf = ca.issue(server.name, list(server.domains), [server.ip])
         for port in secure:
-            listens.append(f"listen {server.ip}:{port} ssl http2;")
+            listens += [f"listen {a}:{port} ssl http2;" for a in addrs]
             ports.append(port)
         tls = (f"ssl_certificate {leaf.cert}; ssl_certificate_key {leaf.key};\n"
                "    ssl_protocols TLSv1.2 TLSv1.3;")

@@ -2,7 +2,8 @@
 
 The censor logs every flow it decided (events.jsonl, docs/design.md's event record). A target's
 events are those
-- whose flow's `src` is the target's client, and
+- whose flow's `src` is the target's client (either of its addresses in a dual-stack lab:
+  lab.scenario.addressing.host_ip), and
 - that happened while that target was being measured (its *window*: targets are measured one
   after another, so flows to a server two targets share are told apart by time), and
 - whose `detail` names the target's host (a DNS query, an SNI, a Host header) — a name read
@@ -24,6 +25,8 @@ expectation and the censor's log, side by side, tell a wrong scenario from a bro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+from lab.scenario.addressing import host_ip
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,10 @@ def matching_events(events: list[dict], client_ip: str, host: str | None,
     out = []
     for ev in events:
         flow = ev.get("flow")
-        if not isinstance(flow, dict) or flow.get("src") != client_ip:
+        if not isinstance(flow, dict) or host_ip(str(flow.get("src"))) != client_ip:
             continue
+        if flow.get("family") == "ipv6":        # a dual-stack lab: the host, either family
+            flow = {**flow, "dst": host_ip(str(flow.get("dst")))}
         t = float(ev.get("t", -1))
         if ev.get("technique") == "residual" and server_ip and flow.get("dst") == server_ip:
             detail = ev.get("detail") or {}

@@ -11,9 +11,11 @@ censor itself writes each change to events.jsonl (technique "timeline").
         timeline.wait_done(timeout=30)        # True once every entry was applied (or tried)
         timeline.failures                     # entries the censor refused, or could not get
 
-The runner stops by itself when the lab goes down (its censor is gone): entries not yet due are
-recorded as skipped. A reply with `ok: false` is a failure: logged, kept in `failures`, and
-shown in `render()`.
+With several censors (a routed network), each entry goes to the censor it names (`censor:`,
+default the first), its record says which (`censor`), and its event is the one that censor
+wrote (events carry their censor's name). The runner stops by itself when the lab goes down
+(its censor is gone): entries not yet due are recorded as skipped. A reply with `ok: false`
+is a failure: logged, kept in `failures`, and shown in `render()`.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class Applied:
     error: str | None = None         # why it failed (the censor's error, or no reply)
     status: str = "pending"          # pending | ok | failed | skipped
     event: dict | None = None        # the censor's record of it in events.jsonl, once matched
+    censor: str | None = None        # the censor it changes, when the lab has several
 
     @property
     def ok(self) -> bool:
@@ -56,7 +59,7 @@ class Applied:
         return {"at": self.at, "t": _round(self.t), "late": _round(self.late),
                 "took": _round(self.took), "change": self.change, "command": self.command,
                 "status": self.status, "ok": self.ok, "reply": self.reply, "error": self.error,
-                "event": self.event}
+                "event": self.event, "censor": self.censor}
 
 
 def _rule_of(command: dict):
@@ -96,8 +99,12 @@ class TimelineRunner:
         self.lab = lab
         entries = lab.scenario.timeline if entries is None else entries
         self.entries = sorted(entries, key=lambda e: e.at)      # stable: file order for ties
-        self.records: list[Applied] = [Applied(e.at, describe(e), e.to_command())
-                                       for e in self.entries]
+        censors = [c.name for c in lab.scenario.censors()]
+        several = len(censors) > 1
+        self.records: list[Applied] = [
+            Applied(e.at, describe(e), e.to_command(),
+                    censor=(e.censor or censors[0]) if several else None)
+            for e in self.entries]
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -165,7 +172,8 @@ class TimelineRunner:
                     continue
                 for j, ev in enumerate(found):
                     if ev.get("action") == rec.command.get("cmd") and \
-                            ev.get("rule") == _rule_of(rec.command):
+                            ev.get("rule") == _rule_of(rec.command) and \
+                            (rec.censor is None or ev.get("censor") == rec.censor):
                         rec.event = found.pop(j)
                         break
 
@@ -214,7 +222,7 @@ class TimelineRunner:
     def _apply(self, i: int, entry) -> None:
         rec = self.records[i]
         t = self._now()
-        censor = self.lab.censor
+        censor = self.lab.censors.get(rec.censor) if rec.censor else self.lab.censor
         try:
             if censor is None:
                 raise ConnectionError("the lab went down before the change was sent")
@@ -245,8 +253,11 @@ class TimelineRunner:
 
 
 def render(records: list[Applied]) -> str:
-    """The timeline as a table: when due, when sent, the censor's event, the change, the reply."""
-    head = ("at", "sent", "censor event", "change", "censor replied")
+    """The timeline as a table: when due, when sent, the censor's event, (with several
+    censors, which one,) the change, the reply."""
+    several = any(r.censor for r in records)
+    head = ("at", "sent", "censor event", *(("censor",) if several else ()), "change",
+            "censor replied")
     body = []
     for r in records:
         sent = "-" if r.t is None else f"{r.t:.3f}s (+{r.late * 1000:.0f} ms)"
@@ -257,5 +268,6 @@ def render(records: list[Applied]) -> str:
             said = f"FAILED: {r.error}"
         else:
             said = r.status + (f" ({r.error})" if r.error else "")
-        body.append((f"{r.at:g}s", sent, event, r.change, said))
+        body.append((f"{r.at:g}s", sent, event, *((r.censor or "-",) if several else ()),
+                     r.change, said))
     return "\n".join(text_table(head, body))

@@ -3,7 +3,9 @@
 One input is a little session: a policy variant (inline or tap, reassembly on or off, packets
 inspected, DPI profiles), then frames, each either raw bytes or a frame with real
 Ethernet/IPv4/TCP|UDP headers (some with a wrong checksum) between lab hosts and a fuzzed
-payload (TLS, HTTP, DNS, QUIC ports), with the clock moving and ticks between them. Whatever comes, nothing raises, no internal or parser error is
+payload (TLS, HTTP, DNS, QUIC ports), over IPv4 or IPv6 (the lab's dual-stack hosts; IPv6
+also with a fuzzed chain of extension headers, fragments included), with the clock moving
+and ticks between them. Whatever comes, nothing raises, no internal or parser error is
 counted, the per-flow state stays under its caps, and every frame the censor sends is bytes
 (also through offload.for_the_wire, as the app sends them)."""
 import atheris
@@ -12,6 +14,7 @@ import common
 
 with atheris.instrument_imports(include=["controllers"]):
     from controllers import packets as P
+    from controllers import packets6 as P6
     from controllers.engine.effects import Output
     from controllers.engine.engine import HELD_CAP, Engine
     from controllers.openflow.offload import for_the_wire
@@ -19,6 +22,17 @@ with atheris.instrument_imports(include=["controllers"]):
 from engine_helpers import ALICE, BOB, DNSSRV, ISP, WEB, policy, rule  # noqa: E402
 
 HOSTS = [ALICE, BOB, ISP, WEB, DNSSRV]
+
+
+def _v6(ip4: str) -> str:
+    a, b, c, d = (int(x) for x in ip4.split("."))
+    return f"2001:db8::{a << 8 | b:x}:{c << 8 | d:x}"
+
+
+HOSTS6 = {n: {**h, "ip6": _v6(h["ip"])} for n, h in
+          zip(("alice", "bob", "isp", "web", "dns"), HOSTS)}
+EXT = [P6.HOP_BY_HOP, P6.ROUTING, P6.DEST_OPTS, P6.AH, P6.FRAGMENT, P6.ESP, P6.NO_NEXT, 6, 17,
+       58]
 PORTS = [443, 80, 53, 3478, 51820, 22, 8443, 1194, 40000]
 RULES = [rule("d", {"dns": ["*.example", "blocked.example.com"]}, "nxdomain"),
          rule("f", {"dns": ["forge.example"]}, {"type": "forge", "ip": "198.19.0.99"}),
@@ -34,6 +48,9 @@ RULES = [rule("d", {"dns": ["*.example", "blocked.example.com"]}, "nxdomain"),
               {"type": "throttle", "rate_bps": 64000}, probability=0.5)]
 POLICIES = [policy(*RULES, mode=m, reassembly=r, inspect_packets=n)
             for m in ("inline", "tap") for r in (True, False) for n in (1, 8)]
+RULES6 = [rule("v6", {"ip": ["2001:db8::c613:0/112"], "proto": ["icmp"]}, "reject"),
+          rule("f6", {"family": ["ipv6"], "port": [[22, 22]]}, "drop")]
+POLICIES += [{**policy(*RULES6, *RULES, mode=m), "hosts": HOSTS6} for m in ("inline", "tap")]
 POLICIES += [{**policy(*RULES, mode=m), "dpi": d}        # DPI profiles (controllers.dpi)
              for m in ("inline", "tap")
              for d in ("naive", "hardened", {"overlap": "last", "state": "syn", "resync": True,
@@ -50,6 +67,17 @@ def seeds():
             b"\x02\x02" + b"\x00\x02\x01\x00" + dns_query("blocked.example.com")]
 
 
+def with_extensions(fdp: atheris.FuzzedDataProvider, f: bytes) -> bytes:
+    """An IPv6 frame with a fuzzed chain of extension headers before its payload."""
+    chain, nh = b"", f[20]
+    for _ in range(fdp.ConsumeIntInRange(1, 4)):
+        body = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 3) * 8 + 6)
+        chain = bytes((nh, len(body) // 8)) + body + chain
+        nh = fdp.PickValueInList(EXT)
+    plen = (len(f) - 54 + len(chain)) & 0xFFFF
+    return f[:18] + plen.to_bytes(2, "big") + bytes((nh,)) + f[21:54] + chain + f[54:]
+
+
 def frame(fdp: atheris.FuzzedDataProvider) -> bytes:
     kind = fdp.ConsumeIntInRange(0, 3)
     if kind == 0:
@@ -57,6 +85,9 @@ def frame(fdp: atheris.FuzzedDataProvider) -> bytes:
     a, b = fdp.PickValueInList(HOSTS), fdp.PickValueInList(HOSTS)
     if fdp.ConsumeBool():
         a, b = b, a
+    six = fdp.ConsumeIntInRange(0, 3) == 0
+    if six:
+        a, b = {**a, "ip": _v6(a["ip"])}, {**b, "ip": _v6(b["ip"])}
     sport = fdp.PickValueInList(PORTS) if fdp.ConsumeBool() else fdp.ConsumeIntInRange(1, 65535)
     dport = fdp.PickValueInList(PORTS)
     payload = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 1400))
@@ -70,9 +101,14 @@ def frame(fdp: atheris.FuzzedDataProvider) -> bytes:
         if fdp.ConsumeBool():                   # a wrong IP or TCP checksum
             at = fdp.ConsumeIntInRange(24, 51)
             out = out[:at] + bytes([out[at] ^ 0x5A]) + out[at + 1:]
-        return out
+        return with_extensions(fdp, out) if six and fdp.ConsumeBool() else out
     if kind == 2:
-        return P.build_udp(src, dst, a["ip"], b["ip"], sport, dport, payload)
+        out = P.build_udp(src, dst, a["ip"], b["ip"], sport, dport, payload)
+        return with_extensions(fdp, out) if six and fdp.ConsumeBool() else out
+    if six:
+        return P6.build_icmp6(src, dst, a["ip"], b["ip"], fdp.ConsumeIntInRange(0, 255),
+                              fdp.ConsumeIntInRange(0, 255), fdp.ConsumeIntInRange(0, 0xFFFFFFFF),
+                              payload)
     return P.build_icmp(src, dst, a["ip"], b["ip"], fdp.ConsumeIntInRange(0, 255),
                         fdp.ConsumeIntInRange(0, 255), fdp.ConsumeIntInRange(0, 0xFFFFFFFF),
                         payload)

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import blocklab
 
-SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size")
+SECTIONS = ("goodput", "new_flows", "dns", "scale", "lab_size", "routed")
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,12 @@ def test_quick_bench_prints_json_with_every_section(quick_run):
         assert row["controller"].get("start_to_ready_s") is not None, row["controller"]
     sizes = result["lab_size"]["results"]
     assert all(row.get("up_s") is not None and "error" not in row for row in sizes)
+    routed = result["routed"]           # 3 ISPs x 3 clients, 2 censors, vs the one switch
+    assert routed["goodput_gbit_s"] > 0 and routed["goodput_gbit_s_flat"] > 0
+    assert routed["goodput_ratio_vs_flat"] > 0
+    assert routed["flows_per_s"] > 0 and routed["flows_per_s_flat"] > 0
+    assert routed["unexpected_flows"] == {"flat": 0, "routed": 0}
+    assert routed["up_s"] is not None and routed["down_s"] is not None
 
 
 @pytest.mark.serial

@@ -38,16 +38,20 @@ def test_unknown_tool_is_refused_by_name():
 
 
 def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):
+    """From the home ISP (its TSPU box); ru/2025-12 is routed, so every tool also ran from
+    the mobile ISP's client, in a column of its own."""
     m = compare("ru/2025-12", "--tools", "direct,ssh-socks,shadowsocks",
                 "--report", str(tmp_path))
     c = cells(m)
-    direct = c[("ru-2025-12", "direct")]
+    assert [(s["name"], s["client"]) for s in m["scenarios"]] == [
+        ("ru-2025-12 · home", "alice"), ("ru-2025-12 · mobile", "carol")]
+    direct = c[("ru-2025-12 · home", "direct")]
     facetime = direct["targets"]["https://facetime.apple.com/"]
     assert facetime["ok"] == 0, facetime
     assert "facetime" in direct["blocked_by"]
     assert "youtube-throttle" in direct["degraded_by"]       # the bulk download is policed
     for tool in ("ssh-socks", "shadowsocks"):
-        cell = c[("ru-2025-12", tool)]
+        cell = c[("ru-2025-12 · home", tool)]
         assert cell["status"] == "works", cell
         assert all(t["ok"] for t in cell["targets"].values()), cell["targets"]
         assert not cell["blocked_by"] and not cell["degraded_by"]
@@ -58,7 +62,8 @@ def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):
     for name in ("compare.json", "compare.md", "goodput.png", "success.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     md = (tmp_path / "compare.md").read_text()
-    assert "| tool | ru-2025-12 |" in md and "| shadowsocks | ✅ works" in md
+    assert "| tool | ru-2025-12 · home | ru-2025-12 · mobile |" in md
+    assert "| shadowsocks | ✅ works" in md
 
 
 def test_split_hello_evades_only_a_censor_without_reassembly():

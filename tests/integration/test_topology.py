@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -183,6 +184,31 @@ def test_explain_speaks_for_the_censor_on_the_clients_path(lab):
     assert r.code == 1 and "does not cross" in r.text, r.text
 
 
+def test_a_timeline_entry_changes_the_censor_it_names(lab):
+    """`{at, censor: gfw, disable: gfw-ab}`: bob's b.example (reset by gfw, untouched by mob)
+    loads after it while tspu, the default censor, keeps resetting alice's a.example; the
+    timeline's record, its table and the censor's own event name gfw."""
+    from lab.scenario.model import TimelineEntry
+    from lab.truth.timeline import TimelineRunner, render
+    soon = time.time() - lab.t0 + 0.3
+    with TimelineRunner(lab, [TimelineEntry(soon, "disable", rule_id="gfw-ab",
+                                            censor="gfw")]) as timeline:
+        assert timeline.wait_done(20)
+    try:
+        r = lab.run("bob", ["curl", "-sS", "-o", "/dev/null", "--max-time", "5",
+                            "https://b.example/"], timeout=15)
+        assert r.returncode == 0, r.stderr
+        assert rst_ttls(lab, "alice", "https://a.example/") == [50 - 1]
+    finally:
+        assert lab.control({"cmd": "enable", "rule": "gfw-ab"}, "gfw")["ok"]
+    lab.settle()
+    timeline.attach_events(lab.events())
+    rec = timeline.applied[0]
+    assert rec.status == "ok" and rec.censor == "gfw", rec
+    assert rec.event and rec.event["censor"] == "gfw" and rec.event["rule"] == "gfw-ab"
+    assert re.search(r"\bgfw\s+disable gfw-ab\s+ok", render(timeline.applied))
+
+
 def test_every_route_stays_inside_the_lab(lab):
     """Hosts and routers: no default route, every route inside 198.18.0.0/15."""
     import ipaddress
@@ -210,6 +236,37 @@ def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
         ("alice", "home", "https://open.example.org/", True, True),
         ("bob", "mobile", "https://blocked.example.com/", True, True),
         ("bob", "mobile", "https://open.example.org/", True, True)]
+
+
+def test_probe_reports_each_measurement_with_its_isp_and_scores_per_isp():
+    """OONI records carry the client's ISP (probe_asn, probe_network_name); the score has a
+    row per ISP: alice's home ISP has the reset (TP), bob's mobile ISP none (TN)."""
+    r = blocklab("probe", "basics/two-isps", "--json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    records, score = lines[:-1], lines[-1]["blocklab_score"]
+    got = {(m["x_blocklab"]["client"], m["probe_asn"], m["probe_network_name"],
+            m["x_blocklab"]["isp"]) for m in records}
+    assert got == {("alice", "AS64496", "home", "home (AS64496)"),
+                   ("bob", "AS64497", "mobile", "mobile (AS64497)")}
+    home, mobile = score["by_isp"]["home (AS64496)"], score["by_isp"]["mobile (AS64497)"]
+    assert (home["TP"], home["TN"], home["recall"]) == (1, 1, 1.0)
+    assert (mobile["TP"], mobile["FN"], mobile["TN"]) == (0, 0, 2)
+
+
+def test_compare_runs_each_tool_from_a_client_of_each_isp():
+    """`direct` is reset on alice's home ISP (its box) and loads on bob's mobile ISP: one
+    column per ISP, each with its client and what that client's expectations say."""
+    r = blocklab("compare", "basics/two-isps", "--tools", "direct", "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    got = [(c["isp"], c["client"], c["status"], c["blocked_by"]) for c in m["cells"]]
+    assert got == [("home (AS64496)", "alice", "partial", ["sni-reset"]),
+                   ("mobile (AS64497)", "bob", "works", [])]
+    expected = {s["client"]: {t["url"]: t["expected_blocked"] for t in s["targets"]}
+                for s in m["scenarios"]}
+    assert expected["alice"]["https://blocked.example.com/"] is True
+    assert expected["bob"]["https://blocked.example.com/"] is False
 
 
 def test_the_two_isps_lesson_holds(tmp_path):

@@ -175,3 +175,31 @@ def test_a_server_wide_box_holds_every_target_of_that_server_but_its_spared_port
     assert matching_events([wide], ALICE, HOST, WEB, WIN, "udp", 7) == [wide]
     assert matching_events([wide], ALICE, HOST, WEB, WIN, "tcp", 22) == []
     assert matching_events([wide], BOB, HOST, WEB, WIN, "tcp", 443) == []
+
+
+def test_rows_with_isps_are_scored_per_isp_too():
+    """A routed network: each row names its client's ISP (`home (AS12389)`, or the name);
+    the score gives each ISP its own confusion matrix, precision and recall; the one-switch
+    lab (no ISP) has no such table."""
+    censored, clean = truth([ev(11)], True), truth([], False)
+    rows = [Row("alice", "https://a/", Verdict("https://a/", True, "sni"), censored,
+                isp="home (AS12389)"),
+            Row("alice", "https://b/", Verdict("https://b/", False, None), censored,
+                isp="home (AS12389)"),
+            Row("bob", "https://a/", Verdict("https://a/", False, None), clean, isp="mobile")]
+    s = score(rows)
+    assert s.by_isp == {
+        "home (AS12389)": {"targets": 2, "TP": 1, "FP": 0, "FN": 1, "TN": 0,
+                           "precision": 1.0, "recall": 0.5},
+        "mobile": {"targets": 1, "TP": 0, "FP": 0, "FN": 0, "TN": 1, "precision": None,
+                   "recall": None}}
+    body = s.as_dict()
+    assert body["by_isp"] == s.by_isp and body["targets"][2]["isp"] == "mobile"
+    text = render_text(s)
+    assert any(line.startswith("home (AS12389)") and line.split()[2:] ==
+               ["2", "1", "0", "1", "0", "1.00", "0.50"] for line in text.splitlines()), text
+    assert any(line.split()[:3] == ["mobile", "1", "0"] for line in text.splitlines())
+    assert "| home (AS12389) | 2 | 1 | 0 | 1 | 0 | 1.00 | 0.50 |" in render_markdown(s)
+    plain = score([Row("alice", "https://a/", Verdict("https://a/", True, "sni"), censored)])
+    assert plain.by_isp == {} and "by_isp" not in plain.as_dict()
+    assert "isp" not in render_text(plain).splitlines()[0]

@@ -185,7 +185,7 @@ censor:
     - {id: a, match: {ip: [198.19.0.10, 10.0.0.0/33]}, action: drop}
 """,
      "s.yaml:7:41: censor.rules[0].match.ip[1]: bad address or CIDR '10.0.0.0/33' (e.g. "
-     '198.19.0.10 or 10.0.0.0/8)'),
+     '198.19.0.10, 10.0.0.0/8 or 2001:db8::/32)'),
     ('address-group-unknown', HEAD + """\
 censor:
   rules:
@@ -193,12 +193,20 @@ censor:
 """,
      "s.yaml:7:43: censor.rules[0].match.ip[1]: no address group '@tor-relay' (did you mean "
      "'@tor-relays'?); known: @tor-relays, @tor-bridges"),
-    ('ipv6-cidr', HEAD + """\
+    ('ipv6-cidr-host-bits', HEAD + """\
 censor:
   rules:
-    - {id: a, match: {ip: '2001:db8::/32'}, action: drop}
+    - {id: a, match: {ip: '2001:db8::1/32'}, action: drop}
 """,
-     "s.yaml:7:27: censor.rules[0].match.ip: '2001:db8::/32' is IPv6; the lab is IPv4-only"),
+     "s.yaml:7:27: censor.rules[0].match.ip: bad CIDR '2001:db8::1/32': host bits set (did "
+     "you mean '2001:db8::/32'?)"),
+    ('family-typo', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {family: ip6}, action: drop}
+""",
+     "s.yaml:7:31: censor.rules[0].match.family: 'ip6' is not one of ipv4, ipv6 (did you "
+     "mean 'ipv6'?)"),
     ('port-out-of-range', HEAD + """\
 censor:
   rules:
@@ -408,7 +416,8 @@ censor:
     - {id: a, match: {dns: example.com}, action: {forge: 10.0.0}}
 """,
      "s.yaml:7:58: censor.rules[0].action.forge: bad address '10.0.0': forge needs an IPv4 "
-     'address such as 198.19.0.99'),
+     "address such as 198.19.0.99 (and, for AAAA queries, an IPv6 one after a comma: "
+     "'198.19.0.99, 2001:db8::99')"),
     ('blockpage-bad-status', HEAD + """\
 censor:
   rules:

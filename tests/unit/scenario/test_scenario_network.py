@@ -127,6 +127,28 @@ network:
     - {name: a, at: border}
     - {name: b, at: border}
 """, ["s.yaml:9:21: network.censors[1].at: link 'border' already has a censor (line 8)"]),
+    ("bad-asn", """\
+network:
+  isps: [{name: home, asn: "12389", clients: [alice, bob]}]
+""", ["s.yaml:6:28: network.isps[0].asn: bad ASN '12389': write AS and a number, such as "
+      "AS12389"]),
+    ("links-with-network", """\
+links:
+  client: {bw: 10Mbit}
+network:
+  isps: [{name: home, clients: [alice, bob]}]
+""", ["s.yaml:5:1: links: links: shapes the one-switch lab's client and internet sides, which "
+      "a routed network does not have; shape an ISP's uplink instead: "
+      "network.isps[].uplink: {bw: 10Mbit, delay: 20ms}"]),
+    ("uplink-jitter-without-delay", """\
+network:
+  isps: [{name: home, uplink: {jitter: 5ms}, clients: [alice, bob]}]
+""", ["s.yaml:6:32: network.isps[0].uplink.jitter: jitter varies the delay: give a delay "
+      "too"]),
+    ("too-many-hops", """\
+network:
+  isps: [{name: home, hops: 5, clients: [alice, bob]}]
+""", ["s.yaml:6:29: network.isps[0].hops: 5 is out of range 1..4"]),
     ("prefix-outside-lab", """\
 network:
   isps: [{name: home, prefix: 10.0.0.0/24, clients: [alice, bob]}]
@@ -227,3 +249,50 @@ network:
         "resolver's (the prefix's 1st and 2nd addresses)",
         "s.yaml:5:23: network.isps[0].resolver: the ISP's resolver is the host 'home-dns', "
         "and a client or server has that name"]
+
+
+def test_an_isp_may_give_its_asn(tmp_path):
+    """OONI reports each measurement with its network's ASN: an ISP's `asn:` labels it."""
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, asn: AS12389, clients: [alice]}
+    - {name: mobile, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert (home.asn, home.label) == ("AS12389", "home (AS12389)")
+    assert (mobile.asn, mobile.label) == (None, "mobile")
+
+
+def test_an_isps_uplink_may_be_shaped(tmp_path):
+    """`uplink:` shapes the ISP router's link to the border (Mininet TCLink on both ends)."""
+    from lab.scenario.model import Link
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, uplink: {bw: 8Mbit}, clients: [alice]}
+    - {name: mobile, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert home.shaping == Link(bw_mbit=8.0) and mobile.shaping is None
+    assert sc.links is None
+
+
+def test_an_isp_with_hops_has_a_chain_of_routers(tmp_path):
+    """`hops: 3`: R-home, R-home-2, R-home-3 on /30s from 198.18.255.64; a censor on its
+    uplink is three routers from its clients, the border four."""
+    sc = load(write(tmp_path, HEAD + """\
+network:
+  isps:
+    - {name: home, hops: 3, clients: [alice]}
+    - {name: mobile, hops: 2, clients: [bob]}
+"""))
+    home, mobile = sc.network.isps
+    assert home.routers == ["R-home", "R-home-2", "R-home-3"]
+    assert home.uplink_router == "R-home-3"
+    assert [home.inner_link(j) for j in range(2)] == [("198.18.255.65", "198.18.255.66"),
+                                                     ("198.18.255.69", "198.18.255.70")]
+    assert mobile.inner_link(0) == ("198.18.255.77", "198.18.255.78")
+    topo = sc.network
+    assert topo.hops("alice", "home.access") == 0 and topo.hops("alice", "home.uplink") == 3
+    assert topo.hops("alice", "border") == 4 and topo.hops("bob", "border") == 3

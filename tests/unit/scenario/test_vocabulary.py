@@ -18,6 +18,8 @@ ENUM_TABLES = {
     "#/$defs/match/properties/proto/anyOf/0": "PROTOS",
     "#/$defs/match/properties/proto/anyOf/1/items": "PROTOS",
     "#/$defs/match/properties/protocol/anyOf/0": "FINGERPRINTS",
+    "#/$defs/match/properties/family/anyOf/0": "FAMILIES",
+    "#/$defs/match/properties/family/anyOf/1/items": "FAMILIES",
     "#/$defs/match/properties/protocol/anyOf/1/items": "FINGERPRINTS",
     "#/$defs/action/anyOf/0": "BARE_ACTIONS",
     "#/$defs/rule/properties/per": "PER_VALUES",

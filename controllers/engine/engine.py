@@ -44,7 +44,7 @@ from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malfor
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
 from controllers.engine.bans import ANY
-from controllers.engine.residual import PenaltyBoxes
+from controllers.engine.residual import PenaltyBoxes, box_key
 from controllers.switch.tables import flow_pair
 
 log = logging.getLogger("blocklab.censor")
@@ -186,7 +186,7 @@ class Engine:
             flow.c_in_port = in_port
         if flow.state == DECIDED:
             return out + self._decided(flow, pkt, frame, in_port, c2s)
-        if c2s and self.boxes.active((flow.proto, flow.c_ip, flow.s_ip, flow.s_port), now):
+        if c2s and self.boxes.holds(flow.proto, flow.c_ip, flow.s_ip, flow.s_port, now):
             return out + self._boxed(pkt, frame, in_port)
         return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
 
@@ -398,8 +398,8 @@ class Engine:
         if rule is not None and rule.residual and rule.kind != "allow" \
                 and flow.verdict != "datagram":      # ban_after: a counted packet passed
             key = (ANY, flow.c_ip, flow.s_ip, ANY) if rule.kind == "ban_after" else \
-                (flow.proto, flow.c_ip, flow.s_ip, flow.s_port)
-            out += self.boxes.add(key, rule.residual, rule.id, now)
+                box_key(flow, rule.residual_scope)
+            out += self.boxes.add(key, rule.residual, rule.id, now, rule.residual_spare)
         return out
 
     def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:

@@ -16,8 +16,9 @@ from typing import Any
 
 from controllers.dpi import profile as dpi_profile
 from controllers.rules import ip6
-from controllers.rules.vocabulary import (ACTIONS, FAMILIES, FINGERPRINTS, MATCH_KEYS,
-                                          NAME_KEYS, PER_VALUES, PROTOS, RULE_KEYS)
+from controllers.rules.vocabulary import (ACTIONS, EXT_KEYS, FAMILIES, FINGERPRINTS,
+                                          MATCH_KEYS, NAME_KEYS, PER_VALUES, PROTOS,
+                                          RESIDUAL_SCOPES, RULE_KEYS)
 
 
 class RuleError(ValueError):
@@ -153,7 +154,7 @@ def _check_match(match: Any, hosts: dict, where: str) -> dict:
             if bad:
                 raise RuleError(f"{at}: unknown fingerprint(s) {', '.join(bad)}")
             out[key] = names
-        elif key == "tls_ext":
+        elif key in EXT_KEYS:
             vals = value if isinstance(value, list) else [value]
             if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 0xFFFF
                        for v in vals):
@@ -252,6 +253,16 @@ def check_rule(rule: Any, hosts: dict) -> dict:
     if residual is not None and (not isinstance(residual, (int, float))
                                  or isinstance(residual, bool) or not 0 < residual < 1e9):
         raise RuleError(f"rule {rid}.residual: expected seconds > 0 or null")
+    scope = rule.get("residual_scope", "port") or "port"
+    if scope not in RESIDUAL_SCOPES:
+        raise RuleError(f"rule {rid}.residual_scope: expected {' or '.join(RESIDUAL_SCOPES)}")
+    spare = rule.get("residual_spare") or []
+    if not isinstance(spare, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in spare):
+        raise RuleError(f"rule {rid}.residual_spare: expected a list of ports 1-65535")
+    if spare and scope != "server":
+        raise RuleError(f"rule {rid}.residual_spare: spares ports of a server-wide box "
+                        f"(residual_scope: server)")
     prob = rule.get("probability")
     if prob is not None and (not isinstance(prob, (int, float)) or isinstance(prob, bool)
                              or not 0 <= prob <= 1):
@@ -265,7 +276,8 @@ def check_rule(rule: Any, hosts: dict) -> dict:
     except RuleError as exc:
         raise RuleError(f"rule {rid}: {exc}") from None
     return {"id": rid, "enabled": enabled, "match": match, "action": action,
-            "residual": residual, "probability": prob, "per": per}
+            "residual": residual, "residual_scope": scope, "residual_spare": sorted(set(spare)),
+            "probability": prob, "per": per}
 
 
 def check_dpi(value: Any) -> dict:

@@ -27,7 +27,7 @@ FACT_NAMES = CONTENT_KEYS             # one fact per content key of a match
 
 
 class Facts:
-    """One flow's facts. `dns` is the query name; `protocol` and `tls_ext` are frozensets.
+    """One flow's facts. `dns` is the query name; `protocol`, `tls_ext` and `quic_ext` are frozensets.
 
     `dns_query`/`dns_msg`/`dns_tcp` keep the parsed query so an action can answer it."""
 

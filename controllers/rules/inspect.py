@@ -81,7 +81,7 @@ class Inspector:
                     r.value.qname, r.value, data, False
             else:
                 facts.dns = None        # a datagram is whole: INCOMPLETE is truncated
-        if "quic_sni" in needs and facts.quic_sni is UNKNOWN:
+        if ("quic_sni" in needs or "quic_ext" in needs) and facts.quic_sni is UNKNOWN:
             self._quic(facts, flow, data)
         if "protocol" in needs and facts.protocol is UNKNOWN:
             known = None if facts.dns is UNKNOWN else facts.dns_query is not None
@@ -91,7 +91,7 @@ class Inspector:
         initials = self._call(quic.parse_initials, data)
         if not initials:
             if flow.quic is None:       # the first datagram is no QUIC Initial
-                facts.quic_sni = None
+                facts.quic_sni = facts.quic_ext = None
             return
         if flow.quic is None:
             flow.quic = quic.CryptoAssembler()
@@ -100,8 +100,9 @@ class Inspector:
         r = self._call(flow.quic.client_hello)
         if r is not None and r.status == OK:
             facts.quic_sni = r.value.sni
+            facts.quic_ext = frozenset(r.value.extensions)
         elif r is None or r.status != INCOMPLETE:
-            facts.quic_sni = None
+            facts.quic_sni = facts.quic_ext = None
 
     def _classify(self, data: bytes, transport: str, is_dns: bool | None = None):
         found = self._call(fingerprint.classify, data, transport, is_dns)

@@ -4,9 +4,10 @@ Owns the meaning of the `match` keys of docs/scenarios.md over one flow (client 
 - header: `server` (its addresses, IPv4 and IPv6), `ip` (CIDRs of either family, either
   end), `family` (ipv4 or ipv6), `proto` (`icmp` is ICMPv6 too), `port` (the server's,
   i.e. destination port), `sport_above_dport`; content keys also imply a transport (`sni`,
-  `host`, `path`, `tls_ext` TCP; `quic_sni` UDP; `dns` TCP or UDP on port 53 unless `port`
+  `host`, `path`, `tls_ext` TCP; `quic_sni`, `quic_ext` UDP; `dns` TCP or UDP on port 53 unless `port`
   says otherwise);
-- content: `dns`, `sni`, `quic_sni`, `host`, `path`, `protocol`, `tls_ext`, over Facts;
+- content: `dns`, `sni`, `quic_sni`, `host`, `path`, `protocol`, `tls_ext`, `quic_ext`,
+  over Facts;
 - `not`: a nested match that must not hold.
 
 `matches` answers True, False or None (a fact it needs is still UNKNOWN). A flow is anything
@@ -22,7 +23,8 @@ from controllers.packets import ICMP, ICMPV6, TCP, UDP
 from controllers.rules import ip6
 from controllers.rules.patterns import NamePatterns
 from controllers.rules.checks import cidr_ints
-from controllers.rules.vocabulary import CONTENT_KEYS, DATA_ACTIONS, KEY_TRANSPORTS, NAME_KEYS
+from controllers.rules.vocabulary import (CONTENT_KEYS, DATA_ACTIONS, EXT_KEYS, KEY_TRANSPORTS,
+                                          NAME_KEYS)
 
 PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP}
 _ALL = frozenset(PROTO_NUMBERS.values()) | {ICMPV6}
@@ -125,6 +127,7 @@ class CompiledMatch:
         self.path = tuple(match["path"]) if "path" in match else None
         self.protocol = frozenset(match["protocol"]) if "protocol" in match else None
         self.tls_ext = frozenset(match["tls_ext"]) if "tls_ext" in match else None
+        self.quic_ext = frozenset(match["quic_ext"]) if "quic_ext" in match else None
         self.content_keys = tuple(k for k in CONTENT_KEYS if k in match)
         self.negated = CompiledMatch(match["not"], hosts) if "not" in match else None
         self.needs = frozenset(self.content_keys) | (self.negated.needs if self.negated
@@ -194,7 +197,7 @@ class CompiledMatch:
             return any(value.startswith(prefix) for prefix in self.path)
         if key == "protocol":
             return bool(self.protocol & value)
-        return bool(self.tls_ext & value)     # tls_ext
+        return bool(getattr(self, key) & value)     # tls_ext, quic_ext
 
     # -- explanation ----------------------------------------------------------------------
     def explain(self, flow, facts: Facts) -> tuple[str, dict]:
@@ -202,8 +205,8 @@ class CompiledMatch:
         if self.content_keys:
             key = self.content_keys[0]
             value = getattr(facts, key)
-            if key == "tls_ext":
-                value = self.tls_ext & value        # the extensions the rule looked for
+            if key in EXT_KEYS:
+                value = getattr(self, key) & value  # the extensions the rule looked for
             return key, {key: _jsonable(value)}
         if self.negated is not None and self.negated.content_keys:
             key = self.negated.content_keys[0]
@@ -244,6 +247,8 @@ class CompiledRule:
         self.action: dict = rule["action"]
         self.kind: str = self.action["type"]
         self.residual = rule["residual"]
+        self.residual_scope: str = rule.get("residual_scope", "port")
+        self.residual_spare: tuple[int, ...] = tuple(rule.get("residual_spare", ()))
         self.probability = rule["probability"]
         self.per: str = rule["per"]
         self.match = CompiledMatch(rule["match"], hosts)

@@ -18,7 +18,13 @@ from __future__ import annotations
 # -- a rule -------------------------------------------------------------------------------
 
 # The keys of one rule (scenario `rules:` entries and the normalised form alike).
-RULE_KEYS = ("id", "match", "action", "residual", "probability", "per", "enabled")
+RULE_KEYS = ("id", "match", "action", "residual", "residual_scope", "residual_spare",
+             "probability", "per", "enabled")
+
+# Values of a rule's `residual_scope`: what its penalty box holds, the client's flows to the
+# server's port that triggered it (the 3-tuple) or to the whole server (every protocol and
+# port but the TCP ports of `residual_spare`; Russia 2025, net4people/bbs#490).
+RESIDUAL_SCOPES = ("port", "server")
 
 # Values of a rule's `per`: whose share a throttle's rate is, one flow's or the whole rule's.
 PER_VALUES = ("flow", "rule")
@@ -33,19 +39,23 @@ HEADER_KEYS = ("server", "ip", "port", "proto", "sport_above_dport", "family")
 
 # Keys read from a flow's first data (one fact each, controllers.rules.facts), in the order
 # they are tested and an event names the one that decided.
-CONTENT_KEYS = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext")
+CONTENT_KEYS = ("dns", "sni", "quic_sni", "host", "path", "protocol", "tls_ext", "quic_ext")
 
 # Every key of a `match:` mapping, in the order the schema documents them; `not` holds a
 # nested match.
 MATCH_KEYS = ("server", "ip", "proto", "port", "dns", "sni", "quic_sni", "host", "path",
-              "protocol", "tls_ext", "sport_above_dport", "family", "not")
+              "protocol", "tls_ext", "quic_ext", "sport_above_dport", "family", "not")
+
+# Content keys whose values are TLS extension type numbers (in a TCP ClientHello, or in the
+# one inside QUIC v1 Initials).
+EXT_KEYS = ("tls_ext", "quic_ext")
 
 # Content keys whose values are name patterns (globs over a DNS, TLS, QUIC or HTTP name),
 # compared in lower case.
 NAME_KEYS = ("dns", "sni", "quic_sni", "host")
 
 # Content key -> the parser (controllers.dpi module) that answers it.
-KEY_PARSERS = {"dns": "dns", "sni": "tls", "tls_ext": "tls", "quic_sni": "quic",
+KEY_PARSERS = {"dns": "dns", "sni": "tls", "tls_ext": "tls", "quic_sni": "quic", "quic_ext": "quic",
                "host": "http", "path": "http", "protocol": "fingerprint"}
 TLS_KEYS = frozenset(k for k, p in KEY_PARSERS.items() if p == "tls")
 HTTP_KEYS = frozenset(k for k, p in KEY_PARSERS.items() if p == "http")
@@ -62,7 +72,7 @@ FAMILIES = ("ipv4", "ipv6")
 # TCP, on port 53 unless `port` says otherwise).
 KEY_TRANSPORTS = {"dns": ("tcp", "udp"), "sni": ("tcp",), "quic_sni": ("udp",),
                   "host": ("tcp",), "path": ("tcp",), "protocol": ("tcp", "udp"),
-                  "tls_ext": ("tcp",), "port": ("tcp", "udp")}
+                  "tls_ext": ("tcp",), "quic_ext": ("udp",), "port": ("tcp", "udp")}
 # Keys that hold for TCP flows only.
 TCP_ONLY_KEYS = frozenset(k for k, t in KEY_TRANSPORTS.items() if t == ("tcp",))
 

@@ -5,7 +5,10 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions or, for an
                                              allowed flow, client -> server; idle time-out)
-    priority 200  penalty boxes (residual)  (client -> server:port; hard time-out)
+    priority 201  a server-wide box's spared ports (client -> server, TCP port; up to the
+                  censor, which decides them as if there were no box; hard time-out)
+    priority 200  penalty boxes (residual)  (client -> server:port, or client -> server
+                                             for a server-wide box; hard time-out)
     priority 102  guards: the prefilters of rules that may decide from headers alone, where
                   they overlap the passes below (everything they match still goes up)
     priority 101  where no rule can decide a steered TCP flow without data
@@ -100,7 +103,8 @@ def flow_pair(flow, actions_c2s: tuple, actions_s2c: tuple | None = None,
 
 def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
               actions: tuple = ()) -> FlowSpec:
-    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1)."""
+    """A penalty box: client -> server (:dport) for `seconds` (rounded up, at least 1);
+    proto 0 (ANY): every packet from client to server (a ban of the address pair)."""
     match = _addresses(proto, client, server)
     if not proto:                   # 0: every protocol (a ban of the address pair)
         del match["ip_proto"]
@@ -109,4 +113,12 @@ def box_entry(proto: int, client: str, server: str, dport: int, seconds: float,
         match[fields[1]] = dport
     hard = max(1, int(-(-seconds // 1)))
     return FlowSpec(PRIO_BOX, match, actions, hard_timeout=hard, cookie=COOKIE_BOX)
+
+
+def spare_entry(client: str, server: str, dport: int, seconds: float) -> FlowSpec:
+    """A TCP port a server-wide box spares: up to the censor, which decides its flows as
+    without the box (their own per-flow pairs, above, then carry them)."""
+    match = {**_addresses(TCP, client, server), "tcp_dst": dport}
+    hard = max(1, int(-(-seconds // 1)))
+    return FlowSpec(PRIO_BOX + 1, match, (CONTROLLER,), hard_timeout=hard, cookie=COOKIE_BOX)
 

@@ -1,12 +1,16 @@
 """HTTP/3 GET with aioquic, trusting the lab CA (the host's /etc/ssl/certs).
 
     python -m lab.clients.quic_probe https://HOST[:PORT]/PATH [--max-time S] [--cafile F] [-6]
+                                     [--sni NAME] [--add-ext 0xfe0d]
 
 Prints `HTTP/3 200, 187 B in 0.04s`; exit 0 for any HTTP status (as curl without -f), 28 when
 the handshake or response does not come in time, 60 when the certificate is not trusted,
 35 when the server closes the handshake for another reason, 7 on an ICMP error (port
 unreachable: refused), 6 when HOST does not resolve. `-6`: over IPv6 (HOST's AAAA), as
-curl -6 (a dual-stack scenario).
+curl -6 (a dual-stack scenario). `--sni NAME` names another server in the ClientHello;
+`--add-ext TYPE` adds an extension of that type (16 zero bytes) to it, as an ECH client's
+outer hello carries 0xfe0d (the server ignores it; a censor may not: Russia 2024,
+net4people/bbs#417).
 """
 from __future__ import annotations
 
@@ -26,6 +30,24 @@ from aioquic.quic.events import ConnectionTerminated, QuicEvent
 from lab.clients.probe import CERT, CONNECT, HANDSHAKE, TIMEOUT, USAGE, ProbeError, resolve, run
 
 CAFILE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+class ExtraExtensionConnection(QuicConnection):
+    """aioquic's connection with one more extension in its ClientHello (after its own)."""
+
+    def __init__(self, *args, extension: tuple[int, bytes], **kwargs):
+        self._extra_extension = extension
+        super().__init__(*args, **kwargs)
+
+    def _initialize(self, peer_cid: bytes) -> None:
+        super()._initialize(peer_cid)
+        self.tls.handshake_extensions.append(self._extra_extension)
+
+
+def connection(config: QuicConfiguration, add_ext: int | None = None) -> QuicConnection:
+    if add_ext is None:
+        return QuicConnection(configuration=config)
+    return ExtraExtensionConnection(configuration=config, extension=(add_ext, b"\x00" * 16))
 
 
 class _Client(QuicConnectionProtocol):
@@ -95,20 +117,21 @@ def _failure(client: _Client) -> ProbeError:
                                  + (f" (error 0x{code:x})" if code is not None else ""))
 
 
-async def fetch(url: str, max_time: float, cafile: str, family: int = socket.AF_INET) -> str:
+async def fetch(url: str, max_time: float, cafile: str, family: int = socket.AF_INET,
+                sni: str | None = None, add_ext: int | None = None) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "quic") or not parts.hostname:
         raise ProbeError(USAGE, f"want https://HOST[:PORT]/PATH, not {url!r}")
     host, port = parts.hostname, parts.port or 443
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     ip = resolve(host, family)
-    config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, server_name=host)
+    config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, server_name=sni or host)
     config.load_verify_locations(cafile=cafile)
     loop = asyncio.get_running_loop()
     start = time.monotonic()
     addr = (ip, port) if family == socket.AF_INET else (ip, port, 0, 0)   # as sendto wants
     transport, client = await loop.create_datagram_endpoint(
-        lambda: _Client(QuicConnection(configuration=config)),
+        lambda: _Client(connection(config, add_ext)),
         remote_addr=(ip, port), family=family)     # connected: ICMP errors come back
     client.peer = f"{ip}:{port}"
     try:
@@ -140,9 +163,12 @@ def main(argv=None) -> str:
     p.add_argument("--max-time", type=float, default=6.0)
     p.add_argument("--cafile", default=CAFILE)
     p.add_argument("-6", dest="ipv6", action="store_true", help="over IPv6")
+    p.add_argument("--sni", help="server name in the ClientHello (default: HOST)")
+    p.add_argument("--add-ext", type=lambda v: int(v, 0), help="extension type to add, e.g. 0xfe0d")
     args = p.parse_args(argv)
     family = socket.AF_INET6 if args.ipv6 else socket.AF_INET
-    return asyncio.run(fetch(args.url, args.max_time, args.cafile, family))
+    return asyncio.run(fetch(args.url, args.max_time, args.cafile, family, args.sni,
+                             args.add_ext))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _one(key: str, item, servers: Collection[str] | None):
         return _cidr(item)
     if key == "port":
         return _port(item)
-    if key == "tls_ext":
+    if key in ("tls_ext", "quic_ext"):
         number = item if isinstance(item, int) else \
             int(item[2:], 16) if item.lower().startswith("0x") else int(item, 10)
         if not 0 <= number <= 65535:

@@ -68,11 +68,17 @@ class Rule:
     probability: float | None = None
     per: str = "flow"               # "flow" | "rule"
     enabled: bool = True
+    residual_scope: str = "port"    # "port" | "server" (vocabulary.RESIDUAL_SCOPES)
+    residual_spare: tuple[int, ...] = ()    # TCP ports a server-wide box leaves open
 
     def to_policy(self) -> dict:
-        return {"id": self.id, "enabled": self.enabled, "match": _copy(self.match),
-                "action": dict(self.action), "residual": self.residual,
-                "probability": self.probability, "per": self.per}
+        out = {"id": self.id, "enabled": self.enabled, "match": _copy(self.match),
+               "action": dict(self.action), "residual": self.residual,
+               "probability": self.probability, "per": self.per}
+        if self.residual_scope != "port":      # the default is left out, as before it existed
+            out.update(residual_scope=self.residual_scope,
+                       residual_spare=list(self.residual_spare))
+        return out
 
 
 def _copy(match: dict) -> dict:

@@ -53,6 +53,7 @@ def build_rule(rep: Reporter, path: tuple, data: object, *,
                   f"scenario with serve: [intercept] (known: {', '.join(servers) or 'none'})")
         action = None
     residual = _residual(rep, path, data, action)
+    scope, spare = _residual_scope(rep, path, data, residual)
     probability = rep.get(data, path, "probability", None, (int, float))
     if probability is not None and not math.isfinite(probability):
         rep.error(path + ("probability",), "must be a number from 0 to 1")
@@ -65,7 +66,22 @@ def build_rule(rep: Reporter, path: tuple, data: object, *,
     if rule_id is None or match is None or action is None or not rep.clean(path):
         return None
     return Rule(rule_id, match, action, residual,
-                None if probability is None else float(probability), per, enabled)
+                None if probability is None else float(probability), per, enabled,
+                scope, spare)
+
+
+def _residual_scope(rep: Reporter, path: tuple, data: dict, residual: float | None
+                    ) -> tuple[str, tuple[int, ...]]:
+    """`residual_scope` and `residual_spare`: what a box holds, and the ports it leaves."""
+    scope = rep.get(data, path, "residual_scope", "port", str)
+    spare = rep.get(data, path, "residual_spare", [], list)
+    if "residual_scope" in data and residual is None:
+        rep.error(path + ("residual_scope",), "scopes a penalty box, but the rule has no "
+                                              "residual (add e.g. residual: 10m)")
+    if spare and scope != "server":
+        rep.error(path + ("residual_spare",), "spares ports of a server-wide box: add "
+                                              "residual_scope: server")
+    return scope or "port", tuple(sorted(set(p for p in spare or () if isinstance(p, int))))
 
 
 def _residual(rep: Reporter, path: tuple, data: dict, action: dict | None) -> float | None:
@@ -175,9 +191,10 @@ def compatibility(match: dict, action: str, mode: str) -> str | None:
         return "forge needs mode: inline (a tap cannot drop the real answer): use inject"
     if action in TAP_ACTS_AS and mode == "tap":
         return f"{action} needs mode: inline: a tap only sees copies and {TAP_CANNOT[action]}"
-    if action in ("reset", "blockpage") and "quic_sni" in keys:
+    quic = sorted(keys & {"quic_sni", "quic_ext"})
+    if action in ("reset", "blockpage") and quic:
         what = "no TCP connection to reset" if action == "reset" else "no HTTP to answer"
-        return f"quic_sni matches QUIC over UDP: there is {what}; use drop"
+        return f"{quic[0]} matches QUIC over UDP: there is {what}; use drop"
     if action == "blockpage" and not keys & HTTP_KEYS:
         return "blockpage answers an HTTP request, so the match needs a host or path key"
     if action == "reset" and not _is_tcp(match):

@@ -9,8 +9,8 @@ walked in order with the censor's own matching code (controllers.rules.matching,
 and `*t.co*` mean here what they mean to the censor.
 
 Some keys cannot be known without traffic: `protocol` (a fingerprint of the first bytes),
-`tls_ext` (the client's ClientHello), `sport_above_dport` (the client port is picked when it
-connects) and `probability` (a draw per flow). A rule that needs them *may* decide; the walk
+`tls_ext` and `quic_ext` (the client's ClientHello), `sport_above_dport` (the client port is
+picked when it connects) and `probability` (a draw per flow). A rule that needs them *may* decide; the walk
 goes on, and a second verdict assumes what a stock client would send (curl's TLS for https).
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ EPHEMERAL = 45000          # a typical Linux client port (32768-60999) for the "
 NEEDS_TRAFFIC = {
     "protocol": "the fingerprint of the flow's first bytes",
     "tls_ext": "the extensions in the client's ClientHello",
+    "quic_ext": "the extensions in the client's ClientHello, inside QUIC",
     "sport_above_dport": "the client port, picked when it connects",
 }
 DNS_FAILS = {"nxdomain": "NXDOMAIN: curl: (6) Could not resolve host",
@@ -244,6 +245,7 @@ def _connect_leg(client_host, parts, scheme: str, name: str, server_ip: str) -> 
         what = f"HTTP request for {name}{parts.path or '/'} (in the clear)"
     elif scheme == "quic":
         facts["quic_sni"] = name
+        guesses["quic_ext"] = TYPICAL_TLS_EXT | {57}      # aioquic's hello: transport parameters
         what = f"QUIC (HTTP/3) connection to {name}"
     else:
         what = f"{scheme.upper()} to {name}:{port}"
@@ -258,13 +260,13 @@ def _connect_leg(client_host, parts, scheme: str, name: str, server_ip: str) -> 
 def _facts(leg: Leg, likely: bool) -> Facts:
     facts = Facts()
     for name in CONTENT_KEYS:
-        if name in NEEDS_TRAFFIC:                           # protocol, tls_ext
+        if name in NEEDS_TRAFFIC:                           # protocol, tls_ext, quic_ext
             setattr(facts, name, leg.guesses.get(name) if likely else UNKNOWN)
         else:
             setattr(facts, name, leg.facts.get(name))       # None: known not there
     if leg.kind == "dns":                                   # a DNS query's bytes are known
         facts.protocol = frozenset(("dns",))
-        facts.tls_ext = None
+        facts.tls_ext = facts.quic_ext = None
     return facts
 
 

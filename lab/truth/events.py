@@ -11,8 +11,8 @@ events are those
   target is not credited with its HTTPS twin's SNI — or whose flow goes to the target's server,
   on its transport and port when the target has them (lab/truth/schemes.py);
 plus the penalty boxes (`residual` events) in force during the window for the client, the
-target's server address and its port: a boxed flow is dropped at the switch and leaves no
-event of its own.
+target's server address and its port (any port of a server-wide box but those it spares): a
+boxed flow is dropped at the switch and leaves no event of its own.
 
 An `allow` event is not censorship. A `throttle` is censorship, of technique `throttle`; any
 other action is censorship of the technique the event names (`dns`, `sni`, `ip`, `server`,
@@ -111,9 +111,13 @@ def matching_events(events: list[dict], client_ip: str, host: str | None,
             flow = {**flow, "dst": host_ip(str(flow.get("dst")))}
         t = float(ev.get("t", -1))
         if ev.get("technique") == "residual" and server_ip and flow.get("dst") == server_ip:
-            until = float((ev.get("detail") or {}).get("until", t))
+            detail = ev.get("detail") or {}
+            until = float(detail.get("until", t))
             same_port = port is None or flow.get("dport") in (None, port)
-            same_proto = proto is None or flow.get("proto") in (None, proto)
+            # a server-wide box (proto "any") holds every port but the TCP ones it spares
+            same_proto = proto is None or flow.get("proto") in (None, "any", proto)
+            if flow.get("proto") == "any" and proto == "tcp" and port in detail.get("spare", ()):
+                same_port = False
             if t <= window.end and until >= window.start and same_port and same_proto:
                 out.append(ev)
             continue

@@ -60,6 +60,26 @@ def test_dpi_profile_lessons_hold(name, tmp_path):
     assert passed == (3 if name.endswith("naive") else 0), r.stdout
 
 
+def test_mobile_whitelist_lesson_holds(tmp_path):
+    """ru/2025-09-mobile-whitelist (bbs#516): on mobile data the SYN passes and the hello does
+    not; a name on the list opens any server in the region that lists names, not in the one
+    that lists addresses; DNS to 8.8.8.8 only; home broadband untouched."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-09-mobile-whitelist",
+                        "--auto"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "8 of 8 expected observations held." in r.stdout, r.stdout
+    assert "Connection reset by peer" in r.stdout          # the region that resets
+    assert "ServerHello received" in r.stdout              # a listed name to another server
+
+
+def test_udp_ban_lesson_holds(tmp_path):
+    """ru/2025-udp-foreign (bbs#490): after UDP, the whole server is gone but SSH, then back."""
+    r = subprocess.run([sys.executable, "-m", "lab.cli", "lesson", "ru/2025-udp-foreign", "--auto"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "6 of 6 expected observations held." in r.stdout, r.stdout
+
+
 @pytest.mark.parametrize("name, steps, passed", [("basics/dpi-ttl", 3, 2),
                                                   ("basics/dpi-ttl-checked", 2, 0)])
 def test_ttl_limited_desync_lessons_hold(name, steps, passed, tmp_path):

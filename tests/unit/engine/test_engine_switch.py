@@ -3,7 +3,7 @@ from controllers import packets as P
 from controllers.engine.engine import Engine
 from controllers.rules.ruleset import meter_shape
 from controllers.switch.steering import SYN_MAX
-from engine_helpers import (ALICE, BOB, DNSSRV, WEB, TcpClient, client_hello, mac, policy,
+from engine_helpers import (ALICE, BOB, DNSSRV, WEB, TcpClient, client_hello, mac, policy, udp,
                             rule)
 from fakeswitch import FakeSwitch
 
@@ -227,3 +227,36 @@ def test_reconnect_reinstalls_base_and_boxes_and_redecides_flows():
     v = tls_flow(sw2, TcpClient(sport=40003, dport=8443), "r.googlevideo.com", now=21.0,
                  extra=1)
     assert v[-1].startswith("meter:")
+
+
+def test_server_wide_box_holds_every_port_but_the_spared_ones():
+    # bbs#490: after UDP to a foreign server, the whole server is unreachable; SSH still works
+    e = Engine(policy(rule("udp", {"proto": ["udp"], "server": ["web"]}, "drop", residual=600,
+                           residual_scope="server", residual_spare=[22])))
+    sw = FakeSwitch(e)
+    assert sw.send(udp(ALICE, WEB, 50000, 51820, b"x" * 100), 1, 10.0) == "controller"
+    box = [ev for ev in sw.events if ev["technique"] == "residual"]
+    assert box == [{"rule": "udp", "technique": "residual", "action": "drop",
+                    "flow": {"proto": "any", "src": ALICE["ip"], "sport": None,
+                             "dst": WEB["ip"], "dport": None},
+                    "detail": {"until": 610.0, "scope": "server", "spare": [22]}}]
+    # TCP to any port of that server, from that client: dropped in the switch
+    ins = sw.packet_ins
+    assert sw.send(TcpClient(sport=40001).syn(), 1, 20.0) == "drop"
+    assert sw.send(TcpClient(sport=40002, dport=8443).syn(), 1, 20.0) == "drop"
+    assert sw.packet_ins == ins
+    # SSH goes up, is decided as without the box (no rule: allowed), then passes
+    ssh = TcpClient(sport=40003, dport=22)
+    assert sw.send(ssh.syn(), 1, 20.0) == "controller"
+    assert sw.send(ssh.synack(), ssh.s["port"], 20.0) == "normal"
+    assert sw.send(ssh.ack_(), 1, 20.0) == "normal"
+    # another client is not boxed; the box survives a restart and ends on time
+    assert sw.send(TcpClient(client=BOB, sport=40004).syn(), 2, 20.0) == "normal"
+    e2 = Engine(policy(rule("udp", {"proto": ["udp"], "server": ["web"]}, "drop", residual=600,
+                            residual_scope="server", residual_spare=[22])))
+    sw2 = FakeSwitch(e2)
+    sw2.apply(e2.restore_penalty_boxes(e.penalty_boxes(30.0), 30.0), 30.0)
+    assert sw2.send(TcpClient(sport=40005).syn(), 1, 31.0) == "drop"
+    assert sw2.send(TcpClient(sport=40006, dport=22).syn(), 1, 31.0) == "controller"
+    assert sw2.send(TcpClient(sport=40007).syn(), 1, 611.0) == "normal"
+    assert e2.penalty_boxes(611.0) == []

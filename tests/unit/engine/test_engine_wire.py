@@ -69,11 +69,11 @@ def test_later_fragments_follow_address_rules():
     assert e.stats()["fragments"] == 1
 
 
-def aioquic_datagrams(server_name, alpn=("h3",)):
+def aioquic_datagrams(server_name, alpn=("h3",), add_ext=None):
     from aioquic.quic.configuration import QuicConfiguration
-    from aioquic.quic.connection import QuicConnection
+    from lab.clients.quic_probe import connection
     config = QuicConfiguration(is_client=True, alpn_protocols=list(alpn), server_name=server_name)
-    conn = QuicConnection(configuration=config)
+    conn = connection(config, add_ext)
     conn.connect((WEB["ip"], 443), now=0.0)
     return [d for d, _ in conn.datagrams_to_send(now=0.0)]
 
@@ -127,3 +127,18 @@ def test_flow_table_is_capped():
     for i in range(120):
         e.packet_in(TcpClient(sport=10000 + i).syn(), 1, 0.0)
     assert len(e.flows) == 50 and e.stats()["flows_evicted"] == 70
+
+
+def test_quic_ext_with_quic_sni_needs_both():
+    # Russia, 2024-11 (bbs#417): cloudflare-ech.com AND an ECH extension, over QUIC too
+    e = Engine(policy(rule("ech", {"quic_sni": ["cloudflare-ech.com"], "quic_ext": [0xFE0D]},
+                           "drop")))
+    [both] = aioquic_datagrams("cloudflare-ech.com", add_ext=0xFE0D)[:1]
+    eff = e.packet_in(udp(ALICE, WEB, 50010, 443, both), 1, 0.0)
+    assert [(r["rule"], r["technique"], r["detail"]) for r in events(eff)] == \
+        [("ech", "quic_sni", {"quic_sni": "cloudflare-ech.com"})]
+    assert outputs(eff) == []
+    for port, name, ext in ((50011, "cloudflare-ech.com", None), (50012, "other.org", 0xFE0D)):
+        frame = udp(ALICE, WEB, port, 443, aioquic_datagrams(name, add_ext=ext)[0])
+        eff = e.packet_in(frame, 1, 0.0)
+        assert events(eff) == [] and outputs(eff) == [Output(frame, 1)], (name, ext)

@@ -166,6 +166,17 @@ def test_renderings_carry_the_same_numbers():
     assert body["confusion"]["FN"] == 1 and body["targets"][1]["outcome"] == "FN"
 
 
+def test_a_server_wide_box_holds_every_target_of_that_server_but_its_spared_ports():
+    # bbs#490: after UDP to the server, HTTPS to it is boxed too; SSH (spared) is not
+    wide = {"t": 5, "rule": "u", "technique": "residual", "action": "drop",
+            "flow": {"proto": "any", "src": ALICE, "sport": None, "dst": WEB, "dport": None},
+            "detail": {"until": 95, "scope": "server", "spare": [22]}}
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "tcp", 443) == [wide]
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "udp", 7) == [wide]
+    assert matching_events([wide], ALICE, HOST, WEB, WIN, "tcp", 22) == []
+    assert matching_events([wide], BOB, HOST, WEB, WIN, "tcp", 443) == []
+
+
 def test_rows_with_isps_are_scored_per_isp_too():
     """A routed network: each row names its client's ISP (`home (AS12389)`, or the name);
     the score gives each ISP its own confusion matrix, precision and recall; the one-switch

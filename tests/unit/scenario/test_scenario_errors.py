@@ -466,6 +466,19 @@ censor:
 """,
      's.yaml:7:55: censor.rules[0].action: quic_sni matches QUIC over UDP: there is no TCP '
      'connection to reset; use drop'),
+    ('quic-ext-reset', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {quic_ext: 0xfe0d}, action: reset}
+""",
+     's.yaml:7:50: censor.rules[0].action: quic_ext matches QUIC over UDP: there is no TCP '
+     'connection to reset; use drop'),
+    ('quic-ext-bad-number', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {quic_ext: 0xfe0dd}, action: drop}
+""",
+     "s.yaml:7:33: censor.rules[0].match.quic_ext: 1040605 is out of range 0..65535"),
     ('quic-sni-blockpage', HEAD + """\
 censor:
   rules:
@@ -501,6 +514,26 @@ censor:
     - {id: a, match: {sni: example.com}, action: allow, residual: 90s}
 """,
      's.yaml:7:67: censor.rules[0].residual: an allow rule blocks nothing, so it has no residual'),
+    ('residual-scope-without-residual', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual_scope: server}
+""",
+     's.yaml:7:66: censor.rules[0].residual_scope: scopes a penalty box, but the rule has no '
+     'residual (add e.g. residual: 10m)'),
+    ('residual-spare-on-a-port-box', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual: 10s, residual_spare: [22]}
+""",
+     's.yaml:7:81: censor.rules[0].residual_spare: spares ports of a server-wide box: add '
+     'residual_scope: server'),
+    ('residual-scope-unknown', HEAD + """\
+censor:
+  rules:
+    - {id: a, match: {proto: udp}, action: drop, residual: 10s, residual_scope: host}
+""",
+     "s.yaml:7:81: censor.rules[0].residual_scope: 'host' is not one of port, server"),
     ('timeline-unknown-rule', HEAD + """\
 censor:
   rules:

@@ -23,6 +23,7 @@ ENUM_TABLES = {
     "#/$defs/match/properties/protocol/anyOf/1/items": "FINGERPRINTS",
     "#/$defs/action/anyOf/0": "BARE_ACTIONS",
     "#/$defs/rule/properties/per": "PER_VALUES",
+    "#/$defs/rule/properties/residual_scope": "RESIDUAL_SCOPES",
     "#/$defs/censor/properties/mode": "MODES",
     "#/$defs/censor/properties/dpi/anyOf/0": "DPI_PROFILES",
     "#/$defs/censor/properties/dpi/anyOf/1/properties/profile": "DPI_PROFILES",

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from lab import scenario as scenarios
 from lab.argtypes import port
-from lab.compare.tools import NAMES as TOOL_NAMES
-from lab.run.capture import PCAP_HELP
-from lab.run.outputs import OutputError, not_written, option_text, prepare
+from lab.run.capture import PCAP_HELP, say_captured
+from lab.run.outputs import OutputError, option_text, prepare
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2      # argparse's code for a bad command line; ours for unusable output folders
@@ -67,12 +66,6 @@ def _pcap(args) -> None:
     """`--pcap DIR`: checked like the other output folders, before any lab comes up."""
     if getattr(args, "pcap", None) is not None:
         prepare("--pcap", args.pcap)
-
-
-def _captured(lab) -> None:
-    """After teardown: the capture files written, one line each."""
-    for path, what in lab.capture_files():
-        print(f"pcap: {path} ({what})", file=sys.stderr)
 
 
 def _load(ref: str):
@@ -155,16 +148,12 @@ def cmd_exec(args) -> int:
             proc.kill()
             proc.wait()
             raise
-    _captured(lab)
+    say_captured(lab)
     return code
 
 
 def cmd_run(args) -> int:
-    import json
-    import time
-    from lab.run.lab import Lab
-    from lab.truth.observe import check_expectations, render_table
-    from lab.truth.timeline import TimelineRunner, render
+    from lab.truth.command import run_command
     sc = _load(args.scenario)
     _need_browser(args)
     _need_root("run")
@@ -172,53 +161,7 @@ def cmd_run(args) -> int:
         prepare("--report", args.report)
     _pcap(args)
     _sigterm_as_exit()
-    unwritten = None
-    with Lab(sc, pcap=args.pcap) as lab:
-        print(f"{sc.name}: {sc.title}", file=sys.stderr)
-        print(f"lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
-        with TimelineRunner(lab) as timeline:
-            rows = check_expectations(lab, browser=args.browser,
-                                      screenshots=Path(args.report) if args.report else None)
-            if not timeline.done:
-                left = timeline.last_at - (time.time() - lab.t0)
-                print(f"waiting for the timeline: its last change is due at "
-                      f"{timeline.last_at:g}s ({max(left, 0):.1f}s from now)", file=sys.stderr)
-                # a deadline, not a guess: the last entry's time plus a censor round trip each
-                timeline.wait_done(max(left, 0) + 10 + 6 * len(timeline.entries))
-        timeline.attach_events(lab.events())
-        records = timeline.applied
-        if args.report is not None:
-            unwritten = _report(args.report, lab, rows, records)
-    _captured(lab)
-    failures = [r for r in records if r.status != "ok"]
-    if args.json:
-        print(json.dumps({"rows": [r.as_dict() for r in rows],
-                          "timeline": [r.as_dict() for r in records]}, indent=1))
-    else:
-        print(render_table(rows))
-        if records:
-            print("\ntimeline (seconds since the lab came up):")
-            print(render(records))
-    for r in failures:
-        print(f"blocklab: timeline entry at {r.at:g}s ({r.change}) {r.status}: {r.error}",
-              file=sys.stderr)
-    if unwritten:
-        print(f"blocklab: {unwritten}", file=sys.stderr)
-    return EXIT_ERROR if failures or unwritten else 0
-
-
-def _report(directory: str, lab, rows, records) -> str | None:
-    """`run --report DIR`: the report, written while the lab is still up. When writing fails,
-    the line saying so (printed after the table); the lab then keeps its events file."""
-    from lab.run import progress
-    from lab.report import write_report
-    try:
-        page = write_report(directory, lab, rows, records, progress=progress.auto("report: "))
-    except OSError as e:
-        return not_written("--report", directory, "the report", e, kept=lab.keep_events())
-    print(f"report: {page} (and report.md, timeline.png, events.jsonl beside it)",
-          file=sys.stderr)
-    return None
+    return run_command(sc, args)
 
 
 def cmd_shell(args) -> int:
@@ -238,7 +181,6 @@ def cmd_shell(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from pathlib import Path
     from lab.run import progress
     from lab.run.lab import Lab
     from lab.teach.dashboard import serve
@@ -255,7 +197,7 @@ def cmd_serve(args) -> int:
     with sock, Lab(sc, progress=progress.auto(f"{sc.name}: "), pcap=args.pcap) as lab:
         print(f"{sc.name}: lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
         serve(lab, sock, captures=Path(args.pcap) if args.pcap else None)
-    _captured(lab)
+    say_captured(lab)
     print("lab torn down", file=sys.stderr)
     return 0
 
@@ -290,10 +232,8 @@ def cmd_lesson(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    import json
-    from pathlib import Path
-    from lab.compare import CompareError, compare
-    from lab.compare.report import markdown, matrix, write
+    from lab.compare import CompareError
+    from lab.compare.command import compare_command
     from lab.compare.runner import resolve_tools
     from lab.scenario.units import UnitError, parse_rate
     loaded = [_load(ref) for ref in args.scenarios]
@@ -317,25 +257,7 @@ def cmd_compare(args) -> int:
         prepare("--report", args.report)
     _pcap(args)
     _sigterm_as_exit()
-    runs = compare(loaded, names, args.repeat, say=lambda s: print(s, file=sys.stderr),
-                   bulk_rate=rate, pcap=args.pcap)
-    m = matrix(runs, args.repeat, rate)
-    unwritten = None
-    if args.report is not None:
-        try:
-            files = write(m, Path(args.report))
-            print(f"report: {', '.join(str(f) for f in files)}", file=sys.stderr)
-        except OSError as e:
-            unwritten = not_written("--report", args.report, "the report (compare.json, "
-                                    "compare.md, plots)", e)
-    print(json.dumps(m, indent=1) if args.json else markdown(m), end="\n" if args.json else "")
-    failed = [c for c in m["cells"] if c["status"] == "failed"]
-    for c in failed:
-        print(f"blocklab: {c['tool']} failed in {c['scenario']} without the censor acting: "
-              f"{(c['errors'] or ['no target answered'])[0]}", file=sys.stderr)
-    if unwritten:
-        print(f"blocklab: {unwritten}", file=sys.stderr)
-    return EXIT_ERROR if failed or unwritten else 0
+    return compare_command(loaded, names, rate, args)
 
 
 def cmd_campaign(args) -> int:
@@ -479,20 +401,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_lesson)
 
     s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")
-    s.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    s.add_argument("--tools", default="all", metavar="T,...",
-                   help="comma-separated tools, or 'all' (the default): "
-                        + ", ".join(TOOL_NAMES))
-    s.add_argument("--repeat", type=int, default=1, metavar="N",
-                   help="run each tool N times; cells show the median and min–max")
-    s.add_argument("--json", action="store_true", help="print the matrix as JSON")
-    s.add_argument("--report", metavar="DIR",
-                   help="write compare.json, compare.md, goodput.png and success.png to DIR")
-    s.add_argument("--bulk-rate", metavar="RATE",
-                   help="cap each bulk download (curl), e.g. 100Mbit: lighter on a shared "
-                        "machine; throttles below the cap still show")
-    s.add_argument("--pcap", metavar="DIR",
-                   help=PCAP_HELP + "; one subfolder per scenario")
+    from lab.compare.command import add_arguments as compare_arguments
+    compare_arguments(s)
     s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("campaign", help="a study split over shards (CI matrix, Kubernetes, "

@@ -27,6 +27,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,3 +199,9 @@ def settle_ring(path: Path) -> list[Path]:
         ring[0].replace(path)
         return [path]
     return ring
+
+
+def say_captured(lab) -> None:
+    """After teardown: the capture files a run wrote, one line each on stderr."""
+    for path, what in lab.capture_files():
+        print(f"pcap: {path} ({what})", file=sys.stderr)

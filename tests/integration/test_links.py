@@ -109,9 +109,11 @@ def test_jitter_and_loss_are_applied_where_netem_exists(tmp_path):
         r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms", summary).groups())
     loss = 1 - got / sent
     assert 0.11 <= loss <= 0.27, f"{loss:.0%} of {sent} pings lost, want about 19%"
-    # 80 ms ± 20: the fastest round trips sit near 60 ms, the slowest near 100 (processing,
-    # more of it on an emulated CPU, only adds); the spread is netem's, about 8 ms.
+    # netem's part is bounded: the fastest round trips sit near 60 ms (80 - 2 x 10) and none
+    # is faster. Processing only adds, and on the kernel lane's emulated CPU it adds in bursts
+    # (an average of 123 ms and more was seen there): the average and the spread get lower
+    # bounds only, which a missing delay or jitter would break.
     assert 60 <= rtt_min <= 75, f"rtt min {rtt_min} ms, want about 60 (80 - 2 x 10)"
-    assert 70 <= rtt_avg <= 110, f"rtt avg {rtt_avg} ms, want about 80"
-    assert 4 <= mdev <= 20, f"rtt spread (mdev) {mdev} ms, want about 8"
+    assert rtt_avg >= 70, f"rtt avg {rtt_avg} ms, want about 80"
+    assert mdev >= 4, f"rtt spread (mdev) {mdev} ms, want about 8"
     assert rtt_max - rtt_min >= 20, f"rtt {rtt_min}..{rtt_max} ms: no jitter"

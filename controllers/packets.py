@@ -258,3 +258,20 @@ def icmp_unreachable(p: Packet, code: int = 3) -> bytes:
 
 
 from controllers import packets6  # noqa: E402  (IPv6 builds on the names above)
+
+
+def tcp_segments(tcp_hdr: bytes, payload: bytes, mss: int) -> list[bytearray]:
+    """A TCP header and its payload cut into segments of at most `mss` bytes of payload (what
+    segmentation offload leaves to the NIC): sequence numbers advance, FIN and PSH only on
+    the last; checksums are left for the caller, who knows the IP family."""
+    seq = struct.unpack_from("!I", tcp_hdr, 4)[0]
+    flags = tcp_hdr[13]
+    chunks = [payload[i:i + mss] for i in range(0, len(payload), mss)] or [b""]
+    out = []
+    for n, chunk in enumerate(chunks):
+        hdr = bytearray(tcp_hdr)
+        struct.pack_into("!I", hdr, 4, (seq + n * mss) & 0xFFFFFFFF)
+        if n < len(chunks) - 1:
+            hdr[13] = flags & ~0x09
+        out.append(hdr + chunk)
+    return out

@@ -24,11 +24,11 @@ NOTES_CAP = 8           # segments listed in an event's detail
 
 def checksums_ok(pkt: Packet) -> bool:
     """Whether the packet's IPv4 header checksum and TCP/UDP checksum are right, or left
-    to offload (a partial TCP/UDP checksum holds the pseudo-header sum)."""
+    to offload (a partial TCP/UDP checksum holds the pseudo-header sum). IPv6 has no header
+    checksum; its TCP/UDP checksum covers IPv6's pseudo-header."""
     ip = pkt.ip_packet
-    if pkt.family == 6:
-        return _checksums_ok6(pkt, ip)
-    if checksum(ip[:pkt.ihl]) != 0:
+    v6 = pkt.family == 6
+    if not v6 and checksum(ip[:pkt.ihl]) != 0:
         return False
     if pkt.proto not in (TCP, UDP):
         return True
@@ -36,25 +36,16 @@ def checksums_ok(pkt: Packet) -> bool:
     offset = 16 if pkt.proto == TCP else 6
     if len(segment) < offset + 2:
         return False
+    if v6:
+        if is_partial6(ip, pkt.proto, segment, offset):
+            return True
+        return checksum(pseudo6(pkt.src, pkt.dst, pkt.proto, len(segment)) + segment) == 0
     if pkt.proto == UDP and segment[6:8] == b"\0\0":
-        return True                             # no UDP checksum
+        return True                             # no UDP checksum (IPv4 only)
     if is_partial(ip[:pkt.ihl], pkt.proto, segment, offset):
         return True
     pseudo = ip[12:20] + bytes((0, pkt.proto)) + len(segment).to_bytes(2, "big")
     return checksum(pseudo + segment) == 0
-
-
-def _checksums_ok6(pkt: Packet, ip: bytes) -> bool:
-    """IPv6 has no header checksum; TCP/UDP's covers its pseudo-header (or is partial)."""
-    if pkt.proto not in (TCP, UDP):
-        return True
-    segment = ip[pkt.ihl:]
-    offset = 16 if pkt.proto == TCP else 6
-    if len(segment) < offset + 2:
-        return False
-    if is_partial6(ip, pkt.proto, segment, offset):
-        return True
-    return checksum(pseudo6(pkt.src, pkt.dst, pkt.proto, len(segment)) + segment) == 0
 
 
 def relative(base: int | None, seq: int) -> int | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 
 from controllers.openflow.offload6 import for_the_wire6
-from controllers.packets import checksum
+from controllers.packets import checksum, tcp_segments
 
 _TCP, _UDP = 6, 17
 MTU = 1500
@@ -112,17 +112,9 @@ def for_the_wire(frame: bytes, mtu: int = MTU) -> list[bytes]:
         return [_complete(frame, proto, l4, end, 16)]
     tcp_hdr, payload = frame[l4:l4 + doff], frame[l4 + doff:end]
     mss = max(mtu - ihl - doff, 1)
-    seq = struct.unpack_from("!I", tcp_hdr, 4)[0]
-    flags = tcp_hdr[13]
     ident = _ident(ip_hdr)
     out = []
-    chunks = [payload[i:i + mss] for i in range(0, len(payload), mss)] or [b""]
-    for n, chunk in enumerate(chunks):
-        hdr = bytearray(tcp_hdr)
-        struct.pack_into("!I", hdr, 4, (seq + n * mss) & 0xFFFFFFFF)
-        if n < len(chunks) - 1:          # FIN and PSH only on the last segment
-            hdr[13] = flags & ~0x09
-        segment = hdr + chunk
+    for n, segment in enumerate(tcp_segments(tcp_hdr, payload, mss)):
         _l4_checksum(ip_hdr, proto, segment, 16)
         out.append(eth + _ip_header(ip_hdr, ihl + len(segment), ident + n) + bytes(segment))
     return out

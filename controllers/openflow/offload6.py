@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from controllers.packets import checksum
+from controllers.packets import checksum, tcp_segments
 from controllers.packets6 import pseudo_sum
 
 _TCP, _UDP = 6, 17
@@ -58,16 +58,8 @@ def for_the_wire6(frame: bytes, mtu: int) -> list[bytes]:
         return [frame]
     tcp_hdr, payload = segment[:doff], segment[doff:]
     mss = max(mtu - 40 - doff, 1)
-    seq = struct.unpack_from("!I", tcp_hdr, 4)[0]
-    flags = tcp_hdr[13]
-    chunks = [payload[i:i + mss] for i in range(0, len(payload), mss)] or [b""]
     out = []
-    for n, chunk in enumerate(chunks):
-        hdr = bytearray(tcp_hdr)
-        struct.pack_into("!I", hdr, 4, (seq + n * mss) & 0xFFFFFFFF)
-        if n < len(chunks) - 1:          # FIN and PSH only on the last segment
-            hdr[13] = flags & ~0x09
-        seg = hdr + chunk
+    for seg in tcp_segments(tcp_hdr, payload, mss):
         _checksum(ip_hdr, proto, seg, 16)
         out.append(eth + _with_length(ip_hdr, len(seg)) + bytes(seg))
     return out

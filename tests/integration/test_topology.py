@@ -232,10 +232,10 @@ def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
     got = [(row["client"], row["isp"], row["target"], row["reachable"], row["holds"])
            for row in rows]
     assert got == [
-        ("alice", "home", "https://blocked.example.com/", False, True),
-        ("alice", "home", "https://open.example.org/", True, True),
-        ("bob", "mobile", "https://blocked.example.com/", True, True),
-        ("bob", "mobile", "https://open.example.org/", True, True)]
+        ("alice", "home (AS64496)", "https://blocked.example.com/", False, True),
+        ("alice", "home (AS64496)", "https://open.example.org/", True, True),
+        ("bob", "mobile (AS64497)", "https://blocked.example.com/", True, True),
+        ("bob", "mobile (AS64497)", "https://open.example.org/", True, True)]
 
 
 def test_probe_reports_each_measurement_with_its_isp_and_scores_per_isp():

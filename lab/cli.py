@@ -69,6 +69,17 @@ def _pcap(args) -> None:
         prepare("--pcap", args.pcap)
 
 
+def _ready_for_lab(args, command: str) -> None:
+    """The last checks before `command`'s lab comes up, in this order: root, --report and
+    --pcap (the output folders, where the command has them); then SIGTERM becomes an exit,
+    so that the lab is torn down."""
+    _need_root(command)
+    if getattr(args, "report", None) is not None:
+        prepare("--report", args.report)
+    _pcap(args)
+    _sigterm_as_exit()
+
+
 def _load(ref: str):
     try:
         return scenarios.load(ref)
@@ -121,9 +132,7 @@ def cmd_exec(args) -> int:
         raise UserError(f"no host named {args.host!r} in {sc.name}; hosts: {', '.join(names)}")
     if not args.cmd:
         raise UserError("exec needs a command after `--`")
-    _need_root("exec")
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "exec")
     return exec_command(sc, args)
 
 
@@ -131,19 +140,14 @@ def cmd_run(args) -> int:
     from lab.truth.command import run_command
     sc = _load(args.scenario)
     _need_browser(args)
-    _need_root("run")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "run")
     return run_command(sc, args)
 
 
 def cmd_shell(args) -> int:
     from lab.teach.command import shell_command
     sc = _load(args.scenario)
-    _need_root("shell")
-    _sigterm_as_exit()
+    _ready_for_lab(args, "shell")
     return shell_command(sc, args)
 
 
@@ -199,11 +203,7 @@ def cmd_compare(args) -> int:
         rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
     except UnitError as e:
         raise UserError(f"--bulk-rate: {e}") from None
-    _need_root("compare")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "compare")
     return compare_command(loaded, names, rate, args)
 
 
@@ -228,11 +228,7 @@ def cmd_probe(args) -> int:
     for url in args.url or []:
         _nonempty("--url", url)
     _need_browser(args)
-    _need_root("probe")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "probe")
     return probe_command(sc, args)
 
 

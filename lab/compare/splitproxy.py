@@ -24,7 +24,7 @@ import sys
 from lab.clients import desync
 from lab.clients.fakes import Connection
 from lab.clients.tls_hello import sni_span
-from lab.compare.relay import relay
+from lab.compare.relay import relay, serve_until_interrupted
 
 CONNECT_TIMEOUT = 5.0
 
@@ -131,16 +131,7 @@ def main(argv=None) -> int:
     p.add_argument("--mode", choices=("tcp", "records", *desync.METHODS), default="tcp")
     a = p.parse_args(argv)
     host, port = a.listen.rsplit(":", 1)
-
-    async def serve():
-        srv = await asyncio.start_server(lambda r, w: _handle(r, w, a.mode), host, int(port))
-        async with srv:
-            await srv.serve_forever()
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_interrupted(lambda r, w: _handle(r, w, a.mode), host, int(port))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from lab.compare.relay import relay
+from lab.compare.relay import relay, serve_until_interrupted
 from lab.services.base import Service
 from lab.services.daemon import daemon
 
@@ -154,17 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     server_ctx.sni_callback = pick
     upstream_ctx = ssl.create_default_context(cafile=str(a.upstream_ca))
     redirect(a.port)
-
-    async def serve():
-        srv = await asyncio.start_server(
-            lambda r, w: _handle(r, w, forger, server_ctx, upstream_ctx), "0.0.0.0", a.port)
-        async with srv:
-            await srv.serve_forever()
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_interrupted(
+        lambda r, w: _handle(r, w, forger, server_ctx, upstream_ctx), "0.0.0.0", a.port)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""STUN, UDP echo and SSH in a dual-stack lab: each listens on both families, real clients
-reach it over IPv6 as over IPv4, and `probe`'s ssh://, stun:// and udp:// checks run per family.
+"""STUN, UDP echo, SSH and the censor's TLS interception box in a dual-stack lab: each
+listens on both families, real clients reach it over IPv6 as over IPv4, and `probe`'s
+ssh://, stun:// and udp:// checks run per family.
 
 One lab for the module. The censor drops every IPv6 packet to one server (its UDP echo and
 its sshd) and nothing else: the prober must see that block on IPv6 while IPv4 answers, as
@@ -24,15 +25,20 @@ name: ipv6-services
 title: STUN, UDP echo and SSH over both families
 sources: ["blocklab integration tests"]
 ipv6: true
-clients: [alice]
+clients:
+  - {name: alice, trust_national_ca: true}
 servers:
   - {name: stunner, domains: [stun.example.net], serve: [stun]}        # 198.19.0.10
   - {name: echoer, domains: [echo.example.net], serve: [udp-echo]}     # 198.19.0.11
   - {name: sshd, domains: [ssh.example.net], serve: [ssh]}             # 198.19.0.12
   - {name: dark, domains: [dark-echo.example.net], serve: [udp-echo, ssh]}  # 198.19.0.13
+  - {name: site, domains: [rutracker.org], serve: [https]}             # 198.19.0.14
+  - {name: mitm, domains: [mitm.isp.kz], serve: [intercept]}
 censor:
   rules:
     - {id: dark-v6, match: {server: dark, family: ipv6}, action: drop}
+    # kz/2024-mitm's rule (net4people/bbs#339)
+    - {id: kz-mitm, match: {server: site, proto: tcp, port: 443}, action: {intercept: mitm}}
 """
 
 
@@ -111,3 +117,22 @@ def test_probe_checks_ssh_stun_and_udp_per_family(lab):
     verdicts = {r.target.url: r.verdict for r in results}
     assert verdicts["udp://dark-echo.example.net:7"].why.startswith("ipv6 only:")
     assert verdicts["stun://stun.example.net"].blocked is False
+
+
+@pytest.mark.parametrize("family", [6, 4])
+def test_the_interception_box_intercepts_each_family(lab, family):
+    """kz/2024-mitm over IPv6: the box redirects IPv6's port 443 too (an `inet` nftables
+    table), answers with the national CA's certificate and fetches the real page over the
+    family the client used."""
+    seen = len(lab.events())
+    r = lab.run("alice", ["curl", f"-{family}", "-sSv", "--max-time", "5",
+                          "https://rutracker.org/"], timeout=15)
+    assert r.returncode == 0 and "blocklab server site" in r.stdout, r.stderr
+    assert "CN=blocklab national CA" in r.stderr, r.stderr
+    event = next(e for e in lab.events()[seen:] if e.get("rule") == "kz-mitm")
+    assert event["action"] == "intercept"
+    assert event["flow"].get("family") == ("ipv6" if family == 6 else None), event
+    site = ip6_for("198.19.0.14") if family == 6 else "198.19.0.14"
+    log = (lab.run_dir.path / "services" / "mitm" / "intercept" / "intercept.log").read_text()
+    where = f"[{site}]:443" if family == 6 else f"{site}:443"
+    assert f"intercepted rutracker.org ({where}) for " in log, log

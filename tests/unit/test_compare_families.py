@@ -90,11 +90,10 @@ def test_which_tools_run_per_family():
     dual, single = SimpleNamespace(ipv6=True), SimpleNamespace(ipv6=False)
     assert families(dual, get("direct")) == ("ipv4", "ipv6")
     assert families(single, get("direct")) == (None,)
-    pinned = {n for n in ("direct", "doh", "ssh-socks", "shadowsocks", "split-hello-tcp",
-                          "split-hello-records", "fake-ttl", "tor", "openvpn")
-              if get(n).pins_family}
-    assert pinned == {"direct", "doh", "ssh-socks", "shadowsocks", "split-hello-tcp",
-                      "split-hello-records"}
+    from lab.compare.tools import NAMES
+    pinned = {n for n in NAMES if get(n).pins_family}
+    assert pinned == {"direct", "doh", "dot", "ssh-socks", "shadowsocks", "tls-tunnel",
+                      "split-hello-tcp", "split-hello-records", "quic-fallback"}
 
 
 def test_a_pinned_direct_fetch_gets_curls_family_option_a_socks_one_none():

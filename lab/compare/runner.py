@@ -23,7 +23,8 @@ In a dual-stack scenario (`ipv6: true`) each tool that can be kept to one family
 (`Tool.pins_family`: its curl gets -4/-6, its tunnel's client the vps's address of the
 family) runs once per family, IPv4 then IPv6; each such trial names its `family`, and the
 matrix has a column per family. The other tools run once, over whichever family their
-programs pick. A single-stack scenario's trials have no family.
+programs pick. A single-stack scenario's trials have no family; nor do a campaign shard's
+(one result file per tool and repeat: it keeps to unpinned trials, as to the first client).
 """
 from __future__ import annotations
 
@@ -261,15 +262,15 @@ def run_scenario(scenario, tools: list, repeat: int,
                  bulk_rate: int | None = None, *,
                  only: set[tuple[str, int]] | None = None,
                  on_trial: Callable[[ScenarioRun, Trial], None] | None = None,
-                 pcap=None, per_isp: bool = False) -> ScenarioRun:
+                 pcap=None, per_isp: bool = False, per_family: bool = False) -> ScenarioRun:
     """Every tool `repeat` times in one lab of `scenario` (repeat-major, tools in order).
 
     `only` keeps the (tool name, repeat) pairs to run (a campaign's share of them). With
     `on_trial`, each trial is attributed as soon as it ends (the censor settled, its events
     read) and handed over at once, so a caller can keep it before the next one starts.
     With `pcap`, the lab's packets are captured into a folder per scenario under it. With
-    `per_isp` on a routed network, each trial runs from the first client of every ISP. In a
-    dual-stack scenario a tool that pins its family runs once per family."""
+    `per_isp` on a routed network, each trial runs from the first client of every ISP. With
+    `per_family` in a dual-stack scenario, a tool that pins its family runs once per family."""
     from lab.run.lab import Lab
     tor_wanted = any(getattr(tool, "needs_tor", False) for tool in tools)
     if tor_wanted:
@@ -313,7 +314,8 @@ def run_scenario(scenario, tools: list, repeat: int,
             for tool in tools:
                 if only is not None and (tool.name, r) not in only:
                     continue
-                for (name, isp), family in product(clients, families(sc, tool)):
+                fams = families(sc, tool) if per_family else (None,)
+                for (name, isp), family in product(clients, fams):
                     leaf = f"{tool.name}-{r}" + (f"-{name}" if isp else "") + \
                         (f"-{family}" if family else "")
                     folder = lab.run_dir.path / "compare" / leaf
@@ -386,5 +388,5 @@ def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap, per_isp=True)
-            for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap, per_isp=True,
+                         per_family=True) for sc in scenarios]

@@ -99,3 +99,16 @@ def test_which_tools_run_per_family():
 def test_a_pinned_direct_fetch_gets_curls_family_option_a_socks_one_none():
     ctx = SimpleNamespace(curl_family=lambda: ["-6"])
     assert Tool().curl_family(ctx) == ["-6"] and SocksTool().curl_family(ctx) == []
+
+
+def test_the_vps_added_to_a_dual_stack_scenario_has_its_ipv6_address(tmp_path):
+    from lab import scenario as scenarios
+    from lab.compare import vps
+    from lab.scenario.addressing import ip6_for
+    path = tmp_path / "dual.yaml"
+    path.write_text("name: dual\ntitle: t\nsources: [s]\nipv6: true\nclients: [alice]\n"
+                    "servers:\n  - {name: web, domains: [www.example.org], serve: [https]}\n")
+    prepared = vps.prepare(scenarios.load(str(path)))
+    assert prepared.vps_added and prepared.vps.ip6 == ip6_for(prepared.vps.ip)
+    path.write_text(path.read_text().replace("ipv6: true\n", ""))
+    assert vps.prepare(scenarios.load(str(path))).vps.ip6 is None

@@ -32,7 +32,7 @@ servers:
   - {name: echoer, domains: [echo.example.net], serve: [udp-echo]}     # 198.19.0.11
   - {name: sshd, domains: [ssh.example.net], serve: [ssh]}             # 198.19.0.12
   - {name: dark, domains: [dark-echo.example.net], serve: [udp-echo, ssh]}  # 198.19.0.13
-  - {name: site, domains: [rutracker.org], serve: [https]}             # 198.19.0.14
+  - {name: site, domains: [rutracker.org], serve: [https, quic]}       # 198.19.0.14
   - {name: mitm, domains: [mitm.isp.kz], serve: [intercept]}
 censor:
   rules:
@@ -95,11 +95,13 @@ def test_the_ipv6_block_times_the_echo_out_and_leaves_ipv4(lab):
 
 
 def test_probe_checks_ssh_stun_and_udp_per_family(lab):
-    """The prober's reachability checks run at the first AAAA address too: the echo and
-    SSH blocked on IPv6 alone read `ipv4 ok, ipv6 blocked`; the others ok on both."""
+    """The prober's reachability checks (ssh, stun, udp, quic) run at the first AAAA address
+    too: the echo and SSH blocked on IPv6 alone read `ipv4 ok, ipv6 blocked`; the others ok
+    on both."""
     from lab.probe.runner import Prober, Target
     urls = ["stun://stun.example.net", "udp://echo.example.net:7", "ssh://ssh.example.net",
-            "udp://dark-echo.example.net:7", "ssh://dark-echo.example.net"]
+            "quic://rutracker.org/", "udp://dark-echo.example.net:7",
+            "ssh://dark-echo.example.net"]
     prober = Prober(lab, throughput=False)
     results = prober.run([Target("alice", u) for u in urls])
     fams = {r.target.url: r.record["test_keys"]["x_families"] for r in results}
@@ -107,12 +109,15 @@ def test_probe_checks_ssh_stun_and_udp_per_family(lab):
     assert status == {"stun://stun.example.net": ("ok", "ok"),
                       "udp://echo.example.net:7": ("ok", "ok"),
                       "ssh://ssh.example.net": ("ok", "ok"),
+                      "quic://rutracker.org/": ("ok", "ok"),
                       "udp://dark-echo.example.net:7": ("ok", "blocked"),
                       "ssh://dark-echo.example.net": ("ok", "blocked")}, fams
     said = {r.target.url: r.record["test_keys"]["x_ipv6"]["x_reachability"][0]
             for r in results}
     assert said["ssh://ssh.example.net"]["said"].startswith("SSH-2.0-OpenSSH")
     assert said["ssh://ssh.example.net"]["address"] == f"[{ip6_for('198.19.0.12')}]:22"
+    assert said["quic://rutracker.org/"]["said"].startswith("HTTP/3 200")
+    assert said["quic://rutracker.org/"]["address"] == f"[{ip6_for('198.19.0.14')}]:443"
     assert said["udp://dark-echo.example.net:7"]["failure"] == "generic_timeout_error"
     verdicts = {r.target.url: r.verdict for r in results}
     assert verdicts["udp://dark-echo.example.net:7"].why.startswith("ipv6 only:")

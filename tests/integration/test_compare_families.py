@@ -4,7 +4,7 @@ once over IPv4 and once over IPv6, and the matrix says where it got through.
 One `blocklab compare --json --report` run (its own lab). The censor rejects the web
 server's IPv6 (the GFW spared 1.1.1.1's IPv6 from its RSTs, net4people/bbs#285: censors
 treat the families apart) and the vps's IPv4, so the baseline gets through on IPv4 only and
-the SSH and TLS tunnels on IPv6 only; the events' flows say which family they were on.
+the SSH, TLS and obfs4 tunnels on IPv6 only; the events' flows say which family they were on.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def result(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cmpfam")
     (folder / "compare-families.yaml").write_text(SCENARIO)
     r = blocklab("compare", str(folder / "compare-families.yaml"), "--tools",
-                 "direct,ssh-socks,tls-tunnel", "--json", "--bulk-rate", "200Mbit",
+                 "direct,ssh-socks,tls-tunnel,obfs4", "--json", "--bulk-rate", "200Mbit",
                  "--report", str(folder / "report"), timeout=240)
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stderr[-3000:]}"
     return json.loads(r.stdout), (folder / "report" / "compare.md").read_text()
@@ -64,7 +64,7 @@ def test_direct_gets_through_on_ipv4_only_and_the_tunnel_on_ipv6_only(result):
     assert flows and all(f.get("family") == "ipv6" and f["src"] == "2001:db8::c612:a"
                          for f in flows), flows
     assert {(f["tool"], f["through"]) for f in m["families"]} == {
-        ("direct", "ipv4"), ("ssh-socks", "ipv6"), ("tls-tunnel", "ipv6")}
+        ("direct", "ipv4"), ("ssh-socks", "ipv6"), ("tls-tunnel", "ipv6"), ("obfs4", "ipv6")}
 
 
 def test_the_report_says_which_family_got_through(result):
@@ -74,3 +74,4 @@ def test_the_report_says_which_family_got_through(result):
     assert "| direct | compare-families | ✅ works | ⛔ blocked | IPv4 only |" in md
     assert "| ssh-socks | compare-families | ⛔ blocked | ✅ works | IPv6 only |" in md
     assert "| tls-tunnel | compare-families | ⛔ blocked | ✅ works | IPv6 only |" in md
+    assert "| obfs4 | compare-families | ⛔ blocked | ✅ works | IPv6 only |" in md

@@ -22,8 +22,8 @@ async def relay(reader, writer) -> None:
             writer.close()
 
 
-def serve_until_interrupted(handle, host: str, port: int) -> int:
-    """Accept TCP connections on host:port, each to `handle(reader, writer)`, until Ctrl-C;
+def serve_until_interrupted(handle, host: str | list[str], port: int) -> int:
+    """Accept TCP connections on host:port (host: one address or several), each to `handle(reader, writer)`, until Ctrl-C;
     0 then (a proxy's exit code)."""
     async def serve():
         srv = await asyncio.start_server(handle, host, port)

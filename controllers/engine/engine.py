@@ -106,7 +106,7 @@ class Engine:
 
     # ---------------------------------------------------------------- proactive table
     def use_conntrack(self, zone: int) -> None:
-        """Allowed TCP/UDP flows go to OVS's connection tracker in `zone` instead of getting
+        """Allowed TCP flows go to OVS's connection tracker in `zone` instead of getting
         per-flow entries (the conntrack lane: controllers.switch.tables). Before the switch
         connects."""
         self.ct_zone = zone

@@ -277,7 +277,8 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
     out = [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
            for port in client_ports for m in merged]
     if zone is not None:
-        out += [ct_entry(port, m, zone, cookie) for port in client_ports for m in merged]
+        lane = (ct_entry(port, m, zone, cookie) for port in client_ports for m in merged)
+        out += [e for e in lane if e is not None]
     if not client_ports:
         return out
     guards = [g for g in merge(header) if g.get("ip_proto", TCP) == TCP]

@@ -8,7 +8,7 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
                                              server; idle time-out)
     priority 260  allowed flows, tracked    (ct_state=+trk, ct_mark = this switch
                                              connection's mark: NORMAL)
-    priority 250  the conntrack lane        (steered packets, -trk, not fragments:
+    priority 250  the conntrack lane        (steered TCP packets, -trk, not fragments:
                                              ct(zone) and back to table 0)
     priority 201  a server-wide box's spared ports (client -> server, TCP port; up to the
                   censor, which decides them as if there were no box; hard time-out)
@@ -25,14 +25,15 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 Table 1, the size table, finishes `up_if_larger` entries: reg0 bit 0 set (the packet was
 longer than the entry's limit) goes to the controller, anything else NORMAL.
 
-The conntrack lane (with a zone, which the app gives the engine): an allowed TCP or UDP flow
+The conntrack lane (with a zone, which the app gives the engine): an allowed TCP flow
 gets no per-flow entry. The packet-out that releases its held packets commits its connection
 to OVS's connection tracker, in the censor's zone, with the switch connection's ct_mark; its
 later packets, steered, pass the tracker (250), come back tracked and marked and are switched
 at 260, with no flow mod, no idle expiry, and no revalidation of every datapath flow that
 each flow-table change costs OVS. Everything else (a packet of a connection nobody committed,
 or committed under another mark) falls through to the same entries as before. Flows decided
-against, and allowed flows of other protocols, keep their pairs at 300, above the lane.
+against, and allowed flows of other protocols (UDP: the lane would put every steered DNS
+query through the tracker), keep their pairs at 300, above the lane.
 A rule change keeps the mark: a decided flow stays decided, as its pair did.
 
 Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
@@ -50,7 +51,8 @@ from controllers.packets import TCP, UDP
 PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_GUARD, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 102, 200, 300
 PRIO_CT, PRIO_CT_ALLOWED = 250, 260
 CT_TRACKED = 0x20                         # ct_state's +trk bit
-CT_PROTOS = (TCP, UDP)                    # allowed flows the tracker carries (others: pairs)
+CT_PROTOS = (TCP,)     # allowed flows the tracker carries (others: pairs). Not UDP: the lane
+#                        would put every steered DNS query through the tracker on its way up
 SIZE_TABLE = 1
 
 KIND_SHIFT = 56
@@ -98,10 +100,14 @@ def ct_allowed_entry(mark: int) -> FlowSpec:
                     (NORMAL,), cookie=COOKIE_BASE)
 
 
-def ct_entry(in_port: int, prefilter: dict, zone: int, cookie: int) -> FlowSpec:
-    """Table 0: a steered packet not yet tracked (and not an IP fragment: those go up as
-    they are) goes through the tracker and back to table 0."""
-    match = {"in_port": in_port, **prefilter, "ip_frag": (0, 1), "ct_state": (0, CT_TRACKED)}
+def ct_entry(in_port: int, prefilter: dict, zone: int, cookie: int) -> FlowSpec | None:
+    """Table 0: a steered TCP packet not yet tracked (and not an IP fragment: those go up
+    as they are) goes through the tracker and back to table 0; None for a prefilter of
+    another protocol."""
+    if prefilter.get("ip_proto", TCP) not in CT_PROTOS:
+        return None
+    match = {"in_port": in_port, **prefilter, "ip_proto": prefilter.get("ip_proto", TCP),
+             "ip_frag": (0, 1), "ct_state": (0, CT_TRACKED)}
     return FlowSpec(PRIO_CT, match, (conntrack(zone, 0),), cookie=cookie)
 
 

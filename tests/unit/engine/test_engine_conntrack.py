@@ -1,4 +1,4 @@
-"""The conntrack lane (controllers.switch.tables): an allowed TCP/UDP flow gets no per-flow
+"""The conntrack lane (controllers.switch.tables): an allowed TCP flow gets no per-flow
 entry; its held packets' packet-outs commit it with the switch connection's mark, and the
 steered traffic passes the tracker first. The real path: every integration test of the
 censor runs with the lane on (lab censors use it)."""
@@ -25,8 +25,9 @@ def test_base_table_has_the_allowed_entry_and_the_lane_over_each_steered_prefilt
     assert [(s.match, s.actions) for s in allowed] == [
         ({"ct_state": (CT_TRACKED, CT_TRACKED), "ct_mark": mark}, (NORMAL,))]
     lane = [s for s in specs if s.priority == PRIO_CT]
-    steer = [s for s in specs if s.priority == 100]
+    steer = [s for s in specs if s.priority == 100]        # an SNI rule steers TCP
     assert len(lane) == len(steer) > 0
+    assert {s.match["ip_proto"] for s in lane} == {6}
     for s in lane:
         assert s.actions == (conntrack(ZONE, 0),)
         assert s.match["ct_state"] == (0, CT_TRACKED) and s.match["ip_frag"] == (0, 1)
@@ -55,10 +56,14 @@ def test_flows_decided_against_keep_their_pairs():
     assert all(o.commit is None for o in outputs(eff))
 
 
-def test_allowed_udp_is_committed():
-    e, _ = lane_engine(rule("q", {"proto": ["udp"], "port": [[3478, 3478]]}, "reject"))
+def test_allowed_udp_keeps_its_pair_and_udp_has_no_lane():
+    e, base = lane_engine(rule("q", {"proto": ["udp"], "port": [[3478, 3478]]}, "reject"),
+                          rule("dns", {"dns": ["x.example"]}, "drop"))
+    lane = [x.spec for x in base if isinstance(x, InstallFlow) and x.spec.priority == PRIO_CT]
+    assert {s.match["ip_proto"] for s in lane} == {6}      # DNS over TCP only
     eff = e.packet_in(udp(ALICE, WEB, 5000, 8443, b"hello"), 1, 0.0)
-    assert installs(eff) == [] and [o.commit for o in outputs(eff)] == [e.executor.ct]
+    assert [s.priority for s in installs(eff)] == [PRIO_FLOW]
+    assert all(o.commit is None for o in outputs(eff))
 
 
 def test_a_reconnected_switch_gets_a_fresh_mark():

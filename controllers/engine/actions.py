@@ -119,10 +119,7 @@ class Executor:
         if self.ct is None or flow.proto not in CT_PROTOS:
             return self.pair(flow, (NORMAL,), "allow", both=both) + self.release(flow)
         flow.verdict, flow.actions = "allow", None
-        out = [self.committed(frame, port) for frame, port in flow.held]
-        self.stats["released"] += len(out)
-        flow.held, flow.held_since, flow.undelivered = [], None, None
-        return out
+        return [self.committed(o.frame, o.in_port) for o in self.release(flow)]
 
     def discard(self, flow: Flow) -> None:
         self.stats["discarded"] += len(flow.held)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from controllers.openflow.sockpath import unix_address
+from controllers.switch.tables import ct_zone
 from lab.run.rundir import RunDir
 from lab.run.wait import Timeout, scaled, wait_until
 
@@ -205,6 +206,17 @@ class CensorProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.run.drop_pid(self.pid_key)
+        self.forget_connections()
+
+    def forget_connections(self) -> None:
+        """Flush the censor's conntrack zone (its allowed flows: controllers.switch.tables).
+        The entries would expire by themselves; nothing else of the lab's stays in OVS."""
+        zone = ct_zone(os.path.abspath(str(self.control.path)))
+        try:
+            subprocess.run(["ovs-appctl", "dpctl/flush-conntrack", f"zone={zone}"],
+                           capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            log.warning("could not flush conntrack zone %d: %s", zone, e)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from typing import Callable
 
 from controllers.openflow.sockpath import unix_address
 from controllers.switch.tables import ct_zone
+from lab.run.network import kernel_datapath
 from lab.run.rundir import RunDir
 from lab.run.wait import Timeout, scaled, wait_until
 
@@ -128,6 +129,8 @@ class CensorProcess:
                "--port", str(self.port), "--t0", repr(self.t0),
                "--state", str(self.state_path), "--name", self.name]
         env = dict(os.environ, OSKEN_HUB_TYPE="eventlet", PYTHONUNBUFFERED="1")
+        if kernel_datapath():       # netfilter's tracker drops the mark of a one-sided flow
+            env.setdefault("BLOCKLAB_CONNTRACK", "0")   # past its window: keep the pairs
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env,

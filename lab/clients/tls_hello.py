@@ -1,7 +1,8 @@
 """A TLS client that shapes its ClientHello the way evasion tools and DPI tests need.
 
 `python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
-[--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--ttl N] [--timeout S]` connects,
+[--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--ttl N] [--timeout S] [--sport N]
+[-v]` connects,
 sends a real ClientHello made by Python's ssl module — split across two TCP segments after N
 bytes (--split), or across TLS records of at most N bytes (--records), optionally with an extra
 extension or a large padding extension (post-quantum sized hellos), optionally after a fake
@@ -13,7 +14,8 @@ ServerHello is the answer; CIS India's test of Jio sent blocked names to Google 
 `--ttl N` sends the hello (and all after it) with IP TTL N, the handshake before it with the
 default: a TTL-limited probe (Censored Planet's CenTrace) that reaches N routers' worth of the
 path, so a reset at N and none at N-1 places the censor between hops N-1 and N (on a routed
-network).
+network). `-v` says on stderr which local address and port the connection is made from (what
+the censor's events name as the flow's `src` and `sport`).
 Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during handshake.
 """
 from __future__ import annotations
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fake", choices=FAKES, help="send a fake with a wrong checksum first")
     p.add_argument("--ttl", type=int, default=0, help="IP TTL of the hello and what follows")
     p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--sport", type=int, default=0,
+                   help="connect from this local port (default: the kernel's choice)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say the local address and port of the connection (stderr)")
     a = p.parse_args(argv)
     sni = a.sni or a.host
     obj, incoming, outgoing, hello = client_hello(sni)
@@ -124,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             conn.raw.close()
             sock = conn.sock
         else:
-            sock = socket.create_connection(addr, timeout=a.timeout)
+            sock = socket.create_connection(addr, timeout=a.timeout,
+                                            source_address=("", a.sport) if a.sport else None)
     except ConnectionRefusedError:
         print("tls_hello: connection refused", file=sys.stderr)
         return REFUSED
@@ -135,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print("tls_hello: --fake needs root (it sends through a raw socket)", file=sys.stderr)
         return 1
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if a.verbose:
+        local = sock.getsockname()
+        print(f"tls_hello: connected from {local[0]}:{local[1]}", file=sys.stderr, flush=True)
     if a.ttl:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a.ttl)
     try:

@@ -17,6 +17,7 @@ import pytest
 from lab import scenario as scenarios
 from lab.run.lab import Lab
 from lab.run.wait import scaled
+from lab.truth.events import from_host
 
 PY = sys.executable
 # How long dns_answers collects answers: every answer, forged or true, within it (stretched
@@ -212,7 +213,7 @@ def test_action_symptoms(name):
             allowed = check.exit if isinstance(check.exit, set) else {check.exit}
             assert r.returncode in allowed, f"{check.cmd}: exit {r.returncode}\n{said}"
             assert re.search(check.output, said), f"{check.cmd}: {said!r}"
-            new = [e for e in lab.events()[seen:] if (e.get("flow") or {}).get("src") == client.ip]
+            new = [e for e in lab.events()[seen:] if from_host(e, client.ip)]
             if check.event:
                 assert any(_matches(e, check.event) for e in new), (check.event, new)
         events = lab.events()

@@ -34,7 +34,7 @@ from lab.compare import tools as registry
 from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
 from lab.compare.measure import Fetch
-from lab.scenario.addressing import ISP_IP
+from lab.scenario.addressing import ISP_IP, host_ip
 from lab.services.tor import plan as torplan
 
 log = logging.getLogger("blocklab.compare")
@@ -185,7 +185,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
             flow.get("dst") in elsewhere[tool]
 
     for ev in events:
-        flow = ev.get("flow") or {}
+        flow = _by_host(ev.get("flow") or {})
         if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
             continue
         t = float(ev.get("t", -1))
@@ -194,20 +194,26 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
             continue
         owner.events.append({**ev, "on_tunnel": on_tunnel(flow, owner.tool)})
     boxes = [b for b in _penalty_boxes(events, residual or {})
-             if (b.get("flow") or {}).get("src") == client_ip]
+             if _by_host(b.get("flow") or {}).get("src") == client_ip]
     for trial in ordered:
         classify(trial)
         if trial.status not in ("failed", "partial") or trial.blocked_by:
             continue
         lo = trial.window[0]
         for box in boxes:
-            flow = box["flow"]
+            flow = _by_host(box["flow"])
             tunnel = on_tunnel(flow, trial.tool)
             if box["t"] < lo and box["until_t"] > lo and \
                     (tunnel or flow.get("dst") in target_ips):
                 trial.events.append({**{k: v for k, v in box.items() if k != "until_t"},
                                      "on_tunnel": tunnel, "carried": True})
         classify(trial)
+
+
+def _by_host(flow: dict) -> dict:
+    """`flow` with its ends as the hosts' IPv4 addresses: a dual-stack tool's IPv6 flows
+    belong to the same client, server and tunnel as its IPv4 ones."""
+    return {**flow, **{end: host_ip(str(flow[end])) for end in ("src", "dst") if end in flow}}
 
 
 def run_trial(lab, prepared, tool, client: str, repeat: int, folder,

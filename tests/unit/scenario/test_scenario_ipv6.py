@@ -95,3 +95,14 @@ def test_forge_takes_an_ipv6_answer_after_a_comma(tmp_path):
     assert errors(tmp_path, HEAD + rules % "198.19.0.9, 10.0.0.1") == [
         "s.yaml:7:58: censor.rules[0].action.forge: bad address '10.0.0.1': forge's answer "
         "to AAAA queries must be an IPv6 address such as 2001:db8::99"]
+
+
+def test_the_shells_event_lines_name_hosts_over_ipv6_too(tmp_path):
+    from types import SimpleNamespace
+    from lab.teach.console import Console
+    console = Console(SimpleNamespace(scenario=load(str(write(tmp_path, HEAD + "ipv6: true\n")))))
+    line = console.event_line({"t": 1.0, "action": "reset", "rule": "r", "technique": "sni",
+                               "flow": {"proto": "tcp", "src": "2001:db8::c612:a", "sport": 4000,
+                                        "dst": "2001:db8::c613:a", "dport": 443,
+                                        "family": "ipv6"}})
+    assert "tcp alice:4000 -> web:443" in line, line

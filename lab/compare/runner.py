@@ -298,8 +298,9 @@ def run_scenario(scenario, tools: list, repeat: int,
         vpsmod.outside_resolver(lab, v)
         tor = _start_tor(lab, out, say) if tor_wanted else None
         residual = {r.id: r.residual for c in sc.censors() for r in c.rules if r.residual}
-        ips = frozenset(s.ip for url, _ in prepared.targets
-                        if (s := sc.server_for(urlsplit(url).hostname or "")))
+        ips = frozenset(a for url, _ in prepared.targets
+                        if (s := sc.server_for(urlsplit(url).hostname or ""))
+                        for a in (s.ip, s.ip6) if a)
 
         def judge() -> None:
             lab.settle(EVENT_SLACK)       # the last trial's packets decided and logged

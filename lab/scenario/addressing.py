@@ -9,11 +9,14 @@ four bytes of the IPv4 address: 198.18.0.10 -> 02:00:c6:12:00:0a.
 A dual-stack scenario (`ipv6: true`) gives every host an IPv6 address too, from the
 documentation range 2001:db8::/32: 2001:db8::/96 followed by the host's IPv4 address
 (198.18.0.10 -> 2001:db8::c612:a), on a prefix 96 bits longer than its IPv4 one, so the
-two plans have the same shape.
+two plans have the same shape. A scenario without an `ipv6:` line takes the default
+`ipv6_default` reads from BLOCKLAB_IPV6 (1: dual stack, 0: IPv4 only; unset: IPv4 only), so a
+whole suite can run dual-stack without editing its scenarios.
 """
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Iterable, Sequence
 
 LAB_NET = ipaddress.IPv4Network("198.18.0.0/15")
@@ -44,6 +47,23 @@ RESERVED = {
 
 
 LAB_NET6 = ipaddress.IPv6Network("2001:db8::/96")
+
+
+IPV6_SWITCH = "BLOCKLAB_IPV6"
+IPV6_DEFAULT = False                    # without BLOCKLAB_IPV6 and without `ipv6:`
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def ipv6_default() -> bool:
+    """Whether a scenario that does not say `ipv6:` is dual-stack: BLOCKLAB_IPV6, read at
+    every load (1/true/yes/on or 0/false/no/off), else IPV6_DEFAULT."""
+    raw = os.environ.get(IPV6_SWITCH, "").strip()
+    if not raw:
+        return IPV6_DEFAULT
+    if raw.lower() in _ON + _OFF:
+        return raw.lower() in _ON
+    raise SystemExit(f"blocklab: {IPV6_SWITCH}={raw!r}: want 1 (every scenario dual-stack "
+                     "unless it says ipv6: false) or 0 (IPv4 only unless it says ipv6: true)")
 
 
 def ip6_for(ip: str) -> str:

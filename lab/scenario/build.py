@@ -13,6 +13,7 @@ from pathlib import Path
 
 from controllers.dpi import profile
 from lab.scenario import kernel, units
+from lab.scenario.addressing import ipv6_default
 from lab.scenario.errors import Reporter, did_you_mean
 from lab.scenario.expect import build_expect
 from lab.scenario.hosts import Hosts, build_hosts
@@ -66,7 +67,7 @@ def build(rep: Reporter, data: dict, path: Path, strict: bool = False) -> Scenar
                   key=True)
     network = _uplinks(rep, data, network)
     lesson = rep.get(data, top, "lesson", None, list)
-    ipv6 = rep.get(data, top, "ipv6", False, bool)
+    ipv6 = rep.get(data, top, "ipv6", ipv6_default(), bool)
     if strict:
         _strict(rep, data)
     if rep.diagnostics:

@@ -114,8 +114,9 @@ class Console:
         return out
 
     def names(self) -> dict[str, str]:
-        """address -> host name, to show flows as alice:40212 -> apple:443."""
-        return {h.ip: h.name for h in self.scenario.hosts()}
+        """address (either family) -> host name, to show flows as alice:40212 -> apple:443."""
+        hosts = self.scenario.hosts()
+        return {**{h.ip6: h.name for h in hosts if h.ip6}, **{h.ip: h.name for h in hosts}}
 
     # --- dispatch ------------------------------------------------------------------------
     def run(self, line: str) -> Reply:

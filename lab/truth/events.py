@@ -97,6 +97,13 @@ def names_in(detail: dict | None) -> set[str]:
     return out
 
 
+def from_host(event: dict, ip: str) -> bool:
+    """Whether `event`'s flow comes from the host whose IPv4 address is `ip`, over either
+    family (a dual-stack client's curl prefers IPv6)."""
+    flow = event.get("flow")
+    return isinstance(flow, dict) and host_ip(str(flow.get("src"))) == ip
+
+
 def matching_events(events: list[dict], client_ip: str, host: str | None,
                     server_ip: str | None, window: Window, proto: str | None = None,
                     port: int | None = None) -> list[dict]:
@@ -105,7 +112,7 @@ def matching_events(events: list[dict], client_ip: str, host: str | None,
     out = []
     for ev in events:
         flow = ev.get("flow")
-        if not isinstance(flow, dict) or host_ip(str(flow.get("src"))) != client_ip:
+        if not from_host(ev, client_ip):
             continue
         if flow.get("family") == "ipv6":        # a dual-stack lab: the host, either family
             flow = {**flow, "dst": host_ip(str(flow.get("dst")))}

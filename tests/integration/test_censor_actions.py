@@ -17,6 +17,7 @@ import pytest
 from lab import scenario as scenarios
 from lab.run.lab import Lab
 from lab.run.wait import scaled
+from lab.truth.events import from_host
 
 PY = sys.executable
 # How long dns_answers collects answers: every answer, forged or true, within it (stretched
@@ -212,7 +213,7 @@ def test_action_symptoms(name):
             allowed = check.exit if isinstance(check.exit, set) else {check.exit}
             assert r.returncode in allowed, f"{check.cmd}: exit {r.returncode}\n{said}"
             assert re.search(check.output, said), f"{check.cmd}: {said!r}"
-            new = [e for e in lab.events()[seen:] if (e.get("flow") or {}).get("src") == client.ip]
+            new = [e for e in lab.events()[seen:] if from_host(e, client.ip)]
             if check.event:
                 assert any(_matches(e, check.event) for e in new), (check.event, new)
         events = lab.events()
@@ -220,3 +221,21 @@ def test_action_symptoms(name):
                      e["flow"]["dst"], e["flow"]["dport"])
                     for e in events if e.get("flow") and e.get("technique") != "residual")
     assert all(n == 1 for n in flows.values()), f"flows with several decisions: {flows}"
+
+
+def test_ip_drop_covers_its_servers_ipv6_twin(monkeypatch):
+    """BLOCKLAB_IPV6=1 makes the IPv4-only scenario dual-stack; its address list names the
+    server's IPv6 twin, so curl over IPv6 times out too (an IPv4-only list would let it in)."""
+    monkeypatch.setenv("BLOCKLAB_IPV6", "1")
+    sc = scenarios.load("basics/ip-drop")
+    assert sc.ipv6
+    with Lab(sc) as lab:
+        r = lab.run("alice", ["curl", "-6", "-sS", "--max-time", "3",
+                              "https://hosting.example.net/"], timeout=20)
+        assert r.returncode == 28, r.stderr
+        assert lab.run("alice", ["curl", "-6", "-sS", "--max-time", "5",
+                                 "https://open.example.org/"], timeout=20).returncode == 0
+        lab.settle()
+        events = lab.events()
+    assert any(e["rule"] == "range-drop" and e["flow"].get("family") == "ipv6"
+               for e in events), events

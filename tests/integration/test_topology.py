@@ -27,6 +27,7 @@ from lab.run.lab import Lab
 from lab.run.procs import alive
 from lab.run.rundir import RUNS, load_states
 from lab.run.wait import wait_until
+from lab.truth.events import from_host
 from tests.integration.helpers import blocklab, blocklab_popen
 from tests.integration.routed import three_isps
 
@@ -115,7 +116,7 @@ def test_censors_in_series_each_see_only_their_link(lab):
 
     def acted(censor: str, src: str) -> list[str]:
         return [e["rule"] for e in lab.events(censor)
-                if (e.get("flow") or {}).get("src") == src
+                if from_host(e, src)
                 and (e.get("detail") or {}).get("sni") == "a.example"]
     assert acted("tspu", alice) and set(acted("tspu", alice)) == {"tspu-a"}
     assert acted("gfw", alice) == []

@@ -57,3 +57,21 @@ def test_the_one_switch_lab_keeps_one_column_per_scenario():
     m = matrix([run(trial("alice", None, True))], 1)
     assert [s["name"] for s in m["scenarios"]] == ["basics-two-isps"]
     assert "isp" not in m["cells"][0] and m["cells"][0]["scenario"] == "basics-two-isps"
+
+
+def test_a_dual_stack_clients_ipv6_flows_are_its_own():
+    """curl prefers IPv6 in a dual-stack lab: the reset of alice's IPv6 flow is what blocked
+    her trial; another client's IPv6 flow is not hers."""
+    from lab.compare.runner import attribute
+    t = Trial("basics-two-isps", "direct", 0, True, "",
+              [Fetch(URL, False, None, 0.02, 0, 0.03, "curl: (35) reset")],
+              Fetch("https://vps/bulk", True, 200, 0.01, 1_000_000, 1.0), (1.0, 2.0))
+    events = [{"t": 1.5, "rule": "sni-reset", "action": "reset", "technique": "sni",
+               "flow": {"src": "2001:db8::c612:10a", "dst": "2001:db8::c613:a",
+                        "proto": "tcp", "dport": 443, "family": "ipv6"}},
+              {"t": 1.6, "rule": "other", "action": "reset", "technique": "sni",
+               "flow": {"src": "2001:db8::c612:20a", "dst": "2001:db8::c613:a",
+                        "proto": "tcp", "dport": 443, "family": "ipv6"}}]
+    attribute([t], events, ("198.18.1.10", "2001:db8::c612:10a"), "198.19.200.10")
+    assert t.blocked_by == ["sni-reset"]
+    assert [e["rule"] for e in t.events] == ["sni-reset"]

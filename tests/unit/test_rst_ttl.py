@@ -1,4 +1,4 @@
-"""lab.clients.rst_ttl reads a reset's TTL, flags, sequence number and window off the frame."""
+"""lab.clients.rst_ttl reads a reset's TTL (IPv6: hop limit), flags, sequence number and window off the frame."""
 from __future__ import annotations
 
 from controllers.packets import ACK, RST, SYN, build_tcp
@@ -12,6 +12,13 @@ def test_an_injected_rst_ack_reads_as_gfw_report_wrote_it():
                       RST | ACK, window=1981, ttl=62)
     assert reset_fields(frame) == ("198.19.0.10", 443, 62, "RA", 0, 1981)
     assert resets(frame) == ("198.19.0.10", 443, 62)
+
+
+def test_an_ipv6_rst_reads_its_hop_limit():
+    frame = build_tcp(MAC_A, MAC_B, "2001:db8::c613:a", "2001:db8::c612:10a", 443, 40000, 0,
+                      1234, RST | ACK, window=1980, ttl=49)
+    assert reset_fields(frame) == ("2001:db8::c613:a", 443, 49, "RA", 0, 1980)
+    assert reset_fields(frame[:60]) is None
 
 
 def test_a_segment_without_rst_is_not_a_reset():

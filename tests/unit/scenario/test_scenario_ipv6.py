@@ -2,6 +2,8 @@
 get, the one mistake the loader reports, and attribution of IPv6 flows to their host."""
 from __future__ import annotations
 
+import pytest
+
 from lab.scenario import addressing, load
 from lab.services.dns import records, zone_file
 from lab.truth.events import Window, matching_events
@@ -36,10 +38,28 @@ def test_dual_stack_hosts_policy_and_records(tmp_path):
                                        "address=/*.example.net/2001:db8::c613:a"]
 
 
-def test_ipv4_only_by_default(tmp_path):
+def test_ipv4_only_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv(addressing.IPV6_SWITCH, raising=False)
     sc = load(str(write(tmp_path, HEAD)))
     assert not sc.ipv6 and all(h.ip6 is None for h in sc.hosts())
     assert all("ip6" not in h for h in sc.policy()["hosts"].values())
+
+
+def test_blocklab_ipv6_makes_every_scenario_dual_stack_unless_it_says_no(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setenv("BLOCKLAB_IPV6", "1")
+    assert load(str(write(tmp_path, HEAD))).ipv6
+    assert not load(str(write(tmp_path, HEAD + "ipv6: false\n", "n.yaml"))).ipv6
+    monkeypatch.setenv("BLOCKLAB_IPV6", "off")
+    assert not load(str(write(tmp_path, HEAD))).ipv6
+    assert load(str(write(tmp_path, HEAD + "ipv6: true\n", "y.yaml"))).ipv6
+
+
+def test_a_bad_blocklab_ipv6_says_what_it_wants(tmp_path, monkeypatch):
+    monkeypatch.setenv("BLOCKLAB_IPV6", "maybe")
+    with pytest.raises(SystemExit) as e:
+        load(str(write(tmp_path, HEAD)))
+    assert str(e.value).startswith("blocklab: BLOCKLAB_IPV6='maybe': want 1 ")
 
 
 def test_ipv6_on_a_routed_network_gives_routers_and_resolvers_addresses(tmp_path):
@@ -75,3 +95,14 @@ def test_forge_takes_an_ipv6_answer_after_a_comma(tmp_path):
     assert errors(tmp_path, HEAD + rules % "198.19.0.9, 10.0.0.1") == [
         "s.yaml:7:58: censor.rules[0].action.forge: bad address '10.0.0.1': forge's answer "
         "to AAAA queries must be an IPv6 address such as 2001:db8::99"]
+
+
+def test_the_shells_event_lines_name_hosts_over_ipv6_too(tmp_path):
+    from types import SimpleNamespace
+    from lab.teach.console import Console
+    console = Console(SimpleNamespace(scenario=load(str(write(tmp_path, HEAD + "ipv6: true\n")))))
+    line = console.event_line({"t": 1.0, "action": "reset", "rule": "r", "technique": "sni",
+                               "flow": {"proto": "tcp", "src": "2001:db8::c612:a", "sport": 4000,
+                                        "dst": "2001:db8::c613:a", "dport": 443,
+                                        "family": "ipv6"}})
+    assert "tcp alice:4000 -> web:443" in line, line

@@ -195,7 +195,10 @@ class RuleSet:
             self._walks_generation = self.generation
         facts = flow.facts
         key = (cached[4], has_data, final, *[getattr(facts, k) for k in cached[3]])
-        answer = self._walks.get(key)
+        try:
+            answer = self._walks.get(key)
+        except TypeError:                   # a fact that cannot be a key: walk it
+            return self._walk(flow, candidates, has_data, final)
         if answer is None:
             answer = self._walk(flow, candidates, has_data, final)
             if len(self._walks) >= WALK_CACHE:

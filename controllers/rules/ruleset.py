@@ -62,7 +62,7 @@ class _HeaderView:
 
 
 HEADER_CACHE = 65536       # candidate lists kept for flows' header keys
-WALK_CACHE = 65536         # walks' answers kept (header key and the facts the rules read)
+WALK_CACHE = 16384         # walks' answers kept (header key and the facts the rules read)
 
 
 class RuleSet:

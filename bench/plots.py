@@ -17,6 +17,14 @@ def _plt():
     return plt
 
 
+def _saved(plt, fig, path: Path) -> Path:
+    """`fig` laid out, written to `path` as PNG and closed; the path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def blocklist(scale: dict, path: Path) -> Path | None:
     rows = [r for r in scale.get("results", []) if "name_lookup_ns" in r]
     if not rows:
@@ -54,10 +62,7 @@ def blocklist(scale: dict, path: Path) -> Path | None:
     h2, l2 = b2.get_legend_handles_labels()
     b.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
     b.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _saved(plt, fig, path)
 
 
 def labsize(lab_size: dict, path: Path) -> Path | None:
@@ -75,10 +80,7 @@ def labsize(lab_size: dict, path: Path) -> Path | None:
     ax.set_title("Lab up / down time vs. clients")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _saved(plt, fig, path)
 
 
 def goodput(g: dict, path: Path) -> Path | None:
@@ -96,7 +98,4 @@ def goodput(g: dict, path: Path) -> Path | None:
         ax.text(i, v, f"{v:.2f}", ha="center", va="bottom")
     ax.set_ylabel("Gbit/s (iperf3, one TCP stream)")
     ax.set_title("Allowed goodput")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _saved(plt, fig, path)

@@ -1,4 +1,8 @@
-"""The `blocklab` command line (a public contract: README.md, docs/design.md).
+"""The `blocklab` command line (a public contract: README.md, docs/design.md): the parser, the
+checks each command makes before any lab comes up, and the dispatch to the command module of
+its stage (lab/truth/command.py for run, lab/teach/command.py for shell, serve and lesson,
+lab/run/command.py for exec and clean, lab/probe, lab/compare, lab/campaign, ...), which does
+the work.
 
 Each subcommand is a small function; errors a user can cause (a bad scenario, an unknown host,
 no root) end in one clear line and exit code 1, never a traceback. Arguments the parser refuses
@@ -12,11 +16,8 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from lab import scenario as scenarios
-from lab.argtypes import port
-from lab.run.capture import PCAP_HELP, say_captured
 from lab.run.outputs import OutputError, option_text, prepare
 
 EXIT_ERROR = 1
@@ -68,6 +69,17 @@ def _pcap(args) -> None:
         prepare("--pcap", args.pcap)
 
 
+def _ready_for_lab(args, command: str) -> None:
+    """The last checks before `command`'s lab comes up, in this order: root, --report and
+    --pcap (the output folders, where the command has them); then SIGTERM becomes an exit,
+    so that the lab is torn down."""
+    _need_root(command)
+    if getattr(args, "report", None) is not None:
+        prepare("--report", args.report)
+    _pcap(args)
+    _sigterm_as_exit()
+
+
 def _load(ref: str):
     try:
         return scenarios.load(ref)
@@ -78,6 +90,7 @@ def _load(ref: str):
 # --- subcommands --------------------------------------------------------------------------
 
 def cmd_list(args) -> int:
+    from lab.scenario.command import list_command
     from lab.scenario.loader import SEARCH_PATH_ENV
     for folder in args.path:
         if not os.path.isdir(folder):
@@ -85,28 +98,15 @@ def cmd_list(args) -> int:
     for folder in filter(None, os.environ.get(SEARCH_PATH_ENV, "").split(":")):
         if not os.path.isdir(folder):
             raise UserError(f"list: {SEARCH_PATH_ENV}: {folder}: no such directory")
-    rows = scenarios.available(args.path)
-    width = max((len(name) for name, _, _ in rows), default=0)
-    source_width = max((len(source) for _, _, source in rows), default=0)
-    for name, title, source in rows:
-        print(f"{name:<{width}}  {source:<{source_width}}  {title}".rstrip())
-    return 0
+    return list_command(args.path)
 
 
 def cmd_setup(args) -> int:
     from lab import setup as system
     if args.check:
-        missing = system.check(args.dev)
-        for line in missing:
-            print(f"missing: {line}")
-        if missing:
-            print(f"blocklab: setup is incomplete ({len(missing)} missing); "
-                  "`sudo blocklab setup` installs it", file=sys.stderr)
-            return EXIT_ERROR
-        print("setup: complete")
-        return 0
+        return system.check_command(args.dev)
     try:
-        system.setup(args.dev, say=lambda s: print(f"setup: {s}", flush=True))
+        system.setup(args.dev, say=system.say)
     except system.SetupError as e:
         raise UserError(f"`blocklab setup` {e}" if str(e).startswith("needs root")
                         else f"setup: {e}") from None
@@ -114,12 +114,8 @@ def cmd_setup(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    diagnostics = scenarios.validate(args.files, strict=args.strict)
-    for d in diagnostics:
-        print(d)
-    if not diagnostics:
-        print(f"{len(args.files)} file(s) valid")
-    return EXIT_ERROR if diagnostics else 0
+    from lab.scenario.command import validate_command
+    return validate_command(args.files, args.strict)
 
 
 def cmd_draw(args) -> int:
@@ -129,61 +125,34 @@ def cmd_draw(args) -> int:
 
 
 def cmd_exec(args) -> int:
-    from lab.run.lab import Lab
+    from lab.run.command import exec_command
     sc = _load(args.scenario)
     names = [h.name for h in sc.hosts()]
     if args.host not in names:
         raise UserError(f"no host named {args.host!r} in {sc.name}; hosts: {', '.join(names)}")
     if not args.cmd:
         raise UserError("exec needs a command after `--`")
-    _need_root("exec")
-    _pcap(args)
-    _sigterm_as_exit()
-    lab = Lab(sc, pcap=args.pcap)
-    with lab:
-        proc = lab.popen(args.host, args.cmd, stdout=None, stderr=None)
-        try:
-            code = proc.wait()
-        except KeyboardInterrupt:
-            proc.kill()
-            proc.wait()
-            raise
-    say_captured(lab)
-    return code
+    _ready_for_lab(args, "exec")
+    return exec_command(sc, args)
 
 
 def cmd_run(args) -> int:
     from lab.truth.command import run_command
     sc = _load(args.scenario)
     _need_browser(args)
-    _need_root("run")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "run")
     return run_command(sc, args)
 
 
 def cmd_shell(args) -> int:
-    from lab.run import progress
-    from lab.run.lab import Lab
-    from lab.teach.shell import run_shell
-    from lab.truth.timeline import TimelineRunner
+    from lab.teach.command import shell_command
     sc = _load(args.scenario)
-    _need_root("shell")
-    _sigterm_as_exit()
-    with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
-        entries = () if args.no_timeline else None
-        with TimelineRunner(lab, entries):
-            run_shell(lab)
-    print("lab torn down", file=sys.stderr)
-    return 0
+    _ready_for_lab(args, "shell")
+    return shell_command(sc, args)
 
 
 def cmd_serve(args) -> int:
-    from lab.run import progress
-    from lab.run.lab import Lab
-    from lab.teach.dashboard import serve
+    from lab.teach.command import serve_command
     from lab.teach.dashboard_http import listen
     sc = _load(args.scenario)
     _need_root("serve")
@@ -194,18 +163,12 @@ def cmd_serve(args) -> int:
         raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
                         f"({e.strerror or e})") from None
     _sigterm_as_exit()
-    with sock, Lab(sc, progress=progress.auto(f"{sc.name}: "), pcap=args.pcap) as lab:
-        print(f"{sc.name}: lab up in {lab.timings['up']:.1f}s", file=sys.stderr)
-        serve(lab, sock, captures=Path(args.pcap) if args.pcap else None)
-    say_captured(lab)
-    print("lab torn down", file=sys.stderr)
-    return 0
+    return serve_command(sc, sock, args)
 
 
 def cmd_lesson(args) -> int:
-    from lab.run import progress
-    from lab.run.lab import Lab
-    from lab.teach.lesson import Lesson, LessonError, steps
+    from lab.teach.command import lesson_command
+    from lab.teach.lesson import LessonError, steps
     sc = _load(args.scenario)
     try:
         plan = steps(sc)
@@ -214,21 +177,9 @@ def cmd_lesson(args) -> int:
         sep = "\n" if "\n" in problems else " "
         raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
-    if args.out is not None:
-        files = prepare("--out", args.out)
-    else:
-        import tempfile
-        from pathlib import Path
-        files = Path(tempfile.mkdtemp(prefix="blocklab-lesson-"))
+    files = prepare("--out", args.out) if args.out is not None else None
     _sigterm_as_exit()
-    with Lab(sc, progress=progress.auto(f"{sc.name}: ")) as lab:
-        ok = Lesson(lab, plan, files=files).run(auto=args.auto)
-    written = sorted(p for p in files.iterdir() if not p.name.startswith("."))
-    if written:
-        print(f"lesson files: {files} ({', '.join(p.name for p in written)})", file=sys.stderr)
-    elif args.out is None:
-        files.rmdir()          # nothing written: no empty temp folder left behind
-    return 0 if ok or not args.auto else EXIT_ERROR
+    return lesson_command(sc, plan, files, args)
 
 
 def cmd_compare(args) -> int:
@@ -252,11 +203,7 @@ def cmd_compare(args) -> int:
         rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
     except UnitError as e:
         raise UserError(f"--bulk-rate: {e}") from None
-    _need_root("compare")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "compare")
     return compare_command(loaded, names, rate, args)
 
 
@@ -281,11 +228,7 @@ def cmd_probe(args) -> int:
     for url in args.url or []:
         _nonempty("--url", url)
     _need_browser(args)
-    _need_root("probe")
-    if args.report is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _sigterm_as_exit()
+    _ready_for_lab(args, "probe")
     return probe_command(sc, args)
 
 
@@ -305,14 +248,9 @@ def cmd_bench(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    from lab.run.clean import clean
+    from lab.run.command import clean_command
     _need_root("clean")
-    done = clean(force=args.force)
-    for run_id, removed in done:
-        print(f"run {run_id}: removed {', '.join(removed) or 'its directory'}")
-    if not done:
-        print("nothing to clean")
-    return 0
+    return clean_command(args)
 
 
 # --- parser -------------------------------------------------------------------------------
@@ -328,6 +266,9 @@ def _version() -> str:
 
 def parser() -> argparse.ArgumentParser:
     from bench import SECTIONS as BENCH_SECTIONS     # the names only (bench/__init__.py)
+    from lab.run.command import add_exec_arguments as exec_arguments
+    from lab.teach import command as teach
+    from lab.truth.command import add_arguments as run_arguments
     p = _Parser(prog="blocklab", description="Censorship in a box.")
     p.add_argument("--version", action="version", version=f"blocklab {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -353,14 +294,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_validate)
 
     s = sub.add_parser("run", help="bring the lab up, check expectations, print a table, down")
-    s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--report", metavar="DIR",
-                   help="write report.md and report.html (self-contained) with plots to DIR")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--browser", action="store_true",
-                   help="open every http(s) target in headless Chromium too (the table shows "
-                        "what the browser said; --report keeps its screenshots)")
-    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
+    run_arguments(s)
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("draw", help="the scenario's network as SVG on stdout (no root, no lab)")
@@ -368,36 +302,20 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_draw)
 
     s = sub.add_parser("exec", help="bring the lab up, run CMD in HOST, print its output, down")
-    s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("host", metavar="HOST")
-    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
-    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    exec_arguments(s)
     s.set_defaults(fn=cmd_exec)
 
     s = sub.add_parser("shell", help="interactive lab: host commands, live censor control")
-    s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--no-timeline", action="store_true",
-                   help="do not apply the scenario's timeline (the rules stay as you set them)")
+    teach.add_shell_arguments(s)
     s.set_defaults(fn=cmd_shell)
 
     s = sub.add_parser("serve", help="bring the lab up and serve a live page on 127.0.0.1: "
                                      "the drawing, rules with on/off switches, events, commands")
-    s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--port", type=port, default=0, metavar="N",
-                   help="the port on 127.0.0.1 (default: any free one); the URL with its "
-                        "token is printed")
-    s.add_argument("--pcap", metavar="DIR",
-                   help=PCAP_HELP + "; from the start (the page can also start and stop "
-                        "captures, into DIR or a new folder under /tmp)")
+    teach.add_serve_arguments(s)
     s.set_defaults(fn=cmd_serve)
 
     s = sub.add_parser("lesson", help="walk through a scenario's lesson, step by step")
-    s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--auto", action="store_true",
-                   help="no pauses; check each step's expectation, exit 1 if one fails")
-    s.add_argument("--out", metavar="DIR",
-                   help="write the lesson's plots to DIR (default: a new folder under /tmp, "
-                        "printed at the end)")
+    teach.add_lesson_arguments(s)
     s.set_defaults(fn=cmd_lesson)
 
     s = sub.add_parser("compare", help="circumvention tools through scenarios: a matrix")

@@ -212,13 +212,31 @@ def setup(dev: bool = False, say=print) -> None:
     _link_mininet(say)
 
 
+def say(line: str) -> None:
+    """How setup tells what it does, under `blocklab setup` and `python3 -m lab.setup` alike."""
+    print(f"setup: {line}", flush=True)
+
+
+def check_command(dev: bool = False) -> int:
+    """`blocklab setup --check`: what is missing one a line (exit 1), or `setup: complete`."""
+    missing = check(dev)
+    for line in missing:
+        print(f"missing: {line}")
+    if missing:
+        print(f"blocklab: setup is incomplete ({len(missing)} missing); "
+              "`sudo blocklab setup` installs it", file=sys.stderr)
+        return 1
+    print("setup: complete")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python3 -m lab.setup [--dev]`: what scripts/setup.sh runs before the venv exists."""
     p = argparse.ArgumentParser(prog="python3 -m lab.setup")
     p.add_argument("--dev", action="store_true")
     args = p.parse_args(argv)
     try:
-        setup(args.dev, say=lambda s: print(f"setup: {s}", flush=True))
+        setup(args.dev, say=say)
     except SetupError as e:
         print(f"setup: {e}", file=sys.stderr)
         return 1

@@ -51,7 +51,7 @@ from controllers.packets import (ACK, FIN, ICMP, ICMPV6, INJECT_TTL, PSH, RST, S
                                  reply_tcp, reply_udp, rst_for, with_eth_dst, with_ttl)
 from controllers.rules.ruleset import MeterPool, meter_shape
 from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
-from controllers.switch.tables import METERED_HARD, flow_pair
+from controllers.switch.tables import CT_PROTOS, METERED_HARD, flow_pair
 
 SEGMENT = 1400
 DEFAULT_PAGE = ("<html><head><title>Blocked</title></head><body><h1>Access denied</h1>"
@@ -88,6 +88,7 @@ class Executor:
         self.rule_meters = rule_meters
         self.stats = stats
         self.counts = PacketCounts()    # ban_after (controllers.engine.bans)
+        self.ct: tuple[int, int] | None = None  # (zone, mark): the conntrack lane, if on
 
     # -- small helpers ----------------------------------------------------------------------
     def to_client(self, flow: Flow, frame: bytes) -> Output:
@@ -107,6 +108,18 @@ class Executor:
         self.stats["released"] += len(out)
         flow.held, flow.held_since, flow.undelivered = [], None, None
         return out
+
+    def committed(self, frame: bytes, in_port: int | None) -> Output:
+        """A frame of an allowed flow, forwarded after committing its connection."""
+        return Output(frame, in_port, commit=self.ct)
+
+    def allow(self, flow: Flow, both: bool = True) -> list:
+        """Forward the flow from now on, and its held packets now: in the tracker (their
+        packet-outs commit the connection: no per-flow entry), or by a per-flow pair."""
+        if self.ct is None or flow.proto not in CT_PROTOS:
+            return self.pair(flow, (NORMAL,), "allow", both=both) + self.release(flow)
+        flow.verdict, flow.actions = "allow", None
+        return [self.committed(o.frame, o.in_port) for o in self.release(flow)]
 
     def discard(self, flow: Flow) -> None:
         self.stats["discarded"] += len(flow.held)
@@ -257,7 +270,7 @@ class Executor:
         # one, unless the server sits on the client side (its port is steered). A second
         # entry would cost a flow mod, and its exact match a datapath flow per connection.
         both = self.side_of_ip.get(flow.s_ip) != "internet"
-        return self.pair(flow, (NORMAL,), "allow", both=both) + self.release(flow)
+        return self.allow(flow, both)
 
     def _finish(self, flow: Flow, injected: list) -> list:
         """Inline: the injections end the connection, and what strays after them is dropped
@@ -265,7 +278,7 @@ class Executor:
         connection at once (no TIME_WAIT after a reset), and its SYN must reach the censor.
         Tap: injections, then forward it."""
         if self.tap:
-            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+            return injected + self.allow(flow)
         self.discard(flow)
         flow.verdict, flow.actions = "ended", ((), (), 0, True)
         return injected
@@ -273,7 +286,7 @@ class Executor:
     def _reject(self, flow: Flow, pkt: Packet | None) -> list:
         injected = self.reject_answer(flow, pkt)
         if self.tap:
-            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+            return injected + self.allow(flow)
         self.discard(flow)
         flow.verdict = "reject"
         return injected
@@ -323,7 +336,7 @@ class Executor:
                                                            chunk)))
             seq += len(chunk)
         if not close:
-            return injected + self.pair(flow, (NORMAL,), "allow") + self.release(flow)
+            return injected + self.allow(flow)
         injected.append(self.to_client(flow, reply_tcp(pkt, seq, client_next, FIN | ACK)))
         injected.append(self._rst_pair(flow, pkt)[1])
         return self._finish(flow, injected)

@@ -23,6 +23,13 @@ def meter(meter_id: int) -> tuple:
     return ("meter", meter_id)
 
 
+def conntrack(zone: int, table: int) -> tuple:
+    """The atom that passes a packet through OVS's connection tracker in `zone` and goes on
+    with it in `table` (ct_state and ct_mark then say what the tracker knows). It ends the
+    entry's actions (controllers.switch.tables: the conntrack lane)."""
+    return ("ct", zone, table)
+
+
 def up_if_larger(nbytes: int) -> tuple:
     """The atom that sends a packet longer than `nbytes` (the whole frame) to the controller
     and forwards a shorter one like NORMAL: OVS's check_pkt_larger into reg0, then the size
@@ -71,10 +78,14 @@ class Output:
     """Send an Ethernet frame out of the switch.
 
     out_port None means NORMAL forwarding; in_port is the port the frame came in on (None for a
-    frame the censor made itself, sent from the controller)."""
+    frame the censor made itself, sent from the controller). `commit` (zone, mark): the frame
+    first commits its connection to OVS's connection tracker in that zone with that ct_mark,
+    which lets the connection's later packets pass at switch speed (an allowed flow,
+    controllers.switch.tables)."""
     frame: bytes
     in_port: int | None = None
     out_port: int | None = None
+    commit: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
 from controllers.engine.bans import ANY
 from controllers.engine.residual import PenaltyBoxes, box_key
-from controllers.switch.tables import flow_pair
+from controllers.switch.tables import flow_pair, new_ct_mark
 
 log = logging.getLogger("blocklab.censor")
 
@@ -97,6 +97,7 @@ class Engine:
                                  int(policy.get("ttl", INJECT_TTL)), self.hosts)
         self.held_flows: dict[tuple, Flow] = {}
         self.steer_gen = 1
+        self.ct_zone: int | None = None     # the conntrack lane's zone (use_conntrack)
         self._last_sweep = 0.0
         self._connected = False
         self._boxes_due = False
@@ -104,6 +105,12 @@ class Engine:
             self.rule_meters[key] = self.meters.take()
 
     # ---------------------------------------------------------------- proactive table
+    def use_conntrack(self, zone: int) -> None:
+        """Allowed TCP flows go to OVS's connection tracker in `zone` instead of getting
+        per-flow entries (the conntrack lane: controllers.switch.tables). Before the switch
+        connects."""
+        self.ct_zone = zone
+
     def base_effects(self) -> list[Effect]:
         """The proactive table (controllers.switch.proactive), and (from the next tick on) the
         penalty boxes still in force.
@@ -117,8 +124,10 @@ class Engine:
             self.flows = FlowTable(self.flows.cap)
             self.held_flows.clear()
         self._connected = True
+        if self.ct_zone is not None:        # a fresh mark: what was committed before is not
+            self.executor.ct = (self.ct_zone, new_ct_mark())    # this connection's
         out = proactive.base_table(self.rules, self.hosts, self.steer_gen, self.rule_meters,
-                                   self._server_rsts, self._client_syns)
+                                   self._server_rsts, self._client_syns, self.executor.ct)
         self._boxes_due = len(self.boxes) > 0     # re-installed by the next tick (needs now)
         return out
 
@@ -126,7 +135,8 @@ class Engine:
         """After a rule change: new steering (next cookie generation) and rule meters."""
         old, self.steer_gen = self.steer_gen, self.steer_gen + 1
         return proactive.rebuild(self.rules, self.hosts, old, self.steer_gen, self.rule_meters,
-                                 self.meters, self._server_rsts, self._client_syns)
+                                 self.meters, self._server_rsts, self._client_syns,
+                                 self.ct_zone if self.executor.ct else None)
 
     # ---------------------------------------------------------------- packets
     def packet_in(self, frame: bytes, in_port: int, now: float, copy: bool = False
@@ -446,6 +456,8 @@ class Engine:
         if verdict == "rst_handshake" and not c2s:      # the server's packets come up
             return [Output(frame, in_port)] + self.executor.handshake_rsts(
                 flow, self.rules.get(flow.rule_id), pkt)
+        if flow.actions is None:        # allowed in the tracker: expired there, or not steered
+            return [self.executor.committed(frame, in_port)]    # through it: commit again
         refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
         if verdict == "intercept" and c2s:
             return refresh + [self.executor.diverted(flow, frame, in_port)]

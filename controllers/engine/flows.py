@@ -122,7 +122,8 @@ class Flow:
         self.quic = None                        # dpi.quic.CryptoAssembler while undecided
         self.record: dict | None = None         # the event's flow record
         self.undelivered: int | None = None    # first client seq the server has not got
-        self.actions: tuple = ()                # (c2s, s2c, hard_timeout, both) of its pair
+        self.actions: tuple | None = ()         # (c2s, s2c, hard_timeout, both) of its pair;
+        #                                         None: allowed in the tracker, no pair
         self.candidates: tuple | None = None    # (rule-set generation, rules, needs)
         self.tcb = None                         # controllers.engine.tcb.Tcb (a dpi profile)
 

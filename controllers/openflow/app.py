@@ -35,7 +35,7 @@ from controllers.openflow import controlsocket
 from controllers.openflow import link as oflink
 from controllers.openflow.offload import for_the_wire
 from controllers.openflow.wire import encode, read_packet_ins_directly
-from controllers.switch.tables import is_copy
+from controllers.switch.tables import ct_zone, is_copy
 
 log = logging.getLogger("blocklab.censor")
 
@@ -85,6 +85,8 @@ class CensorApp(app_manager.OSKenApp):
         with open(self.settings.policy_path, encoding="utf-8") as f:
             policy = json.load(f)
         engine, restart = runstate.start_engine(policy, self.settings.state_path, self.now())
+        if os.environ.get("BLOCKLAB_CONNTRACK", "1") != "0":     # 0: per-flow pairs only
+            engine.use_conntrack(ct_zone(os.path.abspath(self.settings.control_path)))
         if restart is not None:
             self._log_event(restart)
         return engine

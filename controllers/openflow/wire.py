@@ -31,7 +31,8 @@ _OXM_FIELDS = {"in_port": (0, _BASIC, 0, 4), "eth_type": (5, _BASIC, 5, 2),
                "tcp_dst": (14, _BASIC, 14, 2), "udp_src": (15, _BASIC, 15, 2),
                "udp_dst": (16, _BASIC, 16, 2), "tcp_flags": (40, _NXM1, 34, 2),
                "reg0": (41, _NXM1, 0, 4), "ipv6_src": (26, _BASIC, 26, 16),
-               "ipv6_dst": (27, _BASIC, 27, 16)}
+               "ipv6_dst": (27, _BASIC, 27, 16), "ip_frag": (42, _NXM1, 26, 1),
+               "ct_state": (43, _NXM1, 105, 4), "ct_mark": (44, _NXM1, 107, 4)}
 
 
 def _oxm_value(size: int, value) -> bytes:
@@ -90,6 +91,12 @@ _OUTPUT = struct.Struct("!HHIH6x")                          # OFPAT_OUTPUT, 16 b
 _CHECK_PKT_LARGER = struct.Struct("!HHIHHHI6x")
 _NX_VENDOR, _NXAST_CHECK_PKT_LARGER, _NXM_NX_REG0 = 0x2320, 49, 0x00010004
 _GOTO_TABLE = struct.Struct("!HHB3x")                       # OFPIT_GOTO_TABLE
+# OVS's ct(...): vendor action NXAST_CT (35): flags (bit 0: commit), zone_src (0: the zone is
+# immediate), the zone, the table to go on in (0xFF: none, the next action follows), 3 bytes
+# of padding, the ALG (0: none); then its nested actions, counted in its length.
+_CT = struct.Struct("!HHIHHIHB3xH")
+_NXAST_CT, _NX_CT_F_COMMIT, _NX_CT_RECIRC_NONE = 35, 1, 0xFF
+_CT_MARK_OXM = _NXM1 << 16 | 107 << 9 | 4                   # NXM_NX_CT_MARK, 4 bytes
 
 
 def next_xid(dp) -> int:
@@ -115,6 +122,17 @@ def _set_eth_dst(mac: str) -> bytes:
     return struct.pack("!HH", 25, 16) + oxm + b"\0" * 2
 
 
+def _ct(zone: int, table: int = _NX_CT_RECIRC_NONE, mark: int | None = None) -> bytes:
+    """ct(zone=zone[,table=table]) or, with a mark, ct(commit,zone=zone,
+    exec(set_field:mark->ct_mark))."""
+    nested = b""
+    if mark is not None:        # OFPAT_SET_FIELD of the OXM ct_mark, padded to 16 bytes
+        nested = struct.pack("!HHII", 25, 16, _CT_MARK_OXM, mark) + b"\0" * 4
+    return _CT.pack(0xFFFF, _CT.size + len(nested), _NX_VENDOR, _NXAST_CT,
+                    _NX_CT_F_COMMIT if mark is not None else 0, 0, zone, table,
+                    0) + nested
+
+
 def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes:
     """An OFPFC_ADD flow mod for `spec` in wire form (ValueError for a match field that is not
     packed here: the engine makes none)."""
@@ -134,6 +152,8 @@ def flow_mod_bytes(xid: int, spec: fx.FlowSpec) -> bytes:
             actions.append(_set_eth_dst(atom[1]))
         elif kind == "meter":
             meter_id = atom[1]
+        elif kind == "ct":
+            actions.append(_ct(atom[1], atom[2]))
         elif kind == "up_if_larger":
             actions.append(_CHECK_PKT_LARGER.pack(0xFFFF, 24, _NX_VENDOR,
                                                   _NXAST_CHECK_PKT_LARGER, atom[1], 0,
@@ -176,13 +196,17 @@ def encode(dp, effect) -> bytes | None:
 
 
 def packet_out_bytes(xid: int, out: fx.Output) -> bytes:
-    """The packet-out that sends `out.frame` (NORMAL unless out_port), in wire form."""
+    """The packet-out that sends `out.frame` (NORMAL unless out_port), in wire form; with
+    `out.commit` (zone, mark) its connection is committed to the connection tracker first."""
     port = _OFPP_NORMAL if out.out_port is None else out.out_port
     in_port = _OFPP_CONTROLLER if out.in_port is None else out.in_port
     frame = bytes(out.frame)
+    actions = _output(port)
+    if out.commit is not None:
+        actions = _ct(out.commit[0], mark=out.commit[1]) + actions
     return _PACKET_OUT_HEAD.pack(_OFP_VERSION, _OFPT_PACKET_OUT,
-                                 _PACKET_OUT_HEAD.size + 16 + len(frame), xid, _OFP_NO_BUFFER,
-                                 in_port, 16) + _output(port) + frame
+                                 _PACKET_OUT_HEAD.size + len(actions) + len(frame), xid,
+                                 _OFP_NO_BUFFER, in_port, len(actions)) + actions + frame
 
 
 # --- packet-ins, read directly ---------------------------------------------------------------

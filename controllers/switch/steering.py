@@ -18,7 +18,7 @@ from controllers.rules import ip6
 from controllers.rules.matching import CompiledRule
 from controllers.packets import ACK, FIN, ICMP, ICMPV6, PSH, RST, SYN, TCP, UDP
 from controllers.switch.tables import (ETH_IPV4, ETH_IPV6, PRIO_GUARD, PRIO_PASS, PRIO_STEER,
-                                       steer_cookie)
+                                       ct_entry, steer_cookie)
 
 MAX_PORT_BLOCKS = 8       # a port range needing more masked blocks is not steered by port
 MAX_VARIANTS = 64         # per rule; beyond this the prefilter gets coarser
@@ -257,9 +257,11 @@ def passes(prefilter: dict, client_ports: list[int], cookie: int, copy_cookie: i
 
 def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
                      generation: int, server_rsts: bool = False,
-                     client_syns: bool = False) -> list[FlowSpec]:
+                     client_syns: bool = False, zone: int | None = None) -> list[FlowSpec]:
     """CONTROLLER entries for the enabled rules' prefilters on every client-side port, and
-    the handshake entries above them (passes), under the generation's cookies."""
+    the handshake entries above them (passes), under the generation's cookies; with a
+    conntrack `zone`, the same prefilters' entries of the conntrack lane
+    (controllers.switch.tables) above them all."""
     prefilters: list[dict] = []
     header: list[dict] = []
     for rule in rules:
@@ -274,6 +276,9 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
     cookie = steer_cookie(generation)
     out = [FlowSpec(PRIO_STEER, {"in_port": port, **m}, (CONTROLLER,), cookie=cookie)
            for port in client_ports for m in merged]
+    if zone is not None:
+        lane = (ct_entry(port, m, zone, cookie) for port in client_ports for m in merged)
+        out += [e for e in lane if e is not None]
     if not client_ports:
         return out
     guards = [g for g in merge(header) if g.get("ip_proto", TCP) == TCP]

@@ -4,7 +4,12 @@ Owns which entry sits above which (and why), how entries are tagged so a group c
 with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 
     priority 300  per-flow pairs            (exact 5-tuple, both directions or, for an
-                                             allowed flow, client -> server; idle time-out)
+                                             allowed flow not in the tracker, client ->
+                                             server; idle time-out)
+    priority 260  allowed flows, tracked    (ct_state=+trk, ct_mark = this switch
+                                             connection's mark: NORMAL)
+    priority 250  the conntrack lane        (steered TCP packets, -trk, not fragments:
+                                             ct(zone) and back to table 0)
     priority 201  a server-wide box's spared ports (client -> server, TCP port; up to the
                   censor, which decides them as if there were no box; hard time-out)
     priority 200  penalty boxes (residual)  (client -> server:port, or client -> server
@@ -20,16 +25,34 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
 Table 1, the size table, finishes `up_if_larger` entries: reg0 bit 0 set (the packet was
 longer than the entry's limit) goes to the controller, anything else NORMAL.
 
+The conntrack lane (with a zone, which the app gives the engine): an allowed TCP flow
+gets no per-flow entry. The packet-out that releases its held packets commits its connection
+to OVS's connection tracker, in the censor's zone, with the switch connection's ct_mark; its
+later packets, steered, pass the tracker (250), come back tracked and marked and are switched
+at 260, with no flow mod, no idle expiry, and no revalidation of every datapath flow that
+each flow-table change costs OVS. Everything else (a packet of a connection nobody committed,
+or committed under another mark) falls through to the same entries as before. Flows decided
+against, and allowed flows of other protocols (UDP: the lane would put every steered DNS
+query through the tracker), keep their pairs at 300, above the lane.
+A rule change keeps the mark: a decided flow stays decided, as its pair did.
+
 Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
 box included) keep their own entry, and over the steering so a new flow on the boxed
 3-tuple is dropped at switch speed without a packet-in.
 """
 from __future__ import annotations
 
-from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec
+import random
+import zlib
+
+from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec, conntrack
 from controllers.packets import TCP, UDP
 
 PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_GUARD, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 102, 200, 300
+PRIO_CT, PRIO_CT_ALLOWED = 250, 260
+CT_TRACKED = 0x20                         # ct_state's +trk bit
+CT_PROTOS = (TCP,)     # allowed flows the tracker carries (others: pairs). Not UDP: the lane
+#                        would put every steered DNS query through the tracker on its way up
 SIZE_TABLE = 1
 
 KIND_SHIFT = 56
@@ -54,6 +77,38 @@ def _addresses(proto: int, src: str, dst: str) -> dict:
     if ":" in src:
         return {"eth_type": ETH_IPV6, "ip_proto": proto, "ipv6_src": src, "ipv6_dst": dst}
     return {"eth_type": ETH_IPV4, "ip_proto": proto, "ipv4_src": src, "ipv4_dst": dst}
+
+
+def ct_zone(key: str) -> int:
+    """The conntrack zone of one censor, from a key unique on this machine while it runs (its
+    control socket's path): OVS's userspace tracker is one for every bridge, and labs side
+    by side use the same addresses. 1..65535; a shared zone costs only speed (the marks
+    differ: a flow the other censor committed comes up here and is committed again)."""
+    return zlib.crc32(key.encode()) % 0xFFFF + 1
+
+
+def new_ct_mark() -> int:
+    """A fresh ct_mark for a switch connection: a connection committed under an earlier one
+    (a restarted censor, a reconnected switch, another lab in the same zone) is not ours."""
+    return random.randrange(1, 1 << 32)
+
+
+def ct_allowed_entry(mark: int) -> FlowSpec:
+    """Table 0: a packet the tracker has seen (after a conntrack entry) whose connection an
+    allowed flow's packet-out committed with this connection's mark: switched NORMAL."""
+    return FlowSpec(PRIO_CT_ALLOWED, {"ct_state": (CT_TRACKED, CT_TRACKED), "ct_mark": mark},
+                    (NORMAL,), cookie=COOKIE_BASE)
+
+
+def ct_entry(in_port: int, prefilter: dict, zone: int, cookie: int) -> FlowSpec | None:
+    """Table 0: a steered TCP packet not yet tracked (and not an IP fragment: those go up
+    as they are) goes through the tracker and back to table 0; None for a prefilter of
+    another protocol."""
+    if prefilter.get("ip_proto", TCP) not in CT_PROTOS:
+        return None
+    match = {"in_port": in_port, **prefilter, "ip_proto": prefilter.get("ip_proto", TCP),
+             "ip_frag": (0, 1), "ct_state": (0, CT_TRACKED)}
+    return FlowSpec(PRIO_CT, match, (conntrack(zone, 0),), cookie=cookie)
 
 
 def default_entry() -> FlowSpec:

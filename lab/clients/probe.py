@@ -6,6 +6,7 @@ resolve host, 7 could not connect (refused: ICMP port unreachable), 28 timed out
 """
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 import time
@@ -25,7 +26,11 @@ class ProbeError(Exception):
 
 def resolve(host: str, family: int = socket.AF_INET) -> str:
     """The IPv4 (or, with AF_INET6, IPv6) address of `host` (the host's resolver, as curl
-    would ask it)."""
+    would ask it); an address is itself, whatever its family."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
     try:
         return socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM)[0][4][0]
     except socket.gaierror as e:
@@ -33,10 +38,17 @@ def resolve(host: str, family: int = socket.AF_INET) -> str:
 
 
 def host_port(text: str, default: int | None) -> tuple[str, int]:
-    """`host[:port]` -> (host, port)."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = text, ""
+    """`host[:port]` -> (host, port); an IPv6 address in brackets (`[2001:db8::1]:3478`), or
+    bare without a port."""
+    if text.startswith("["):
+        host, close, rest = text[1:].partition("]")
+        if not close or (rest and not rest.startswith(":")):
+            raise ProbeError(USAGE, f"bad address in {text!r} (want [IPv6]:port)")
+        port = rest[1:]
+    elif text.count(":") > 1:
+        host, port = text, ""                          # a bare IPv6 address: no port
+    else:
+        host, _, port = text.partition(":")
     if not port:
         if default is None:
             raise ProbeError(USAGE, f"no port in {text!r} (want host:port)")
@@ -46,6 +58,11 @@ def host_port(text: str, default: int | None) -> tuple[str, int]:
     return host, int(port)
 
 
+def address(ip: str, port: int) -> str:
+    """ip:port, an IPv6 address in brackets."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], T | None],
                  max_time: float, what: str, rto: float = 0.5, backoff: float = 1.0) -> T:
     """Send `datagram` to ip:port, resending after `rto` seconds (times `backoff` each time),
@@ -53,12 +70,14 @@ def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], 
     unreachable or an unreachable network ends it with CONNECT."""
     deadline = time.monotonic() + max_time
     next_send = time.monotonic()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
         s.connect((ip, port))
         while True:
             now = time.monotonic()
             if now >= deadline:
-                raise ProbeError(TIMEOUT, f"{what} timed out after {max_time:g}s ({ip}:{port})")
+                raise ProbeError(TIMEOUT, f"{what} timed out after {max_time:g}s "
+                                          f"({address(ip, port)})")
             if now >= next_send:
                 s.send(datagram)
                 next_send, rto = now + rto, rto * backoff
@@ -68,10 +87,10 @@ def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], 
             except socket.timeout:
                 continue
             except ConnectionRefusedError:
-                raise ProbeError(CONNECT, f"connection refused ({ip}:{port}, "
+                raise ProbeError(CONNECT, f"connection refused ({address(ip, port)}, "
                                           "ICMP port unreachable)") from None
             except OSError as e:      # host or network unreachable
-                raise ProbeError(CONNECT, f"{e.strerror} ({ip}:{port})") from None
+                raise ProbeError(CONNECT, f"{e.strerror} ({address(ip, port)})") from None
             got = answer(reply)
             if got is not None:
                 return got

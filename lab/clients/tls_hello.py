@@ -19,6 +19,7 @@ Exit codes as curl: 0 ok, 6 not resolved, 7 refused, 28 timeout, 35 reset during
 from __future__ import annotations
 
 import argparse
+import fcntl
 import socket
 import ssl
 import struct
@@ -28,6 +29,7 @@ import time
 from lab.clients.fakes import FAKES, Connection
 
 NOT_RESOLVED, REFUSED, TIMEOUT, RESET = 6, 7, 28, 35
+SIOCOUTQNSD = 0x894B      # linux/sockios.h: bytes written to a TCP socket and not yet sent
 
 
 def client_hello(sni: str, ctx: ssl.SSLContext | None = None
@@ -138,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.split and 0 < a.split < len(hello):
             sock.send(hello[:a.split])
-            time.sleep(0.05)   # two segments on the wire, as split-hello evasions send them
-            sock.send(hello[a.split:])
+            _wait_sent(sock, deadline)   # two segments on the wire, as split-hello evasions
+            sock.send(hello[a.split:])   # send them
         else:
             sock.sendall(hello)
         return _finish(sock, obj, incoming, outgoing, changed, deadline)
@@ -151,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         return TIMEOUT
     finally:
         sock.close()
+
+
+def _wait_sent(sock, deadline: float) -> None:
+    """Until the kernel has put everything written so far on the wire (the socket's not-sent
+    byte count, SIOCOUTQNSD, is 0): the next write then starts a segment of its own."""
+    unsent = struct.pack("i", 0)
+    while time.monotonic() < deadline:
+        if struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, unsent))[0] == 0:
+            return
+        time.sleep(0.001)
 
 
 def _finish(sock, obj, incoming, outgoing, changed: bool, deadline: float) -> int:

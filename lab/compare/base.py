@@ -5,6 +5,10 @@ host), says how to fetch a URL through itself (`options` for curl, or its own `f
 takes everything down again (`stop`). It names the vps ports its own flows use (`tunnel`), so
 the runner can show what the censor did to the tunnel itself. A tunnel that cannot come up
 raises ToolError with one line saying why.
+
+In a dual-stack scenario a tool that `pins_family` runs once per family: its context's
+`family` is "ipv4" or "ipv6", `ctx.vps_ip` is the vps's address of that family (a tunnel's
+client connects to it), and a direct fetch gets curl's `-4`/`-6` (`ctx.curl_family()`).
 """
 from __future__ import annotations
 
@@ -32,20 +36,34 @@ class ToolContext:
     """One tool's run in one lab: where it runs, its files, the daemons it started."""
 
     def __init__(self, lab, prepared, client: str, folder: Path, bulk_rate: int | None = None,
-                 tor=None):
+                 tor=None, family: str | None = None):
         self.lab, self.prepared, self.client = lab, prepared, client
+        self.family = family                # "ipv4"/"ipv6": the one family to use; None: any
         self.bulk_rate = bulk_rate          # bit/s cap on bulk downloads (None: as fast as can)
         self.tor = tor                      # the lab's Tor network, or why it is not up (a str)
         self.bootstrap: float | None = None  # seconds a tool's client took to be ready, if it says
         self.vps = prepared.vps
-        self.client_ip = lab.scenario.host(client).ip
+        host = lab.scenario.host(client)
+        self.client_ip = host.ip6 if family == "ipv6" else host.ip
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.services: list[Service] = []
 
     @property
     def vps_ip(self) -> str:
+        """The vps's address: its IPv6 one when the trial is pinned to IPv6."""
+        if self.family == "ipv6":
+            return self.lab.scenario.host(self.vps.name).ip6
         return self.vps.ip
+
+    def vps_addr(self, port: int) -> str:
+        """vps_ip:port (an IPv6 address in brackets)."""
+        ip = self.vps_ip
+        return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+    def curl_family(self) -> list[str]:
+        """curl's option that keeps a direct fetch to the trial's family (none if unpinned)."""
+        return {"ipv4": ["-4"], "ipv6": ["-6"]}.get(self.family or "", [])
 
     @property
     def vps_name(self) -> str:
@@ -115,6 +133,7 @@ class Tool:
     programs: tuple[str, ...] = ("curl",)     # executables it needs on this machine
     tunnel: tuple[tuple[str, int], ...] = ()   # (proto, port) of its own flows to the vps
     tunnel_hosts: tuple[str, ...] = ()         # other addresses its own flows go to (Tor's)
+    pins_family = False        # it can be kept to one IP family (run per family, dual stack)
 
     def missing(self) -> list[str]:
         return [p for p in self.programs if shutil.which(p) is None]
@@ -128,7 +147,11 @@ class Tool:
 
     def fetch(self, ctx: ToolContext, url: str, max_time: float,
               bulk: bool = False) -> measure.Fetch:
-        return ctx.curl(url, self.options(ctx, url), max_time, bulk)
+        return ctx.curl(url, self.curl_family(ctx) + self.options(ctx, url), max_time, bulk)
+
+    def curl_family(self, ctx: ToolContext) -> list[str]:
+        """curl's -4/-6 for a pinned trial (curl connects to the target itself)."""
+        return ctx.curl_family()
 
     def stop(self, ctx: ToolContext) -> None:
         ctx.stop_all()
@@ -139,3 +162,6 @@ class SocksTool(Tool):
 
     def options(self, ctx: ToolContext, url: str) -> list[str]:
         return ["--socks5-hostname", f"127.0.0.1:{LOCAL_SOCKS}"]
+
+    def curl_family(self, ctx: ToolContext) -> list[str]:
+        return []            # curl talks to 127.0.0.1; the tunnel's family is its vps address

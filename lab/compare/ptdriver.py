@@ -14,12 +14,15 @@ ADDR` line, then listens on --listen and, for each connection, asks obfs4proxy's
 connect to the bridge (the bridge arguments go in the SOCKS5 username/password, as pt-spec
 says) and relays bytes both ways. What comes in on --listen arrives at the server's --orport.
 
-Both stay in the foreground until obfs4proxy exits or they get SIGTERM (which they pass on).
+IP:PORT may be an IPv6 address in brackets (`[2001:db8::c613:b]:9443`, a comparison kept to
+IPv6). Both stay in the foreground until obfs4proxy exits or they get SIGTERM (which they pass
+on).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
 import signal
 import subprocess
@@ -89,12 +92,15 @@ async def _socks5_connect(pt_host: str, pt_port: int, bridge: str, args: str):
     if (await reader.readexactly(2))[1] != 0:
         raise ConnectionError("obfs4proxy rejected the bridge arguments")
     host, port = bridge.rsplit(":", 1)
-    writer.write(b"\x05\x01\x00\x01" + bytes(int(x) for x in host.split("."))
+    addr = ipaddress.ip_address(host.strip("[]"))          # IPv6 in brackets
+    writer.write(b"\x05\x01\x00" + (b"\x01" if addr.version == 4 else b"\x04") + addr.packed
                  + int(port).to_bytes(2, "big"))
     await writer.drain()
-    reply = await reader.readexactly(10)
+    reply = await reader.readexactly(4)
     if reply[1] != 0:
         raise ConnectionError(f"bridge {bridge} unreachable through obfs4 (SOCKS {reply[1]})")
+    size = {1: 4, 4: 16}.get(reply[3]) or (await reader.readexactly(1))[0]   # 3: a name
+    await reader.readexactly(size + 2)                    # the bound address and port
     return reader, writer
 
 

@@ -10,6 +10,13 @@ target fetches that answered (`success_rate`), a bootstrap for the medians (`ci9
 A routed scenario whose trials ran from a client of each ISP gives one column per ISP,
 `NAME · ISP` (its cells and its `scenarios` entry carry `isp` and `client`): the same tool can
 work on a home ISP and be blocked on a mobile one.
+
+A dual-stack scenario whose tools ran once per family gives a column per family,
+`NAME · IPv4` and `NAME · IPv6` (cells and `scenarios` entries carry `family`; a tool that
+cannot be kept to one family has its one cell in `NAME · either family`), and the matrix a
+`families` list: per tool and scenario (and ISP), each family's status and where the tool got
+through (`both`, `ipv4`, `ipv6`, `neither`), in the Markdown as "Which family got through".
+A single-stack comparison has none of these.
 """
 from __future__ import annotations
 
@@ -43,18 +50,31 @@ def _rate(trials) -> dict:
             "wilson95": [round(x, 3) for x in ci] if ci else None}
 
 
-def columns(run) -> list[tuple[str, str | None, str]]:
-    """(column name, ISP label or None, client) of a run: one per ISP its trials ran from
-    (`ru/2025-12 · home (AS64496)`), else the run's name alone."""
-    isps = list(dict.fromkeys((t.isp, t.client) for t in run.trials if t.isp))
-    if not isps:
-        return [(run.name, None, run.client)]
-    return [(f"{run.name} · {isp}", isp, client) for isp, client in isps]
+FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+THROUGH = ("works", "degraded")      # statuses where a tool got through
 
 
-def cell(run, tool: str, isp: str | None = None, column: str | None = None) -> dict:
-    """The cell of `tool` in `run` (of its trials from `isp`'s client, when given)."""
-    trials = [t for t in run.trials if t.tool == tool and (isp is None or t.isp == isp)]
+def columns(run) -> list[tuple[str, str | None, str, str | None]]:
+    """(column name, ISP label or None, client, family or None) of a run: one per ISP its
+    trials ran from (`ru/2025-12 · home (AS64496)`) and per family they were kept to
+    (`basics-dual-stack · IPv6`), else the run's name alone."""
+    keys = list(dict.fromkeys((t.isp, t.client, getattr(t, "family", None))
+                              for t in run.trials))
+    if not any(isp or family for isp, _c, family in keys):
+        return [(run.name, None, run.client, None)]
+    dual = any(family for _i, _c, family in keys)
+    return [(" · ".join([run.name] + ([isp] if isp else []) +
+                        ([FAMILY_NAMES.get(family, "either family")] if dual else [])),
+             isp, client, family)
+            for isp, client, family in keys]
+
+
+def cell(run, tool: str, isp: str | None = None, column: str | None = None,
+         family: str | None = None) -> dict:
+    """The cell of `tool` in `run` (of its trials from `isp`'s client, when given, kept to
+    `family`: None is the unpinned trials, all of a single-stack run's)."""
+    trials = [t for t in run.trials if t.tool == tool and (isp is None or t.isp == isp)
+              and getattr(t, "family", None) == family]
     counts = Counter(t.status for t in trials)
     status = max(counts, key=lambda s: (counts[s], STATUS_ORDER.index(s)))
     rules = lambda attr: sorted({r for t in trials for r in getattr(t, attr)})
@@ -67,6 +87,7 @@ def cell(run, tool: str, isp: str | None = None, column: str | None = None) -> d
     return {
         "scenario": column or run.name, "tool": tool, "status": status,
         **({"isp": isp, "client": trials[0].client} if isp else {}),
+        **({"family": family} if family else {}),
         "success": round(median(t.success for t in trials), 3),
         "success_rate": _rate(trials),
         "ttfb_ms": _spread([t.ttfb * 1000 if t.ttfb is not None else None for t in trials]),
@@ -99,20 +120,45 @@ def cell(run, tool: str, isp: str | None = None, column: str | None = None) -> d
 
 def matrix(runs, repeat: int, bulk_rate: int | None = None) -> dict:
     tools = list(dict.fromkeys(t.tool for r in runs for t in r.trials))
-    return {
+    out = {
         "repeat": repeat,
         "bulk_rate_bps": bulk_rate,
         "tools": tools,
         "scenarios": [{"name": col, "title": r.title, "ref": r.ref, "client": client,
-                       **({"scenario": r.name, "isp": isp} if isp else {}),
+                       **({"scenario": r.name} if col != r.name else {}),
+                       **({"isp": isp} if isp else {}),
+                       **({"family": family} if family else {}),
                        "vps": r.vps, "bulk_url": r.bulk_url,
                        "targets": _targets(r, client) if isp else r.targets,
                        "tor_network_s": getattr(r, "tor_network_s", None)}
-                      for r in runs for col, isp, client in columns(r)],
-        "cells": [cell(r, tool, isp, col) for r in runs for col, isp, _c in columns(r)
-                  for tool in tools
-                  if any(t.tool == tool for t in r.trials)],     # a campaign may lack some
+                      for r in runs for col, isp, client, family in columns(r)],
+        "cells": [cell(r, tool, isp, col, family)
+                  for r in runs for col, isp, _c, family in columns(r) for tool in tools
+                  if any(t.tool == tool and t.isp == isp and
+                         getattr(t, "family", None) == family
+                         for t in r.trials)],     # a campaign may lack some
     }
+    fams = families(out["cells"])
+    if fams:
+        out["families"] = fams
+    return out
+
+
+def families(cells: list[dict]) -> list[dict]:
+    """Per tool, scenario (and ISP) run once per family: each family's status and where the
+    tool got through (`both`, `ipv4`, `ipv6`, `neither`)."""
+    pairs: dict[tuple, dict] = {}
+    for c in cells:
+        if c.get("family"):
+            base = c["scenario"].rsplit(" · ", 1)[0]
+            pairs.setdefault((c["tool"], base), {})[c["family"]] = c["status"]
+    out = []
+    for (tool, base), status in pairs.items():
+        got = [f for f in ("ipv4", "ipv6") if status.get(f) in THROUGH]
+        out.append({"tool": tool, "scenario": base, "ipv4": status.get("ipv4"),
+                    "ipv6": status.get("ipv6"),
+                    "through": "both" if len(got) == 2 else got[0] if got else "neither"})
+    return out
 
 
 def _targets(run, client: str) -> list[dict]:
@@ -163,7 +209,9 @@ def markdown(m: dict) -> str:
     cells = {(c["tool"], c["scenario"]): c for c in m["cells"]}
     names = [s["name"] for s in m["scenarios"]]
     runs = len({s.get("scenario", s["name"]) for s in m["scenarios"]})
-    isps = "" if runs == len(names) else f" ({len(names)} columns: one per ISP)"
+    per = " and ".join(w for w, key in (("ISP", "isp"), ("family", "family"))
+                       if any(key in x for x in m["scenarios"]))
+    isps = "" if runs == len(names) else f" ({len(names)} columns: one per {per})"
     out = ["# blocklab compare", "",
            f"{len(m['tools'])} tool(s) × {runs} scenario(s){isps}, {m['repeat']} run(s) each. "
            "A cell: status (✅ works, 🐢 degraded: throttled or cut, ⚠️ partial, ⛔ blocked, "
@@ -178,6 +226,17 @@ def markdown(m: dict) -> str:
         out.append(f"| {tool} | " + " | ".join(cell_text(cells[(tool, n)])
                                                if (tool, n) in cells else "– (no trials)"
                                                for n in names) + " |")
+    if m.get("families"):
+        out += ["", "## Which family got through", "",
+                "Dual stack: each tool that can be kept to one family ran once over IPv4 "
+                "and once over IPv6 (curl -4/-6, or the tunnel's client aimed at the vps's "
+                "address of that family).", "",
+                "| tool | scenario | IPv4 | IPv6 | got through on |", "|---|---|---|---|---|"]
+        said = {"both": "both", "ipv4": "IPv4 only", "ipv6": "IPv6 only", "neither": "neither"}
+        for f in m["families"]:
+            marks = [f"{MARK[f[k]]} {f[k]}" if f[k] else "–" for k in ("ipv4", "ipv6")]
+            out.append(f"| {f['tool']} | {f['scenario']} | {' | '.join(marks)} | "
+                       f"{said[f['through']]} |")
     if any(len(c["trials"]) > 1 for c in m["cells"]):
         out += ["", "95 % confidence intervals: targets answered over all trials (Wilson), "
                 "median goodput (bootstrap).", "",
@@ -193,6 +252,7 @@ def markdown(m: dict) -> str:
         vps = s["vps"]
         out += ["", f"## {s['name']}", "", s["title"], "",
                 f"Client `{s['client']}`; vps `{vps['name']}` {vps['ip']}"
+                + (f", {vps['ip6']}" if vps.get("ip6") else "")
                 + (" (added for the comparison)" if vps["added"] else "")
                 + f"; bulk download `{s['bulk_url']}`.", "",
                 "| target | expected | " + " | ".join(m["tools"]) + " |",

@@ -18,6 +18,13 @@ On a routed network (`network:`) `compare` runs each trial from one client of ev
 first client each ISP lists), so the results read per ISP: each trial names its client and
 ISP, and the matrix has a column per scenario and ISP (lab.compare.report). A campaign's
 shard keeps to the scenario's first client.
+
+In a dual-stack scenario (`ipv6: true`) each tool that can be kept to one family
+(`Tool.pins_family`: its curl gets -4/-6, its tunnel's client the vps's address of the
+family) runs once per family, IPv4 then IPv6; each such trial names its `family`, and the
+matrix has a column per family. The other tools run once, over whichever family their
+programs pick. A single-stack scenario's trials have no family; nor do a campaign shard's
+(one result file per tool and repeat: it keeps to unpinned trials, as to the first client).
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import product
 from statistics import median
 from typing import Callable
 from urllib.parse import urlsplit
@@ -34,7 +42,7 @@ from lab.compare import tools as registry
 from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
 from lab.compare.measure import Fetch
-from lab.scenario.addressing import ISP_IP
+from lab.scenario.addressing import ISP_IP, ip6_for
 from lab.services.tor import plan as torplan
 
 log = logging.getLogger("blocklab.compare")
@@ -65,6 +73,7 @@ class Trial:
     bootstrap: float | None = None           # seconds its client took to be ready (Tor's)
     client: str = ""                         # the client it ran from
     isp: str | None = None                   # that client's ISP (its label), routed networks
+    family: str | None = None                # "ipv4"/"ipv6": the one family it was kept to
 
     @property
     def ok_count(self) -> int:
@@ -92,7 +101,8 @@ class Trial:
                 "bulk": self.bulk.as_dict() if self.bulk else None,
                 "window": list(self.window), "events": self.events,
                 "bootstrap_s": None if self.bootstrap is None else round(self.bootstrap, 3),
-                "client": self.client, **({"isp": self.isp} if self.isp else {})}
+                "client": self.client, **({"isp": self.isp} if self.isp else {}),
+                **({"family": self.family} if self.family else {})}
 
     @classmethod
     def from_dict(cls, scenario: str, tool: str, d: dict) -> "Trial":
@@ -101,7 +111,8 @@ class Trial:
                    [Fetch.from_dict(f) for f in d["fetches"]],
                    Fetch.from_dict(d["bulk"]) if d["bulk"] else None,
                    tuple(d["window"]), d["events"], d["status"], d["blocked_by"],
-                   d["degraded_by"], d.get("bootstrap_s"), d.get("client", ""), d.get("isp"))
+                   d["degraded_by"], d.get("bootstrap_s"), d.get("client", ""), d.get("isp"),
+                   d.get("family"))
 
 
 @dataclass
@@ -163,7 +174,12 @@ def _penalty_boxes(events: list[dict], residual: dict[str, float]) -> list[dict]
     return out
 
 
-def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: str,
+def _addresses(ip) -> set[str]:
+    """One address (a str) or several (an iterable), as a set; None left out."""
+    return {ip} if isinstance(ip, str) else {a for a in ip if a}
+
+
+def attribute(trials: list[Trial], events: list[dict], client_ip, vps_ip,
               residual: dict[str, float] | None = None,
               target_ips: frozenset = frozenset()) -> None:
     """Give each event that involves the client (or its ISP resolver) to the one trial running
@@ -172,7 +188,10 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
 
     A penalty box outlives its trial and the censor logs it once, when it opens: a later trial
     that got nothing through while a box of its client covered the tool's tunnel (or a
-    target's address) gets that box's event too, marked `carried: true`."""
+    target's address) gets that box's event too, marked `carried: true`. `client_ip` and
+    `vps_ip` are an address each, or (dual stack) each one's addresses of both families."""
+    clients, vpses = _addresses(client_ip), _addresses(vps_ip)
+    resolvers = {ISP_IP, ip6_for(ISP_IP)}
     ordered = sorted(trials, key=lambda t: t.window[0])
     for trial in ordered:
         trial.events = []
@@ -180,13 +199,13 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
     elsewhere = {tr.tool: set(registry.get(tr.tool).tunnel_hosts) for tr in ordered}
 
     def on_tunnel(flow: dict, tool: str) -> bool:
-        return (flow.get("dst") == vps_ip and
+        return (flow.get("dst") in vpses and
                 (flow.get("proto"), flow.get("dport")) in tunnels[tool]) or \
             flow.get("dst") in elsewhere[tool]
 
     for ev in events:
         flow = ev.get("flow") or {}
-        if not {client_ip, ISP_IP} & {flow.get("src"), flow.get("dst")}:
+        if not (clients | resolvers) & {flow.get("src"), flow.get("dst")}:
             continue
         t = float(ev.get("t", -1))
         owner = next((tr for tr in reversed(ordered) if tr.window[0] <= t), None)
@@ -194,7 +213,7 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
             continue
         owner.events.append({**ev, "on_tunnel": on_tunnel(flow, owner.tool)})
     boxes = [b for b in _penalty_boxes(events, residual or {})
-             if (b.get("flow") or {}).get("src") == client_ip]
+             if (b.get("flow") or {}).get("src") in clients]
     for trial in ordered:
         classify(trial)
         if trial.status not in ("failed", "partial") or trial.blocked_by:
@@ -211,9 +230,9 @@ def attribute(trials: list[Trial], events: list[dict], client_ip: str, vps_ip: s
 
 
 def run_trial(lab, prepared, tool, client: str, repeat: int, folder,
-              bulk_rate: int | None = None, tor=None) -> Trial:
-    trial = Trial(prepared.scenario.name, tool.name, repeat)
-    ctx = ToolContext(lab, prepared, client, folder, bulk_rate, tor)
+              bulk_rate: int | None = None, tor=None, family: str | None = None) -> Trial:
+    trial = Trial(prepared.scenario.name, tool.name, repeat, family=family)
+    ctx = ToolContext(lab, prepared, client, folder, bulk_rate, tor, family)
     begin = time.time() - lab.t0
     try:
         tool.start(ctx)
@@ -243,14 +262,15 @@ def run_scenario(scenario, tools: list, repeat: int,
                  bulk_rate: int | None = None, *,
                  only: set[tuple[str, int]] | None = None,
                  on_trial: Callable[[ScenarioRun, Trial], None] | None = None,
-                 pcap=None, per_isp: bool = False) -> ScenarioRun:
+                 pcap=None, per_isp: bool = False, per_family: bool = False) -> ScenarioRun:
     """Every tool `repeat` times in one lab of `scenario` (repeat-major, tools in order).
 
     `only` keeps the (tool name, repeat) pairs to run (a campaign's share of them). With
     `on_trial`, each trial is attributed as soon as it ends (the censor settled, its events
     read) and handed over at once, so a caller can keep it before the next one starts.
     With `pcap`, the lab's packets are captured into a folder per scenario under it. With
-    `per_isp` on a routed network, each trial runs from the first client of every ISP."""
+    `per_isp` on a routed network, each trial runs from the first client of every ISP. With
+    `per_family` in a dual-stack scenario, a tool that pins its family runs once per family."""
     from lab.run.lab import Lab
     tor_wanted = any(getattr(tool, "needs_tor", False) for tool in tools)
     if tor_wanted:
@@ -265,7 +285,8 @@ def run_scenario(scenario, tools: list, repeat: int,
     v = prepared.vps
     out = ScenarioRun(sc.name, sc.title, str(scenario.path), client,
                       {"name": v.name, "ip": v.ip, "domains": list(v.domains),
-                       "added": prepared.vps_added},
+                       "added": prepared.vps_added,
+                       **({"ip6": sc.host(v.name).ip6} if sc.ipv6 else {})},
                       prepared.bulk_url,
                       [{"url": u, "expected_blocked": b} for u, b in prepared.targets])
     for e in sc.expect:
@@ -283,22 +304,28 @@ def run_scenario(scenario, tools: list, repeat: int,
         def judge() -> None:
             lab.settle(EVENT_SLACK)       # the last trial's packets decided and logged
             events = lab.events()
+            vps_ips = (v.ip, sc.host(v.name).ip6)
             for name, _isp in clients:
+                host = sc.host(name)
                 attribute([t for t in out.trials if t.client == name], events,
-                          sc.host(name).ip, v.ip, residual, ips)
+                          (host.ip, host.ip6), vps_ips, residual, ips)
 
         for r in range(repeat):
             for tool in tools:
                 if only is not None and (tool.name, r) not in only:
                     continue
-                for name, isp in clients:
-                    leaf = f"{tool.name}-{r}" + (f"-{name}" if isp else "")
+                fams = families(sc, tool) if per_family else (None,)
+                for (name, isp), family in product(clients, fams):
+                    leaf = f"{tool.name}-{r}" + (f"-{name}" if isp else "") + \
+                        (f"-{family}" if family else "")
                     folder = lab.run_dir.path / "compare" / leaf
-                    trial = run_trial(lab, prepared, tool, name, r, folder, bulk_rate, tor)
+                    trial = run_trial(lab, prepared, tool, name, r, folder, bulk_rate, tor,
+                                      family)
                     trial.client, trial.isp = name, isp
                     out.trials.append(trial)
                     say(f"  {tool.name}{f' #{r + 1}' if repeat > 1 else ''}"
-                        + (f" from {name} ({isp})" if isp else "") + ": "
+                        + (f" from {name} ({isp})" if isp else "")
+                        + (f" over {FAMILY_NAMES[family]}" if family else "") + ": "
                         f"{trial.ok_count}/{len(trial.fetches)} targets"
                         + (f", did not come up: {trial.error}" if trial.error else "")
                         + (f", bootstrap {trial.bootstrap:.1f}s" if trial.bootstrap else "")
@@ -311,6 +338,15 @@ def run_scenario(scenario, tools: list, repeat: int,
     for path, what in lab.capture_files():
         say(f"  pcap: {path} ({what})")
     return out
+
+
+FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+
+
+def families(sc, tool) -> tuple[str | None, ...]:
+    """The families a tool's trials are kept to: both, in a dual-stack scenario, for a tool
+    that can be (`pins_family`); else one unpinned trial (None)."""
+    return ("ipv4", "ipv6") if sc.ipv6 and tool.pins_family else (None,)
 
 
 def _start_tor(lab, out: ScenarioRun, say: Callable[[str], None]):
@@ -352,5 +388,5 @@ def compare(scenarios: list, tool_names: list[str], repeat: int = 1,
     if repeat < 1:
         raise CompareError("--repeat must be at least 1")
     tools = resolve_tools(tool_names)
-    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap, per_isp=True)
-            for sc in scenarios]
+    return [run_scenario(sc, tools, repeat, say, bulk_rate, pcap=pcap, per_isp=True,
+                         per_family=True) for sc in scenarios]

@@ -1,6 +1,6 @@
 """A local SOCKS5 proxy that splits TLS ClientHellos, as byedpi, GoodbyeDPI or zapret do.
 
-    python -m lab.compare.splitproxy --listen 127.0.0.1:1080 --mode MODE
+    python -m lab.compare.splitproxy --listen 127.0.0.1:1080 --mode MODE [-6]
 
 MODE: tcp, records, or a desync method of lab.clients.desync (fake-badsum, fake-badseq,
 disorder, multisplit: the hello is then handed to the kernel as sent and put on the wire
@@ -12,6 +12,8 @@ browser would) and passes bytes through unchanged, except a connection's first r
 is a TLS ClientHello: `tcp` sends it as two TCP segments cut in the middle of the server name,
 `records` re-frames the handshake as two TLS records cut there (one TCP segment). A DPI that
 reads packets (or records) one at a time finds no name; one that reassembles still does.
+It connects over IPv4; `-6` (tcp and records only: the desync methods' packet socket is
+IPv4's) over IPv6, to the destination's AAAA, for a comparison kept to IPv6.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import sys
 from lab.clients import desync
 from lab.clients.fakes import Connection
 from lab.clients.tls_hello import sni_span
-from lab.compare.relay import relay
+from lab.compare.relay import relay, serve_until_interrupted
 
 CONNECT_TIMEOUT = 5.0
 
@@ -71,10 +73,10 @@ async def _socks_request(reader, writer) -> tuple[str, int]:
     return host, port
 
 
-async def _connect(host: str, port: int, mode: str):
+async def _connect(host: str, port: int, mode: str, family: int = socket.AF_INET):
     """(reader, writer, the fakes.Connection of a desync mode or None) to host:port."""
     if mode not in desync.METHODS:
-        return (*await asyncio.open_connection(host, port, family=socket.AF_INET), None)
+        return (*await asyncio.open_connection(host, port, family=family), None)
     infos = await asyncio.get_running_loop().getaddrinfo(
         host, port, family=socket.AF_INET, type=socket.SOCK_STREAM)
     conn = await asyncio.to_thread(Connection, infos[0][4][0], port, CONNECT_TIMEOUT)
@@ -85,10 +87,10 @@ async def _connect(host: str, port: int, mode: str):
         raise
 
 
-async def _handle(reader, writer, mode: str) -> None:
+async def _handle(reader, writer, mode: str, family: int = socket.AF_INET) -> None:
     try:
         host, port = await _socks_request(reader, writer)
-        up_r, up_w, conn = await _connect(host, port, mode)
+        up_r, up_w, conn = await _connect(host, port, mode, family)
     except (OSError, ConnectionError, asyncio.IncompleteReadError, UnicodeError,
             TimeoutError):
         writer.write(b"\x05\x04\x00\x01\x00\x00\x00\x00\x00\x00")
@@ -129,18 +131,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="splitproxy", description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1:1080")
     p.add_argument("--mode", choices=("tcp", "records", *desync.METHODS), default="tcp")
+    p.add_argument("-6", dest="ipv6", action="store_true",
+                   help="connect over IPv6 (tcp and records modes)")
     a = p.parse_args(argv)
+    if a.ipv6 and a.mode in desync.METHODS:
+        p.error(f"-6: the {a.mode} method sends over IPv4 only")
     host, port = a.listen.rsplit(":", 1)
-
-    async def serve():
-        srv = await asyncio.start_server(lambda r, w: _handle(r, w, a.mode), host, int(port))
-        async with srv:
-            await srv.serve_forever()
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
+    family = socket.AF_INET6 if a.ipv6 else socket.AF_INET
+    return serve_until_interrupted(lambda r, w: _handle(r, w, a.mode, family), host, int(port))
 
 
 if __name__ == "__main__":

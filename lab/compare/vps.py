@@ -3,9 +3,10 @@
 Every comparison needs a box beyond the censor to run tunnel servers on. `prepare(scenario)`
 uses the scenario's first server with `serve: [vps]`; when there is none it adds one, in memory
 only: host `vps` (or `vps2`, ... if taken), domain `vps.example.net` (or a free variant), the
-first free address from 198.19.200.10, serving https, bulk and vps. It also picks the bulk
-download used for goodput: the first http(s) target whose server has `serve: [bulk]`, else any
-bulk server, else the vps itself (which then gets `bulk` added to its `serve:`).
+first free address from 198.19.200.10 (and its IPv6 twin in a dual-stack scenario), serving
+https, bulk and vps. It also picks the bulk download used for goodput: the first http(s)
+target whose server has `serve: [bulk]`, else any bulk server, else the vps itself (which
+then gets `bulk` added to its `serve:`).
 
 Once the lab is up, `outside_resolver(lab, vps)` points the vps's /etc/resolv.conf (in its own
 mount namespace) at the lab's public resolver: a tunnel server resolves names as a rented
@@ -104,6 +105,8 @@ def prepare(scenario) -> Prepared:
         ip = _free_address(scenario)
         vps = Server(_free_name({h.name for h in scenario.hosts()}, "vps"), ip, mac_for(ip),
                      "internet", (_free_domain(scenario),), ("https", "bulk", "vps"))
+        if scenario.ipv6:                # dual stack: its IPv6 address too, as the loader's
+            vps = vps.dual_stack()
         servers.append(vps)
     urls = targets(scenario) or ((f"https://{_exact(vps) or vps.ip}/", None),)
     bulk = _bulk_url(scenario, urls)

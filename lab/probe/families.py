@@ -3,7 +3,9 @@
 Owns, for a dual-stack lab (`ipv6: true`), the IPv6 half of a measurement and its reading:
 `ipv6_step` asks the resolver for AAAA and, for a web target, connects (and shakes hands
 with TLS for https) to every IPv6 address, in OONI's shapes (`queries`, `tcp_connect`,
-`tls_handshakes`, as OONI's Web Connectivity records every address of both families);
+`tls_handshakes`, as OONI's Web Connectivity records every address of both families); for
+`ssh://`, `stun://`, `udp://`, `tcp://` and `quic://` it runs the reachability check at the
+first IPv6 address (`x_reachability`);
 `by_family` compares each family's DNS and connects with the control's: `ok`, `blocked`
 (with the failure, where the control got through) or `unavailable` (the control failed too,
 or the name has no address of that family). The IPv4 steps and their classification
@@ -12,18 +14,23 @@ a service blocked on IPv6 alone shows `ipv4: ok, ipv6: blocked` while the page l
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from lab.probe.netsteps import Clock, addresses_of, connect_step, resolve
 
 
 def ipv6_step(host: str, resolver: str, port: int | None, https: bool, timeout: float,
-              clock: Clock) -> dict:
-    """The AAAA query and, with a `port`, the connects to each IPv6 address."""
+              clock: Clock, reach: Callable[[str], dict] | None = None) -> dict:
+    """The AAAA query and, with a `port`, the connects to each IPv6 address; with `reach`
+    (lab.probe.measure.reach_step for the target), its check at the first IPv6 address."""
     q = resolve(host, resolver, timeout, clock, "AAAA")
     out = {"queries": [q], "dns_failure": q["failure"], "addrs": addresses_of(q),
            "tcp_connect": [], "tls_handshakes": []}
     if port is not None and out["addrs"]:
         out["tcp_connect"], out["tls_handshakes"] = connect_step(
             out["addrs"], port, host, https, timeout, clock)
+    if reach is not None and out["addrs"]:
+        out["x_reachability"] = [reach(out["addrs"][0])]
     return out
 
 
@@ -39,6 +46,10 @@ def _reached(view: dict) -> tuple[bool, str | None]:
     """(whether some address got through, the first failure) of one family's steps."""
     if view.get("dns_failure") or not view.get("addrs"):
         return False, view.get("dns_failure") or "dns_no_answer"
+    checks = view.get("x_reachability") or []
+    if checks:                                       # ssh://, stun://, udp:// ...
+        failures = [c["failure"] for c in checks]
+        return None in failures, next((f for f in failures if f), None)
     tls = {t["address"]: t for t in view.get("tls_handshakes") or []}
     first = None
     for c in view.get("tcp_connect") or []:

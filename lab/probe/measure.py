@@ -22,19 +22,22 @@ exchanged, up to the server's KEXINIT), `stun://`, `udp://` and `quic://` (the l
 probes): DNS, then one reachability check (`x_reachability`). Failures are OONI's strings
 (lab/probe/failures.py). The steps themselves are in lab/probe/netsteps.py (DNS, TCP, TLS)
 and lab/probe/web.py (HTTP, throughput). With --ipv6 (a dual-stack lab), `x_ipv6` holds the
-same DNS and connect steps for IPv6 (lab/probe/families.py).
+same DNS and connect steps for IPv6, and for a non-web target the same reachability check at
+its first IPv6 address (lab/probe/families.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import socket
 import ssl
 import sys
 import time
 from urllib.parse import urlsplit
 
 from lab.clients.dnswire import system_resolver
+from lab.clients.probe import address
 from lab.probe import failures
 from lab.probe.families import ipv6_step
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, connect_step,
@@ -53,7 +56,7 @@ def reach_step(url: str, ip: str, timeout: float, clock: Clock) -> dict:
     p = urlsplit(url)
     scheme = p.scheme.lower()
     port = p.port or REACH_PORTS.get(scheme)
-    rec = {"probe": scheme, "address": f"{ip}:{port}", "failure": None, "said": "",
+    rec = {"probe": scheme, "address": address(ip, port), "failure": None, "said": "",
            "t": clock()}
     try:
         if port is None:
@@ -101,17 +104,18 @@ def _lab_probe(scheme: str, url: str, ip: str, port: int, timeout: float) -> str
     try:
         if scheme == "stun":
             from lab.clients import stun_probe
-            return stun_probe.main([f"{ip}:{port}", "--max-time", str(timeout)])
+            return stun_probe.main([address(ip, port), "--max-time", str(timeout)])
         if scheme == "udp":
             from lab.clients import udp_probe
-            return udp_probe.main([f"{ip}:{port}", "--max-time", str(timeout)])
+            return udp_probe.main([address(ip, port), "--max-time", str(timeout)])
         if scheme == "quic":
             import asyncio
             from lab.clients import quic_probe
             p = urlsplit(url)
             quic_probe.resolve = lambda *_: ip      # the address this measurement found
             target = f"https://{p.netloc}{p.path or '/'}" + (f"?{p.query}" if p.query else "")
-            said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE))
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE, family))
             if not re.match(r"HTTP/3 [23]", said):
                 raise _ProbeFailure(f"unknown_failure: {said}")
             return said
@@ -158,8 +162,10 @@ def measure(url: str, resolver: str, timeout: float = 3.0, body_cap: int = BODY_
     if ipv6 and not is_ip(host) and kind != "unknown":
         p = urlsplit(url) if "://" in url else None
         port = (p.port or WEB_PORTS.get(p.scheme)) if p is not None and kind == "web" else None
+        reach = None if kind in ("web", "dns") else (
+            lambda ip: reach_step(url, ip, timeout, clock))
         out["x_ipv6"] = ipv6_step(host, resolver, port, kind == "web" and p.scheme == "https",
-                                  timeout, clock)
+                                  timeout, clock, reach)
     if kind == "web":
         _web(out, url, timeout, body_cap, bulk, clock)
     elif kind != "dns" and out["addrs"]:

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable
 
 from controllers.openflow.sockpath import unix_address
+from controllers.switch.tables import ct_zone
+from lab.run.network import kernel_datapath
 from lab.run.rundir import RunDir
 from lab.run.wait import Timeout, scaled, wait_until
 
@@ -127,6 +129,8 @@ class CensorProcess:
                "--port", str(self.port), "--t0", repr(self.t0),
                "--state", str(self.state_path), "--name", self.name]
         env = dict(os.environ, OSKEN_HUB_TYPE="eventlet", PYTHONUNBUFFERED="1")
+        if kernel_datapath():       # netfilter's tracker drops the mark of a one-sided flow
+            env.setdefault("BLOCKLAB_CONNTRACK", "0")   # past its window: keep the pairs
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env,
@@ -205,6 +209,17 @@ class CensorProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.run.drop_pid(self.pid_key)
+        self.forget_connections()
+
+    def forget_connections(self) -> None:
+        """Flush the censor's conntrack zone (its allowed flows: controllers.switch.tables).
+        The entries would expire by themselves; nothing else of the lab's stays in OVS."""
+        zone = ct_zone(os.path.abspath(str(self.control.path)))
+        try:
+            subprocess.run(["ovs-appctl", "dpctl/flush-conntrack", f"zone={zone}"],
+                           capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            log.warning("could not flush conntrack zone %d: %s", zone, e)
 
 
 @dataclass

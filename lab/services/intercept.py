@@ -2,7 +2,8 @@
 
 The censor diverts an intercepted flow to this host (its switch rewrites the Ethernet
 destination); an nftables rule in the host's own namespace redirects TCP port 443, whatever
-the address, to this proxy, which then:
+the address and family (an `inet` table: IPv6 too in a dual-stack lab, where the proxy
+listens on both), to this proxy, which then:
 
 - completes the TLS handshake itself, with a certificate for the name the client asked for
   (its SNI), made on the spot and signed by the run's "national CA" (lab.run.pki, the CA a
@@ -15,7 +16,7 @@ does not gets a certificate error (`curl: (60) SSL certificate problem: unable t
 issuer certificate`). One line per connection on stdout says what was intercepted.
 
     python -m lab.services.intercept --ca-cert FILE --ca-key FILE --upstream-ca FILE
-        --folder DIR [--port 8443]
+        --folder DIR [--port 8443] [--ipv6]
 """
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from lab.compare.relay import relay
+from lab.compare.relay import relay, serve_until_interrupted
 from lab.services.base import Service
 from lab.services.daemon import daemon
 
 PORT = 8443
 SO_ORIGINAL_DST = 80        # linux/netfilter_ipv4.h
+IP6T_SO_ORIGINAL_DST = 80   # linux/netfilter_ipv6/ip6_tables.h (level IPPROTO_IPV6)
 TABLE = "blocklab_intercept"
 
 
@@ -49,7 +51,7 @@ def intercept(server, host, national, lab_ca, folder: Path) -> Service:
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "lab.services.intercept", "--ca-cert", str(national.cert_path),
            "--ca-key", str(national.key_path), "--upstream-ca", str(lab_ca.cert_path),
-           "--folder", str(folder), "--port", str(PORT)]
+           "--folder", str(folder), "--port", str(PORT), *(["--ipv6"] if server.ip6 else [])]
     return daemon(f"intercept@{server.name}", host, cmd, folder / "intercept.log",
                   [("tcp", PORT)])
 
@@ -104,14 +106,18 @@ class Forger:
 
 def original_dst(sock: socket.socket) -> tuple[str, int]:
     """Where the client meant to go (the address before the nftables redirect)."""
+    if sock.family == socket.AF_INET6:          # a sockaddr_in6: family, port, flow, address
+        raw = sock.getsockopt(socket.IPPROTO_IPV6, IP6T_SO_ORIGINAL_DST, 28)
+        port, addr = struct.unpack_from("!2xH4x16s", raw)
+        return socket.inet_ntop(socket.AF_INET6, addr), port
     raw = sock.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
     port, addr = struct.unpack_from("!2xH4s", raw)
     return socket.inet_ntoa(addr), port
 
 
 def redirect(port: int) -> None:
-    """This namespace's TCP 443, whatever the address, to `port` (nftables)."""
-    rules = (f"table ip {TABLE} {{\n chain pre {{\n  type nat hook prerouting priority "
+    """This namespace's TCP 443, whatever the address and family, to `port` (nftables)."""
+    rules = (f"table inet {TABLE} {{\n chain pre {{\n  type nat hook prerouting priority "
              f"dstnat; policy accept;\n  tcp dport 443 redirect to :{port}\n }}\n}}\n")
     subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
 
@@ -130,7 +136,8 @@ async def _handle(reader, writer, forger: Forger, server_ctx: ssl.SSLContext,
         print(f"{peer[0]} -> ? : {type(e).__name__}: {e}", flush=True)
         writer.close()
         return
-    print(f"intercepted {name} ({ip}:{port}) for {peer[0]}: certificate signed by "
+    where = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+    print(f"intercepted {name} ({where}) for {peer[0]}: certificate signed by "
           f"{forger.ca.subject.rfc4514_string()}", flush=True)
     await asyncio.gather(relay(reader, up_w), relay(up_r, writer))
     writer.close()
@@ -144,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--upstream-ca", type=Path, required=True)
     p.add_argument("--folder", type=Path, required=True)
     p.add_argument("--port", type=int, default=PORT)
+    p.add_argument("--ipv6", action="store_true", help="listen on IPv6 too (dual stack)")
     a = p.parse_args(argv)
     forger = Forger(a.ca_cert, a.ca_key, a.folder)
     server_ctx = forger.context("intercepted")      # a hello without a name gets this one
@@ -154,17 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     server_ctx.sni_callback = pick
     upstream_ctx = ssl.create_default_context(cafile=str(a.upstream_ca))
     redirect(a.port)
-
-    async def serve():
-        srv = await asyncio.start_server(
-            lambda r, w: _handle(r, w, forger, server_ctx, upstream_ctx), "0.0.0.0", a.port)
-        async with srv:
-            await srv.serve_forever()
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_interrupted(                            # "::" is IPv6 only
+        lambda r, w: _handle(r, w, forger, server_ctx, upstream_ctx),
+        ["0.0.0.0", "::"] if a.ipv6 else "0.0.0.0", a.port)
 
 
 if __name__ == "__main__":

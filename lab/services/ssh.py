@@ -1,4 +1,5 @@
-"""OpenSSH's sshd on :22, for `serve: [ssh]` and `serve: [vps]` (a box for circumvention servers).
+"""OpenSSH's sshd on :22, for `serve: [ssh]` and `serve: [vps]` (a box for circumvention servers),
+on the server's IPv4 address and, in a dual-stack lab, its IPv6 one.
 
 Everything is per run, in the run directory: each server's host key, one client key pair that
 every sshd trusts for root (`AuthorizedKeysFile`), and a known_hosts naming every ssh server by
@@ -93,12 +94,13 @@ def sshd(server, host, run_path: Path, folder: Path) -> Service:
     _write_private(host_key, private)
     host_key.with_suffix(".pub").write_text(public)
     exact, wild = dns_names(server)
-    keys.add_host([server.ip, *exact, *(f"*.{z}" for z in wild)], public)
+    keys.add_host([server.ip, *([server.ip6] if server.ip6 else []), *exact, *(f"*.{z}" for z in wild)], public)
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     _root_login_allowed(host, folder)
     conf = folder / "sshd_config"
-    conf.write_text(f"""ListenAddress {server.ip}:22
-HostKey {host_key}
+    listen = "".join(f"ListenAddress {a}\n" for a in
+                     [f"{server.ip}:22"] + ([f"[{server.ip6}]:22"] if server.ip6 else []))
+    conf.write_text(f"""{listen}HostKey {host_key}
 PidFile {folder}/sshd.pid
 AuthorizedKeysFile {keys.authorized_keys}
 PermitRootLogin prohibit-password

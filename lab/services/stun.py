@@ -1,4 +1,5 @@
-"""STUN and TURN with coturn (`turnserver`) on the server's address, UDP and TCP 3478.
+"""STUN and TURN with coturn (`turnserver`) on the server's address, UDP and TCP 3478 (and
+on its IPv6 address too in a dual-stack lab, relaying over either family).
 
 No TLS/DTLS, no CLI, no daemonising; config, user database, pid file and log in the run
 directory. TURN allocations need the long-term credential `blocklab` / `blocklab` (realm
@@ -19,10 +20,11 @@ def stun(server, host, folder: Path) -> Service:
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "turnserver.log"
     conf = folder / "turnserver.conf"
-    conf.write_text(f"""listening-ip={server.ip}
-listening-port={PORT}
-relay-ip={server.ip}
-min-port=49152
+    addrs = [server.ip] + ([server.ip6] if server.ip6 else [])       # dual stack: both
+    listen = "".join(f"listening-ip={a}\n" for a in addrs)
+    relay = "".join(f"relay-ip={a}\n" for a in addrs)
+    conf.write_text(f"""{listen}listening-port={PORT}
+{relay}min-port=49152
 max-port=65535
 no-tls
 no-dtls

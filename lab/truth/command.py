@@ -1,7 +1,7 @@
-"""`blocklab run` once lab.cli has checked its arguments: the lab up, the timeline applied on
-time, the expectations fetched by real clients, the table (or JSON) printed, the report
-written while the lab is still up, the lab down; exit 1 if a timeline entry failed or the
-report could not be written."""
+"""`blocklab run`: its options, and the run once lab.cli has checked its arguments: the lab
+up, the timeline applied on time, the expectations fetched by real clients, the table (or JSON)
+printed, the report written while the lab is still up, the lab down; exit 1 if a timeline
+entry failed or the report could not be written."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,22 @@ import sys
 import time
 from pathlib import Path
 
-from lab.run.capture import say_captured
+from lab.run.capture import PCAP_HELP, say_captured
 from lab.run.outputs import not_written
 
 EXIT_ERROR = 1
+
+
+def add_arguments(s) -> None:
+    """The options of `blocklab run` on its subparser `s`."""
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--report", metavar="DIR",
+                   help="write report.md and report.html (self-contained) with plots to DIR")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--browser", action="store_true",
+                   help="open every http(s) target in headless Chromium too (the table shows "
+                        "what the browser said; --report keeps its screenshots)")
+    s.add_argument("--pcap", metavar="DIR", help=PCAP_HELP)
 
 
 def run_command(sc, args) -> int:

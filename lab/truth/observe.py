@@ -36,7 +36,7 @@ class Observation:
     reachable: bool
     server_ip: str | None = None
     browser: dict | None = None     # what the browser showed (lab/clients/browser.py's report)
-    isp: str | None = None      # the client's ISP on a routed network
+    isp: str | None = None      # the client's ISP on a routed network: `home (AS12389)`
     expected_censor: str | None = None      # the censor that must act (expect's `censor`)
     acted: tuple[str, ...] = ()             # the censors whose events are attributed here
 
@@ -172,7 +172,7 @@ def check_expectations(lab, browser: bool = False,
         host = urlsplit(target).hostname if "://" in target else target
         server = sc.server_for(host) if host else None
         rows.append(Observation(client, target, blocked, "", saw, reachable,
-                                server.ip if server else None, shown.get(i), sc.isp_of(client),
+                                server.ip if server else None, shown.get(i), _isp_label(sc, client),
                                 censor))
     events = lab.events()
     named = len(sc.censors()) > 1
@@ -232,3 +232,9 @@ def table(rows: list[Observation]) -> tuple[tuple, list[tuple]]:
 
 def render_table(rows: list[Observation]) -> str:
     return "\n".join(text_table(*table(rows)))
+
+
+def _isp_label(sc, client: str) -> str | None:
+    """`client`'s ISP as every per-ISP table names it (probe's and compare's too)."""
+    isp = sc.network.isp_of(client) if sc.network else None
+    return isp.label if isp else None

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.helpers import blocklab
+from tests.integration.routed import three_isps
 
 pytestmark = pytest.mark.skipif(not shutil.which("tshark"), reason="needs tshark (make setup)")
 
@@ -105,30 +106,13 @@ def test_the_pytest_fixture_captures_too(blocklab, tmp_path):
     assert not tcpdumps_writing_to(out)
 
 
-ROUTED = """\
-name: t-routed-capture
-clients: [alice, bob, carol]
-servers:
-  - {name: a, domains: [a.example], serve: [https]}
-  - {name: b, domains: [b.example], serve: [https]}
-  - {name: c, domains: [c.example], serve: [https]}
-network:
-  isps:
-    - {name: home, clients: [alice]}
-    - {name: mobile, kind: mobile, clients: [bob]}
-    - {name: uni, kind: university, clients: [carol], resolver: true}
-  censors:
-    - {name: tspu, at: home.uplink, ttl: 50,
-       rules: [{id: tspu-a, match: {sni: a.example}, action: reset}]}
-    - {name: mob, at: mobile.access, ttl: 40,
-       rules: [{id: mob-c, match: {sni: c.example}, action: reset}]}
-    - {name: gfw, at: border,
-       rules: [{id: gfw-b, match: {sni: b.example}, action: reset}]}
+ROUTED = three_isps("t-routed-capture", "{id: gfw-b, match: {sni: b.example}, action: reset}",
+                    expect="""\
 expect:
   - {from: alice, url: "https://a.example/", blocked: true, rule: tspu-a, censor: tspu}
   - {from: bob, url: "https://c.example/", blocked: true, rule: mob-c, censor: mob}
   - {from: carol, url: "https://b.example/", blocked: true, rule: gfw-b, censor: gfw}
-"""
+""")
 A, B, C = "198.19.0.10", "198.19.0.11", "198.19.0.12"
 
 

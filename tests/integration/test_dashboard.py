@@ -48,6 +48,21 @@ def post(url: str, body: dict, headers: dict) -> str:
         return r.read().decode()
 
 
+def go(b, target: str | None = None) -> None:
+    """The page's command box: `target` typed in (when given), then Go."""
+    if target is not None:
+        box = b.find("#target")
+        box.clear()
+        box.type(target)
+    b.click("#go")
+
+
+def finished_output(b) -> str:
+    """The command box's output once its command has finished (its exit code shown)."""
+    return b.wait_text("#output", lambda t: "exit code" in t and "running" not in t, 60,
+                       "curl's output")
+
+
 def bridges() -> set[str]:
     return set(subprocess.run(["ovs-vsctl", "list-br"], capture_output=True,
                               text=True).stdout.split())
@@ -111,11 +126,8 @@ def test_dashboard_in_a_browser(tmp_path):
             b.click("#capture")                   # tcpdump on every port, from here
             b.wait_text("#capture-state", lambda t: f"capturing into {tmp_path}" in t, 30,
                         "the capture")
-            target = b.find("#target")
-            target.clear()
-            target.type("https://blocked.example.com/")
-            b.click("#go")
-            out = b.wait_text("#output", lambda t: "exit code" in t, 60, "curl's output")
+            go(b, "https://blocked.example.com/")
+            out = finished_output(b)
             assert "reset by peer" in out, out
             ev = b.wait_text("#events", lambda t: "sni-reset" in t, 30, "the reset's event")
             assert re.search(r"reset\s+sni-reset\s+sni\s+tcp alice:\d+ -> blocked:443", ev), ev
@@ -150,17 +162,14 @@ def test_dashboard_in_a_browser(tmp_path):
             b.click("#toggle-sni-reset")          # the switch: off
             b.wait_text("#output", lambda t: "disabled" in t, 30, "the rule turned off")
             assert b.prop("#toggle-sni-reset", "checked") is False
-            b.click("#go")
-            out = b.wait_text("#output", lambda t: "exit code" in t and "running" not in t,
-                              60, "curl's output")
+            go(b)
+            out = finished_output(b)
             assert "blocklab server blocked" in out and "(exit code 0)" in out, out
             b.screenshot(tmp_path / "dashboard-after.png")
 
             # a sampled download: its throughput drawn as it comes, then its result
             b.script("document.getElementById('tool').value = 'download'")
-            target.clear()
-            target.type("https://open.example.org/")
-            b.click("#go")
+            go(b, "https://open.example.org/")
             done = b.wait_text("#download-1", lambda t: "complete" in t, 60, "the download")
             assert "alice ← https://open.example.org/" in done and "kbit/s" in done
 
@@ -201,11 +210,8 @@ def test_several_censors_each_with_its_rules_switches_and_events(tmp_path):
             assert [x.split(": ")[0] for x in boxes] == \
                 ["node-censor-tspu", "node-censor-mob", "node-censor-gfw"], boxes
             b.script("document.getElementById('host').value = 'carol'")
-            target = b.find("#target")
-            target.clear()
-            target.type("https://b.example/")
-            b.click("#go")
-            out = b.wait_text("#output", lambda t: "exit code" in t, 60, "curl's output")
+            go(b, "https://b.example/")
+            out = finished_output(b)
             assert "reset by peer" in out, out
             ev = b.wait_text("#events", lambda t: "gfw-b" in t, 30, "the reset's event")
             assert re.search(r"gfw: reset\s+gfw-b\s+sni\s+tcp carol:\d+ -> b:443", ev), ev
@@ -226,7 +232,6 @@ def test_several_censors_each_with_its_rules_switches_and_events(tmp_path):
                         "gfw's rule turned off")
             assert b.prop("#toggle-gfw-gfw-b", "checked") is False
             assert b.prop("#toggle-tspu-tspu-a", "checked") is True
-            b.click("#go")
-            out = b.wait_text("#output", lambda t: "exit code" in t and "running" not in t,
-                              60, "curl's output")
+            go(b)
+            out = finished_output(b)
             assert "(exit code 0)" in out, out

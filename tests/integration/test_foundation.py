@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -50,6 +52,27 @@ def test_iperf3_moves_data_through_the_censor_switch():
     received = json.loads(r.stdout)["end"]["sum_received"]
     assert received["bytes"] > 10_000_000
     assert received["bits_per_second"] > 100e6
+
+
+SINK = ("import socket; s = socket.create_server(('', 5201)); c, _ = s.accept(); n = 0\n"
+        "while (b := c.recv(1 << 16)): n += len(b)\nprint(n)")
+UPLOAD = ("import socket, sys; c = socket.create_connection((sys.argv[1], 5201))\n"
+          "c.sendall(b'u' * (64 << 20)); c.shutdown(socket.SHUT_WR); c.recv(1)")
+
+
+def test_a_long_upload_the_censor_allowed_arrives_whole():
+    """Steered (the SNI rule reads every TCP flow's first data) and allowed: the flow passes
+    in OVS's connection tracker, which sees only the client's side (docs/internals.md, the
+    conntrack lane); 64 MiB, far past what it can track in-window, must all arrive."""
+    sc = scenarios.load("basics/sni-drop")
+    with Lab(sc) as lab:
+        server = lab.popen("open", [sys.executable, "-c", SINK], stdout=subprocess.PIPE,
+                           text=True)
+        wait_until(lambda: listening(lab.host("open").pid, "tcp", 5201), 10, "the sink")
+        r = lab.run("alice", [sys.executable, "-c", UPLOAD, sc.host("open").ip], timeout=120)
+        out, _ = server.communicate(timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert int(out) == 64 << 20
 
 
 def test_nothing_in_the_lab_reaches_outside_it():

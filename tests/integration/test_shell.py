@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import pexpect
 from matplotlib import image as mpimg
@@ -27,6 +29,19 @@ def _spawn(scenario: str, cwd) -> pexpect.spawn:
     child.logfile_read = io.StringIO()           # the whole session, as the teacher saw it
     child.expect_exact(PROMPT, timeout=UP)
     return child
+
+
+@contextmanager
+def _shell(scenario: str, cwd) -> Iterator[pexpect.spawn]:
+    """`blocklab shell SCENARIO` at its first prompt; killed if still running when the block
+    ends (a failed test), closed (its exit status read) in any case."""
+    child = _spawn(scenario, cwd)
+    try:
+        yield child
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
 
 
 def _do(child: pexpect.spawn, line: str, timeout: float = 60) -> str:
@@ -64,8 +79,7 @@ def _assert_torn_down(state: dict) -> None:
 
 
 def test_disable_makes_curl_succeed_explain_names_the_rule_exit_tears_down(tmp_path):
-    child = _spawn("basics/sni-drop", tmp_path)
-    try:
+    with _shell("basics/sni-drop", tmp_path) as child:
         state = _run_of(child)
         assert state["pids"] and state["bridge"]
         before = _do(child, "alice curl -sS --max-time 3 https://blocked.example.com/")
@@ -89,10 +103,6 @@ def test_disable_makes_curl_succeed_explain_names_the_rule_exit_tears_down(tmp_p
 
         child.sendline("exit")
         child.expect(pexpect.EOF, timeout=60)
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
-    child.close()
     assert child.exitstatus == 0
     seen = child.logfile_read.getvalue()
     assert "***" not in seen and "Traceback" not in seen and "mininet>" not in seen, seen
@@ -101,8 +111,7 @@ def test_disable_makes_curl_succeed_explain_names_the_rule_exit_tears_down(tmp_p
 
 
 def test_add_checks_the_rule_events_follow_and_ctrl_d_tears_down(tmp_path):
-    child = _spawn("basics/sni-drop", tmp_path)
-    try:
+    with _shell("basics/sni-drop", tmp_path) as child:
         state = _run_of(child)
         bad = _do(child, "add {id: slow, match: {sni: open.example.org}, "
                          "action: {throttle: 1Mbps}}")
@@ -129,24 +138,16 @@ def test_add_checks_the_rule_events_follow_and_ctrl_d_tears_down(tmp_path):
         assert "unknown command or host 'mallory'" in _do(child, "mallory curl x")
         child.sendeof()
         child.expect(pexpect.EOF, timeout=60)
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
-    child.close()
     assert child.exitstatus == 0
     _assert_torn_down(state)
 
 
 def test_plot_shows_the_throttle_kick_in(tmp_path):
-    child = _spawn("basics/throttle", tmp_path)
     png = tmp_path / "slow.png"
-    try:
+    with _shell("basics/throttle", tmp_path) as child:
         out = _do(child, f"plot alice https://rr1.video.example/bulk/100M 4 {png}", timeout=60)
         child.sendline("exit")
         child.expect(pexpect.EOF, timeout=60)
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
     assert f"wrote {png}" in out, out
     assert "censor: rule slow throttle" in out
     assert "dashed line: rule slow: throttle 1 Mbit/s" in out

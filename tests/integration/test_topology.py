@@ -28,32 +28,10 @@ from lab.run.procs import alive
 from lab.run.rundir import RUNS, load_states
 from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab, blocklab_popen
+from tests.integration.routed import three_isps
 
-SCENARIO = """\
-name: t-topology
-clients: [alice, bob, carol]
-servers:
-  - {name: a, domains: [a.example], serve: [https]}
-  - {name: b, domains: [b.example], serve: [https]}
-  - {name: c, domains: [c.example], serve: [https]}
-network:
-  isps:
-    - {name: home, clients: [alice]}
-    - {name: mobile, kind: mobile, clients: [bob]}
-    - {name: uni, kind: university, clients: [carol], resolver: true}
-  censors:
-    - name: tspu                      # inside the home ISP, one router from its clients
-      at: home.uplink
-      ttl: 50
-      rules: [{id: tspu-a, match: {sni: a.example}, action: reset}]
-    - name: mob                       # on the mobile ISP's access LAN, next to its clients
-      at: mobile.access
-      ttl: 40
-      rules: [{id: mob-c, match: {sni: c.example}, action: reset}]
-    - name: gfw                       # at the border, two routers from every client
-      at: border
-      rules: [{id: gfw-ab, match: {sni: [a.example, b.example]}, action: reset}]
-"""
+SCENARIO = three_isps("t-topology",
+                      "{id: gfw-ab, match: {sni: [a.example, b.example]}, action: reset}")
 
 A, B, C = "198.19.0.10", "198.19.0.11", "198.19.0.12"
 
@@ -232,10 +210,10 @@ def test_run_names_each_clients_isp_and_per_isp_expectations_hold():
     got = [(row["client"], row["isp"], row["target"], row["reachable"], row["holds"])
            for row in rows]
     assert got == [
-        ("alice", "home", "https://blocked.example.com/", False, True),
-        ("alice", "home", "https://open.example.org/", True, True),
-        ("bob", "mobile", "https://blocked.example.com/", True, True),
-        ("bob", "mobile", "https://open.example.org/", True, True)]
+        ("alice", "home (AS64496)", "https://blocked.example.com/", False, True),
+        ("alice", "home (AS64496)", "https://open.example.org/", True, True),
+        ("bob", "mobile (AS64497)", "https://blocked.example.com/", True, True),
+        ("bob", "mobile (AS64497)", "https://open.example.org/", True, True)]
 
 
 def test_probe_reports_each_measurement_with_its_isp_and_scores_per_isp():

@@ -149,3 +149,33 @@ def test_packet_in_read_as_os_ken_reads_it(frame, in_port, reg0, cookie):
     assert (ours.buffer_id, ours.total_len, ours.reason, ours.table_id, ours.cookie, ours.xid) \
         == (theirs.buffer_id, theirs.total_len, theirs.reason, theirs.table_id, theirs.cookie,
             theirs.xid)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=14, max_size=1600), st.integers(1, 500), st.integers(1, 0xFFFF),
+       st.integers(1, 2**32 - 1))
+def test_committing_packet_out_is_what_os_ken_sends(frame, in_port, zone, mark):
+    """ct(commit,zone=Z,exec(set_field:MARK->ct_mark)),NORMAL: the conntrack lane's release."""
+    dp = Datapath()
+    ct = parser.NXActionCT(flags=1, zone_src="", zone_ofs_nbits=zone, recirc_table=0xFF,
+                           alg=0, actions=[parser.OFPActionSetField(ct_mark=mark)])
+    msg = parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=in_port,
+                              actions=[ct, parser.OFPActionOutput(ofp.OFPP_NORMAL)], data=frame)
+    out = fx.Output(frame, in_port, commit=(zone, mark))
+    assert ofwire.packet_out_bytes(42, out) == ofwire.wire(dp, msg)
+
+
+def test_conntrack_lane_entry_packs_its_ct_action_and_ct_fields():
+    spec = fx.FlowSpec(250, {"in_port": 3, "eth_type": 0x0800, "ip_proto": 6, "tcp_dst": 443,
+                             "ip_frag": (0, 1), "ct_state": (0, 0x20)},
+                       (fx.conntrack(9, 0),))
+    data = ofwire.flow_mod_bytes(7, spec)
+    ct = parser.NXActionCT(flags=0, zone_src="", zone_ofs_nbits=9, recirc_table=0, alg=0,
+                           actions=[])
+    buf = bytearray()
+    ct.serialize(buf, 0)
+    assert data.endswith(bytes(buf))
+    assert bytes.fromhex("00013502" "00" "01") in data                 # ip_frag=0/1 (no)
+    assert bytes.fromhex("0001d308" "00000000" "00000020") in data     # ct_state=-trk
+    allowed = fx.FlowSpec(260, {"ct_state": (0x20, 0x20), "ct_mark": 5}, (fx.NORMAL,))
+    assert bytes.fromhex("0001d604" "00000005") in ofwire.flow_mod_bytes(8, allowed)

@@ -6,6 +6,7 @@ from lab.compare.base import Tool
 class Direct(Tool):
     name = "direct"
     summary = "no circumvention: curl straight to the target (the baseline)"
+    pins_family = True
 
 
 TOOL = Direct()

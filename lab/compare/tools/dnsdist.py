@@ -9,15 +9,15 @@ def start(ctx, doh_port: int | None = None, dot_port: int | None = None) -> None
     cert = ctx.server_cert()
     lines = ['setLocal("127.0.0.1:5399")',
              'setSecurityPollSuffix("")',
-             'setACL({"198.18.0.0/15", "127.0.0.0/8"})',     # the lab's clients only
+             'setACL({"198.18.0.0/15", "2001:db8::/32", "127.0.0.0/8"})',  # the lab's clients
              f'newServer({{address="{PUBLIC_DNS_IP}:53"}})']
     ports = []
     if doh_port:
-        lines.append(f'addDOHLocal("{ctx.vps_ip}:{doh_port}", "{cert.cert}", "{cert.key}", '
+        lines.append(f'addDOHLocal("{ctx.vps_addr(doh_port)}", "{cert.cert}", "{cert.key}", '
                      '"/dns-query")')
         ports.append(("tcp", doh_port))
     if dot_port:
-        lines.append(f'addTLSLocal("{ctx.vps_ip}:{dot_port}", "{cert.cert}", "{cert.key}")')
+        lines.append(f'addTLSLocal("{ctx.vps_addr(dot_port)}", "{cert.cert}", "{cert.key}")')
         ports.append(("tcp", dot_port))
     conf = ctx.folder / "dnsdist.conf"
     conf.write_text("\n".join(lines) + "\n")

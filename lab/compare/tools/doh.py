@@ -15,12 +15,13 @@ class DoH(Tool):
     summary = "DNS over HTTPS (dnsdist on the vps), then a direct fetch"
     programs = ("curl", "dnsdist")
     tunnel = (("tcp", PORT),)
+    pins_family = True        # the DoH server's address and the fetch both of the family
 
     def start(self, ctx) -> None:
         dnsdist.start(ctx, doh_port=PORT)
 
     def options(self, ctx, url):
-        return ["--doh-url", f"https://{ctx.vps_ip}:{PORT}/dns-query"]
+        return ["--doh-url", f"https://{ctx.vps_addr(PORT)}/dns-query"]
 
 
 TOOL = DoH()

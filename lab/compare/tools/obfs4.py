@@ -12,19 +12,20 @@ class Obfs4(SocksTool):
     summary = "obfs4proxy (pt-spec driver of ours) around a SOCKS5 proxy on the vps"
     programs = ("curl", "obfs4proxy", "microsocks")
     tunnel = (("tcp", PORT),)
+    pins_family = True           # the bridge on the vps's address of the family
 
     def start(self, ctx) -> None:
         ctx.vps_socks()
         server_state = ctx.folder / "obfs4-server"
         args = server_state / "bridge-args"
         ctx.start(ctx.vps.name, "obfs4-server", ctx.python(
-            "lab.compare.ptdriver", "server", "--bind", f"{ctx.vps_ip}:{PORT}",
+            "lab.compare.ptdriver", "server", "--bind", ctx.vps_addr(PORT),
             "--orport", f"127.0.0.1:{VPS_SOCKS}", "--state", str(server_state)),
             [("tcp", PORT)], ready=args.exists)
         if "cert=" not in args.read_text():
             raise ToolError(f"obfs4proxy gave no bridge cert: {args.read_text().strip()!r}")
         ctx.start(ctx.client, "obfs4-client", ctx.python(
-            "lab.compare.ptdriver", "client", "--bridge", f"{ctx.vps_ip}:{PORT}",
+            "lab.compare.ptdriver", "client", "--bridge", ctx.vps_addr(PORT),
             "--args-file", str(args), "--listen", f"127.0.0.1:{LOCAL_SOCKS}",
             "--state", str(ctx.folder / "obfs4-client")), [("tcp", LOCAL_SOCKS)])
 

@@ -12,19 +12,21 @@ class QuicFallback(Tool):
     name = "quic-fallback"
     summary = "HTTP/3 first, TCP when QUIC fails (as browsers do)"
     programs = ("curl",)
+    pins_family = True           # h3get -6, curl -6
 
     def fetch(self, ctx, url, max_time, bulk=False):
         spent = 0.0
         if url.startswith("https://"):
             r = ctx.run(ctx.client, ctx.python(
                 "lab.compare.h3get", url, "--max-time", f"{max_time:g}",
-                "--connect-timeout", f"{QUIC_TRY:g}"), timeout=max_time + 10)
+                "--connect-timeout", f"{QUIC_TRY:g}",
+                *(["-6"] if ctx.family == "ipv6" else [])), timeout=max_time + 10)
             got = measure.parse(url, r.returncode, r.stdout or "", r.stderr or "", bulk)
             if got.ok:
                 got.via = "h3"
                 return got
             spent = got.seconds
-        got = ctx.curl(url, [], max_time, bulk)
+        got = ctx.curl(url, ctx.curl_family(), max_time, bulk)
         got.via = "tcp"
         if got.ttfb is not None:        # what the user waited: the failed QUIC try too
             got.ttfb += spent

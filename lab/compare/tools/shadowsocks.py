@@ -13,6 +13,7 @@ class Shadowsocks(SocksTool):
     summary = "shadowsocks-libev: ss-server on the vps, ss-local on the client"
     programs = ("curl", "ss-server", "ss-local")
     tunnel = (("tcp", PORT),)
+    pins_family = True
 
     def start(self, ctx) -> None:
         common = ["-p", str(PORT), "-k", PASSWORD, "-m", METHOD, "-t", "30"]

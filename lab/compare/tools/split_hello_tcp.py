@@ -9,10 +9,17 @@ class SplitHelloTcp(SocksTool):
     summary = "ClientHello split across two TCP segments (local splitting proxy)"
     mode = "tcp"
 
+    @property
+    def pins_family(self) -> bool:
+        """The tcp and records proxies connect over either family; the desync methods'
+        packet socket is IPv4's."""
+        return self.mode in ("tcp", "records")
+
     def start(self, ctx) -> None:
         ctx.start(ctx.client, f"splitproxy-{self.mode}", ctx.python(
             "lab.compare.splitproxy", "--listen", f"127.0.0.1:{LOCAL_SOCKS}",
-            "--mode", self.mode), [("tcp", LOCAL_SOCKS)])
+            "--mode", self.mode, *(["-6"] if ctx.family == "ipv6" else [])),
+            [("tcp", LOCAL_SOCKS)])
 
 
 TOOL = SplitHelloTcp()

@@ -10,6 +10,7 @@ class SshSocks(SocksTool):
     summary = "OpenSSH -D (SOCKS5) to the vps's sshd"
     programs = ("curl", "ssh")
     tunnel = (("tcp", 22),)
+    pins_family = True
 
     def start(self, ctx) -> None:
         ctx.start(ctx.client, "ssh", [

@@ -12,6 +12,7 @@ class TlsTunnel(SocksTool):
     summary = "stunnel (TLS, lab CA) on both ends around a SOCKS5 proxy on the vps"
     programs = ("curl", "stunnel4", "microsocks")
     tunnel = (("tcp", PORT),)
+    pins_family = True           # both stunnels on the vps's address of the family
 
     def start(self, ctx) -> None:
         ctx.vps_socks()

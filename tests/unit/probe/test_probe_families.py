@@ -61,3 +61,28 @@ def test_aaaa_queries_and_answers_on_the_wire():
     r.answer.append(dns.rrset.from_text("www.example.org.", 30, "IN", "AAAA", "2001:db8::1"))
     r.answer.append(dns.rrset.from_text("www.example.org.", 30, "IN", "A", "198.19.0.1"))
     assert parse_answer(r.to_wire()) == (0, [("2001:db8::1", 30), ("198.19.0.1", 30)])
+
+
+def _reach(ip, failure=None):
+    address = f"[{ip}]:7" if ":" in ip else f"{ip}:7"
+    return {"probe": "udp", "address": address, "failure": failure, "said": ""}
+
+
+def _reach_raw(v4_fail=None, v6_fail=None):
+    v6 = {"dns_failure": None, "addrs": ["2001:db8::c613:b"], "tcp_connect": [],
+          "tls_handshakes": [], "x_reachability": [_reach("2001:db8::c613:b", v6_fail)]}
+    return {"dns_failure": None, "addrs": ["198.19.0.11"], "tcp_connect": [],
+            "tls_handshakes": [], "x_reachability": [_reach("198.19.0.11", v4_fail)],
+            "x_ipv6": v6}
+
+
+def test_a_reachability_check_blocked_on_ipv6_alone_reads_blocked():
+    fam = by_family(_reach_raw(v6_fail="generic_timeout_error"), _reach_raw())
+    assert (fam["ipv4"]["status"], fam["ipv6"]["status"]) == ("ok", "blocked")
+    assert fam["ipv6"]["failure"] == "generic_timeout_error"
+
+
+def test_a_reachability_check_failing_at_the_control_too_is_unavailable():
+    fam = by_family(_reach_raw(v6_fail="connection_refused"),
+                    _reach_raw(v6_fail="connection_refused"))
+    assert fam["ipv6"]["status"] == "unavailable"

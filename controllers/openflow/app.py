@@ -67,7 +67,7 @@ class CensorApp(app_manager.OSKenApp):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         read_packet_ins_directly()
-        oflink.install(self.packet_in)
+        oflink.install(self.frame_in)
         assert _settings is not None, "controllers.openflow.app.configure() was not called"
         self.settings = _settings
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
@@ -138,15 +138,19 @@ class CensorApp(app_manager.OSKenApp):
         self.packet_in(ev.msg)
 
     def packet_in(self, msg) -> None:
-        in_port, now = msg.match["in_port"], self.now()
-        copy = is_copy(msg.cookie)      # forwarded already: the engine only takes note
+        self.frame_in(msg.match["in_port"], msg.cookie, msg.data)
+
+    def frame_in(self, in_port: int, cookie: int, data: bytes) -> None:
+        """One packet-in: the port it came in on, its entry's cookie, the frame."""
+        now = self.now()
+        copy = is_copy(cookie)      # forwarded already: the engine only takes note
         # The censor sees what a link would carry: offloaded checksums completed, TCP
         # super-segments cut to the MTU.
         try:
-            frames = for_the_wire(msg.data)
+            frames = for_the_wire(data)
         except Exception:
             log.exception("could not prepare a frame for the wire; inspecting it as it came")
-            frames = [bytes(msg.data)]
+            frames = [bytes(data)]
         for frame in frames:
             try:
                 effects = self.engine.packet_in(frame, in_port, now, copy)

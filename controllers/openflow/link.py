@@ -4,7 +4,9 @@ os-ken's Datapath reads an OpenFlow connection eight bytes (a header) and then t
 one message per recv, and queues every send for a writer greenthread: under a DNS load that
 was two system calls and two greenthread hops per packet-in, and one write per packet-out.
 `install()` gives Datapath a reader that takes what the socket holds (up to CHUNK bytes),
-hands each packet-in of a connected switch straight to the app's handler, dispatches every
+hands each packet-in of a connected switch straight to the app's handler (its in_port, cookie
+and frame, read from the buffer: no message object, as a DNS query is one packet-in and one
+packet-out and nothing else), dispatches every
 other message as os-ken's own reader does (observers, then the ofp_brick's handlers for the
 connection's state), and collects what handlers send meanwhile through `send_now` into one
 write at the end of the read, then yields so that the writer sends it.
@@ -24,10 +26,13 @@ from os_ken.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER
 from os_ken.lib import hub
 from os_ken.ofproto import ofproto_common, ofproto_parser
 
+from controllers.openflow.wire import packet_in_fields
+
 log = logging.getLogger("blocklab.censor")
 
-_packet_in: list[Callable] = []     # the app's packet-in handler (install())
+_packet_in: list[Callable] = []     # the app's handler(in_port, cookie, frame) (install())
 _OFPT_PACKET_IN = 10
+_OF13 = 4
 CHUNK = 256 * 1024          # bytes asked of the socket per read
 YIELD_EVERY = 2048          # messages between yields to other greenthreads (as os-ken does)
 _HEADER = struct.Struct("!BBHI")
@@ -53,7 +58,7 @@ def _flush(dp, more: bool) -> None:
 def _dispatch(dp, msg) -> None:
     if msg.msg_type == _OFPT_PACKET_IN and dp.state == MAIN_DISPATCHER and _packet_in:
         try:
-            _packet_in[0](msg)
+            _packet_in[0](msg.match.get("in_port"), msg.cookie, msg.data)
         except Exception:       # never into the reader: it would drop the switch
             log.exception("packet-in failed")
         return
@@ -77,6 +82,7 @@ def _recv_loop(self) -> None:
     header = ofproto_common.OFP_HEADER_SIZE
     count = 0
     self.blocklab_batch = None
+    handler = _packet_in[0] if _packet_in else None
     try:
         while self.state != DEAD_DISPATCHER:
             try:
@@ -96,11 +102,18 @@ def _recv_loop(self) -> None:
                     msg_len = max(msg_len, header)
                     if size - offset < msg_len:
                         break
-                    msg = ofproto_parser.msg(self, version, msg_type, msg_len, xid,
-                                             buf[offset:offset + msg_len])
+                    if msg_type == _OFPT_PACKET_IN and handler is not None \
+                            and version == _OF13 and self.state == MAIN_DISPATCHER:
+                        try:
+                            handler(*packet_in_fields(buf, offset))
+                        except Exception:   # never into the reader: it would drop the switch
+                            log.exception("packet-in failed")
+                    else:
+                        msg = ofproto_parser.msg(self, version, msg_type, msg_len, xid,
+                                                 buf[offset:offset + msg_len])
+                        if msg:
+                            _dispatch(self, msg)
                     offset += msg_len
-                    if msg:
-                        _dispatch(self, msg)
                     count += 1
                     if count >= YIELD_EVERY:
                         count = 0
@@ -118,8 +131,9 @@ def _recv_loop(self) -> None:
 
 
 def install(packet_in: Callable | None = None) -> None:
-    """Give os-ken's Datapath the chunked reader (idempotent); `packet_in(msg)` gets every
-    packet-in of a connected switch straight from the reader (no event, no observers)."""
+    """Give os-ken's Datapath the chunked reader (idempotent); `packet_in(in_port, cookie,
+    frame)` gets every packet-in of a connected switch straight from the reader (no message
+    object, no event, no observers)."""
     from os_ken.controller import controller    # after os-ken's app manager (import order)
     _packet_in[:] = [packet_in] if packet_in is not None else []
     if getattr(controller.Datapath, "blocklab_reader", False):

@@ -213,8 +213,24 @@ def packet_out_bytes(xid: int, out: fx.Output) -> bytes:
 # os-ken parses a packet-in's whole match into an OFPMatch (a tenth of the censor's time under
 # a DNS load); the app reads only in_port and the frame.
 _PACKET_IN_HEAD = struct.Struct("!IHBBQ")       # buffer_id, total_len, reason, table_id, cookie
+_TOTAL_LEN_COOKIE = struct.Struct("!H2xQ")   # total_len, (reason, table_id), cookie
 _OXM_HEAD = struct.Struct("!I")
 _IN_PORT_OXM = 0x80000000 | 0 << 9 | 4          # OFPXMC_OPENFLOW_BASIC, OFPXMT_OFB_IN_PORT
+
+
+def packet_in_fields(buf, offset: int = 0) -> tuple[int | None, int, bytes]:
+    """(in_port, cookie, frame) of the OpenFlow 1.3 packet-in at `offset` of `buf`: all the
+    app reads of one (controllers.openflow.link hands them over without an OFPPacketIn)."""
+    total_len, cookie = _TOTAL_LEN_COOKIE.unpack_from(buf, offset + 12)
+    match_len = struct.unpack_from("!H", buf, offset + 26)[0]   # ofp_match at offset 24
+    in_port, pos, end = None, offset + 28, offset + 24 + match_len
+    while pos + 4 <= end:
+        head = _OXM_HEAD.unpack_from(buf, pos)[0]
+        if head == _IN_PORT_OXM:
+            in_port = _OXM_HEAD.unpack_from(buf, pos + 4)[0]
+        pos += 4 + (head & 0xFF)
+    start = offset + 24 + (match_len + 7) // 8 * 8 + 2
+    return in_port, cookie, bytes(buf[start:start + total_len])
 
 
 def parse_packet_in(datapath, version, msg_type, msg_len, xid, buf):
@@ -225,16 +241,8 @@ def parse_packet_in(datapath, version, msg_type, msg_len, xid, buf):
     msg.set_buf(buf)
     (msg.buffer_id, msg.total_len, msg.reason, msg.table_id,
      msg.cookie) = _PACKET_IN_HEAD.unpack_from(buf, 8)
-    match_len = struct.unpack_from("!H", buf, 26)[0]            # ofp_match at offset 24
-    match, pos, end = {}, 28, 24 + match_len
-    while pos + 4 <= end:
-        head = _OXM_HEAD.unpack_from(buf, pos)[0]
-        if head == _IN_PORT_OXM:
-            match["in_port"] = _OXM_HEAD.unpack_from(buf, pos + 4)[0]
-        pos += 4 + (head & 0xFF)
-    msg.match = match
-    start = 24 + (match_len + 7) // 8 * 8 + 2
-    msg.data = bytes(buf[start:start + msg.total_len])
+    in_port, _cookie, msg.data = packet_in_fields(buf)
+    msg.match = {} if in_port is None else {"in_port": in_port}
     return msg
 
 

@@ -62,6 +62,7 @@ class _HeaderView:
 
 
 HEADER_CACHE = 65536       # candidate lists kept for flows' header keys
+WALK_CACHE = 16384         # walks' answers kept (header key and the facts the rules read)
 
 
 class RuleSet:
@@ -74,7 +75,10 @@ class RuleSet:
         self.rules: list[CompiledRule] = []
         self.generation = 0         # bumped by every edit: per-flow candidate lists go stale
         self._rngs: dict[str, random.Random] = {}
-        self._by_header: dict[tuple, tuple] = {}    # header key -> (generation, rules, needs)
+        self._by_header: dict[tuple, tuple] = {}    # header key -> (generation, rules, needs,
+        #                                             facts read in order, header key | None)
+        self._walks: dict[tuple, tuple] = {}        # (header key, facts...) -> (decided, rule)
+        self._walks_generation = 0
         self.set_all(rules)
 
     # -- edits (each raises RuleError/KeyError/ValueError on bad input, changing nothing) -----
@@ -154,7 +158,10 @@ class RuleSet:
         cached = self._by_header.get(key)
         if cached is None or cached[0] != self.generation:
             candidates = self.candidates(flow)
-            cached = (self.generation, candidates, self.needs(candidates))
+            needs = self.needs(candidates)
+            # walks over these candidates are remembered (walk()) unless a draw decides
+            memo_key = None if any(r.probability is not None for r in candidates) else key
+            cached = (self.generation, candidates, needs, tuple(sorted(needs)), memo_key)
             if len(self._by_header) >= HEADER_CACHE:
                 self._by_header.clear()
             self._by_header[key] = cached
@@ -173,7 +180,34 @@ class RuleSet:
     def walk(self, flow, candidates: list[CompiledRule], has_data: bool, final: bool
              ) -> tuple[bool, CompiledRule | None]:
         """(decided, rule): rule None with decided True means no rule applies.
-        `candidates`: rules whose header may match the flow (RuleSet.candidates)."""
+        `candidates`: rules whose header may match the flow (RuleSet.candidates).
+
+        The answer depends only on the flow's header key, the facts the candidates read,
+        `has_data` and `final` (no rule draws: flow_candidates leaves those out), so walks
+        over a flow's cached candidates are remembered by those: a DNS query for a name
+        seen before, from any port of the same client, costs one dict probe instead of
+        matching its name against every DNS rule in turn."""
+        cached = flow.candidates
+        if cached is None or cached[1] is not candidates or cached[4] is None:
+            return self._walk(flow, candidates, has_data, final)
+        if self._walks_generation != self.generation:
+            self._walks.clear()
+            self._walks_generation = self.generation
+        facts = flow.facts
+        key = (cached[4], has_data, final, *[getattr(facts, k) for k in cached[3]])
+        try:
+            answer = self._walks.get(key)
+        except TypeError:                   # a fact that cannot be a key: walk it
+            return self._walk(flow, candidates, has_data, final)
+        if answer is None:
+            answer = self._walk(flow, candidates, has_data, final)
+            if len(self._walks) >= WALK_CACHE:
+                self._walks.clear()
+            self._walks[key] = answer
+        return answer
+
+    def _walk(self, flow, candidates: list[CompiledRule], has_data: bool, final: bool
+              ) -> tuple[bool, CompiledRule | None]:
         for rule in candidates:
             if not rule.enabled:
                 continue

@@ -99,8 +99,8 @@ def test_packet_ins_go_straight_to_the_app_handler():
     ofwire.read_packet_ins_directly()
     got = []
 
-    def handler(msg):
-        got.append(msg.match["in_port"])
+    def handler(in_port, cookie, frame):
+        got.append((in_port, frame))
         oflink.send_now(dp, b"!")
 
     dp = Datapath([b"".join(packet_in(b"y" * 40, p) for p in (4, 5))])
@@ -109,4 +109,5 @@ def test_packet_ins_go_straight_to_the_app_handler():
         oflink._recv_loop(dp)
     finally:
         oflink._packet_in[:] = []
-    assert got == [4, 5] and dp.ofp_brick.seen == [] and dp.sent == [b"!!"]
+    assert got == [(4, b"y" * 40), (5, b"y" * 40)]
+    assert dp.ofp_brick.seen == [] and dp.sent == [b"!!"]

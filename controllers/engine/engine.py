@@ -18,9 +18,11 @@ the server's SYN-ACK comes first). Handshake packets (TCP without payload) pass 
 client data is held (inline) while the candidate rules wait on a fact (parser INCOMPLETE).
 It is decided when the rules can answer, after `inspect_packets` data packets, 16 client
 packets, a full stream or 2 s of holding; what is still unknown then is absent. The
-decision installs a per-flow pair (controllers.switch.tables), so later packets stay in the
-switch; a packet of a decided flow that still comes up re-installs its pair. An allowed
-UDP DNS query installs none and is forgotten: the socket's next query is a new decision.
+decision installs a per-flow pair (controllers.switch.tables), or for an allowed TCP flow
+marks it in the switch's connection tracker (the conntrack lane), so later packets stay in
+the switch; a packet of a decided flow that still comes up re-installs its pair (or is
+committed again). An allowed UDP DNS query installs none and is forgotten: the socket's next
+query is a new decision.
 One Event per decided flow by a rule (allow rules included, so exceptions show), one per
 penalty box, one per control change.
 """

@@ -29,6 +29,7 @@ import sys
 import time
 
 from lab.clients.fakes import FAKES, Connection
+from lab.run.wait import Timeout, wait_until
 
 NOT_RESOLVED, REFUSED, TIMEOUT, RESET = 6, 7, 28, 35
 SIOCOUTQNSD = 0x894B      # linux/sockios.h: bytes written to a TCP socket and not yet sent
@@ -167,12 +168,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _wait_sent(sock, deadline: float) -> None:
     """Until the kernel has put everything written so far on the wire (the socket's not-sent
-    byte count, SIOCOUTQNSD, is 0): the next write then starts a segment of its own."""
+    byte count, SIOCOUTQNSD, is 0): the next write then starts a segment of its own. Past the
+    deadline it goes on: the handshake's own wait then reports the time-out."""
     unsent = struct.pack("i", 0)
-    while time.monotonic() < deadline:
-        if struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, unsent))[0] == 0:
-            return
-        time.sleep(0.001)
+    try:
+        wait_until(lambda: struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQNSD,
+                                                          unsent))[0] == 0,
+                   max(0.0, deadline - time.monotonic()), "the first part on the wire",
+                   interval=0.001)
+    except Timeout:
+        pass
 
 
 def _finish(sock, obj, incoming, outgoing, changed: bool, deadline: float) -> int:

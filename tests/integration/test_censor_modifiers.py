@@ -30,7 +30,9 @@ def test_throttle_per_flow_lands_within_15_percent_of_the_rate():
         fast = _goodput(lab, "alice", "https://open.example.org/bulk/100M", 2)
         events = lab.events()
     assert abs(slow - rate) <= 0.15 * rate, f"throttled goodput {slow:.0f} B/s vs {rate:.0f}"
-    assert fast > 20 * rate
+    # an unmatched flow is not held to the rate: 10x it at least (the kernel lane's emulated
+    # CPU moved 2.2 MB/s unthrottled, 17.6x, in one CI run; 100x here)
+    assert fast > 10 * rate, f"unthrottled goodput {fast:.0f} B/s vs {rate:.0f}"
     assert any(e["action"] == "throttle" and e["rule"] == "slow" for e in events)
 
 
@@ -44,7 +46,11 @@ def test_throttle_per_rule_is_shared_by_every_flow():
         procs = [lab.popen(c, cmd, stdout=-1, stderr=-1, text=True) for c in ("alice", "bob")]
         speeds = [float(p.communicate(timeout=20)[0]) for p in procs]
     total = sum(speeds)
-    assert abs(total - rate) <= 0.15 * rate, f"two flows got {speeds} B/s, rule rate {rate:.0f}"
+    # the ceiling is what shows the rule's one meter shared (per flow, two would get 2x the
+    # rate); the floor is looser: the kernel lane's emulated CPU once moved two curls at 200
+    # of 250 KB/s
+    assert 0.7 * rate <= total <= 1.15 * rate, \
+        f"two flows got {speeds} B/s, rule rate {rate:.0f}"
 
 
 def test_residual_blocks_the_three_tuple_then_expires():

@@ -18,11 +18,16 @@ idle while the censor decided them all, and the censor idle while the switch sen
 two took turns instead of overlapping (the bench's DNS load: both at under half a core, the
 machine not busy, 23,000 queries/s against 51,000 without the censor).
 
+The switch connects over a Unix socket (controllers.main): os-ken's Datapath sets TCP_NODELAY
+on every connection, which a Unix socket refuses, so `install()` also wraps os-ken's
+connection factory to make TCP options a no-op on a Unix connection.
+
 Nothing else of os-ken changes: handshake, echo, features and the event queues are its own.
 """
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from typing import Callable
 import struct
@@ -162,10 +167,22 @@ def _recv_loop(self) -> None:
         self.blocklab_batch = None
 
 
+def _tcp_options_ignored(sock) -> None:
+    """Make `sock` (eventlet's socket, whose setsockopt is its own attribute) take TCP-level
+    options as a no-op: os-ken's Datapath sets TCP_NODELAY on every connection."""
+    real = sock.setsockopt
+
+    def setsockopt(level, *args):
+        if level != socket.IPPROTO_TCP:
+            real(level, *args)
+
+    sock.setsockopt = setsockopt
+
+
 def install(packet_in: Callable | None = None) -> None:
-    """Give os-ken's Datapath the chunked reader (idempotent); `packet_in(in_port, cookie,
-    frame)` gets every packet-in of a connected switch straight from the reader (no message
-    object, no event, no observers)."""
+    """Give os-ken's Datapath the chunked reader, and its server Unix connections
+    (idempotent); `packet_in(in_port, cookie, frame)` gets every packet-in of a connected
+    switch straight from the reader (no message object, no event, no observers)."""
     from os_ken.controller import controller    # after os-ken's app manager (import order)
     _packet_in[:] = [packet_in] if packet_in is not None else []
     if getattr(controller.Datapath, "blocklab_reader", False):
@@ -173,3 +190,12 @@ def install(packet_in: Callable | None = None) -> None:
     controller.Datapath.os_ken_recv_loop = controller.Datapath._recv_loop   # kept for the
     controller.Datapath._recv_loop = controller._deactivate(_recv_loop)     # internals test
     controller.Datapath.blocklab_reader = True
+    connect = controller.datapath_connection_factory    # server_loop looks it up when it runs
+
+    def unix_connection(sock, address):
+        if sock.family == socket.AF_UNIX:
+            _tcp_options_ignored(sock)
+        return connect(sock, address)
+
+    controller.os_ken_connection_factory = connect
+    controller.datapath_connection_factory = unix_connection

@@ -159,7 +159,7 @@ def controller(policy_doc: dict, timeout: float) -> dict:
         out["start_to_socket_s"] = rnd(time.perf_counter() - t)
         specs = [Host("c0", CLIENT["ip"], CLIENT["mac"], "client"),
                  Host("s0", SERVER["ip"], SERVER["mac"], "internet")]
-        network = Network(run, specs, censor.port, "secure")
+        network = Network(run, specs, censor.openflow_path, "secure")
         network.start()
         censor.wait_ready(timeout=timeout)
         out["start_to_ready_s"] = rnd(time.perf_counter() - t)

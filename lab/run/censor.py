@@ -42,14 +42,16 @@ RESTART_WINDOW = 60.0
 POLL = 0.5                # seconds between looks at the censor (and the services)
 
 
+OVS_RUNDIR = Path(os.environ.get("OVS_RUNDIR", "/var/run/openvswitch"))
+
+
+def openflow_sockets(run_id: str) -> list[Path]:
+    """A run's censors' OpenFlow sockets (CensorProcess.openflow_path) that exist."""
+    return sorted(OVS_RUNDIR.glob(f"blocklab-{run_id}-*.openflow"))
+
+
 class CensorError(Exception):
     """The censor process failed; the message carries the tail of its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ControlClient:
@@ -99,7 +101,6 @@ class CensorProcess:
         self.name = name or "censor"
         self.pid_key = "censor" if name is None else f"censor:{name}"
         where = () if name is None else ("censors", name)
-        self.port = free_port()
         self.policy_path = run.file(*where, "policy.json")
         if policy is not None:
             self.set_policy(policy)
@@ -108,6 +109,10 @@ class CensorProcess:
         self.log_path = run.file(*where, "controller.log")
         self.state_path = run.file(*where, "censor-state.json")
         self.control = ControlClient(run.file(*where, "control.sock"))
+        # Where the switch connects. OVS connects to a Unix socket only in its own run
+        # directory ("possibility for remote exploit" elsewhere), so it lives there, named
+        # after the run; stop() and `blocklab clean` remove it.
+        self.openflow_path = OVS_RUNDIR / f"blocklab-{run.state.run_id}-{self.name}.openflow"
         self.t0 = t0
         self.proc: subprocess.Popen | None = None
         self.watchdog: Watchdog | None = None
@@ -126,7 +131,7 @@ class CensorProcess:
         start side by side."""
         cmd = [sys.executable, "-m", "controllers.main", "--policy", str(self.policy_path),
                "--events", str(self.events_path), "--control", str(self.control.path),
-               "--port", str(self.port), "--t0", repr(self.t0),
+               "--openflow", str(self.openflow_path), "--t0", repr(self.t0),
                "--state", str(self.state_path), "--name", self.name]
         env = dict(os.environ, OSKEN_HUB_TYPE="eventlet", PYTHONUNBUFFERED="1")
         if kernel_datapath():       # netfilter's tracker drops the mark of a one-sided flow
@@ -209,6 +214,7 @@ class CensorProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.run.drop_pid(self.pid_key)
+        self.openflow_path.unlink(missing_ok=True)
         self.forget_connections()
 
     def forget_connections(self) -> None:

@@ -136,7 +136,7 @@ class Lab:
             self.censors = {self.censor.name: self.censor}
             self.censor.start()
             self._say(f"building the network: {len(specs)} hosts on one switch")
-            self.network = Network(run, specs, self.censor.port, self.scenario.censor.fail_mode,
+            self.network = Network(run, specs, self.censor.openflow_path, self.scenario.censor.fail_mode,
                                    shaping=self.shaping())
             self.network.start()
             if self.pcap:
@@ -168,20 +168,20 @@ class Lab:
 
     def _routed(self, run: RunDir, specs: list[Host]) -> None:
         """The routed network and its censors: each censor's process is started first (its
-        OpenFlow port), then the network, then each censor waited for."""
+        OpenFlow socket), then the network, then each censor waited for."""
         from lab.run.routed import RoutedNetwork
         sc, topo = self.scenario, self.scenario.network
-        ports = {}
+        sockets = {}
         for censor in topo.censors:
             self._say(f"starting censor {censor.name} ({censor.at})")
             proc = CensorProcess(run, None, self.t0, name=censor.name)
             self.censors[censor.name] = proc
-            ports[censor.at] = proc.port
+            sockets[censor.at] = proc.openflow_path
         self.censor = next(iter(self.censors.values()), None)
         routers = len(topo.isps) + 1
         self._say(f"building the network: {len(specs)} hosts, {routers} routers, "
                   f"{len(topo.censors)} censor{'s' if len(topo.censors) != 1 else ''}")
-        self.network = RoutedNetwork(run, sc, specs, ports)
+        self.network = RoutedNetwork(run, sc, specs, sockets)
         for censor in topo.censors:
             policy = sc.policy(self.network.switch_ports(censor.at), censor,
                                topo.client_side(censor.at, sc.hosts()))

@@ -11,12 +11,13 @@ userspace datapath (with userspace TSO, set by scripts/setup.sh) when it is not.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
-from mininet.node import Host as MininetHost, OVSSwitch, RemoteController
+from mininet.node import Host as MininetHost, OVSSwitch
 
 from lab.run.procs import in_namespaces, netns_of, terminate
 from lab.run.rundir import RunDir
@@ -45,12 +46,23 @@ def tc_params(link: Link) -> dict:
     return p
 
 
-class CensorController(RemoteController):
-    """The censor, already running: no telnet probe of its OpenFlow port (Mininet's check
-    sends text to the port and chokes on the binary hello it reads back)."""
+class CensorSwitch(OVSSwitch):
+    """An OVS bridge whose controller is a censor's OpenFlow Unix socket (`censor`, a path;
+    None: no controller). Mininet's controllers are TCP ports only: the bridge's Controller
+    record is written here, with Mininet's reconnection backoff (a restarted censor is found
+    within a second)."""
 
-    def checkListening(self) -> None:
-        return None
+    def __init__(self, name: str, censor: Path | None = None, **params):
+        super().__init__(name, **params)
+        self.censor = censor
+
+    def start(self, controllers) -> None:
+        super().start([])
+        if self.censor is not None:
+            # one ovs-vsctl for a batch of bridges: a record id of each bridge's own
+            target, rid = shlex.quote(f'target="unix:{self.censor}"'), f"@censor_{self}"
+            self.vsctl(f"-- --id={rid} create Controller {target} "
+                       f"max_backoff={self.reconnectms} -- set bridge {self} controller={rid}")
 
 
 def switch_ports(hosts: list[Host]) -> dict[str, int]:
@@ -66,7 +78,7 @@ def kernel_datapath() -> bool:
 class Network:
     """Builds, starts and stops the Mininet network for one run."""
 
-    def __init__(self, run: RunDir, hosts: list[Host], controller_port: int,
+    def __init__(self, run: RunDir, hosts: list[Host], censor: Path,
                  fail_mode: str = "secure", shaping: dict[str, Link] | None = None):
         self.run = run
         self.specs = hosts
@@ -76,13 +88,12 @@ class Network:
         setLogLevel(os.environ.get("BLOCKLAB_MININET_LOG", "error"))
         self.net = Mininet(topo=None, build=False, controller=None, host=MininetHost,
                            switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
-        self.net.addController(CensorController(f"c{run.state.run_id}", ip="127.0.0.1",
-                                                port=controller_port))
         # batch: the bridge and all its ports in one ovs-vsctl run as a subprocess. Without
         # it Mininet types that command into the switch's shell, whose tty cuts a line at
         # 4095 bytes: past ~45 hosts the bridge was silently never created.
         self.switch = self.net.addSwitch(
-            self.bridge, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
+            self.bridge, cls=CensorSwitch, censor=censor, datapath=self.datapath,
+            protocols="OpenFlow13",
             failMode=fail_mode, dpid=f"{int(run.state.run_id, 16):016x}", batch=True)
         shaping = shaping or {}
         for spec in hosts:
@@ -143,12 +154,6 @@ class Network:
         stragglers = set(in_namespaces({netns_of(p) for p in shells})) - set(shells)
         terminate(sorted(stragglers))
         self.net.stop()
-        # Mininet's RemoteController.stop() does nothing, so its shell (a bash in the root
-        # namespace) would outlive the lab until this process ends: a campaign or the
-        # dashboard running lab after lab gathered one per lab.
-        for controller in self.net.controllers:
-            if controller.shell:
-                controller.terminate()
         self.run.set_bridge("")
         for name in list(self.run.state.pids):
             if name.startswith(("host:", "switch-shell")):

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 import string
+from pathlib import Path
 
 from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import Host, OVSSwitch
 
-from lab.run.network import (CensorController, Network, add_ipv6, disable_ipv6,
+from lab.run.network import (CensorSwitch, Network, add_ipv6, disable_ipv6,
                              kernel_datapath, tc_params)
 from lab.run.rundir import RunDir
 from lab.scenario import addressing
@@ -59,7 +60,7 @@ class Segment:
 class RoutedNetwork(Network):
     """Builds, starts and stops the routed network for one run (Network's host(), stop())."""
 
-    def __init__(self, run: RunDir, scenario, hosts, controller_ports: dict[str, int]):
+    def __init__(self, run: RunDir, scenario, hosts, censors: dict[str, Path]):
         self.run = run
         self.specs = hosts
         self.scenario = scenario
@@ -71,12 +72,7 @@ class RoutedNetwork(Network):
         self.net = Mininet(topo=None, build=False, controller=None, host=Host,
                            switch=OVSSwitch, autoSetMacs=False, waitConnected=False)
         self.segments: list[Segment] = []
-        self.controllers = {}
-        rid = run.state.run_id
-        for censor in topo.censors:
-            self.controllers[censor.at] = self.net.addController(CensorController(
-                f"c{rid}{len(self.controllers)}", ip="127.0.0.1",
-                port=controller_ports[censor.at]))
+        self.censor_sockets = censors       # place -> the OpenFlow socket of its censor
         isp_of = {c: i for i in topo.isps for c in i.members}
         for h in hosts:
             plen = isp_of[h.name].net.prefixlen if h.name in isp_of else \
@@ -108,7 +104,7 @@ class RoutedNetwork(Network):
             p2 = {"ip": f"{up_border}/30"}
             # `uplink:` shaping: tc on both ends of the router's own link (both directions)
             shaped = {"cls": TCLink, **tc_params(isp.shaping)} if isp.shaping else {}
-            if place in self.controllers:
+            if place in self.censor_sockets:
                 wire = self._segment(place)
                 self.net.addLink(router, wire.switch, port2=wire.port_of(isp.uplink_router),
                                  intfName1="up", params1=p1, **shaped)
@@ -147,10 +143,11 @@ class RoutedNetwork(Network):
 
     def _segment(self, place: str) -> Segment:
         seg = Segment(f"bl{self.run.state.run_id}{_SUFFIX[len(self.segments)]}", place)
-        censored = place in self.controllers
+        censored = place in self.censor_sockets
         censor = self.topo.censor_at(place)
         seg.switch = self.net.addSwitch(
-            seg.name, cls=OVSSwitch, datapath=self.datapath, protocols="OpenFlow13",
+            seg.name, cls=CensorSwitch, censor=self.censor_sockets.get(place),
+            datapath=self.datapath, protocols="OpenFlow13",
             failMode=censor.fail_mode if censored else "standalone",
             dpid=f"{int(self.run.state.run_id, 16) << 8 | len(self.segments):016x}", batch=True)
         self.segments.append(seg)
@@ -182,7 +179,7 @@ class RoutedNetwork(Network):
         points, merges = [], []
         on_switch = set()
         for seg in self.segments:
-            censor = self.topo.censor_at(seg.place) if seg.place in self.controllers else None
+            censor = self.topo.censor_at(seg.place) if seg.place in self.censor_sockets else None
             toward = self.switch_ports(seg.place) if censor else {}
             clients = self.topo.client_side(seg.place, self.specs) if censor else set()
             sides: dict[str, list[tuple[str, str]]] = {"client": [], "internet": []}
@@ -217,7 +214,7 @@ class RoutedNetwork(Network):
             points.append(CapturePoint(f"{name}.pcap", f"what {name} sent and received",
                                        node.intfList()[0].name, node.pid))
         for isp in self.topo.isps:
-            if f"{isp.name}.uplink" not in self.controllers:
+            if f"{isp.name}.uplink" not in self.censor_sockets:
                 name = isp.uplink_router            # the last of its routers (hops:)
                 points.append(CapturePoint(f"link-{isp.name}-uplink.pcap",
                                            f"the link from {name} to the border router "
@@ -261,8 +258,7 @@ class RoutedNetwork(Network):
                     raise RuntimeError(f"route {prefix6_} via {ip6_for(via)} in {name}: "
                                        f"{out.strip()}")
         for seg in self.segments:
-            ctrl = self.controllers.get(seg.place)
-            seg.switch.start([ctrl] if ctrl else [])
+            seg.switch.start([])
         OVSSwitch.batchStartup([s.switch for s in self.segments])
         for seg in self.segments:
             for intf in seg.switch.intfList():

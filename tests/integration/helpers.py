@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lab.run.censor import OVS_RUNDIR
 from lab.run.wait import scaled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,4 +89,5 @@ def more_snapshot() -> dict:
         "mounts": _mount_points(),
         "ovs_controllers": _out("ovs-vsctl --format=csv --columns=target list controller"),
         "ovs_managers": _out("ovs-vsctl get-manager"),
+        "openflow_sockets": sorted(p.name for p in OVS_RUNDIR.glob("blocklab-*")),
     }

@@ -111,3 +111,71 @@ def test_packet_ins_go_straight_to_the_app_handler():
         oflink._packet_in[:] = []
     assert got == [(4, b"y" * 40), (5, b"y" * 40)]
     assert dp.ofp_brick.seen == [] and dp.sent == [b"!!"]
+
+
+def test_a_long_read_is_answered_every_flush_every_packet_ins():
+    """The switch gets the first answers while the censor decides the rest of the read."""
+    ofwire.read_packet_ins_directly()
+    n = oflink.FLUSH_EVERY * 2 + 3
+    dp = Datapath([b"".join(packet_in(b"z" * 40, 1 + i % 200) for i in range(n))])
+    oflink._recv_loop(dp)
+    assert [len(w) for w in dp.sent] == [oflink.FLUSH_EVERY, oflink.FLUSH_EVERY, 3]
+    assert b"".join(dp.sent) == bytes(1 + i % 200 for i in range(n))
+
+
+class WriterQueue:
+    """os-ken's send queue as _write sees it: items queued, greenthreads waiting to get."""
+
+    def __init__(self, items: int, waiting: int):
+        self.items, self.waiting = items, waiting
+
+    def empty(self):
+        return self.items == 0
+
+    def getting(self):
+        return self.waiting
+
+
+class RawSocket:
+    """The non-blocking socket under eventlet's: takes up to `room` bytes per send."""
+
+    def __init__(self, room: int):
+        self.room, self.got = room, b""
+
+    def send(self, data):
+        if self.room == 0:
+            raise BlockingIOError
+        took = bytes(data[:self.room])
+        self.room -= len(took)
+        self.got += took
+        return len(took)
+
+
+def _writer_dp(items: int, waiting: int, room: int):
+    dp = Datapath([])
+    dp.send_q, dp.socket.fd = WriterQueue(items, waiting), RawSocket(room)
+    return dp
+
+
+def test_written_straight_when_the_writer_is_idle():
+    dp = _writer_dp(items=0, waiting=1, room=100)
+    oflink._write(dp, b"abc")
+    assert dp.socket.fd.got == b"abc" and dp.sent == []
+
+
+def test_what_the_socket_does_not_take_goes_to_the_writer_in_order():
+    dp = _writer_dp(items=0, waiting=1, room=2)
+    oflink._write(dp, b"abcde")
+    assert dp.socket.fd.got == b"ab" and dp.sent == [b"cde"]
+    dp = _writer_dp(items=0, waiting=1, room=0)
+    oflink._write(dp, b"abc")
+    assert dp.socket.fd.got == b"" and dp.sent == [b"abc"]
+
+
+def test_queued_behind_the_writer_when_it_holds_something():
+    """Something queued, or the writer in the middle of a send (not waiting on the queue):
+    writing past it would reorder or interleave bytes on the connection."""
+    for items, waiting in ((1, 1), (0, 0)):
+        dp = _writer_dp(items, waiting, room=100)
+        oflink._write(dp, b"abc")
+        assert dp.socket.fd.got == b"" and dp.sent == [b"abc"]

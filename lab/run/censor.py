@@ -220,12 +220,19 @@ class CensorProcess:
     def forget_connections(self) -> None:
         """Flush the censor's conntrack zone (its allowed flows: controllers.switch.tables).
         The entries would expire by themselves; nothing else of the lab's stays in OVS."""
-        zone = ct_zone(os.path.abspath(str(self.control.path)))
-        try:
-            subprocess.run(["ovs-appctl", "dpctl/flush-conntrack", f"zone={zone}"],
-                           capture_output=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            log.warning("could not flush conntrack zone %d: %s", zone, e)
+        forget_connections(self.control.path)
+
+
+def forget_connections(control_socket: Path) -> int:
+    """Flush the conntrack zone of the censor whose control socket is (or was) at that path;
+    the zone, for the caller to say."""
+    zone = ct_zone(os.path.abspath(str(control_socket)))
+    try:
+        subprocess.run(["ovs-appctl", "dpctl/flush-conntrack", f"zone={zone}"],
+                       capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log.warning("could not flush conntrack zone %d: %s", zone, e)
+    return zone
 
 
 @dataclass

@@ -4,7 +4,7 @@ A run's state.json lists its processes and its bridges (a routed network has sev
 whose owner is gone is cleaned: its processes killed (host shells and routers, services, the
 censors, the tcpdumps of `--pcap`), its OVS bridges deleted, the root-namespace ends of its
 veths removed, its censors' OpenFlow sockets (in OVS's run directory) and its directory
-deleted. Runs still alive are left, and so are runs kept for
+deleted, its censors' conntrack zones flushed. Runs still alive are left, and so are runs kept for
 their events (lab/run/rundir.py: a run whose results could not be written); the user deletes
 those.
 """
@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 
-from lab.run.censor import openflow_sockets
+from lab.run.censor import forget_connections, openflow_sockets
 from lab.run.procs import alive, in_namespaces, netns_of, referring_to, terminate
 from lab.run.rundir import RUNS, RunState, load_states
 
@@ -68,6 +68,8 @@ def clean_run(state: RunState) -> list[str]:
     for sock in openflow_sockets(state.run_id):
         sock.unlink(missing_ok=True)
         removed.append(f"socket {sock}")
+    for control in sorted(run_path.glob("**/control.sock")):    # its censors' allowed flows
+        removed.append(f"conntrack zone {forget_connections(control)}")
     shutil.rmtree(run_path, ignore_errors=True)
     return removed
 

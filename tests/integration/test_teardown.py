@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 
 import pytest
 
+from controllers.switch.tables import ct_zone
 from lab.run.procs import netns_of
+from lab.run.rundir import RUNS
 from lab.run.wait import wait_until
 from tests.integration.helpers import blocklab, blocklab_popen, snapshot
 
@@ -69,3 +72,30 @@ def test_sigkilled_run_is_cleaned_by_blocklab_clean():
     assert r.returncode == 0, r.stderr
     assert "removed" in r.stdout
     assert snapshot() == before
+
+
+def _zone_entries(zone: int) -> list[str]:
+    out = subprocess.run(["ovs-appctl", "dpctl/dump-conntrack", f"zone={zone}"],
+                         capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def test_blocklab_clean_flushes_a_sigkilled_censors_allowed_connections():
+    """An allowed TLS flow is committed to the censor's conntrack zone (the conntrack lane:
+    controllers/switch/tables.py); a lab killed with SIGKILL cannot flush it: clean does."""
+    runs_before = set(os.listdir(RUNS)) if RUNS.is_dir() else set()
+    proc = blocklab_popen("exec", "basics/reset", "alice", "--", "sh", "-c",
+                          "curl -s --max-time 5 https://open.example.org/ >/dev/null; "
+                          "sleep 300")
+    try:
+        run = wait_until(lambda: next(iter(set(os.listdir(RUNS)) - runs_before), None), 60,
+                         "the lab's run directory")
+        zone = ct_zone(os.path.abspath(RUNS / run / "control.sock"))
+        wait_until(lambda: _zone_entries(zone), 60, "the allowed flow in the censor's zone")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    r = blocklab("clean")
+    assert r.returncode == 0, r.stderr
+    assert f"conntrack zone {zone}" in r.stdout
+    assert _zone_entries(zone) == []

@@ -209,7 +209,9 @@ class Engine:
 
     def _copied(self, frame: bytes, now: float) -> list[Effect]:
         """A server's SYN-ACK the switch forwarded and copied up: its ack number is where
-        the client's stream will start (the client's own SYN and ACK passed the switch)."""
+        the client's stream will start (the client's own SYN and ACK passed the switch);
+        for a flow decided `rst_handshake`, the RSTs that follow it (steering's
+        synack_copies)."""
         try:
             pkt = parse_frame(frame)
         except Malformed:
@@ -223,6 +225,9 @@ class Engine:
         if pkt.flags & (SYN | ACK | RST) != SYN | ACK:
             return []
         flow, _c2s = self.flows.find(*key)
+        if flow is not None and flow.verdict == "rst_handshake":    # forwarded already: its
+            return self.executor.handshake_rsts(                     # RSTs follow it
+                flow, self.rules.get(flow.rule_id), pkt)
         if flow is not None and flow.verdict == "ended":
             self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
             flow = None

@@ -4,7 +4,9 @@ Owns the coarse header prefilter of each enabled rule (its transport, destinatio
 addresses: a superset of the flows the rule can match), merging prefilters that overlap, and
 turning them into CONTROLLER entries on every client-side port. `allow` rules steer nothing:
 forwarding is the default, and a flow another rule steers meets them in Python in rule order.
-Where only data can decide a TCP flow, its handshake passes in the switch (passes).
+Where only data can decide a TCP flow, its handshake passes in the switch (passes). The
+server's SYN-ACKs of an `rst_handshake` rule's flows are copied up from the start
+(synack_copies), not only by the flow's own entry installed when it is decided.
 IPv6 is steered like IPv4 (EtherType 0x86dd, ipv6_src/ipv6_dst, ICMPv6 for `icmp`) in a lab
 with IPv6 addresses, or for a rule that names IPv6 (its `family`, an IPv6 CIDR).
 """
@@ -264,12 +266,15 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
     (controllers.switch.tables) above them all."""
     prefilters: list[dict] = []
     header: list[dict] = []
+    answered: list[dict] = []
     for rule in rules:
         if rule.enabled and rule.kind != "allow":
             mine = rule_prefilters(rule, hosts)
             prefilters += mine
             if not rule.needs_data(TCP):
                 header += mine
+            if rule.kind == "rst_handshake":
+                answered += mine
     merged = merge(prefilters)
     client_ports = sorted({h["port"] for h in hosts.values()
                            if h.get("side") == "client" and h.get("port") is not None})
@@ -283,12 +288,26 @@ def steering_entries(rules: Iterable[CompiledRule], hosts: dict[str, dict],
         return out
     guards = [g for g in merge(header) if g.get("ip_proto", TCP) == TCP]
     tcp = handshake_passes(merged, guards)
-    if not tcp:
-        return out
     guards = [g for g in guards if any(overlap(g, m) for m in tcp)]
     out += [FlowSpec(PRIO_GUARD, {"in_port": port, **g}, (CONTROLLER,), cookie=cookie)
             for port in client_ports for g in guards]
     for m in tcp:
         out += passes(m, client_ports, cookie, steer_cookie(generation, copy=True),
                       server_rsts, client_syns)
+    made = [spec.match for spec in out if spec.priority == PRIO_PASS]
+    out += [spec for spec in synack_copies(answered, steer_cookie(generation, copy=True))
+            if spec.match not in made]
     return out
+
+
+def synack_copies(prefilters: list[dict], copy_cookie: int) -> list[FlowSpec]:
+    """The server's SYN-ACKs of these (rst_handshake) prefilters' flows: forwarded, and a
+    copy up, from the start. The flow's own entry (decided at the client's SYN) sends them
+    up too, but OVS re-translates its cached datapath flows only after a flow-table change:
+    a SYN-ACK that arrives first may follow a cached flow made for the same two hosts'
+    earlier packets (IPv6's neighbour advertisement, just before every first connection; an
+    earlier connection's packets), and went by unseen. An entry in the table before those
+    packets makes every cached flow tell the SYN-ACK apart."""
+    tcp = merge({**m, "ip_proto": TCP} for m in prefilters if m.get("ip_proto", TCP) == TCP)
+    return [FlowSpec(PRIO_PASS, {**mirrored(m), "tcp_flags": (SYN | ACK, SYN | ACK)},
+                     (NORMAL, CONTROLLER), cookie=copy_cookie) for m in tcp]

@@ -37,9 +37,11 @@ no TCP options: a 1-byte segment without PSH would pass with the handshake (a do
 blind spot of the switch's passes), which is not what is measured here.
 
     python -m lab.clients.desync METHOD HOST [--port 443] [--sni NAME] [--timeout S]
-        [--autottl-delta N]
+        [--autottl-delta N] [-6]
 
-connects, sends a ClientHello for NAME (default HOST) shaped by METHOD, prints one line per
+connects (over IPv4; `-6`: over IPv6, to HOST's AAAA: the segments go out on EtherType
+0x86dd, a badsum fake's checksum is wrong over IPv6's pseudo-header, and a TTL is the hop
+limit), sends a ClientHello for NAME (default HOST) shaped by METHOD, prints one line per
 segment sent and `ServerHello received` when the server answers (exit 0; 28 on a timeout,
 35 on a reset, as lab.clients.tls_hello).
 """
@@ -51,6 +53,7 @@ import sys
 
 from controllers.packets import ACK, PSH, RST, with_ttl
 from lab.clients.fakes import Connection, spoil
+from lab.clients.probe import ProbeError, resolve
 from lab.clients.tls_hello import client_hello, sni_span
 
 METHODS = ("fake-badsum", "fake-badseq", "disorder", "multisplit", "fake-ttl", "tcb-teardown")
@@ -143,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--autottl-delta", type=int, default=0,
                    help="added to the hop count for fake-ttl and tcb-teardown (default 0)")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="over IPv6 (HOST's AAAA)")
     a = p.parse_args(argv)
     hello = client_hello(a.sni or a.host)[3]
     try:
-        ip = socket.gethostbyname(a.host)
+        ip = resolve(a.host, socket.AF_INET6 if a.ipv6 else socket.AF_INET)
         conn = Connection(ip, a.port, a.timeout)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ProbeError) as e:
         print(f"desync: {e}", file=sys.stderr)
         return 7
     try:

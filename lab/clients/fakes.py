@@ -7,10 +7,13 @@ drops it, and the real data follows. This module owns those fakes: learning a co
 sequence numbers from its SYN-ACK, making the fake (controllers.packets builds it, one byte
 pair is then spoiled), sending it through AF_PACKET on the host's interface, and asking the
 server where its stream stands (an out-of-window ACK, which it answers with a duplicate ACK).
+Either family: over IPv6 (`-6`: HOST's AAAA, or an IPv6 address) the packet socket takes
+EtherType 0x86dd and the wrong checksum is the TCP/UDP one over IPv6's pseudo-header; IPv6
+has no header checksum, so `badipsum` is IPv4's alone.
 
     python -m lab.clients.fakes tcp HOST [--port 443] [--fake badsum|badipsum] [--payload S]
-        [--wait] [--timeout S]
-    python -m lab.clients.fakes udp HOST PORT [--payload HEX]
+        [--wait] [--timeout S] [-6]
+    python -m lab.clients.fakes udp HOST PORT [--payload HEX] [-6]
 
 `tcp` connects, sends the fake and prints `fake FRAME-HEX`; with --wait it then waits for a
 line on standard input (a test's cue that the fake has arrived); then it prints
@@ -27,12 +30,13 @@ import struct
 import sys
 import time
 
+from controllers import packets6
 from controllers.openflow.offload import pseudo_sum
-from controllers.packets import (ACK, PSH, SYN, TCP, build_tcp, build_udp, mac_bytes,
-                                 parse_frame)
-from lab.scenario.addressing import mac_for
+from controllers.packets import (ACK, ETH_IPV4, ETH_IPV6, PSH, SYN, TCP, build_tcp, build_udp,
+                                 mac_bytes, parse_frame)
+from lab.clients.probe import ProbeError, resolve
+from lab.scenario.addressing import host_ip, mac_for
 
-ETH_P_IP = 0x0800
 FAKES = ("badsum", "badipsum")
 # linux/tcp.h: repair mode, its queue selector, and leaving it without a window probe
 TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, TCP_REPAIR_OFF_NO_WP = 19, 20, 2, -1
@@ -47,11 +51,24 @@ def interface() -> str:
     return names[0]
 
 
+def ethertype(address: str) -> int:
+    """The EtherType of frames to and from `address` (either family)."""
+    return ETH_IPV6 if ":" in address else ETH_IPV4
+
+
 def spoil(frame: bytes, kind: str) -> bytes:
     """`frame` (correct checksums) with a wrong TCP/UDP checksum (badsum) or a wrong IP
-    header checksum (badipsum). The wrong value is never the pseudo-header sum, which would
-    read as a partial checksum (controllers.openflow.offload)."""
+    header checksum (badipsum, IPv4 only: IPv6 has none). The wrong value is never the
+    pseudo-header sum, which would read as a partial checksum (controllers.openflow.offload,
+    offload6). An IPv6 frame is one the builders made: no extension headers."""
     out = bytearray(frame)
+    if frame[12:14] == ETH_IPV6.to_bytes(2, "big"):
+        if kind == "badipsum":
+            raise ValueError("badipsum: IPv6 has no header checksum (an IPv4 fake only)")
+        proto, length = frame[20], struct.unpack_from("!H", frame, 18)[0]
+        at = 54 + (16 if proto == TCP else 6)
+        avoid = packets6.pseudo_sum(frame[14:54], proto, length)
+        return _spoiled(out, at, avoid)
     ihl = (frame[14] & 0x0F) * 4
     if kind == "badipsum":
         at = 24
@@ -60,6 +77,11 @@ def spoil(frame: bytes, kind: str) -> bytes:
         at = 14 + ihl + (16 if frame[23] == TCP else 6)
         total = struct.unpack_from("!H", frame, 16)[0]
         avoid = pseudo_sum(frame[14:14 + ihl], frame[23], total - ihl)
+    return _spoiled(out, at, avoid)
+
+
+def _spoiled(out: bytearray, at: int, avoid: int) -> bytes:
+    """`out` with the checksum at `at` made wrong, and neither `avoid` nor 0."""
     value = struct.unpack_from("!H", out, at)[0]
     wrong = (value + 0x1111) & 0xFFFF
     if wrong in (avoid, 0):
@@ -69,18 +91,24 @@ def spoil(frame: bytes, kind: str) -> bytes:
 
 
 class Connection:
-    """A kernel TCP connection, with a packet socket beside it that saw its handshake."""
+    """A kernel TCP connection to `ip` (an address of either family), with a packet socket
+    beside it that saw its handshake."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, ip: str, port: int, timeout: float) -> None:
         self.timeout = timeout
-        self.raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
-        self.raw.bind((interface(), ETH_P_IP))
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        kind = ethertype(ip)
+        self.raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(kind))
+        self.raw.bind((interface(), kind))
+        try:
+            self.sock = socket.create_connection((ip, port), timeout=timeout)
+        except BaseException:
+            self.raw.close()
+            raise
         self.src, self.sport = self.sock.getsockname()[:2]
         self.dst, self.dport = self.sock.getpeername()[:2]
         synack = self._receive(lambda p: p.flags & (SYN | ACK) == SYN | ACK)
         self.isn, self.irs = synack.ack - 1, synack.seq
-        self.synack_ttl = synack.ttl        # how far the server is (lab.clients.desync.autottl)
+        self.synack_ttl = synack.ttl        # (IPv6: hop limit) how far the server is (desync)
         self.mac, self.peer_mac = synack.eth_dst, synack.eth_src
 
     def _receive(self, want):
@@ -139,17 +167,18 @@ class Connection:
         self.raw.close()
 
 
-def send_udp_fake(host: str, port: int, payload: bytes) -> bytes:
-    """A datagram to host:port with a wrong UDP checksum, from an unused source port."""
-    dst = socket.gethostbyname(host)
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def send_udp_fake(dst: str, port: int, payload: bytes) -> bytes:
+    """A datagram to dst:port (an address of either family) with a wrong UDP checksum, from
+    an unused source port, to the MAC the lab's addressing plan gives dst's host."""
+    family = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_DGRAM)
     probe.connect((dst, port))                  # the route's source address and a free port
-    src, sport = probe.getsockname()
+    src, sport = probe.getsockname()[:2]
     raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     raw.bind((interface(), 0))
     try:
-        frame = spoil(build_udp(raw.getsockname()[4], mac_bytes(mac_for(dst)), src, dst,
-                                sport, port, payload), "badsum")
+        frame = spoil(build_udp(raw.getsockname()[4], mac_bytes(mac_for(host_ip(dst))), src,
+                                dst, sport, port, payload), "badsum")
         raw.send(frame)
     finally:
         raw.close()
@@ -171,13 +200,19 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("host")
     u.add_argument("port", type=int)
     u.add_argument("--payload", default=PAYLOAD.hex(), help="the payload, in hex")
+    for each in (t, u):
+        each.add_argument("-6", dest="ipv6", action="store_true",
+                          help="over IPv6 (HOST's AAAA record)")
     a = p.parse_args(argv)
+    if a.kind == "tcp" and a.ipv6 and a.fake == "badipsum":
+        p.error("-6: IPv6 has no header checksum to spoil (badipsum is an IPv4 fake)")
     try:
+        ip = resolve(a.host, socket.AF_INET6 if a.ipv6 else socket.AF_INET)
         if a.kind == "udp":
-            print("fake", send_udp_fake(a.host, a.port, bytes.fromhex(a.payload)).hex(),
+            print("fake", send_udp_fake(ip, a.port, bytes.fromhex(a.payload)).hex(),
                   flush=True)
             return 0
-        conn = Connection(a.host, a.port, a.timeout)
+        conn = Connection(ip, a.port, a.timeout)
         try:
             print("fake", conn.send_fake(a.fake, a.payload.encode()).hex(), flush=True)
             if a.wait:
@@ -185,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             print("server acks", conn.server_ack(), flush=True)
         finally:
             conn.close()
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ProbeError) as e:
         print(f"fakes: {e}", file=sys.stderr)
         return 1
     return 0

@@ -2,7 +2,7 @@
 
 `python -m lab.clients.tls_hello HOST [--port 443] [--sni NAME] [--split N] [--records N]
 [--add-ext 0xffce] [--pad BYTES] [--fake badsum|badipsum] [--ttl N] [--timeout S] [--sport N]
-[-v]` connects,
+[-v] [-6]` connects (over IPv4; `-6`: over IPv6, to HOST's AAAA),
 sends a real ClientHello made by Python's ssl module — split across two TCP segments after N
 bytes (--split), or across TLS records of at most N bytes (--records), optionally with an extra
 extension or a large padding extension (post-quantum sized hellos), optionally after a fake
@@ -11,7 +11,7 @@ byedpi and Geneva, lab.clients.fakes) — then finishes the handshake when the h
 unchanged (verifying the lab CA), or just waits for the ServerHello when it was changed or
 names another site than HOST (`--sni`: the server's certificate cannot name it, so a
 ServerHello is the answer; CIS India's test of Jio sent blocked names to Google this way).
-`--ttl N` sends the hello (and all after it) with IP TTL N, the handshake before it with the
+`--ttl N` sends the hello (and all after it) with IP TTL N (IPv6: hop limit N), the handshake before it with the
 default: a TTL-limited probe (Censored Planet's CenTrace) that reaches N routers' worth of the
 path, so a reset at N and none at N-1 places the censor between hops N-1 and N (on a routed
 network). `-v` says on stderr which local address and port the connection is made from (what
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="connect from this local port (default: the kernel's choice)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say the local address and port of the connection (stderr)")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="over IPv6 (HOST's AAAA)")
     a = p.parse_args(argv)
+    if a.ipv6 and a.fake == "badipsum":
+        p.error("-6: IPv6 has no header checksum to spoil (badipsum is an IPv4 fake)")
+    family = socket.AF_INET6 if a.ipv6 else socket.AF_INET
     sni = a.sni or a.host
     obj, incoming, outgoing, hello = client_hello(sni)
     changed = sni.lower() != a.host.lower()       # another site's name: no verified handshake
@@ -120,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         hello, changed = split_records(hello, a.records), True
     deadline = time.monotonic() + a.timeout
     try:
-        addr = socket.getaddrinfo(a.host, a.port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+        addr = socket.getaddrinfo(a.host, a.port, family, socket.SOCK_STREAM)[0][4]
     except socket.gaierror as e:
         print(f"tls_hello: could not resolve {a.host}: {e}", file=sys.stderr)
         return NOT_RESOLVED
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.raw.close()
             sock = conn.sock
         else:
-            sock = socket.create_connection(addr, timeout=a.timeout,
+            sock = socket.create_connection(addr[:2], timeout=a.timeout,
                                             source_address=("", a.sport) if a.sport else None)
     except ConnectionRefusedError:
         print("tls_hello: connection refused", file=sys.stderr)
@@ -146,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.verbose:
         local = sock.getsockname()
         print(f"tls_hello: connected from {local[0]}:{local[1]}", file=sys.stderr, flush=True)
-    if a.ttl:
+    if a.ttl and sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, a.ttl)
+    elif a.ttl:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a.ttl)
     try:
         if a.split and 0 < a.split < len(hello):

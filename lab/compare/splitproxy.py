@@ -12,8 +12,8 @@ browser would) and passes bytes through unchanged, except a connection's first r
 is a TLS ClientHello: `tcp` sends it as two TCP segments cut in the middle of the server name,
 `records` re-frames the handshake as two TLS records cut there (one TCP segment). A DPI that
 reads packets (or records) one at a time finds no name; one that reassembles still does.
-It connects over IPv4; `-6` (tcp and records only: the desync methods' packet socket is
-IPv4's) over IPv6, to the destination's AAAA, for a comparison kept to IPv6.
+It connects over IPv4; `-6` over IPv6, to the destination's AAAA, for a comparison kept to
+IPv6 (the desync methods' packet socket then sends IPv6 frames: lab.clients.fakes).
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ async def _connect(host: str, port: int, mode: str, family: int = socket.AF_INET
     if mode not in desync.METHODS:
         return (*await asyncio.open_connection(host, port, family=family), None)
     infos = await asyncio.get_running_loop().getaddrinfo(
-        host, port, family=socket.AF_INET, type=socket.SOCK_STREAM)
+        host, port, family=family, type=socket.SOCK_STREAM)
     conn = await asyncio.to_thread(Connection, infos[0][4][0], port, CONNECT_TIMEOUT)
     try:
         return (*await asyncio.open_connection(sock=conn.sock), conn)
@@ -131,11 +131,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="splitproxy", description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1:1080")
     p.add_argument("--mode", choices=("tcp", "records", *desync.METHODS), default="tcp")
-    p.add_argument("-6", dest="ipv6", action="store_true",
-                   help="connect over IPv6 (tcp and records modes)")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="connect over IPv6")
     a = p.parse_args(argv)
-    if a.ipv6 and a.mode in desync.METHODS:
-        p.error(f"-6: the {a.mode} method sends over IPv4 only")
     host, port = a.listen.rsplit(":", 1)
     family = socket.AF_INET6 if a.ipv6 else socket.AF_INET
     return serve_until_interrupted(lambda r, w: _handle(r, w, a.mode, family), host, int(port))

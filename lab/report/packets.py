@@ -6,6 +6,8 @@ addresses, IP TTL, ports, protocol and tshark's own one-line summary), and the f
 nearest the event are shown as a few lines, each with its time relative to the event: the
 ClientHello or query that triggered the censor, then its RST or forged answer with the TTL the
 host saw. tshark reads tcpdump's files while they are still written (`-U`: flushed per packet).
+Either family: an IPv6 flow's event names the host's IPv6 address (its IPv4 twin says which
+host, lab.scenario.addressing.host_ip), and its packets show their hop limit.
 """
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.run.capture import ring_files
+from lab.scenario.addressing import host_ip, ip6_for
 
 WINDOW = 2.0            # seconds either side of the event
 LINES = 6               # packets shown per event
 MAX_EVENTS = 12         # events shown in the report
-FIELDS = ("frame.time_epoch", "ip.src", "ip.dst", "ip.ttl", "tcp.srcport", "tcp.dstport",
-          "udp.srcport", "udp.dstport", "_ws.col.Protocol", "_ws.col.Info")
+FIELDS = ("frame.time_epoch", "ip.src", "ip.dst", "ip.ttl", "ipv6.src", "ipv6.dst",
+          "ipv6.hlim", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
+          "_ws.col.Protocol", "_ws.col.Info")
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,11 @@ class Packet:
     dport: str
     proto: str
     info: str
+    family: int = 4     # 6: `ttl` is the hop limit
 
     def line(self, at: float) -> str:
-        ttl = f"ttl {self.ttl}" if self.ttl else ""
+        name = "hop limit" if self.family == 6 else "ttl"
+        ttl = f"{name} {self.ttl}" if self.ttl else ""
         info = self.info if len(self.info) <= 90 else self.info[:89] + "…"
         return f"{self.t - at:+7.3f} s  {self.src} → {self.dst}  {ttl}  {self.proto}  {info}"
 
@@ -47,26 +53,32 @@ def parse(text: str) -> list[Packet]:
         cols = line.split("\t")
         if len(cols) < len(FIELDS):
             continue
-        t, src, dst, ttl, tsp, tdp, usp, udp_, proto, info = cols[:len(FIELDS)]
+        t, src, dst, ttl, src6, dst6, hlim, tsp, tdp, usp, udp_, proto, info = \
+            cols[:len(FIELDS)]
         try:
             when = float(t)
         except ValueError:
             continue
+        family = 4 if src else 6
+        if family == 6:
+            src, dst, ttl = src6, dst6, hlim
         # ICMP errors quote the packet they answer: its fields follow the outer ones
         first = lambda v: v.split(",")[0]  # noqa: E731
         out.append(Packet(when, first(src), first(dst), first(ttl), first(tsp or usp),
-                          first(tdp or udp_), proto, info))
+                          first(tdp or udp_), proto, info, family))
     return out
 
 
 def read(files: list[Path], address: str) -> list[Packet]:
-    """The packets to or from `address` in `files` (a host's capture, its ring), by time."""
+    """The packets to or from `address` (an IPv4 address) or its IPv6 twin in `files` (a
+    host's capture, its ring), by time."""
     tshark = shutil.which("tshark")
     if not tshark:
         return []
     packets = []
+    wanted = f"ip.addr == {address} || ipv6.addr == {ip6_for(address)}"
     for f in files:
-        r = subprocess.run([tshark, "-r", str(f), "-n", "-Y", f"ip.addr == {address}",
+        r = subprocess.run([tshark, "-r", str(f), "-n", "-Y", wanted,
                             "-T", "fields", *[a for x in FIELDS for a in ("-e", x)]],
                            capture_output=True, text=True, timeout=120)
         if r.returncode == 0:
@@ -117,7 +129,8 @@ def blocks(events: list[dict], files: list[tuple[Path, str]], hosts: list, t0: f
     cache: dict[str, list[Packet]] = {}
     for e in shown[:MAX_EVENTS]:
         flow = e["flow"]
-        host = by_ip.get(flow.get("src")) or by_ip.get(flow.get("dst"))
+        host = by_ip.get(host_ip(str(flow.get("src")))) or \
+            by_ip.get(host_ip(str(flow.get("dst"))))
         where = capture_of(files, host) if host else []
         censor = f"censor {e['censor']}: " if e.get("censor") else ""
         head = (f"{e.get('t', 0):.3f} s, {censor}rule `{e['rule']}` {e.get('action')} "

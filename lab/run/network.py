@@ -164,13 +164,19 @@ def add_ipv6(host: MininetHost, address: str, prefixlen: int, intf: str | None =
              ) -> None:
     """Give `host`'s interface (default: its first) its static IPv6 address at once (no
     duplicate address detection: the lab's plan has no duplicates) and nothing automatic: no
-    router solicitations or advertisements accepted, no SLAAC address, so no route leads out."""
+    router solicitations or advertisements accepted, no SLAAC address, so no route leads out.
+
+    The link-local address too is usable at once: the interface came up (and began duplicate
+    address detection on its fe80:: address) before this runs, so IPv6 is switched off and on
+    again with detection off. A router sends its neighbour solicitations for a packet it
+    forwards from its link-local address; while that was tentative, the first IPv6 packet
+    forwarded in a routed lab waited 1-2 s (curl's first connect over IPv6: 2.04 s)."""
     intf = intf or host.defaultIntf().name
     host.cmd("sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 "
              "net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0 "
              f"net.ipv6.conf.{intf}.accept_ra=0 net.ipv6.conf.{intf}.autoconf=0 "
              f"net.ipv6.conf.{intf}.router_solicitations=0 net.ipv6.conf.{intf}.accept_dad=0 "
-             f"net.ipv6.conf.{intf}.disable_ipv6=0")
+             f"net.ipv6.conf.{intf}.disable_ipv6=1 net.ipv6.conf.{intf}.disable_ipv6=0")
     out = host.cmd(f"ip -6 addr add {address}/{prefixlen} dev {intf} nodad")
     if out.strip():
         raise RuntimeError(f"IPv6 address {address} in {host.name}: {out.strip()}")

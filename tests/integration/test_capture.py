@@ -2,6 +2,9 @@
 
 The censor's injected packets are in the client's capture with the TTL the client saw: the
 RST of basics/reset and the forged DNS answer of basics/dns-forge. No tcpdump outlives the run.
+With BLOCKLAB_IPV6=1 the labs are dual-stack and curl connects over IPv6 (RFC 6724 prefers it
+and nothing blocks the connect), so the RSTs are IPv6 ones: the checks read the family's
+fields (ipv6.src, ipv6.hlim) and the report shows the hop limit.
 """
 from __future__ import annotations
 
@@ -13,8 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from lab.scenario.addressing import ip6_for, ipv6_default
 from tests.integration.helpers import blocklab
 from tests.integration.routed import three_isps
+
+# the family curl uses in these labs, its tshark fields, and a host's address in it
+V6 = ipv6_default()
+IP = "ipv6" if V6 else "ip"
+SRC, DST, TTL = f"{IP}.src", f"{IP}.dst", f"{IP}.hlim" if V6 else "ip.ttl"
+
+
+def addr(ip: str) -> str:
+    return ip6_for(ip) if V6 else ip
 
 pytestmark = pytest.mark.skipif(not shutil.which("tshark"), reason="needs tshark (make setup)")
 
@@ -53,13 +66,14 @@ def test_reset_is_in_the_clients_capture(tmp_path):
         assert f"pcap: {out / name}" in r.stderr, r.stderr
     # what alice received: a reset "from" the blocked server's port 443, TTL as she saw it
     resets = tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443",
-                    "ip.src", "ip.dst", "ip.ttl")
+                    SRC, DST, TTL)
     assert resets, "no RST toward alice in alice.pcap"
     src, dst, ttl = resets[0]
-    assert (src, dst) == ("198.19.0.10", "198.18.0.10") and int(ttl) > 0
+    assert (src, dst) == (addr("198.19.0.10"), addr("198.18.0.10")) and int(ttl) > 0
     # the ClientHello that triggered it, on both sides of the censor's client port
     assert tshark(out / "censor-client-side.pcap",
-                  'tls.handshake.extensions_server_name == "blocked.example.com"', "ip.src")
+                  'tls.handshake.extensions_server_name == "blocked.example.com"', SRC) == \
+        [[addr("198.18.0.10")]]
     assert not tcpdumps_writing_to(out)
 
 
@@ -92,7 +106,8 @@ def test_capture_command_in_the_shell(tmp_path):
     finally:
         child.close(force=True)
     _assert_torn_down(state)
-    assert tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443", "ip.src")
+    assert tshark(out / "alice.pcap", "tcp.flags.reset == 1 && tcp.srcport == 443", SRC)[0] == \
+        [addr("198.19.0.10")]
     assert not tcpdumps_writing_to(out)
 
 
@@ -135,26 +150,29 @@ def test_a_routed_network_per_host_per_censor_side_and_link(tmp_path):
         "link-mobile-uplink.pcap", "link-uni-uplink.pcap"]), names
     rst = "tcp.flags.reset == 1 && tcp.srcport == 443"
     # tspu on home's uplink sends with TTL 50: one router (home's) before alice
-    assert tshark(out / "alice.pcap", rst, "ip.src", "ip.ttl")[0] == [A, "49"]
-    assert tshark(out / "censor-tspu-client-side.pcap", rst, "ip.src", "ip.ttl")[0] == [A, "50"]
+    assert tshark(out / "alice.pcap", rst, SRC, TTL)[0] == [addr(A), "49"]
+    assert tshark(out / "censor-tspu-client-side.pcap", rst, SRC, TTL)[0] == [addr(A), "50"]
     # mob on bob's own LAN, TTL 40: no router between them
-    assert tshark(out / "bob.pcap", rst, "ip.src", "ip.ttl")[0] == [C, "40"]
+    assert tshark(out / "bob.pcap", rst, SRC, TTL)[0] == [addr(C), "40"]
     # gfw at the border, TTL 64: two routers (uni's, the border) before carol
-    assert tshark(out / "carol.pcap", rst, "ip.src", "ip.ttl")[0] == [B, "62"]
+    assert tshark(out / "carol.pcap", rst, SRC, TTL)[0] == [addr(B), "62"]
     hello = 'tls.handshake.extensions_server_name == "b.example"'
     for seen_by in ("censor-gfw-client-side.pcap", "link-uni-uplink.pcap"):
-        assert tshark(out / seen_by, hello, "ip.src") == [["198.18.3.10"]], seen_by
+        assert tshark(out / seen_by, hello, SRC) == [[addr("198.18.3.10")]], seen_by
     # the internet side of the border censor: the servers' ports merged; the forged RST
     # toward the server is there, the client's toward carol is not
-    assert not tshark(out / "censor-gfw-internet-side.pcap", f"{rst} && ip.dst == 198.18.3.10",
-                      "ip.src")
+    assert tshark(out / "censor-gfw-internet-side.pcap",
+                  f"tcp.flags.reset == 1 && tcp.dstport == 443 && {DST} == {addr(B)}", DST)
+    assert not tshark(out / "censor-gfw-internet-side.pcap",
+                      f"{rst} && {DST} == {addr('198.18.3.10')}", SRC)
     assert not tcpdumps_writing_to(out)
     # the report: the packets around each event, the RST with the TTL alice saw
     page = (tmp_path / "rep" / "report.md").read_text()
     section = page[page.index("## Packets around each censor event"):]
     assert "censor tspu: rule `tspu-a` reset" in section and "from `alice.pcap`" in section
-    assert re.search(r"\+\d\.\d{3} s  198\.19\.0\.10 → 198\.18\.1\.10  ttl 49  TCP .*RST",
-                     section), section
+    hops = "hop limit" if V6 else "ttl"
+    assert re.search(rf"\+\d\.\d{{3}} s  {re.escape(addr(A))} → {re.escape(addr('198.18.1.10'))}"
+                     rf"  {hops} 49  TCP .*RST", section), section
     assert "Client Hello" in section
     rules = page[page.index("## The censors' rules"):page.index("## What the clients saw")]
     assert re.search(r"Censor `gfw`:\n\n\| # \| rule .*\n.*\n\| 1 \| gfw-b \| yes \| 1 \|",

@@ -93,7 +93,9 @@ def test_which_tools_run_per_family():
     from lab.compare.tools import NAMES
     pinned = {n for n in NAMES if get(n).pins_family}
     assert pinned == {"direct", "doh", "dot", "ssh-socks", "shadowsocks", "tls-tunnel",
-                      "obfs4", "split-hello-tcp", "split-hello-records", "quic-fallback"}
+                      "obfs4", "split-hello-tcp", "split-hello-records", "quic-fallback",
+                      "fake-badsum", "fake-badseq", "disorder", "multisplit", "fake-ttl",
+                      "tcb-teardown"}
 
 
 def test_a_pinned_direct_fetch_gets_curls_family_option_a_socks_one_none():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 from controllers import packets as P
 from controllers.openflow.offload import MTU, for_the_wire, is_partial, pseudo_sum
 from lab.clients.fakes import spoil
@@ -101,3 +103,29 @@ def test_super_segments_are_cut_with_correct_checksums():
     assert len(out) == 4 and all(len(f) <= MTU + 14 and correct(f) for f in out)
     assert b"".join(f[54:] for f in out) == payload
     assert [f[18:20] for f in out] == [struct.pack("!H", n) for n in range(4)]   # IP IDs
+
+
+ALICE6, OPEN6 = "2001:db8::c612:a", "2001:db8::c613:b"
+
+
+def test_ipv6_fakes_keep_their_wrong_checksum_and_badipsum_is_refused():
+    """lab.clients.fakes over IPv6: the TCP/UDP checksum is wrong, neither right nor the
+    pseudo-header sum a partial one holds, and the censor's offload leaves it so; IPv6 has
+    no header checksum, so there is no badipsum fake to make."""
+    from controllers.openflow.offload6 import is_partial6
+    from controllers.packets6 import l4_checksum
+    for frame in (P.build_tcp(MAC_A, MAC_B, ALICE6, OPEN6, 40000, 443, 1000, 2000,
+                              P.PSH | P.ACK, b"hello"),
+                  P.build_udp(MAC_A, MAC_B, ALICE6, OPEN6, 40000, 53, b"query")):
+        proto = frame[20]
+        at = 16 if proto == P.TCP else 6
+        fake = spoil(frame, "badsum")
+        assert fake[:54 + at] == frame[:54 + at] and fake[54 + at + 2:] == frame[54 + at + 2:]
+        seg = bytearray(fake[54:])
+        written = struct.unpack_from("!H", seg, at)[0]
+        seg[at:at + 2] = b"\0\0"
+        assert written not in (0, l4_checksum(ALICE6, OPEN6, proto, bytes(seg)))
+        assert not is_partial6(fake[14:54], proto, fake[54:], at)
+        assert for_the_wire(fake) == [fake]
+        with pytest.raises(ValueError, match="IPv6 has no header checksum"):
+            spoil(frame, "badipsum")

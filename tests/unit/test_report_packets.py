@@ -8,7 +8,9 @@ ALICE, SERVER, RESOLVER = "198.18.1.10", "198.19.0.10", "198.18.0.2"
 
 
 def fields(t, src, dst, ttl, tsp="", tdp="", usp="", udp="", proto="TCP", info="x"):
-    return "\t".join(map(str, (t, src, dst, ttl, tsp, tdp, usp, udp, proto, info)))
+    """A line as tshark prints FIELDS: an IPv6 packet has the ipv6.* columns, not ip.*."""
+    ip = ("", "", "") + (src, dst, ttl) if ":" in src else (src, dst, ttl) + ("", "", "")
+    return "\t".join(map(str, (t, *ip, tsp, tdp, usp, udp, proto, info)))
 
 
 FLOW = {"proto": "tcp", "src": ALICE, "sport": 52698, "dst": SERVER, "dport": 443}
@@ -48,3 +50,17 @@ def test_only_the_packets_nearest_the_event_within_the_window():
     assert len(lines) == LINES
     assert [line.split("  ")[-1] for line in lines] == ["p-3", "p-2", "p-1", "p0", "p1", "p2"]
     assert around(parse(fields(200.0, ALICE, SERVER, 64, 52698, 443)), FLOW, 100.0) == []
+
+
+def test_an_ipv6_flow_with_its_hop_limit():
+    alice6, server6 = "2001:db8::c612:10a", "2001:db8::c613:a"
+    flow = dict(FLOW, src=alice6, dst=server6, family="ipv6")
+    text = "\n".join([
+        fields(99.998, alice6, server6, 64, 52698, 443, proto="TLSv1.3", info="Client Hello"),
+        fields(100.001, server6, alice6, 49, 443, 52698, info="443 → 52698 [RST, ACK]"),
+        fields(100.002, ALICE, SERVER, 64, 52698, 443, info="the IPv4 flow of the same ports"),
+    ])
+    assert around(parse(text), flow, 100.0) == [
+        " -0.002 s  2001:db8::c612:10a → 2001:db8::c613:a  hop limit 64  TLSv1.3  Client Hello",
+        " +0.001 s  2001:db8::c613:a → 2001:db8::c612:10a  hop limit 49  TCP  443 → 52698 "
+        "[RST, ACK]"]

@@ -9,11 +9,7 @@ class SplitHelloTcp(SocksTool):
     summary = "ClientHello split across two TCP segments (local splitting proxy)"
     mode = "tcp"
 
-    @property
-    def pins_family(self) -> bool:
-        """The tcp and records proxies connect over either family; the desync methods'
-        packet socket is IPv4's."""
-        return self.mode in ("tcp", "records")
+    pins_family = True      # the proxy connects over the family (-6), its desync methods too
 
     def start(self, ctx) -> None:
         ctx.start(ctx.client, f"splitproxy-{self.mode}", ctx.python(

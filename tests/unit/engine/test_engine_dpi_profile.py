@@ -272,6 +272,21 @@ def test_rst_handshake_answers_the_syn_and_the_syn_ack_with_three_rsts_each():
         (P.RST | P.ACK, c.server_isn + 1, w) for w in (3293, 3294, 3295)]
 
 
+@pytest.mark.parametrize("mode", ["inline", "tap"])
+def test_rst_handshake_follows_a_copied_syn_ack_with_its_rsts(mode):
+    """The switch forwarded the SYN-ACK by the rule's SYN-ACK copy entry (the flow's own
+    entry not yet in the datapath) and sent a copy up: the three RSTs still follow it."""
+    e = Engine(policy(rule("gfw-443", {"port": [[443, 443]], "proto": ["tcp"]},
+                           {"type": "rst_handshake", "count": 3}), mode=mode))
+    c = TcpClient()
+    e.packet_in(c.syn(), 1, 0.1)
+    eff = e.packet_in(c.synack(), 4, 0.2, copy=True)
+    assert Output(c.synack(), 4) not in outputs(eff)            # the switch forwarded it
+    assert [(p.src, p.dst, p.flags, p.seq, p.window, o.out_port) for p, o in
+            ((P.parse_frame(o.frame), o) for o in outputs(eff))] == [
+        (c.s["ip"], c.c["ip"], P.RST | P.ACK, c.server_isn + 1, w, 1) for w in (3293, 3294, 3295)]
+    assert e.packet_in(TcpClient(sport=40001).synack(), 4, 0.3, copy=True) == []  # not its flow
+
 def test_status_names_the_profile_in_force():
     reply, _ = engine("hardened").control({"cmd": "status"}, 0.0)
     assert reply["dpi"]["checksums"] is True and reply["reassembly"] is True

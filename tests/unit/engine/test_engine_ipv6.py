@@ -199,3 +199,13 @@ def test_residual_box_and_rst_handshake_over_ipv6():
     rsts = parsed_outputs(eff)
     assert [p.window for p, _o in rsts[:2]] == [1980, 1981]
     assert all(p.flags == P.RST | P.ACK and checksum_ok6(p.frame) for p, _o in rsts[:2])
+
+
+def test_rst_handshake_copies_syn_acks_of_both_families_up():
+    from controllers.switch.tables import PRIO_PASS
+    e = Engine(policy6(rule("h", {"proto": ["tcp"], "port": [[443, 443]]},
+                            {"type": "rst_handshake", "count": 3})))
+    synacks = [s.match for s in installs(e.base_effects()) if s.priority == PRIO_PASS
+               and s.match.get("tcp_flags") == (P.SYN | P.ACK, P.SYN | P.ACK)]
+    assert sorted(m["eth_type"] for m in synacks) == [0x800, ETH_IPV6]
+    assert all(m["tcp_src"] == 443 for m in synacks)

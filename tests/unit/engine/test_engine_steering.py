@@ -94,6 +94,16 @@ def test_handshake_goes_up_where_headers_may_decide():
     assert len(passes(Engine(p).base_effects())) == 2 * len(CLIENT_PORTS) + 1
 
 
+def test_rst_handshake_copies_the_servers_syn_acks_up_from_the_start():
+    """By the flow's own entry alone, a SYN-ACK that followed a cached datapath flow of the
+    same two hosts went by unseen (steering.synack_copies)."""
+    p = policy(rule("h", {"proto": ["tcp"], "port": [[443, 443]]},
+                    {"type": "rst_handshake", "count": 3}))
+    specs = passes(Engine(p).base_effects())
+    assert [(s.match, s.actions, is_copy(s.cookie)) for s in specs] == [
+        ({"eth_type": 0x800, "ip_proto": 6, "tcp_src": 443, "tcp_flags": (SYN | ACK, SYN | ACK)},
+         (NORMAL, CONTROLLER), True)]
+
 def test_mirrored():
     assert mirrored({"eth_type": 0x800, "ipv4_dst": "198.19.0.10", "tcp_dst": 443}) == \
         {"eth_type": 0x800, "ipv4_src": "198.19.0.10", "tcp_src": 443}

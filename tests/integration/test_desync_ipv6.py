@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from lab.run.lab import Lab
 from lab.scenario.addressing import ip6_for
 from tests.integration.test_checksums import dual_stack

@@ -11,7 +11,7 @@ from controllers.engine.effects import AddMeter, Effect, InstallFlow, RemoveFlow
 from controllers.rules.ruleset import MeterPool, RuleSet, meter_shape
 from controllers.switch.steering import steering_entries
 from controllers.switch.tables import (STEER_GENERATION_MASK, ct_allowed_entry, default_entry,
-                                      size_table, steer_cookie)
+                                       size_table, steer_cookie, transport_entries)
 
 
 def base_table(rules: RuleSet, hosts: dict[str, dict], generation: int,
@@ -21,6 +21,7 @@ def base_table(rules: RuleSet, hosts: dict[str, dict], generation: int,
     copies of the server's RSTs, and the client's SYNs sent up, when the DPI profile wants
     them); with `ct` (zone, mark), the conntrack lane and its allowed flows' entry."""
     out: list[Effect] = [InstallFlow(default_entry())]
+    out += [InstallFlow(s) for s in transport_entries()]
     out += [InstallFlow(s) for s in size_table()]
     if ct is not None:
         out.append(InstallFlow(ct_allowed_entry(ct[1])))

@@ -20,6 +20,7 @@ with one RemoveFlows, and the exact matches of per-flow pairs and penalty boxes.
                   (controllers.switch.steering): its SYN and bare ACKs pass (one carrying data
                   goes up, by table 1), the server's SYN-ACK passes and a copy goes up
     priority 100  steering to the controller (coarse prefilters, on client-side ports)
+    priority   1  TCP and UDP, either family: NORMAL (as priority 0 would; see below)
     priority   0  NORMAL
 
 Table 1, the size table, finishes `up_if_larger` entries: reg0 bit 0 set (the packet was
@@ -36,6 +37,14 @@ against, and allowed flows of other protocols (UDP: the lane would put every ste
 query through the tracker), keep their pairs at 300, above the lane.
 A rule change keeps the mark: a decided flow stays decided, as its pair did.
 
+The priority-1 entries change nothing a packet meets; they make OVS look at the IP protocol
+of every packet it switches, so a cached datapath flow made for one protocol never carries
+another. Without them a server's IPv6 neighbour advertisement, switched by the catch-all
+just before a dual-stack lab's first connection, left a datapath flow for "any IPv6 from
+the server to the client"; until OVS revalidated it (its own time, after the flow mod), the
+server's TCP took it past the per-flow pair the censor had just installed: a cut_after flow
+carried 99 KB instead of 16 KB, an rst_handshake's SYN-ACK never came up.
+
 Boxes sit under the per-flow pairs so the flows already decided (the one that triggered the
 box included) keep their own entry, and over the steering so a new flow on the boxed
 3-tuple is dropped at switch speed without a packet-in.
@@ -49,6 +58,7 @@ from controllers.engine.effects import CONTROLLER, NORMAL, FlowSpec, conntrack
 from controllers.packets import TCP, UDP
 
 PRIO_DEFAULT, PRIO_STEER, PRIO_PASS, PRIO_GUARD, PRIO_BOX, PRIO_FLOW = 0, 100, 101, 102, 200, 300
+PRIO_TRANSPORT = 1
 PRIO_CT, PRIO_CT_ALLOWED = 250, 260
 CT_TRACKED = 0x20                         # ct_state's +trk bit
 CT_PROTOS = (TCP,)     # allowed flows the tracker carries (others: pairs). Not UDP: the lane
@@ -113,6 +123,14 @@ def ct_entry(in_port: int, prefilter: dict, zone: int, cookie: int) -> FlowSpec 
 
 def default_entry() -> FlowSpec:
     return FlowSpec(priority=PRIO_DEFAULT, match={}, actions=(NORMAL,), cookie=COOKIE_BASE)
+
+
+def transport_entries() -> list[FlowSpec]:
+    """TCP and UDP of both families switched NORMAL just above the catch-all: what the
+    catch-all does, with the IP protocol looked at (the module's docstring)."""
+    return [FlowSpec(priority=PRIO_TRANSPORT, match={"eth_type": eth, "ip_proto": proto},
+                     actions=(NORMAL,), cookie=COOKIE_BASE)
+            for eth in (ETH_IPV4, ETH_IPV6) for proto in (TCP, UDP)]
 
 
 def size_table() -> list[FlowSpec]:

@@ -38,13 +38,17 @@ def test_without_the_national_ca_curl_refuses_the_certificate(lab):
 
 
 def test_with_the_national_ca_the_page_comes_through_the_box(lab):
-    r = curl(lab, "alice", "https://www.pinterest.com/")
+    r = lab.run("alice", ["curl", "-sS", "--max-time", "5", "-w", "\n%{remote_ip}",
+                          "https://www.pinterest.com/"], timeout=10)
     assert r.returncode == 0 and "blocklab server pinterest" in r.stdout, r.stderr
     assert "CN = blocklab national CA" in issuer(lab, "alice", "www.pinterest.com")
     log = (lab.run_dir.path / "services" / "mitm" / "intercept" / "intercept.log").read_text()
-    alice = lab.scenario.host("alice").ip
-    assert f"intercepted www.pinterest.com ({lab.scenario.host('pinterest').ip}:443) " \
-           f"for {alice}" in log
+    alice, pinterest = lab.scenario.host("alice"), lab.scenario.host("pinterest")
+    if ":" in r.stdout.rsplit("\n", 1)[1]:       # over IPv6, as curl prefers in a dual-stack lab
+        server, client = f"[{pinterest.ip6}]", alice.ip6
+    else:
+        server, client = pinterest.ip, alice.ip
+    assert f"intercepted www.pinterest.com ({server}:443) for {client}" in log, log
 
 
 def test_a_site_off_the_list_keeps_its_own_certificate_and_no_event(lab):

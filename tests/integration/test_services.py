@@ -228,12 +228,14 @@ def test_every_serve_value_has_a_factory():
 
 
 class _SquattedLab(Lab):
-    """Something else holds TCP 22 on the ssh server before its sshd starts."""
+    """Something else holds TCP 22 on the ssh server's addresses (both, in a dual-stack lab:
+    sshd runs on the one it can bind) before its sshd starts."""
 
     def _start_services(self, ca):
         box = self.scenario.host("box")
         self.seen = {"run": self.run_dir.path, "bridge": self.network.bridge,
-                     "squatter": self.popen("box", ["nc", "-dlk", box.ip, "22"])}
+                     "squatters": [self.popen("box", ["nc", "-dlk", ip, "22"])
+                                   for ip in (box.ip, box.ip6) if ip]}
         wait_until(lambda: listening(self.host("box").pid, "tcp", 22), 10, "the squatter")
         super()._start_services(ca)
 
@@ -260,5 +262,6 @@ def test_a_service_that_cannot_start_fails_the_run_and_leaves_nothing(tmp_path):
     assert not seen["run"].exists()
     bridges = subprocess.run(["ovs-vsctl", "list-br"], capture_output=True, text=True).stdout
     assert seen["bridge"] not in bridges.split()
-    assert seen["squatter"].wait(timeout=5) is not None
-    assert not alive(seen["squatter"].pid)
+    for squatter in seen["squatters"]:
+        assert squatter.wait(timeout=5) is not None
+        assert not alive(squatter.pid)

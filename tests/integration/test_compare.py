@@ -128,22 +128,25 @@ def test_desync_tools_fool_a_naive_dpi_not_a_hardened_one(tmp_path):
         for direct in c[(scenario, "direct")].values():
             assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], \
                 direct
-    for tool in DESYNC:         # raw-packet tools: IPv4's, one cell in a dual-stack lab too
-        naive = c[("basics-dpi-naive", tool)][None]
-        hardened = c[("basics-dpi-hardened", tool)][None]
-        assert naive["status"] == "works" and naive["targets"][target]["ok"] == 1, naive
-        assert believed[tool] in naive["dpi_believed"], naive["dpi_believed"]
-        vps = m["scenarios"][0]["vps"]["ip"]          # the bulk download's flows go there
-        passed = [e for t in naive["trials"] for e in t["events"]
-                  if e["technique"] == "dpi" and host_ip(e["flow"]["dst"]) != vps]
-        assert passed and passed[0]["rule"] is None and passed[0]["action"] == "allow"
-        assert hardened["status"] == "blocked" and hardened["blocked_by"] == ["sni-drop"], \
-            hardened
-        [drop] = [e for t in hardened["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
-        assert drop["detail"]["sni"] == "blocked.example.com"
-        ignored = [i["why"] for i in drop["detail"]["dpi"].get("ignored", [])]
-        assert ignored == {"fake-badsum": ["bad checksum"],
-                           "fake-badseq": ["out of window"]}.get(tool, []), drop
+    vps = m["scenarios"][0]["vps"]["ip"]          # the bulk download's flows go there
+    for tool in DESYNC:         # each family's cell (a dual-stack lab runs them on both)
+        naives, hardeneds = c[("basics-dpi-naive", tool)], c[("basics-dpi-hardened", tool)]
+        assert naives.keys() == hardeneds.keys()
+        for family, naive in naives.items():
+            hardened = hardeneds[family]
+            assert naive["status"] == "works" and naive["targets"][target]["ok"] == 1, naive
+            assert believed[tool] in naive["dpi_believed"], naive["dpi_believed"]
+            passed = [e for t in naive["trials"] for e in t["events"]
+                      if e["technique"] == "dpi" and host_ip(e["flow"]["dst"]) != vps]
+            assert passed and passed[0]["rule"] is None and passed[0]["action"] == "allow"
+            assert hardened["status"] == "blocked" and hardened["blocked_by"] == ["sni-drop"], \
+                hardened
+            [drop] = [e for t in hardened["trials"] for e in t["events"]
+                      if e["rule"] == "sni-drop"]
+            assert drop["detail"]["sni"] == "blocked.example.com"
+            ignored = [i["why"] for i in drop["detail"]["dpi"].get("ignored", [])]
+            assert ignored == {"fake-badsum": ["bad checksum"],
+                               "fake-badseq": ["out of window"]}.get(tool, []), drop
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI believed a segment with a bad checksum" in md
     assert "the DPI ignored a segment: out of window" in md
@@ -164,23 +167,23 @@ def test_ttl_limited_desync_fools_a_dpi_a_router_away_unless_it_checks_ttls(tmp_
         for direct in c[(scenario, "direct")].values():
             assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], \
                 direct
-    # raw-packet tools: IPv4's, one cell in a dual-stack lab too
-    fake = c[("basics-dpi-ttl", "fake-ttl")][None]
-    rst = c[("basics-dpi-ttl", "tcb-teardown")][None]
-    for cell in (fake, rst):
-        assert cell["status"] == "works" and cell["targets"][target]["ok"] == 1, cell
-    assert fake["dpi_believed"] == ["a segment with another TTL"], fake
-    [read] = [e["detail"]["read"] for t in fake["trials"] for e in t["events"]
-              if e["action"] == "allow" and e["detail"].get("sni") == "www.iana.org"][:1]
-    assert read[0]["ttl"] == 1, read          # sent with 2, one router before the box
-    assert rst["dpi_forgot"] == ["client_rst"], rst
-    for tool, flags in (("fake-ttl", None), ("tcb-teardown", "RST")):
-        cell = c[("basics-dpi-ttl-checked", tool)][None]
-        assert cell["status"] == "blocked" and cell["blocked_by"] == ["sni-drop"], cell
-        drops = [e for t in cell["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
-        ignored = drops[0]["detail"]["dpi"]["ignored"]
-        assert [(i["ttl"], i["why"], i.get("flags")) for i in ignored] == \
-            [(1, "TTL differs from the SYN's", flags)], drops[0]
+    fakes, rsts = c[("basics-dpi-ttl", "fake-ttl")], c[("basics-dpi-ttl", "tcb-teardown")]
+    for family, fake in fakes.items():          # each family's (dual stack: both)
+        rst = rsts[family]
+        for cell in (fake, rst):
+            assert cell["status"] == "works" and cell["targets"][target]["ok"] == 1, cell
+        assert fake["dpi_believed"] == ["a segment with another TTL"], fake
+        [read] = [e["detail"]["read"] for t in fake["trials"] for e in t["events"]
+                  if e["action"] == "allow" and e["detail"].get("sni") == "www.iana.org"][:1]
+        assert read[0]["ttl"] == 1, read          # sent with 2, one router before the box
+        assert rst["dpi_forgot"] == ["client_rst"], rst
+        for tool, flags in (("fake-ttl", None), ("tcb-teardown", "RST")):
+            cell = c[("basics-dpi-ttl-checked", tool)][family]
+            assert cell["status"] == "blocked" and cell["blocked_by"] == ["sni-drop"], cell
+            drops = [e for t in cell["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
+            ignored = drops[0]["detail"]["dpi"]["ignored"]
+            assert [(i["ttl"], i["why"], i.get("flags")) for i in ignored] == \
+                [(1, "TTL differs from the SYN's", flags)], drops[0]
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI forgot the flow on a client_rst" in md
     assert "the DPI ignored a segment: TTL differs from the SYN's" in md

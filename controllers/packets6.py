@@ -24,6 +24,10 @@ MIN_MTU = 1280              # RFC 8200: an ICMPv6 error fits in it (RFC 4443 2.4
 # router solicitation/advertisement, neighbor solicitation/advertisement, redirect).
 UNREACHABLE, ECHO_REQUEST = 1, 128
 NEIGHBOR_DISCOVERY = frozenset(range(133, 138))
+# Multicast Listener Discovery (RFC 2710, RFC 3810): query, reports, done. A host sends its
+# reports (to ff02::16) when its link comes up and a few times after.
+MULTICAST_LISTENER = frozenset((130, 131, 132, 143))
+LINK_PLUMBING = NEIGHBOR_DISCOVERY | MULTICAST_LISTENER
 # ICMPv4 unreachable code -> ICMPv6 unreachable code (RFC 4443 3.1): port -> port (4),
 # administratively prohibited (13) -> communication administratively prohibited (1).
 CODES_FROM_V4 = {3: 4, 13: 1}
@@ -137,7 +141,21 @@ def with_hop_limit(frame_: bytes, hops: int) -> bytes:
     return frame_[:21] + bytes((hops & 0xFF,)) + frame_[22:]
 
 
-def is_neighbor_discovery(p: "_p.Packet") -> bool:
-    """Router/neighbor solicitations and advertisements, redirects: the link's own
-    plumbing, which a censor on a router never sees and the lab's bridge must pass."""
-    return p.family == 6 and p.proto == ICMPV6 and p.icmp_type in NEIGHBOR_DISCOVERY
+def is_link_plumbing(p: "_p.Packet") -> bool:
+    """The link's own plumbing, which a censor on a router never sees and the lab's bridge
+    must pass: Neighbor Discovery (router/neighbor solicitations and advertisements,
+    redirects), Multicast Listener Discovery (a host's MLD reports were counted as pings by
+    an `icmp` rule's ban_after, and banned it), and anything else to or from a link-scoped
+    address (link-local, unspecified, link-scope multicast), which no router forwards."""
+    if p.family != 6:
+        return False
+    if p.proto == ICMPV6 and p.icmp_type in LINK_PLUMBING:
+        return True
+    return _link_scoped(p.src) or _link_scoped(p.dst)
+
+
+def _link_scoped(address: str) -> bool:
+    """fe80::/10, ::, or multicast of link scope (ffX2::), from the address as text."""
+    a = address.lower()
+    return a == "::" or a[:3] in ("fe8", "fe9", "fea", "feb") or \
+        (a[:2] == "ff" and a[3:4] == "2")

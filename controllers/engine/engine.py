@@ -40,7 +40,7 @@ from controllers.engine.effects import Effect, Event, InstallFlow, Output, Remov
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.rules import ip6
 from controllers.rules.inspect import Inspector
-from controllers.packets6 import is_neighbor_discovery
+from controllers.packets6 import is_link_plumbing
 from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malformed, Packet, \
     parse_frame, rst_for
 from controllers.rules.ruleset import MeterPool, RuleSet
@@ -170,9 +170,9 @@ class Engine:
         except Malformed:
             self.counters["malformed"] += 1
             return []
-        if pkt is None or (pkt.family == 6 and is_neighbor_discovery(pkt)):
-            self.counters["non_ip"] += 1        # and IPv6's neighbour discovery: the link's
-            return [Output(frame, in_port)]     # plumbing, which no rule is about
+        if pkt is None or (pkt.family == 6 and is_link_plumbing(pkt)):
+            self.counters["non_ip"] += 1        # and IPv6's neighbour and multicast listener
+            return [Output(frame, in_port)]     # discovery: the link's plumbing, no rule's
         if pkt.fragment:                    # a later IP fragment: no ports to go by
             self.counters["fragments"] += 1
             passes = self.rules.fragment_passes(pkt, self.tap)

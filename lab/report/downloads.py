@@ -9,7 +9,9 @@ import sys
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from lab.scenario.addressing import host_ip
 from lab.scenario.ruletext import rate_text
+from lab.truth.events import from_host
 
 
 @dataclass
@@ -83,7 +85,8 @@ def sample(lab, targets: list[tuple[str, str]], seconds: float = 6.0, every: flo
 
 
 def attach_events(lab, downloads: list[Download]) -> None:
-    """Each download's censor events: same client, same server address and port, in time."""
+    """Each download's censor events: same client, same server address and port, in time;
+    over either family (a dual-stack client's download may go over IPv6)."""
     events = lab.events()
     sc = lab.scenario
     for d in downloads:
@@ -94,8 +97,8 @@ def attach_events(lab, downloads: list[Download]) -> None:
         for ev in events:
             flow = ev.get("flow") or {}
             t = float(ev.get("t", 0))
-            if flow.get("src") == client_ip and flow.get("dport") == port \
-                    and (server is None or flow.get("dst") == server.ip) \
+            if from_host(ev, client_ip) and flow.get("dport") == port \
+                    and (server is None or host_ip(str(flow.get("dst"))) == server.ip) \
                     and d.offset - 0.5 <= t <= d.offset + d.seconds + 0.5:
                 d.decisions.append(ev)
 

@@ -2,7 +2,10 @@
 
 Each case is one `blocklab compare ... --json` run (its own lab), checked against what the
 scenario's censor must do to each tool: which targets answer, which rule blocked what, and
-that the rule acted on the tunnel's own flow.
+that the rule acted on the tunnel's own flow. In a dual-stack lab (BLOCKLAB_IPV6=1) a tool
+that can be kept to one family runs once per family, in columns `NAME · IPv4` and
+`NAME · IPv6` (docs/compare.md): `cells` gives each (scenario, tool) its cells by family, and
+a check that does not depend on the family holds for each.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 import yaml
 
 from helpers import REPO, blocklab
+from lab.scenario.addressing import host_ip
 
 TIMEOUT = 240
 BULK_RATE = "200Mbit"     # the labs share one ovs-vswitchd: keep bulk downloads neighbourly
@@ -22,8 +26,28 @@ def compare(*args: str) -> dict:
     return json.loads(r.stdout)
 
 
+FAMILY_COLUMNS = (" · IPv4", " · IPv6", " · either family")
+
+
+def column(name: str) -> str:
+    """A column's name without its family (a dual-stack run's `NAME · IPv4` is `NAME`)."""
+    return next((name[:-len(f)] for f in FAMILY_COLUMNS if name.endswith(f)), name)
+
+
 def cells(m: dict) -> dict:
-    return {(c["scenario"], c["tool"]): c for c in m["cells"]}
+    """(scenario, tool) -> {family: cell}: "ipv4" and "ipv6" for a tool run once per family
+    in a dual-stack lab, None for its one cell otherwise (a single-stack run's, or a tool
+    that cannot be kept to one family)."""
+    out: dict = {}
+    for c in m["cells"]:
+        out.setdefault((column(c["scenario"]), c["tool"]), {})[c.get("family")] = c
+    return out
+
+
+def ipv4(by_family: dict) -> dict:
+    """The cell over IPv4, the family every measurement the scenarios cite used (the one
+    cell of a single-stack run)."""
+    return by_family.get("ipv4") or by_family[None]
 
 
 def tunnel_rules(cell: dict) -> set[str]:
@@ -43,26 +67,27 @@ def test_ru_facetime_blocked_directly_tunnels_get_through(tmp_path):
     m = compare("ru/2025-12", "--tools", "direct,ssh-socks,shadowsocks",
                 "--report", str(tmp_path))
     c = cells(m)
-    assert [(s["name"], s["client"]) for s in m["scenarios"]] == [
+    assert list(dict.fromkeys((column(s["name"]), s["client"]) for s in m["scenarios"])) == [
         ("ru-2025-12 · home", "alice"), ("ru-2025-12 · mobile", "carol")]
-    direct = c[("ru-2025-12 · home", "direct")]
-    facetime = direct["targets"]["https://facetime.apple.com/"]
-    assert facetime["ok"] == 0, facetime
-    assert "facetime" in direct["blocked_by"]
-    assert "youtube-throttle" in direct["degraded_by"]       # the bulk download is policed
-    for tool in ("ssh-socks", "shadowsocks"):
-        cell = c[("ru-2025-12 · home", tool)]
-        assert cell["status"] == "works", cell
-        assert all(t["ok"] for t in cell["targets"].values()), cell["targets"]
-        assert not cell["blocked_by"] and not cell["degraded_by"]
-        # through the tunnel the throttled video host comes at full speed
-        assert cell["goodput_mbit"]["median"] > 20 * direct["goodput_mbit"]["median"]
+    # the rules name servers and SNIs, not addresses: the same on either family
+    for family, direct in c[("ru-2025-12 · home", "direct")].items():
+        facetime = direct["targets"]["https://facetime.apple.com/"]
+        assert facetime["ok"] == 0, facetime
+        assert "facetime" in direct["blocked_by"]
+        assert "youtube-throttle" in direct["degraded_by"]   # the bulk download is policed
+        for tool in ("ssh-socks", "shadowsocks"):
+            cell = c[("ru-2025-12 · home", tool)][family]
+            assert cell["status"] == "works", cell
+            assert all(t["ok"] for t in cell["targets"].values()), cell["targets"]
+            assert not cell["blocked_by"] and not cell["degraded_by"]
+            # through the tunnel the throttled video host comes at full speed
+            assert cell["goodput_mbit"]["median"] > 20 * direct["goodput_mbit"]["median"]
     # the vps was added outside the censor, and the report has its files
     assert m["scenarios"][0]["vps"]["added"] is True
     for name in ("compare.json", "compare.md", "goodput.png", "success.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     md = (tmp_path / "compare.md").read_text()
-    assert "| tool | ru-2025-12 · home | ru-2025-12 · mobile |" in md
+    assert "| tool | " + " | ".join(s["name"] for s in m["scenarios"]) + " |" in md
     assert "| shadowsocks | ✅ works" in md
 
 
@@ -70,13 +95,17 @@ def test_split_hello_evades_only_a_censor_without_reassembly():
     tools = "direct,split-hello-tcp,split-hello-records"
     c = cells(compare("basics/reassembly-off", "basics/reassembly-on", "--tools", tools))
     for scenario in ("basics-reassembly-off", "basics-reassembly-on"):
-        direct = c[(scenario, "direct")]
-        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
-        assert direct["goodput_mbit"]["median"] < 250     # --bulk-rate 200Mbit held
+        for direct in c[(scenario, "direct")].values():
+            assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], \
+                direct
+            assert direct["goodput_mbit"]["median"] < 250     # --bulk-rate 200Mbit held
     for tool in ("split-hello-tcp", "split-hello-records"):
-        off, on = c[("basics-reassembly-off", tool)], c[("basics-reassembly-on", tool)]
-        assert off["status"] == "works" and not off["blocked_by"], off
-        assert on["status"] == "blocked" and on["blocked_by"] == ["sni-drop"], on
+        offs, ons = c[("basics-reassembly-off", tool)], c[("basics-reassembly-on", tool)]
+        assert offs.keys() == ons.keys()
+        for family, off in offs.items():
+            on = ons[family]
+            assert off["status"] == "works" and not off["blocked_by"], off
+            assert on["status"] == "blocked" and on["blocked_by"] == ["sni-drop"], on
 
 
 DESYNC = ("fake-badsum", "fake-badseq", "disorder", "multisplit")
@@ -96,23 +125,28 @@ def test_desync_tools_fool_a_naive_dpi_not_a_hardened_one(tmp_path):
                 "disorder": "segments out of order",
                 "multisplit": "segments read one at a time"}
     for scenario in ("basics-dpi-naive", "basics-dpi-hardened"):
-        direct = c[(scenario, "direct")]
-        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
-    for tool in DESYNC:
-        naive, hardened = c[("basics-dpi-naive", tool)], c[("basics-dpi-hardened", tool)]
-        assert naive["status"] == "works" and naive["targets"][target]["ok"] == 1, naive
-        assert believed[tool] in naive["dpi_believed"], naive["dpi_believed"]
-        vps = m["scenarios"][0]["vps"]["ip"]          # the bulk download's flows go there
-        passed = [e for t in naive["trials"] for e in t["events"]
-                  if e["technique"] == "dpi" and e["flow"]["dst"] != vps]
-        assert passed and passed[0]["rule"] is None and passed[0]["action"] == "allow"
-        assert hardened["status"] == "blocked" and hardened["blocked_by"] == ["sni-drop"], \
-            hardened
-        [drop] = [e for t in hardened["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
-        assert drop["detail"]["sni"] == "blocked.example.com"
-        ignored = [i["why"] for i in drop["detail"]["dpi"].get("ignored", [])]
-        assert ignored == {"fake-badsum": ["bad checksum"],
-                           "fake-badseq": ["out of window"]}.get(tool, []), drop
+        for direct in c[(scenario, "direct")].values():
+            assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], \
+                direct
+    vps = m["scenarios"][0]["vps"]["ip"]          # the bulk download's flows go there
+    for tool in DESYNC:         # each family's cell (a dual-stack lab runs them on both)
+        naives, hardeneds = c[("basics-dpi-naive", tool)], c[("basics-dpi-hardened", tool)]
+        assert naives.keys() == hardeneds.keys()
+        for family, naive in naives.items():
+            hardened = hardeneds[family]
+            assert naive["status"] == "works" and naive["targets"][target]["ok"] == 1, naive
+            assert believed[tool] in naive["dpi_believed"], naive["dpi_believed"]
+            passed = [e for t in naive["trials"] for e in t["events"]
+                      if e["technique"] == "dpi" and host_ip(e["flow"]["dst"]) != vps]
+            assert passed and passed[0]["rule"] is None and passed[0]["action"] == "allow"
+            assert hardened["status"] == "blocked" and hardened["blocked_by"] == ["sni-drop"], \
+                hardened
+            [drop] = [e for t in hardened["trials"] for e in t["events"]
+                      if e["rule"] == "sni-drop"]
+            assert drop["detail"]["sni"] == "blocked.example.com"
+            ignored = [i["why"] for i in drop["detail"]["dpi"].get("ignored", [])]
+            assert ignored == {"fake-badsum": ["bad checksum"],
+                               "fake-badseq": ["out of window"]}.get(tool, []), drop
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI believed a segment with a bad checksum" in md
     assert "the DPI ignored a segment: out of window" in md
@@ -127,26 +161,29 @@ def test_ttl_limited_desync_fools_a_dpi_a_router_away_unless_it_checks_ttls(tmp_
     m = compare("basics/dpi-ttl", "basics/dpi-ttl-checked", "--tools",
                 "direct,fake-ttl,tcb-teardown", "--report", str(tmp_path))
     # each scenario has one ISP (home), so one column each: "basics-dpi-ttl · home"
-    c = {(name.split(" · ")[0], tool): cell for (name, tool), cell in cells(m).items()}
+    c = {(name.split(" · ")[0], tool): by for (name, tool), by in cells(m).items()}
     target = "https://blocked.example.com/"
     for scenario in ("basics-dpi-ttl", "basics-dpi-ttl-checked"):
-        direct = c[(scenario, "direct")]
-        assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], direct
-    fake, rst = c[("basics-dpi-ttl", "fake-ttl")], c[("basics-dpi-ttl", "tcb-teardown")]
-    for cell in (fake, rst):
-        assert cell["status"] == "works" and cell["targets"][target]["ok"] == 1, cell
-    assert fake["dpi_believed"] == ["a segment with another TTL"], fake
-    [read] = [e["detail"]["read"] for t in fake["trials"] for e in t["events"]
-              if e["action"] == "allow" and e["detail"].get("sni") == "www.iana.org"][:1]
-    assert read[0]["ttl"] == 1, read          # sent with 2, one router before the box
-    assert rst["dpi_forgot"] == ["client_rst"], rst
-    for tool, flags in (("fake-ttl", None), ("tcb-teardown", "RST")):
-        cell = c[("basics-dpi-ttl-checked", tool)]
-        assert cell["status"] == "blocked" and cell["blocked_by"] == ["sni-drop"], cell
-        drops = [e for t in cell["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
-        ignored = drops[0]["detail"]["dpi"]["ignored"]
-        assert [(i["ttl"], i["why"], i.get("flags")) for i in ignored] == \
-            [(1, "TTL differs from the SYN's", flags)], drops[0]
+        for direct in c[(scenario, "direct")].values():
+            assert direct["status"] == "blocked" and direct["blocked_by"] == ["sni-drop"], \
+                direct
+    fakes, rsts = c[("basics-dpi-ttl", "fake-ttl")], c[("basics-dpi-ttl", "tcb-teardown")]
+    for family, fake in fakes.items():          # each family's (dual stack: both)
+        rst = rsts[family]
+        for cell in (fake, rst):
+            assert cell["status"] == "works" and cell["targets"][target]["ok"] == 1, cell
+        assert fake["dpi_believed"] == ["a segment with another TTL"], fake
+        [read] = [e["detail"]["read"] for t in fake["trials"] for e in t["events"]
+                  if e["action"] == "allow" and e["detail"].get("sni") == "www.iana.org"][:1]
+        assert read[0]["ttl"] == 1, read          # sent with 2, one router before the box
+        assert rst["dpi_forgot"] == ["client_rst"], rst
+        for tool, flags in (("fake-ttl", None), ("tcb-teardown", "RST")):
+            cell = c[("basics-dpi-ttl-checked", tool)][family]
+            assert cell["status"] == "blocked" and cell["blocked_by"] == ["sni-drop"], cell
+            drops = [e for t in cell["trials"] for e in t["events"] if e["rule"] == "sni-drop"]
+            ignored = drops[0]["detail"]["dpi"]["ignored"]
+            assert [(i["ttl"], i["why"], i.get("flags")) for i in ignored] == \
+                [(1, "TTL differs from the SYN's", flags)], drops[0]
     md = (tmp_path / "compare.md").read_text()
     assert "the DPI forgot the flow on a client_rst" in md
     assert "the DPI ignored a segment: TTL differs from the SYN's" in md
@@ -161,7 +198,9 @@ def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     m = compare(str(path), "--tools", "shadowsocks,tls-tunnel", "--repeat", "2")
     c = cells(m)
-    ss, tls = c[("cn-gfw-fet-2021", "shadowsocks")], c[("cn-gfw-fet-2021", "tls-tunnel")]
+    # the rule names the hosting range's IPv4 addresses, Wu et al.'s family
+    ss = ipv4(c[("cn-gfw-fet-2021", "shadowsocks")])
+    tls = ipv4(c[("cn-gfw-fet-2021", "tls-tunnel")])
     assert ss["status"] == "blocked" and ss["blocked_by"] == ["fet"], ss
     assert tunnel_rules(ss) == {"fet"}
     assert [t["status"] for t in ss["trials"]] == ["blocked", "blocked"]
@@ -169,22 +208,23 @@ def test_gfw_fet_blocks_shadowsocks_not_tls_tunnel(tmp_path):
     assert tls["goodput_mbit"]["n"] == 2 and tls["ttfb_ms"]["n"] == 2
     assert tls["goodput_mbit"]["min"] <= tls["goodput_mbit"]["median"] <= \
         tls["goodput_mbit"]["max"]
-    assert m["scenarios"][0]["vps"] == {"name": "vps", "ip": "198.19.20.10",
-                                        "domains": ["vps.example.net"], "added": False}
+    vps = {k: v for k, v in m["scenarios"][0]["vps"].items() if k != "ip6"}
+    assert vps == {"name": "vps", "ip": "198.19.20.10", "domains": ["vps.example.net"],
+                   "added": False}
 
 
 def test_fingerprints_block_openvpn_and_ssh_only():
     tools = "openvpn,ssh-socks,shadowsocks,tls-tunnel,obfs4,direct"
     c = cells(compare("basics/fingerprint-tunnels", "--tools", tools))
     name = "basics-fingerprint-tunnels"
-    for tool in ("openvpn", "ssh-socks"):
-        cell = c[(name, tool)]
-        assert cell["status"] == "blocked" and cell["blocked_by"] == ["tunnels"], cell
-        assert tunnel_rules(cell) == {"tunnels"}
+    for tool in ("openvpn", "ssh-socks"):       # fingerprints: on either family
+        for cell in c[(name, tool)].values():
+            assert cell["status"] == "blocked" and cell["blocked_by"] == ["tunnels"], cell
+            assert tunnel_rules(cell) == {"tunnels"}
     for tool in ("shadowsocks", "tls-tunnel", "obfs4", "direct"):
-        cell = c[(name, tool)]
-        assert cell["status"] == "works" and not cell["blocked_by"], cell
-        assert cell["goodput_mbit"]["median"] > 1, cell
+        for cell in c[(name, tool)].values():
+            assert cell["status"] == "works" and not cell["blocked_by"], cell
+            assert cell["goodput_mbit"]["median"] > 1, cell
 
 
 # --- the pure parts, checked against the censor's own parser (no lab) ----------------------

@@ -69,13 +69,13 @@ def test_every_expectation_holds(name):
 
 # --- blocked cases that need a client no expect URL has ---------------------------------
 
-# Sends bytes (hex) to HOST:PORT and waits for any answer or close: exit 0 when one comes,
-# 28 (curl's timeout code) when nothing does within the time (the censor dropped the flow).
+# Sends bytes (hex) to HOST:PORT over IPv4 and waits for any answer or close: exit 0 when one
+# comes, 28 (curl's timeout code) when nothing does within the time (the censor dropped it).
 RAW_CLIENT = """
 import socket, sys
 host, port, payload = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
 try:
-    s = socket.create_connection((host, port), timeout=3)
+    s = socket.create_connection((socket.gethostbyname(host), port), timeout=3)
     s.sendall(payload)
     s.recv(1)
 except (socket.timeout, TimeoutError):
@@ -104,6 +104,13 @@ def _quic(url: str, *args: str) -> list[str]:
 
 def _curl(url: str) -> list[str]:
     return ["curl", "-sS", "-o", "/dev/null", "--max-time", "3", url]
+
+
+def _curl4(url: str) -> list[str]:
+    """curl kept to IPv4: a penalty box holds the one address its trigger went to (the
+    GFW's 3-tuple), so in a dual-stack lab an unpinned curl would reach the boxed server
+    over IPv6. The triggers below go over IPv4 (tls_hello, RAW_CLIENT, udp_probe)."""
+    return ["curl", "-4", "-sS", "-o", "/dev/null", "--max-time", "3", url]
 
 
 def _udp(target: str) -> list[str]:
@@ -185,14 +192,14 @@ TRIGGERS = {
     "cn/gfw-esni-2020": ([
         ("alice", _tls_hello("crypto.cloudflare.com"), "ok"),
         ("alice", _tls_hello("crypto.cloudflare.com", "--add-ext", "0xffce"), "timeout"),
-        ("alice", _curl("https://www.cloudflare.com/"), "timeout"),          # penalty box
+        ("alice", _curl4("https://www.cloudflare.com/"), "timeout"),         # penalty box
         ("bob", _curl("https://www.cloudflare.com/"), "ok"),
     ], [("esni", "tls_ext"), ("esni", "residual")]),
     "cn/gfw-fet-2021": ([                  # seed 21: the 3rd fully encrypted flow is caught
         ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(1)), "ok"),
         ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(2)), "ok"),
         ("alice", _raw("vps.example.net", 443, _fully_encrypted_first_packet(3)), "timeout"),
-        ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
+        ("alice", _curl4("https://vps.example.net/"), "timeout"),            # penalty box
         ("bob", _curl("https://vps.example.net/"), "ok"),
     ], [("fet", "protocol"), ("fet", "residual")]),
     "ru/2023-08-vpn": ([                   # bbs#274: a few packets after the handshake
@@ -214,7 +221,7 @@ TRIGGERS = {
     "ru/2025-udp-foreign": ([              # bbs#490: UDP, then the whole server, but SSH
         ("alice", _curl("https://vps.example.net/"), "ok"),
         ("alice", _udp("vps.example.net:7"), "timeout"),
-        ("alice", _curl("https://vps.example.net/"), "timeout"),             # server-wide box
+        ("alice", _curl4("https://vps.example.net/"), "timeout"),            # server-wide box
         ("alice", _ssh("vps.example.net"), "ok"),                            # spared
         ("alice", _udp("yandex.ru:7"), "ok"),                                # a Russian server
         ("bob", _curl("https://vps.example.net/"), "ok"),
@@ -229,8 +236,8 @@ TRIGGERS = {
     ], [("dns-other", "port"), ("dns-other-rst", "port")]),
     "ir/2020-protocol-filter": ([
         ("alice", _raw("vps.example.net", 443, SOCKS5_GREETING), "timeout"),
-        ("alice", _curl("https://vps.example.net/"), "timeout"),             # penalty box
-        ("alice", _curl("http://vps.example.net/"), "ok"),                   # other port
+        ("alice", _curl4("https://vps.example.net/"), "timeout"),            # penalty box
+        ("alice", _curl4("http://vps.example.net/"), "ok"),                  # other port
         ("bob", _curl("https://vps.example.net/"), "ok"),
     ], [("protocol-filter", "protocol"), ("protocol-filter", "residual")]),
 }

@@ -37,17 +37,26 @@ def test_lesson_holds(name, steps, tmp_path):
 
 def test_port_443_resets_carry_the_measured_windows():
     """What gfw.report's tcpdump showed: three RST+ACKs with seq 0 and windows 1980-1982 for
-    the SYN, three with windows 3293-3295 for the SYN/ACK; port 80 draws none."""
-    with Lab(scenarios.load("cn/2025-08-port-443-rst")) as lab:
-        r = lab.run("alice", [PY, "-m", "lab.clients.rst_ttl", "--detail", "--", *_curl(
-            "https://www.apple.com/")], timeout=15)
-        plain = lab.run("alice", [PY, "-m", "lab.clients.rst_ttl", "--detail", "--", *_curl(
-            "http://www.apple.com/")], timeout=15)
-    assert r.returncode == 7, r.stderr
-    wins = [int(w) for w in re.findall(r"^rst from \S+ ttl 62 flags RA seq \d+ win (\d+)$",
-                                       r.stdout, re.M)]
-    assert wins == [1980, 1981, 1982, 3293, 3294, 3295], r.stdout
-    assert re.findall(r"seq (\d+) win 198\d", r.stdout) == ["0", "0", "0"]
+    the SYN, three with windows 3293-3295 for the SYN/ACK (over IPv4, gfw.report's family:
+    one connection, where a dual-stack curl would try both); port 80 draws none. In a
+    dual-stack lab the same over IPv6 first: the rule names a port, not a family, and that
+    connection is the lab's first IPv6 flow to the server (its SYN-ACK must still come up)."""
+    sc = scenarios.load("cn/2025-08-port-443-rst")
+    families = ["-6", "-4"] if sc.ipv6 else ["-4"]
+
+    def resets(*curl: str):
+        return lab.run("alice", [PY, "-m", "lab.clients.rst_ttl", "--detail", "--", *curl],
+                       timeout=15)
+    with Lab(sc) as lab:
+        runs = [resets(*_curl("https://www.apple.com/"), family) for family in families]
+        plain = resets(*_curl("http://www.apple.com/"))
+    for family, r in zip(families, runs):
+        assert r.returncode == 7, (family, r.stderr)
+        wins = [int(w) for w in re.findall(
+            r"^rst from \S+ ttl 62 flags RA seq \d+ win (\d+)$", r.stdout, re.M)]
+        assert wins == [1980, 1981, 1982, 3293, 3294, 3295], (family, r.stdout)
+        assert re.findall(r"seq (\d+) win 198\d", r.stdout) == ["0", "0", "0"]
+        assert ("[" in r.stdout) == (family == "-6"), r.stdout     # the family's addresses
     assert plain.returncode == 0 and "rst from" not in plain.stdout, plain.stdout
 
 
@@ -84,16 +93,18 @@ def test_whitelist_resets_half_of_the_blocked_names_in_the_same_order():
 
 
 def test_a_bad_name_on_a_cloudflare_address_bans_the_address_for_a_while():
+    """Over IPv4, the family of #561's report: the box holds the one address the bad name
+    went to (in a dual-stack lab curl would reach the same server over the other family)."""
+    def curl4(url: str, max_time: int = 3) -> int:
+        return lab.run("carol", _curl(url, max_time) + ["-4"], timeout=15).returncode
+
     with Lab(scenarios.load("ir/2026-whitelist")) as lab:
-        assert lab.run("carol", _curl("https://cdn-allowed.example.com/"),
-                       timeout=15).returncode == 0
-        assert lab.run("carol", _curl("https://cdn-other.example.com/", 2),
-                       timeout=15).returncode == 28
+        assert curl4("https://cdn-allowed.example.com/") == 0
+        assert curl4("https://cdn-other.example.com/", 2) == 28
         # the whitelisted name on the same address is refused now: the ban, not the name
-        assert lab.run("carol", _curl("https://cdn-allowed.example.com/", 2),
-                       timeout=15).returncode == 28
-        wait_until(lambda: lab.run("carol", _curl("https://cdn-allowed.example.com/", 2),
-                                   timeout=15).returncode == 0, 30, "the 10 s ban to end")
+        assert curl4("https://cdn-allowed.example.com/", 2) == 28
+        wait_until(lambda: curl4("https://cdn-allowed.example.com/", 2) == 0, 30,
+                   "the 10 s ban to end")
         boxes = [e for e in lab.events() if e.get("technique") == "residual"]
     assert [(e["rule"], e["action"]) for e in boxes] == [("cf-bad-sni", "drop")]
 
@@ -106,17 +117,21 @@ def _received(out: str) -> int:
 def test_iran_pings_cut_off_the_host_on_mci_and_a_split_hello_gets_its_server_hello():
     """bbs#489 on MCI: two pings answered, then nothing to that host, HTTP included; MTN's
     pings all answered; the ServerHello that never comes back comes for a split ClientHello
-    (MahsaNG's fragment), since the box reads one segment at a time."""
-    ping = ["ping", "-n", "-c", "4", "-i", "0.3", "-W", "1", "vps.example.net"]
-    with Lab(scenarios.load("ir/2025-post-shutdown")) as lab:
+    (MahsaNG's fragment), since the box reads one segment at a time. The pings are IPv4's:
+    IPv6 was off on every ISP (bbs#489; in a dual-stack lab the border drops it)."""
+    ping = ["ping", "-4", "-n", "-c", "4", "-i", "0.3", "-W", "1", "vps.example.net"]
+    sc = scenarios.load("ir/2025-post-shutdown")
+    with Lab(sc) as lab:
         mci = lab.run("alice", ping, timeout=20)
         http_after = lab.run("alice", _curl("http://vps.example.net/", 2), timeout=15)
         mtn = lab.run("carol", ping, timeout=20)
         tci_http = lab.run("bob", _curl("http://vps.example.net/", 2), timeout=15)
         split = lab.run("bob", [PY, "-m", "lab.clients.tls_hello", "vps.example.net",
                                 "--split", "20", "--timeout", "3"], timeout=15)
-        bans = [(e["censor"], e["rule"], e["action"]) for e in lab.events()
-                if e.get("rule") == "icmp-ban"]
+        v6 = lab.run("carol", _curl("http://vps.example.net/", 2) + ["-6"],
+                     timeout=15) if sc.ipv6 else None
+        events = lab.events()
+    bans = [(e["censor"], e["rule"], e["action"]) for e in events if e.get("rule") == "icmp-ban"]
     assert _received(mci.stdout) == 2, mci.stdout
     assert http_after.returncode == 28, http_after.stderr
     assert _received(mtn.stdout) == 4, mtn.stdout
@@ -124,3 +139,7 @@ def test_iran_pings_cut_off_the_host_on_mci_and_a_split_hello_gets_its_server_he
     # (the whole hello's dropped ServerHello is one of the scenario's expect: rows)
     assert split.returncode == 0 and "handshake complete" in split.stdout, split
     assert bans == [("mci", "icmp-ban", "ban_after"), ("mci", "icmp-ban", "drop")], bans
+    if sc.ipv6:         # dual stack (BLOCKLAB_IPV6=1): IPv6 is off, at the border, for all
+        assert v6.returncode == 28, v6.stderr
+        assert any(e.get("rule") == "ipv6-off" and e["censor"] == "national"
+                   and e["flow"].get("family") == "ipv6" for e in events), events

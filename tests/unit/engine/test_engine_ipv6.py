@@ -160,6 +160,26 @@ def test_neighbour_discovery_passes_a_drop_all_ipv6_rule():
     assert events(eff) == [] and [o.frame for o in outputs(eff)] == [ns]
 
 
+def test_multicast_listener_reports_are_not_pings_to_an_icmp_ban():
+    """A host's MLD reports (ICMPv6 to ff02::16, sent as its link comes up) pass an `icmp`
+    rule untouched: they counted as pings toward a ban_after and banned the host (Iran's
+    ir/2025-post-shutdown with BLOCKLAB_IPV6=1). An echo request still counts."""
+    e = Engine(policy6({**rule("ping", {"proto": ["icmp"]}, {"type": "ban_after",
+                                                            "packets": 2}),
+                        "residual": 10}))
+    for src in ("fe80::c6ff:fe12:a", "::"):
+        mld = P6.build_icmp6(mac(ALICE6), b"\x33\x33\x00\x00\x00\x16", src, "ff02::16",
+                             143, 0, 0, bytes(24))
+        for t in (0.0, 0.1, 0.2):
+            eff = e.packet_in(mld, 1, t)
+            assert events(eff) == [] and [o.frame for o in outputs(eff)] == [mld]
+    echo = [P6.build_icmp6(mac(ALICE6), mac(WEB6), ALICE6["ip"], WEB6["ip"], 128, 0, 0,
+                           struct.pack("!HH", 7, n)) for n in range(3)]
+    got = [[ev["action"] for ev in events(e.packet_in(f, 1, 1.0 + n / 10))]
+           for n, f in enumerate(echo)]
+    assert got == [[], [], ["ban_after", "drop"]]          # two pings pass, the third bans
+
+
 def test_steering_covers_both_families_in_a_dual_stack_lab():
     e = Engine(policy6(rule("w", {"server": ["web"], "port": [[443, 443]]}, "reject")))
     matches = [s.match for s in installs(e.base_effects()) if s.priority == 100]

@@ -148,7 +148,11 @@ def test_shell_commands_address_a_censor_by_name(lab):
         assert r.returncode == 0, r.stderr
     finally:
         assert console.run("enable mob-c").ok
-    assert rst_ttls(lab, "bob", "https://c.example/") == [40]
+    # mob's reset (its initial TTL 40, on bob's own LAN); over IPv6 the server's own RST (64
+    # less its two routers) sometimes follows it, for a packet that reached the server after
+    # the censor had reset it (seen once in a dual-stack run just after the rule came back)
+    ttls = rst_ttls(lab, "bob", "https://c.example/")
+    assert ttls[0] == 40 and set(ttls[1:]) <= {62}, ttls
     lab.settle()
     assert re.search(r"mob: reset\s+mob-c", console.run("events 0").text)
 

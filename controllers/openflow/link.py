@@ -8,15 +8,9 @@ hands each packet-in of a connected switch straight to the app's handler (its in
 and frame, read from the buffer: no message object, as a DNS query is one packet-in and one
 packet-out and nothing else), dispatches every
 other message as os-ken's own reader does (observers, then the ofp_brick's handlers for the
-connection's state), and collects what handlers send meanwhile through `send_now` into
-writes of up to FLUSH_EVERY packet-ins' answers, written straight to the socket when os-ken's
-writer greenthread has nothing queued and is idle (else queued for it, in order).
-
-Why FLUSH_EVERY: the switch and the censor work in turn on a held query (packet-in, decision,
-packet-out); answering a read of a hundred packet-ins in one write at its end kept the switch
-idle while the censor decided them all, and the censor idle while the switch sent them on: the
-two took turns instead of overlapping (the bench's DNS load: both at under half a core, the
-machine not busy, 23,000 queries/s against 51,000 without the censor).
+connection's state), and collects what handlers send meanwhile through `send_now` into one
+write at the end of the read, written straight to the socket when os-ken's writer greenthread
+has nothing queued and is idle (else queued for it, in order).
 
 The switch connects over a Unix socket (controllers.main): os-ken's Datapath sets TCP_NODELAY
 on every connection, which a Unix socket refuses, so `install()` also wraps os-ken's
@@ -47,7 +41,6 @@ _OFPT_PACKET_IN = 10
 _OF13 = 4
 CHUNK = 256 * 1024          # bytes asked of the socket per read
 YIELD_EVERY = 2048          # messages between yields to other greenthreads (as os-ken does)
-FLUSH_EVERY = 16            # packet-ins whose answers go out together, within one read
 _HEADER = struct.Struct("!BBHI")
 
 
@@ -111,7 +104,7 @@ def _recv_loop(self) -> None:
     """Datapath._recv_loop, reading in chunks (see the module's docstring)."""
     buf = bytearray()
     header = ofproto_common.OFP_HEADER_SIZE
-    count = answered = 0
+    count = 0
     self.blocklab_batch = None
     handler = _packet_in[0] if _packet_in else None
     try:
@@ -144,11 +137,6 @@ def _recv_loop(self) -> None:
                                                  buf[offset:offset + msg_len])
                         if msg:
                             _dispatch(self, msg)
-                    if msg_type == _OFPT_PACKET_IN:
-                        answered += 1
-                        if answered >= FLUSH_EVERY:
-                            answered = 0
-                            _flush(self, more=True)
                     offset += msg_len
                     count += 1
                     if count >= YIELD_EVERY:
@@ -159,7 +147,6 @@ def _recv_loop(self) -> None:
             finally:
                 del buf[:offset]
                 _flush(self, more=False)
-                answered = 0
             # A recv that finds data does not yield: without this the writer (when something
             # went to its queue), the tick loop and the control socket would wait.
             hub.sleep(0)

@@ -113,16 +113,6 @@ def test_packet_ins_go_straight_to_the_app_handler():
     assert dp.ofp_brick.seen == [] and dp.sent == [b"!!"]
 
 
-def test_a_long_read_is_answered_every_flush_every_packet_ins():
-    """The switch gets the first answers while the censor decides the rest of the read."""
-    ofwire.read_packet_ins_directly()
-    n = oflink.FLUSH_EVERY * 2 + 3
-    dp = Datapath([b"".join(packet_in(b"z" * 40, 1 + i % 200) for i in range(n))])
-    oflink._recv_loop(dp)
-    assert [len(w) for w in dp.sent] == [oflink.FLUSH_EVERY, oflink.FLUSH_EVERY, 3]
-    assert b"".join(dp.sent) == bytes(1 + i % 200 for i in range(n))
-
-
 class WriterQueue:
     """os-ken's send queue as _write sees it: items queued, greenthreads waiting to get."""
 

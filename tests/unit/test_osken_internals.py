@@ -1,6 +1,7 @@
 """os-ken's internals that controllers/openflow/link.py and wire.py replace or lean on.
 
-link.py swaps `Datapath._recv_loop` for a chunked reader and batches sends; wire.py registers
+link.py swaps `Datapath._recv_loop` for a chunked reader and batches sends, and serves the
+switch's Unix-socket connection (controllers.main listens on a path); wire.py registers
 its own packet-in parser in `_MSG_PARSERS` and hands os-ken a pre-packed OFPMatch. Both are
 written against os-ken 4.2 (pyproject.toml bounds it). This test fails loudly when any of
 those pieces changes — a new os-ken release, a distribution's patch — so that someone re-reads
@@ -16,7 +17,7 @@ from importlib.metadata import version
 
 import os_ken.base.app_manager  # noqa: F401  (os-ken's own import order: before controller)
 from os_ken.controller import controller, ofp_event
-from os_ken.lib import pack_utils
+from os_ken.lib import hub, pack_utils
 from os_ken.ofproto import ofproto_parser, ofproto_v1_3, ofproto_v1_3_parser
 
 # sha256 (first 16 hex digits) of each function's source as os-ken 4.2.2 ships it.
@@ -30,6 +31,13 @@ FINGERPRINTS = {
     "OFPMatch.serialize": "cc9c00994b123118",
     "ofp_event.ofp_msg_to_ev": "2e92fd269cc02a9a",
     "pack_utils.msg_pack_into": "566a0bf8677b602f",
+    # the Unix-socket OpenFlow connection (controllers.main, link.install): a path as the
+    # listen host, a port that keeps the old one (6633) shut, TCP_NODELAY set by Datapath
+    "controller.datapath_connection_factory": "427965f946c02073",
+    "OpenFlowController.__init__": "c13553ec6fa8d236",
+    "OpenFlowController.server_loop": "6ee46be108e81008",
+    "Datapath.__init__": "4b73fcf36b79ec84",
+    "hub.StreamServer.__init__": "63bcfb5ffec38f94",
 }
 
 
@@ -52,6 +60,12 @@ def _functions():
         "OFPMatch.serialize": ofproto_v1_3_parser.OFPMatch.serialize,
         "ofp_event.ofp_msg_to_ev": ofp_event.ofp_msg_to_ev,
         "pack_utils.msg_pack_into": pack_utils.msg_pack_into,
+        "controller.datapath_connection_factory": controller.__dict__.get(
+            "os_ken_connection_factory", controller.datapath_connection_factory),
+        "OpenFlowController.__init__": controller.OpenFlowController.__init__,
+        "OpenFlowController.server_loop": controller.OpenFlowController.server_loop,
+        "Datapath.__init__": controller.Datapath.__init__,
+        "hub.StreamServer.__init__": hub.StreamServer.__init__,
     }
 
 

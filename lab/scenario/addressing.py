@@ -10,8 +10,8 @@ A dual-stack scenario (`ipv6: true`) gives every host an IPv6 address too, from 
 documentation range 2001:db8::/32: 2001:db8::/96 followed by the host's IPv4 address
 (198.18.0.10 -> 2001:db8::c612:a), on a prefix 96 bits longer than its IPv4 one, so the
 two plans have the same shape. A scenario without an `ipv6:` line takes the default
-`ipv6_default` reads from BLOCKLAB_IPV6 (1: dual stack, 0: IPv4 only; unset: IPv4 only), so a
-whole suite can run dual-stack without editing its scenarios.
+`ipv6_default` reads from BLOCKLAB_IPV6 (1: dual stack, 0: IPv4 only; unset: dual stack), so a
+whole suite can run IPv4 only without editing its scenarios.
 """
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ LAB_NET6 = ipaddress.IPv6Network("2001:db8::/96")
 
 
 IPV6_SWITCH = "BLOCKLAB_IPV6"
-IPV6_DEFAULT = False                    # without BLOCKLAB_IPV6 and without `ipv6:`
+IPV6_DEFAULT = True     # without BLOCKLAB_IPV6 and without `ipv6:`: dual stack, as every
+#                         network the library models is (a scenario says `ipv6: false` to
+#                         be IPv4 only, as its measurements were)
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

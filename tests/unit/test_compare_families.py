@@ -112,5 +112,5 @@ def test_the_vps_added_to_a_dual_stack_scenario_has_its_ipv6_address(tmp_path):
                     "servers:\n  - {name: web, domains: [www.example.org], serve: [https]}\n")
     prepared = vps.prepare(scenarios.load(str(path)))
     assert prepared.vps_added and prepared.vps.ip6 == ip6_for(prepared.vps.ip)
-    path.write_text(path.read_text().replace("ipv6: true\n", ""))
+    path.write_text(path.read_text().replace("ipv6: true\n", "ipv6: false\n"))
     assert vps.prepare(scenarios.load(str(path))).vps.ip6 is None

@@ -29,7 +29,7 @@ def test_dual_stack_hosts_policy_and_records(tmp_path):
     assert sc.policy()["hosts"]["web"]["ip6"] == "2001:db8::c613:a"
     web = sc.servers[0]
     assert "2001:db8::c613:a" in zone_file("example.com", ["example.com"], web.ip, web.ip6)
-    plain = load(str(write(tmp_path, HEAD.replace("dns, ", ""), "p.yaml")))
+    plain = load(str(write(tmp_path, HEAD.replace("dns, ", "") + "ipv6: false\n", "p.yaml")))
     plain6 = load(str(write(tmp_path, HEAD.replace("dns, ", "") + "ipv6: true\n", "q.yaml")))
     assert records(plain.servers) == ["host-record=example.com,198.19.0.10",
                                       "address=/*.example.net/198.19.0.10"]
@@ -38,9 +38,11 @@ def test_dual_stack_hosts_policy_and_records(tmp_path):
                                        "address=/*.example.net/2001:db8::c613:a"]
 
 
-def test_ipv4_only_by_default(tmp_path, monkeypatch):
+def test_dual_stack_by_default_ipv4_only_when_it_says_so(tmp_path, monkeypatch):
     monkeypatch.delenv(addressing.IPV6_SWITCH, raising=False)
     sc = load(str(write(tmp_path, HEAD)))
+    assert sc.ipv6 and all(h.ip6 for h in sc.hosts())
+    sc = load(str(write(tmp_path, HEAD + "ipv6: false\n", "v4.yaml")))
     assert not sc.ipv6 and all(h.ip6 is None for h in sc.hosts())
     assert all("ip6" not in h for h in sc.policy()["hosts"].values())
 

@@ -48,7 +48,8 @@ def rule_json(rule_id, match, action, residual=None, probability=None, per="flow
             "residual": residual, "probability": probability, "per": per}
 
 
-def test_design_example_loads_to_dataclasses(tmp_path):
+def test_design_example_loads_to_dataclasses(tmp_path, monkeypatch):
+    monkeypatch.setenv("BLOCKLAB_IPV6", "0")        # the IPv4-only shape of the example
     sc = load(write(tmp_path, FULL_EXAMPLE))
     assert sc.name == "ru-2025-12"
     assert sc.title.startswith("Russia blocks FaceTime")
@@ -71,7 +72,8 @@ def test_design_example_loads_to_dataclasses(tmp_path):
     assert sc.links is None and sc.lesson is None
 
 
-def test_design_example_compiles_to_policy(tmp_path):
+def test_design_example_compiles_to_policy(tmp_path, monkeypatch):
+    monkeypatch.setenv("BLOCKLAB_IPV6", "0")        # the IPv4-only shape of the example
     sc = load(write(tmp_path, FULL_EXAMPLE))
     ports = {h.name: i + 1 for i, h in enumerate(sc.hosts())}
     policy = sc.policy(ports)

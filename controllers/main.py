@@ -2,10 +2,11 @@
 
 It configures os-ken (hub type first, then CONF), hands the run's settings to the app and runs
 it until SIGTERM. The lab starts this as its own process; nothing here is imported by `lab`.
-The switch connects to the censor over a Unix socket in the run directory (`--openflow`): no
-port to pick (and race other labs for) on the machine's loopback, and under a third of the
-CPU that loopback TCP costs per message (2.7 against 8.9 µs for a 150-byte message each way,
-on the 2-core machine this was written on); a held query is a packet-in and a packet-out.
+The switch connects to the censor over a Unix socket (`--openflow`, in OVS's run directory:
+lab/run/censor.py): no port to pick (and race other labs for) on the machine's loopback, and
+under a third of the CPU that loopback TCP costs per message (2.7 against 8.9 µs for a
+150-byte message each way, on the 2-core machine this was written on); a held query is a
+packet-in and a packet-out.
 """
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ A run's state.json lists its processes and its bridges (a routed network has sev
 whose owner is gone is cleaned: its processes killed (host shells and routers, services, the
 censors, the tcpdumps of `--pcap`), its OVS bridges deleted, the root-namespace ends of its
 veths removed, its censors' OpenFlow sockets (in OVS's run directory) and its directory
-deleted, its censors' conntrack zones flushed. Runs still alive are left, and so are runs kept for
-their events (lab/run/rundir.py: a run whose results could not be written); the user deletes
-those.
+deleted, its censors' conntrack zones flushed. Runs still alive are left, and so are runs
+kept for their events (lab/run/rundir.py: a run whose results could not be written); the
+user deletes those.
 """
 from __future__ import annotations
 

@@ -9,8 +9,7 @@ and frame, read from the buffer: no message object, as a DNS query is one packet
 packet-out and nothing else), dispatches every
 other message as os-ken's own reader does (observers, then the ofp_brick's handlers for the
 connection's state), and collects what handlers send meanwhile through `send_now` into one
-write at the end of the read, written straight to the socket when os-ken's writer greenthread
-has nothing queued and is idle (else queued for it, in order).
+write at the end of the read, then yields so that the writer sends it.
 
 The switch connects over a Unix socket (controllers.main): os-ken's Datapath sets TCP_NODELAY
 on every connection, which a Unix socket refuses, so `install()` also wraps os-ken's
@@ -46,7 +45,7 @@ _HEADER = struct.Struct("!BBHI")
 
 def send_now(dp, data: bytes) -> None:
     """Send `data` on the switch connection: with the read's batch when a read is being
-    dispatched (in order, written with the batch), else at once."""
+    dispatched (in order, one write at its end), else at once."""
     batch = getattr(dp, "blocklab_batch", None)
     if batch is not None:
         batch.append(data)
@@ -54,29 +53,11 @@ def send_now(dp, data: bytes) -> None:
         dp.send(data)
 
 
-def _write(dp, data: bytes) -> None:
-    """`data` on the wire now when nothing else waits to go (os-ken's writer blocked on an
-    empty queue: nothing queued, nothing half sent), without a greenthread switch; what the
-    socket does not take at once, and everything while the writer is busy, goes through
-    the writer's queue (in order)."""
-    queue = getattr(dp, "send_q", None)
-    raw = getattr(dp.socket, "fd", None)        # the non-blocking socket under eventlet's
-    if raw is not None and queue is not None and queue.empty() and queue.getting() > 0:
-        try:
-            n = raw.send(data)
-        except OSError:         # full (or broken: the writer meets the error, ends the link)
-            n = 0
-        if n == len(data):
-            return
-        data = data[n:]
-    dp.send(data)
-
-
 def _flush(dp, more: bool) -> None:
     """Write the batch; with `more`, keep batching (the read is still being dispatched)."""
     batch, dp.blocklab_batch = dp.blocklab_batch, ([] if more else None)
     if batch:
-        _write(dp, b"".join(batch))
+        dp.send(b"".join(batch))
 
 
 def _dispatch(dp, msg) -> None:
@@ -147,8 +128,8 @@ def _recv_loop(self) -> None:
             finally:
                 del buf[:offset]
                 _flush(self, more=False)
-            # A recv that finds data does not yield: without this the writer (when something
-            # went to its queue), the tick loop and the control socket would wait.
+            # A recv that finds data does not yield: without this the writer greenthread
+            # would wait for the next idle moment, and the answers with it.
             hub.sleep(0)
     finally:
         self.blocklab_batch = None

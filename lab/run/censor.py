@@ -61,19 +61,22 @@ class ControlClient:
         self.path = path
 
     def call(self, command: dict, timeout: float = 5.0) -> dict:
-        timeout = scaled(timeout)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            deadline = time.monotonic() + timeout
-            while True:
+            s.settimeout(scaled(timeout))
+
+            def connected() -> bool:
                 try:
                     with unix_address(self.path) as address:
                         s.connect(address)
-                    break
+                    return True
                 except BlockingIOError:     # the censor's accept queue is full: a moment
-                    if time.monotonic() >= deadline:
-                        raise
-                    time.sleep(0.01)    # polling step of a deadline wait
+                    return False
+
+            try:
+                wait_until(connected, timeout, "the censor's control socket to accept",
+                           interval=0.01)
+            except Timeout as e:            # an OSError, as the connect's own errors are
+                raise TimeoutError(str(e)) from None
             s.sendall(json.dumps(command).encode() + b"\n")
             buf = b""
             while not buf.endswith(b"\n"):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
+
+from lab.run.wait import Timeout, wait_until
 
 
 def netns_of(pid: int) -> str | None:
@@ -62,9 +63,10 @@ def terminate(pids: list[int], grace: float = 2.0) -> None:
                 os.kill(pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(alive(p) for p in pids):
-            time.sleep(0.02)  # polling step of a deadline wait
+        try:
+            wait_until(lambda: not any(alive(p) for p in pids), grace, "processes to end")
+        except Timeout:
+            pass                        # what is still alive gets the next signal
         pids = [p for p in pids if alive(p)]
         if not pids:
             return

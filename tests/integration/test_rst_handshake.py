@@ -5,7 +5,10 @@ between the same two hosts at once (a plain HTTP fetch, or IPv6's neighbour disc
 a first connection). Before steering's synack_copies, such a SYN-ACK followed OVS's cached
 datapath flow made for the earlier packets (re-translated only after the flow's own entry
 was installed) and went by unseen: the client got only the first three. The frames are read
-at the client's switch port; curl says "Couldn't connect" (exit 7) either way.
+at the client's switch port; curl says "Couldn't connect" (exit 7) either way. Every forged
+RST (its window says it is one) must come from the server's address of the family, and the
+order is read from that address's frames (CI once saw a frame from port 443 of another address
+on the port; the failure message now lists every frame).
 """
 from __future__ import annotations
 
@@ -57,7 +60,9 @@ def test_the_client_gets_the_rsts_after_its_syn_and_after_the_servers_syn_ack(la
     finally:
         capture.close()
     web = ip6_for(WEB) if family == 6 else WEB
-    assert all(p.src == web for p in got)
+    seen = [(p.src, p.dst, p.dport, p.flags, p.window) for p in got]
+    forged = [p for p in got if p.flags & RST and p.window in SYN_RSTS + SYNACK_RSTS]
+    assert forged and all(p.src == web for p in forged), seen     # as from the server
     order = ["synack" if p.flags & (SYN | ACK) == SYN | ACK else p.window for p in got
-             if p.flags & SYN or p.flags & RST]
-    assert order == SYN_RSTS + ["synack"] + SYNACK_RSTS, order
+             if p.src == web and (p.flags & SYN or p.flags & RST)]
+    assert order == SYN_RSTS + ["synack"] + SYNACK_RSTS, seen

@@ -15,6 +15,7 @@ import sys
 import time
 
 from lab.clients.dnswire import a_query, parse_answer, system_resolver
+from lab.clients.probe import socket_family
 
 RCODES = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}
 
@@ -28,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     qid = random.randrange(1, 0xFFFF)
     server = a.server or system_resolver()
-    family = socket.AF_INET6 if ":" in server else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
+    with socket.socket(socket_family(server), socket.SOCK_DGRAM) as s:
         s.sendto(a_query(a.name, qid, 28 if a.type == "AAAA" else 1), (server, 53))
         deadline = time.monotonic() + a.wait
         seen = 0

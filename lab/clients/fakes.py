@@ -34,7 +34,7 @@ from controllers import packets6
 from controllers.openflow.offload import pseudo_sum
 from controllers.packets import (ACK, ETH_IPV4, ETH_IPV6, PSH, SYN, TCP, build_tcp, build_udp,
                                  mac_bytes, parse_frame)
-from lab.clients.probe import ProbeError, resolve
+from lab.clients.probe import ProbeError, resolve, socket_family
 from lab.scenario.addressing import host_ip, mac_for
 
 FAKES = ("badsum", "badipsum")
@@ -170,8 +170,7 @@ class Connection:
 def send_udp_fake(dst: str, port: int, payload: bytes) -> bytes:
     """A datagram to dst:port (an address of either family) with a wrong UDP checksum, from
     an unused source port, to the MAC the lab's addressing plan gives dst's host."""
-    family = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    probe = socket.socket(family, socket.SOCK_DGRAM)
+    probe = socket.socket(socket_family(dst), socket.SOCK_DGRAM)
     probe.connect((dst, port))                  # the route's source address and a free port
     src, sport = probe.getsockname()[:2]
     raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

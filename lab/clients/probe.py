@@ -59,8 +59,13 @@ def host_port(text: str, default: int | None) -> tuple[str, int]:
 
 
 def address(ip: str, port: int) -> str:
-    """ip:port, an IPv6 address in brackets."""
+    """ip:port, an IPv6 address in brackets (as OONI's `address` and URLs write it)."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def socket_family(ip: str) -> int:
+    """The socket family for an address of either family."""
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
 def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], T | None],
@@ -70,8 +75,7 @@ def udp_exchange(ip: str, port: int, datagram: bytes, answer: Callable[[bytes], 
     unreachable or an unreachable network ends it with CONNECT."""
     deadline = time.monotonic() + max_time
     next_send = time.monotonic()
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
+    with socket.socket(socket_family(ip), socket.SOCK_DGRAM) as s:
         s.connect((ip, port))
         while True:
             now = time.monotonic()

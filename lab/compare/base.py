@@ -17,6 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from lab.clients.probe import address
 from lab.compare import certs, measure
 from lab.services.base import Service, ServiceError
 from lab.services.daemon import daemon
@@ -58,8 +59,7 @@ class ToolContext:
 
     def vps_addr(self, port: int) -> str:
         """vps_ip:port (an IPv6 address in brackets)."""
-        ip = self.vps_ip
-        return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        return address(self.vps_ip, port)
 
     def curl_family(self) -> list[str]:
         """curl's option that keeps a direct fetch to the trial's family (none if unpinned)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from lab.clients.probe import address
 from lab.probe.netsteps import Clock, addresses_of, connect_step, resolve
 
 
@@ -56,7 +57,7 @@ def _reached(view: dict) -> tuple[bool, str | None]:
         failure = c["status"]["failure"]
         if failure is None:
             ip, port = c["ip"], c["port"]
-            shake = tls.get(f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}")
+            shake = tls.get(address(ip, port))
             failure = shake["failure"] if shake else None
         if failure is None:
             return True, None

@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import socket
 import ssl
 import sys
 import time
 from urllib.parse import urlsplit
 
 from lab.clients.dnswire import system_resolver
-from lab.clients.probe import address
+from lab.clients.probe import address, socket_family
 from lab.probe import failures
 from lab.probe.families import ipv6_step
 from lab.probe.netsteps import (Clock, addresses_of, close_quietly, connect, connect_step,
@@ -114,8 +113,8 @@ def _lab_probe(scheme: str, url: str, ip: str, port: int, timeout: float) -> str
             p = urlsplit(url)
             quic_probe.resolve = lambda *_: ip      # the address this measurement found
             target = f"https://{p.netloc}{p.path or '/'}" + (f"?{p.query}" if p.query else "")
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE, family))
+            said = asyncio.run(quic_probe.fetch(target, timeout, quic_probe.CAFILE,
+                                                socket_family(ip)))
             if not re.match(r"HTTP/3 [23]", said):
                 raise _ProbeFailure(f"unknown_failure: {said}")
             return said

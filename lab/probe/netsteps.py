@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lab.clients.dnswire import a_query as _dns_query
 from lab.clients.dnswire import parse_answer as parse_dns_answer
+from lab.clients.probe import address, socket_family
 from lab.probe import failures
 from lab.run.pki import LAB_CA_FILE
 
@@ -42,7 +43,7 @@ def resolve(name: str, resolver: str, timeout: float, clock: Clock, qtype: str =
     resend = time.monotonic()
     rcode, answers = None, []
     try:
-        with socket.socket(_family(resolver), socket.SOCK_DGRAM) as s:
+        with socket.socket(socket_family(resolver), socket.SOCK_DGRAM) as s:
             s.connect((resolver, 53))
             while True:
                 now = time.monotonic()
@@ -88,15 +89,6 @@ def addresses_of(entry: dict) -> list[str]:
     return seen
 
 
-def _endpoint(ip: str, port: int) -> str:
-    """OONI's `address`: ip:port, an IPv6 address in brackets."""
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-
-
-def _family(ip: str) -> int:
-    return socket.AF_INET6 if ":" in ip else socket.AF_INET
-
-
 # --- TCP and TLS ----------------------------------------------------------------------------
 
 def tls_context() -> ssl.SSLContext:
@@ -110,7 +102,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 def connect(ip: str, port: int, timeout: float) -> socket.socket:
-    sock = socket.socket(_family(ip), socket.SOCK_STREAM)
+    sock = socket.socket(socket_family(ip), socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect((ip, port))
@@ -166,10 +158,10 @@ def connect_step(addrs: list[str], port: int, host: str, https: bool, timeout: f
             conn = handshake(sock, host, timeout)
         except (OSError, ssl.SSLError) as e:
             sock.close()
-            tls.append(tls_record(_endpoint(ip, port), host, clock, t, None,
+            tls.append(tls_record(address(ip, port), host, clock, t, None,
                                   failures.of_exception(e)))
             continue
-        tls.append(tls_record(_endpoint(ip, port), host, clock, t, conn, None))
+        tls.append(tls_record(address(ip, port), host, clock, t, conn, None))
         close_quietly(conn)
     return tcp, tls
 

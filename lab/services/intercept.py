@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lab.clients.probe import address
 from lab.compare.relay import relay, serve_until_interrupted
 from lab.services.base import Service
 from lab.services.daemon import daemon
@@ -136,8 +137,7 @@ async def _handle(reader, writer, forger: Forger, server_ctx: ssl.SSLContext,
         print(f"{peer[0]} -> ? : {type(e).__name__}: {e}", flush=True)
         writer.close()
         return
-    where = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-    print(f"intercepted {name} ({where}) for {peer[0]}: certificate signed by "
+    print(f"intercepted {name} ({address(ip, port)}) for {peer[0]}: certificate signed by "
           f"{forger.ca.subject.rfc4514_string()}", flush=True)
     await asyncio.gather(relay(reader, up_w), relay(up_r, writer))
     writer.close()

@@ -59,8 +59,13 @@ def _nonempty(option: str, value: str | None) -> None:
         raise UserError(f"{option_text(option, value)}: empty; leave the option out instead")
 
 
-def _sigterm_as_exit() -> None:
+def _signals_end_the_run() -> None:
+    """SIGTERM becomes an exit (128 + 15) and SIGINT a KeyboardInterrupt, so that either
+    tears the lab down: SIGINT even when this process was started with it ignored (as a
+    shell script's background job is, or a child of a process tearing down at the time)."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _pcap(args) -> None:
@@ -71,13 +76,13 @@ def _pcap(args) -> None:
 
 def _ready_for_lab(args, command: str) -> None:
     """The last checks before `command`'s lab comes up, in this order: root, --report and
-    --pcap (the output folders, where the command has them); then SIGTERM becomes an exit,
-    so that the lab is torn down."""
+    --pcap (the output folders, where the command has them); then SIGTERM and SIGINT end
+    the run, so that the lab is torn down."""
     _need_root(command)
     if getattr(args, "report", None) is not None:
         prepare("--report", args.report)
     _pcap(args)
-    _sigterm_as_exit()
+    _signals_end_the_run()
 
 
 def _load(ref: str):
@@ -162,7 +167,7 @@ def cmd_serve(args) -> int:
     except OSError as e:
         raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
                         f"({e.strerror or e})") from None
-    _sigterm_as_exit()
+    _signals_end_the_run()
     return serve_command(sc, sock, args)
 
 
@@ -178,7 +183,7 @@ def cmd_lesson(args) -> int:
         raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
     _need_root("lesson")
     files = prepare("--out", args.out) if args.out is not None else None
-    _sigterm_as_exit()
+    _signals_end_the_run()
     return lesson_command(sc, plan, files, args)
 
 
@@ -211,7 +216,7 @@ def cmd_campaign(args) -> int:
     from lab.campaign import command
     try:
         if args.campaign_command == "run":
-            _sigterm_as_exit()
+            _signals_end_the_run()
             return command.run(args, _need_root)
         return command.merge(args) if args.campaign_command == "merge" \
             else command.show_plan(args)
@@ -240,7 +245,7 @@ def cmd_bench(args) -> int:
         raise UserError(f"{option_text('--only', args.only)}: {e}") from None
     _need_root("bench")
     prepare("--out", args.out)
-    _sigterm_as_exit()
+    _signals_end_the_run()
     try:
         return suite.main(args.quick, args.json, args.out, args.only)
     except ValueError as e:

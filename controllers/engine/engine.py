@@ -36,8 +36,10 @@ from controllers.engine import commands as _control
 from controllers.engine import tcb as _tcb
 from controllers.switch import proactive
 from controllers.engine.actions import Executor
-from controllers.engine.effects import Effect, Event, InstallFlow, Output, RemoveMeter
+from controllers.engine.effects import Effect, Event, InstallFlow, Output
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
+from controllers.engine.housekeeping import Housekeeping
+from controllers.engine.screening import Screening
 from controllers.rules import ip6
 from controllers.rules.inspect import Inspector
 from controllers.packets6 import is_link_plumbing
@@ -51,10 +53,8 @@ from controllers.switch.tables import flow_pair, new_ct_mark
 
 log = logging.getLogger("blocklab.censor")
 
-HOLD_MAX = 2.0             # seconds a held packet waits before the flow is decided anyway
 HELD_CAP = 32              # packets held per flow before it is decided anyway
 UNDECIDED_CAP = 16         # client->server packets of an undecided flow, data or not
-SWEEP_EVERY = 5.0          # seconds between expiry sweeps of the flow table (O(flows))
 
 _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
              "flows_expired", "flows_evicted", "decisions", "held", "released", "discarded",
@@ -64,8 +64,10 @@ _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
 _ip_int = ip6.addr_int
 
 
-class Engine:
-    """The censor's decisions for one compiled policy."""
+class Engine(Screening, Housekeeping):
+    """The censor's decisions for one compiled policy (the DPI profile's reading of TCP in
+    controllers.engine.screening, the housekeeping without packets in
+    controllers.engine.housekeeping)."""
 
     def __init__(self, policy: dict[str, Any]) -> None:
         if not isinstance(policy, dict):
@@ -207,102 +209,8 @@ class Engine:
         self.counters["flows_created"] += 1
         return flow, self._evict(self.flows.add(flow))
 
-    def _copied(self, frame: bytes, now: float) -> list[Effect]:
-        """A server's SYN-ACK the switch forwarded and copied up: its ack number is where
-        the client's stream will start (the client's own SYN and ACK passed the switch);
-        for a flow decided `rst_handshake`, the RSTs that follow it (steering's
-        synack_copies)."""
-        try:
-            pkt = parse_frame(frame)
-        except Malformed:
-            self.counters["malformed"] += 1
-            return []
-        if pkt is None or pkt.proto != TCP:
-            return []
-        key = (TCP, pkt.dst, pkt.dport, pkt.src, pkt.sport)
-        if pkt.flags & RST and self._server_rsts:
-            return self._server_rst(key, pkt)
-        if pkt.flags & (SYN | ACK | RST) != SYN | ACK:
-            return []
-        flow, _c2s = self.flows.find(*key)
-        if flow is not None and flow.verdict == "rst_handshake":    # forwarded already: its
-            return self.executor.handshake_rsts(                     # RSTs follow it
-                flow, self.rules.get(flow.rule_id), pkt)
-        if flow is not None and flow.verdict == "ended":
-            self.flows.remove(flow)       # a new connection on the 5-tuple of an ended one
-            flow = None
-        out: list[Effect] = []
-        if flow is None:
-            flow, out = self._new_flow(key, now)
-        flow.last_seen = now
-        if flow.state != DECIDED and flow.stream is None and self.reassembly:
-            flow.stream = self._stream(pkt.ack)
-        if self.tcb_on and flow.state != DECIDED:
-            if flow.tcb is None:
-                flow.tcb = _tcb.Tcb()
-            if flow.tcb.base is None:
-                flow.tcb.base = pkt.ack
-        return out
-
-    def _server_rst(self, key: tuple, pkt: Packet) -> list[Effect]:
-        """A copy of the server's RST, under a profile that forgets a flow on it."""
-        flow, _c2s = self.flows.find(*key)
-        if flow is None or flow.state == DECIDED:
-            return []
-        return self._teardown(flow, pkt, "server_rst")
-
-    def _teardown(self, flow: Flow, pkt: Packet, why: str) -> list[Effect]:
-        detail = {"by": why}
-        if not _tcb.checksums_ok(pkt):
-            detail["checksum"] = "bad"
-        event = Event({"rule": None, "technique": "dpi", "action": "teardown",
-                       "flow": flow.flow_record(), "detail": detail})
-        return self._forget(flow) + [event]
-
     def _stream(self, base: int) -> Reassembler:
         return Reassembler(base, last=self._last)
-
-    def _screen(self, flow: Flow | None, c2s: bool, pkt: Packet, frame: bytes, in_port: int
-                ) -> tuple[Flow | None, list[Effect], bool]:
-        """What the DPI profile makes of a TCP packet before the flow's state sees it:
-        (the flow, None when its state ended; effects; whether the packet goes no
-        further here)."""
-        p = self.profile
-        if flow is not None and flow.state == DECIDED:
-            return flow, [], False
-        if not (c2s if flow is not None else self._from_client(pkt, in_port)):
-            return flow, [], False
-        if p.checksums and not _tcb.checksums_ok(pkt):
-            if flow is not None and pkt.payload:
-                self._tcb_of(flow).note(pkt, False, "bad checksum")
-            return flow, [Output(frame, in_port)], True   # not read: passed on as it came
-        syn = pkt.flags & (SYN | ACK) == SYN
-        if p.ttl_check and flow is not None and not syn and _tcb.ttl_differs(flow.tcb, pkt):
-            if pkt.payload or pkt.flags & RST:
-                flow.tcb.note(pkt, _tcb.checksums_ok(pkt), "TTL differs from the SYN's")
-            return flow, [Output(frame, in_port)], True   # not read: passed on as it came
-        out: list[Effect] = []
-        if flow is not None and syn and p.resync:
-            out += self._forget(flow)
-            flow = None
-        if flow is not None:
-            why = _tcb.tears_down(pkt, p.teardown)
-            if why is not None:
-                return None, self._teardown(flow, pkt, why) + [Output(frame, in_port)], True
-        if flow is None and p.state == "syn" and not syn:
-            return None, out + [Output(frame, in_port)], True   # no handshake seen: unread
-        return flow, out, False
-
-    def _forget(self, flow: Flow) -> list[Effect]:
-        """An undecided flow's state ends: its held packets go on, its meters are freed."""
-        self.held_flows.pop(flow.key, None)
-        self.flows.remove(flow)
-        return self.executor.release(flow) + self._free_meters(flow)
-
-    def _tcb_of(self, flow: Flow) -> _tcb.Tcb:
-        if flow.tcb is None:
-            flow.tcb = _tcb.Tcb(flow.stream.base if flow.stream is not None else None)
-        return flow.tcb
 
     def _from_client(self, pkt: Packet, in_port: int) -> bool:
         """Whether a packet of a new flow was sent by the flow's client: the client-side end,
@@ -419,27 +327,6 @@ class Engine:
             out += self.boxes.add(key, rule.residual, rule.id, now, rule.residual_spare)
         return out
 
-    def _explain(self, flow: Flow, rule, out: list[Effect]) -> list[Effect]:
-        """What the DPI read and ignored, in the decision's event; for a flow no rule
-        decided, an event of its own when what it read was not what the server got
-        (a fake believed, segments out of order or twice, read one at a time)."""
-        tcb = flow.tcb
-        if rule is not None:
-            for e in out:
-                if isinstance(e, Event) and e.record.get("rule") == rule.id:
-                    e.record["detail"]["dpi"] = tcb.detail()
-            return out
-        if flow.proto != TCP or not tcb.read:
-            return out
-        if not self.reassembly and len(tcb.read) > 1:
-            tcb.anomalies.append("segments read one at a time")
-        if not tcb.anomalies:
-            return out
-        facts = flow.facts.as_dict() if flow.facts is not None else {}
-        return out + [Event({"rule": None, "technique": "dpi", "action": "allow",
-                             "flow": flow.flow_record(),
-                             "detail": {**facts, **tcb.detail(passed=True)}})]
-
     def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
                  ) -> list[Effect]:
         """A packet of a decided flow reached us (a race, or its pair timed out)."""
@@ -481,58 +368,6 @@ class Engine:
             out.append(Output(self.executor.as_injected(rst_for(pkt)), None, in_port))
             self.counters["injected"] += 1
         return out + [Output(frame, in_port)]
-
-    def _evict(self, flows: list[Flow]) -> list[Effect]:
-        out: list[Effect] = []
-        for flow in flows:
-            self.counters["flows_evicted"] += 1
-            self.held_flows.pop(flow.key, None)
-            out += self.executor.release(flow)
-            out += self._free_meters(flow)
-        return out
-
-    def _free_meters(self, flow: Flow) -> list[Effect]:
-        out = [RemoveMeter(m) for m in flow.meters]
-        for m in flow.meters:
-            self.meters.give(m)
-        flow.meters = ()
-        return out
-
-    # ---------------------------------------------------------------- time
-    def tick(self, now: float) -> list[Effect]:
-        """Decide flows whose held packets waited too long; expire old state."""
-        out: list[Effect] = []
-        if self._boxes_due:
-            self._boxes_due = False
-            out += self.boxes.restore(self.boxes.snapshot(now), now)
-        try:
-            for flow in list(self.held_flows.values()):
-                if flow.held_since is not None and now - flow.held_since > HOLD_MAX:
-                    out += self._timeout(flow, now)
-            if now - self._last_sweep >= SWEEP_EVERY:
-                self._last_sweep = now
-                for flow in self.flows.expired(now):
-                    self.counters["flows_expired"] += 1
-                    out += self._free_meters(flow)
-                self.boxes.prune(now)
-        except Exception:
-            log.exception("engine tick failed (held flows, expiry sweep); going on")
-            self.counters["internal_errors"] += 1
-        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
-        return out
-
-    def _timeout(self, flow: Flow, now: float) -> list[Effect]:
-        flow.facts.finalise()
-        decided, rule = self.rules.walk(flow, self.rules.candidates(flow),
-                                        flow.data_packets > 0, True)
-        pkt = None
-        for frame, _port in reversed(flow.held):
-            try:
-                pkt = parse_frame(frame)
-            except Malformed:
-                continue
-            break
-        return self._decide(flow, rule, pkt, now)
 
     # ---------------------------------------------------------------- control and state
     def control(self, command: Any, now: float) -> tuple[dict, list[Effect]]:

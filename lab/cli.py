@@ -61,8 +61,8 @@ def _nonempty(option: str, value: str | None) -> None:
 
 def _signals_end_the_run() -> None:
     """SIGTERM becomes an exit (128 + 15) and SIGINT a KeyboardInterrupt, so that either
-    tears the lab down: SIGINT even when this process was started with it ignored (as a
-    shell script's background job is, or a child of a process tearing down at the time)."""
+    tears the lab down: SIGINT even when this process was started with it ignored or
+    blocked (as a shell script's background job is: Python keeps an inherited SIG_IGN)."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -50,7 +50,8 @@ def _rate(trials) -> dict:
             "wilson95": [round(x, 3) for x in ci] if ci else None}
 
 
-FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}   # a trial's family, as columns and logs say it
+UNPINNED = "either family"      # the column of a dual-stack run's unpinned trials
 THROUGH = ("works", "degraded")      # statuses where a tool got through
 
 
@@ -64,7 +65,7 @@ def columns(run) -> list[tuple[str, str | None, str, str | None]]:
         return [(run.name, None, run.client, None)]
     dual = any(family for _i, _c, family in keys)
     return [(" · ".join([run.name] + ([isp] if isp else []) +
-                        ([FAMILY_NAMES.get(family, "either family")] if dual else [])),
+                        ([FAMILY_NAMES.get(family, UNPINNED)] if dual else [])),
              isp, client, family)
             for isp, client, family in keys]
 

@@ -42,6 +42,7 @@ from lab.compare import tools as registry
 from lab.compare import vps as vpsmod
 from lab.compare.base import ToolContext, ToolError
 from lab.compare.measure import Fetch
+from lab.compare.report import FAMILY_NAMES
 from lab.scenario.addressing import ISP_IP, ip6_for
 from lab.services.tor import plan as torplan
 
@@ -340,8 +341,6 @@ def run_scenario(scenario, tools: list, repeat: int,
         say(f"  pcap: {path} ({what})")
     return out
 
-
-FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
 
 def families(sc, tool) -> tuple[str | None, ...]:

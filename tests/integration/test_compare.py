@@ -14,6 +14,7 @@ import json
 import yaml
 
 from helpers import REPO, blocklab
+from lab.compare.report import FAMILY_NAMES, UNPINNED
 from lab.scenario.addressing import host_ip
 
 TIMEOUT = 240
@@ -26,7 +27,7 @@ def compare(*args: str) -> dict:
     return json.loads(r.stdout)
 
 
-FAMILY_COLUMNS = (" · IPv4", " · IPv6", " · either family")
+FAMILY_COLUMNS = tuple(f" · {n}" for n in (*FAMILY_NAMES.values(), UNPINNED))
 
 
 def column(name: str) -> str:

@@ -1,6 +1,6 @@
 """The `blocklab` command line (a public contract: README.md, docs/design.md): the parser, the
-checks each command makes before any lab comes up, and the dispatch to the command module of
-its stage (lab/truth/command.py for run, lab/teach/command.py for shell, serve and lesson,
+checks each command makes before any lab comes up (lab/preflight.py has the shared ones), and
+the dispatch to the command module of its stage (lab/truth/command.py for run, lab/teach/command.py for shell, serve and lesson,
 lab/run/command.py for exec and clean, lab/probe, lab/compare, lab/campaign, ...), which does
 the work.
 
@@ -13,25 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 
-from lab import scenario as scenarios
+from lab.preflight import (UserError, check_pcap, load_scenario, need_browser, need_root,
+                           nonempty, ready_for_lab, signals_end_the_run)
 from lab.run.outputs import OutputError, option_text, prepare
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2      # argparse's code for a bad command line; ours for unusable output folders
-
-
-class UserError(Exception):
-    """Something the user can fix; printed as `blocklab: message`."""
-
-
-def _need_root(what: str) -> None:
-    if os.geteuid() != 0:
-        raise UserError(f"`blocklab {what}` needs root: it creates network namespaces, veth "
-                        "pairs and an Open vSwitch bridge. Run it with sudo.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,55 +31,6 @@ class _Parser(argparse.ArgumentParser):
         command = self.prog.removeprefix("blocklab").strip()
         self.exit(EXIT_USAGE, f"blocklab: {command + ': ' if command else ''}{message} "
                               f"(see `{self.prog} --help`)\n")
-
-
-def _need_browser(args) -> None:
-    """`--browser` without a Chromium to run: one line before any lab comes up."""
-    if getattr(args, "browser", False):
-        from lab.clients.browser import UsageError, find_chromium
-        try:
-            find_chromium()
-        except UsageError as e:
-            raise UserError(f"--browser: {e}") from None
-
-
-def _nonempty(option: str, value: str | None) -> None:
-    """An option given as an empty string is a mistake, not a way to leave it out."""
-    if value is not None and not value.strip():
-        raise UserError(f"{option_text(option, value)}: empty; leave the option out instead")
-
-
-def _signals_end_the_run() -> None:
-    """SIGTERM becomes an exit (128 + 15) and SIGINT a KeyboardInterrupt, so that either
-    tears the lab down: SIGINT even when this process was started with it ignored or
-    blocked (as a shell script's background job is: Python keeps an inherited SIG_IGN)."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _pcap(args) -> None:
-    """`--pcap DIR`: checked like the other output folders, before any lab comes up."""
-    if getattr(args, "pcap", None) is not None:
-        prepare("--pcap", args.pcap)
-
-
-def _ready_for_lab(args, command: str) -> None:
-    """The last checks before `command`'s lab comes up, in this order: root, --report and
-    --pcap (the output folders, where the command has them); then SIGTERM and SIGINT end
-    the run, so that the lab is torn down."""
-    _need_root(command)
-    if getattr(args, "report", None) is not None:
-        prepare("--report", args.report)
-    _pcap(args)
-    _signals_end_the_run()
-
-
-def _load(ref: str):
-    try:
-        return scenarios.load(ref)
-    except scenarios.ScenarioError as e:
-        raise UserError(str(e)) from None
 
 
 # --- subcommands --------------------------------------------------------------------------
@@ -125,65 +66,65 @@ def cmd_validate(args) -> int:
 
 def cmd_draw(args) -> int:
     from lab.report.drawing import draw
-    sys.stdout.write(draw(_load(args.scenario)))
+    sys.stdout.write(draw(load_scenario(args.scenario)))
     return 0
 
 
 def cmd_exec(args) -> int:
     from lab.run.command import exec_command
-    sc = _load(args.scenario)
+    sc = load_scenario(args.scenario)
     names = [h.name for h in sc.hosts()]
     if args.host not in names:
         raise UserError(f"no host named {args.host!r} in {sc.name}; hosts: {', '.join(names)}")
     if not args.cmd:
         raise UserError("exec needs a command after `--`")
-    _ready_for_lab(args, "exec")
+    ready_for_lab(args, "exec")
     return exec_command(sc, args)
 
 
 def cmd_run(args) -> int:
     from lab.truth.command import run_command
-    sc = _load(args.scenario)
-    _need_browser(args)
-    _ready_for_lab(args, "run")
+    sc = load_scenario(args.scenario)
+    need_browser(args)
+    ready_for_lab(args, "run")
     return run_command(sc, args)
 
 
 def cmd_shell(args) -> int:
     from lab.teach.command import shell_command
-    sc = _load(args.scenario)
-    _ready_for_lab(args, "shell")
+    sc = load_scenario(args.scenario)
+    ready_for_lab(args, "shell")
     return shell_command(sc, args)
 
 
 def cmd_serve(args) -> int:
     from lab.teach.command import serve_command
     from lab.teach.dashboard_http import listen
-    sc = _load(args.scenario)
-    _need_root("serve")
-    _pcap(args)
+    sc = load_scenario(args.scenario)
+    need_root("serve")
+    check_pcap(args)
     try:
         sock = listen(args.port)
     except OSError as e:
         raise UserError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
                         f"({e.strerror or e})") from None
-    _signals_end_the_run()
+    signals_end_the_run()
     return serve_command(sc, sock, args)
 
 
 def cmd_lesson(args) -> int:
     from lab.teach.command import lesson_command
     from lab.teach.lesson import LessonError, steps
-    sc = _load(args.scenario)
+    sc = load_scenario(args.scenario)
     try:
         plan = steps(sc)
     except LessonError as e:
         problems = str(e)     # one line each; a single one stays on the error's line
         sep = "\n" if "\n" in problems else " "
         raise UserError(f"{sc.path}: the lesson cannot run:{sep}{problems}") from None
-    _need_root("lesson")
+    need_root("lesson")
     files = prepare("--out", args.out) if args.out is not None else None
-    _signals_end_the_run()
+    signals_end_the_run()
     return lesson_command(sc, plan, files, args)
 
 
@@ -192,14 +133,14 @@ def cmd_compare(args) -> int:
     from lab.compare.command import compare_command
     from lab.compare.runner import resolve_tools
     from lab.scenario.units import UnitError, parse_rate
-    loaded = [_load(ref) for ref in args.scenarios]
+    loaded = [load_scenario(ref) for ref in args.scenarios]
     names = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not names:
         raise UserError(f"{option_text('--tools', args.tools)}: names no tool; "
                         "give tools separated by commas, or 'all'")
     if args.repeat < 1:
         raise UserError(f"--repeat {args.repeat}: must be at least 1")
-    _nonempty("--bulk-rate", args.bulk_rate)
+    nonempty("--bulk-rate", args.bulk_rate)
     try:
         resolve_tools(names)
     except CompareError as e:
@@ -208,7 +149,7 @@ def cmd_compare(args) -> int:
         rate = parse_rate(args.bulk_rate) if args.bulk_rate else None
     except UnitError as e:
         raise UserError(f"--bulk-rate: {e}") from None
-    _ready_for_lab(args, "compare")
+    ready_for_lab(args, "compare")
     return compare_command(loaded, names, rate, args)
 
 
@@ -216,8 +157,8 @@ def cmd_campaign(args) -> int:
     from lab.campaign import command
     try:
         if args.campaign_command == "run":
-            _signals_end_the_run()
-            return command.run(args, _need_root)
+            signals_end_the_run()
+            return command.run(args, need_root)
         return command.merge(args) if args.campaign_command == "merge" \
             else command.show_plan(args)
     except command.CampaignError as e:
@@ -226,14 +167,14 @@ def cmd_campaign(args) -> int:
 
 def cmd_probe(args) -> int:
     from lab.probe.command import probe_command
-    sc = _load(args.scenario)
+    sc = load_scenario(args.scenario)
     if args.json and args.markdown:
         raise UserError("--json --markdown: choose one of them")
-    _nonempty("--detector", args.detector)
+    nonempty("--detector", args.detector)
     for url in args.url or []:
-        _nonempty("--url", url)
-    _need_browser(args)
-    _ready_for_lab(args, "probe")
+        nonempty("--url", url)
+    need_browser(args)
+    ready_for_lab(args, "probe")
     return probe_command(sc, args)
 
 
@@ -243,9 +184,9 @@ def cmd_bench(args) -> int:
         suite.sections_of(args.only)
     except ValueError as e:
         raise UserError(f"{option_text('--only', args.only)}: {e}") from None
-    _need_root("bench")
+    need_root("bench")
     prepare("--out", args.out)
-    _signals_end_the_run()
+    signals_end_the_run()
     try:
         return suite.main(args.quick, args.json, args.out, args.only)
     except ValueError as e:
@@ -254,7 +195,7 @@ def cmd_bench(args) -> int:
 
 def cmd_clean(args) -> int:
     from lab.run.command import clean_command
-    _need_root("clean")
+    need_root("clean")
     return clean_command(args)
 
 

@@ -38,9 +38,8 @@ Injected frames answer from the server's address and port with the original's MA
 """
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from controllers.dpi import dns
+from controllers.engine.answers import blockpage_bytes, dns_responses
 from controllers.engine.bans import PacketCounts
 from controllers.engine.effects import CONTROLLER, NORMAL, AddMeter, Event, InstallFlow, Output, meter
 from controllers.engine.flows import Flow
@@ -54,22 +53,6 @@ from controllers.rules.vocabulary import DNS_ANSWERS, TAP_ACTS_AS
 from controllers.switch.tables import CT_PROTOS, METERED_HARD, flow_pair
 
 SEGMENT = 1400
-DEFAULT_PAGE = ("<html><head><title>Blocked</title></head><body><h1>Access denied</h1>"
-                "<p>This resource is blocked by order of the authorities.</p></body></html>\n")
-_RCODES = {"nxdomain": dns.NXDOMAIN, "servfail": dns.SERVFAIL, "refused": dns.REFUSED,
-           "forge": dns.NOERROR, "inject": dns.NOERROR}
-
-
-def blockpage_bytes(status: int, body: str | None) -> bytes:
-    """The whole HTTP response a blockpage sends, headers and body."""
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Blocked"
-    data = (body if body is not None else DEFAULT_PAGE).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode()
-    return head + data
 
 
 class Executor:
@@ -343,7 +326,7 @@ class Executor:
 
     def _dns(self, flow: Flow, rule: CompiledRule, kind: str, pkt: Packet | None) -> list:
         facts = flow.facts
-        responses = self._responses(rule, kind, [facts.dns_msg]) \
+        responses = dns_responses(rule, kind, [facts.dns_msg]) \
             if facts.dns_query is not None and pkt is not None else []
         if not responses:
             return self._act(flow, rule, "allow" if self.tap else "drop", pkt)
@@ -359,22 +342,8 @@ class Executor:
             return injected
         stream = flow.stream.data() if flow.stream is not None else pkt.payload
         messages = dns.split_tcp_stream(stream)[0] or [facts.dns_msg]
-        data = b"".join(dns.frame_tcp(r) for r in self._responses(rule, kind, messages))
+        data = b"".join(dns.frame_tcp(r) for r in dns_responses(rule, kind, messages))
         return self._answer_tcp(flow, pkt, data, close=kind != "inject")
-
-    @staticmethod
-    def _responses(rule: CompiledRule, kind: str, messages: list[bytes]) -> list[bytes]:
-        """The rule's answer to each query in `messages` (unparseable ones skipped)."""
-        answers = [rule.action["ip"]] if kind in ("forge", "inject") else []
-        answers6 = [rule.action["ip6"]] if answers and rule.action.get("ip6") else []
-        out = []
-        for msg in messages:
-            try:
-                out.append(dns.build_response(msg, _RCODES[kind], answers,
-                                              ipv6_answers=answers6))
-            except ValueError:
-                continue
-        return out
 
     def dns_again(self, flow: Flow, rule: CompiledRule | None, pkt: Packet, frame: bytes,
                   in_port: int) -> list:
@@ -384,7 +353,7 @@ class Executor:
         if rule is None or not rule.enabled or r.status != "ok" or (
                 rule.match.dns is not None and not rule.match.dns.match(r.value.qname)):
             return [Output(frame, in_port)]
-        responses = self._responses(rule, rule.kind, [pkt.payload])
+        responses = dns_responses(rule, rule.kind, [pkt.payload])
         out = [self.to_client(flow, reply_udp(pkt, responses[0]))] if responses else []
         if self.tap or rule.kind == "inject":
             out.append(Output(frame, in_port))

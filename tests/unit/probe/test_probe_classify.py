@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from lab.probe import failures as F
-from lab.probe.classify import (CONSISTENT, INCONSISTENT, classify, dns_consistency,
-                                summarize, throughput_verdict)
+from lab.probe.classify import CONSISTENT, INCONSISTENT, classify, dns_consistency, summarize
+from lab.probe.xblocking import throughput_verdict
 from probe_samples import BLOCKPAGE, control, domain, reach, rounds, web
 
 H = "https://www.example.com/"

@@ -36,20 +36,21 @@ from controllers.engine import commands as _control
 from controllers.engine import tcb as _tcb
 from controllers.switch import proactive
 from controllers.engine.actions import Executor
-from controllers.engine.effects import Effect, Event, InstallFlow, Output
+from controllers.engine.effects import Effect, Event, Output
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.engine.housekeeping import Housekeeping
 from controllers.engine.screening import Screening
+from controllers.engine.verdicts import Verdicts
 from controllers.rules import ip6
 from controllers.rules.inspect import Inspector
 from controllers.packets6 import is_link_plumbing
 from controllers.packets import ACK, FIN, INJECT_TTL, RST, SYN, TCP, UDP, Malformed, Packet, \
-    parse_frame, rst_for
+    parse_frame
 from controllers.rules.ruleset import MeterPool, RuleSet
 from controllers.rules.vocabulary import MODES
 from controllers.engine.bans import ANY
 from controllers.engine.residual import PenaltyBoxes, box_key
-from controllers.switch.tables import flow_pair, new_ct_mark
+from controllers.switch.tables import new_ct_mark
 
 log = logging.getLogger("blocklab.censor")
 
@@ -64,10 +65,10 @@ _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
 _ip_int = ip6.addr_int
 
 
-class Engine(Screening, Housekeeping):
+class Engine(Screening, Verdicts, Housekeeping):
     """The censor's decisions for one compiled policy (the DPI profile's reading of TCP in
-    controllers.engine.screening, the housekeeping without packets in
-    controllers.engine.housekeeping)."""
+    controllers.engine.screening, decided flows' packets in controllers.engine.verdicts, the
+    housekeeping without packets in controllers.engine.housekeeping)."""
 
     def __init__(self, policy: dict[str, Any]) -> None:
         if not isinstance(policy, dict):
@@ -326,48 +327,6 @@ class Engine(Screening, Housekeeping):
                 box_key(flow, rule.residual_scope)
             out += self.boxes.add(key, rule.residual, rule.id, now, rule.residual_spare)
         return out
-
-    def _decided(self, flow: Flow, pkt: Packet, frame: bytes, in_port: int, c2s: bool
-                 ) -> list[Effect]:
-        """A packet of a decided flow reached us (a race, or its pair timed out)."""
-        verdict = flow.verdict
-        if verdict == "ended":           # strays after the censor's RST/FIN: dropped here
-            return []
-        if verdict == "dns":
-            if not c2s:
-                return [Output(frame, in_port)]
-            return self.executor.dns_again(flow, self.rules.get(flow.rule_id), pkt, frame,
-                                           in_port)
-        if verdict == "reject":
-            return self.executor.reject_answer(flow, pkt) if c2s else []
-        if verdict == "cut":
-            size = len(pkt.payload)
-            if size and flow.cut_count + size > flow.cut_limit:
-                self.counters["cut"] += 1
-                return self.executor.pair(flow, (), "drop")
-            flow.cut_count += size
-            return [Output(frame, in_port)]
-        if verdict == "rst_handshake" and not c2s:      # the server's packets come up
-            return [Output(frame, in_port)] + self.executor.handshake_rsts(
-                flow, self.rules.get(flow.rule_id), pkt)
-        if flow.actions is None:        # allowed in the tracker: expired there, or not steered
-            return [self.executor.committed(frame, in_port)]    # through it: commit again
-        refresh = [InstallFlow(s) for s in flow_pair(flow, *flow.actions)]
-        if verdict == "intercept" and c2s:
-            return refresh + [self.executor.diverted(flow, frame, in_port)]
-        if verdict == "drop" or (verdict == "drop_reply" and not c2s):
-            return refresh
-        return refresh + [Output(frame, in_port)]
-
-    def _boxed(self, pkt: Packet, frame: bytes, in_port: int) -> list[Effect]:
-        self.counters["boxed"] += 1
-        if not self.tap:
-            return []
-        out: list[Effect] = []
-        if pkt.proto == TCP and pkt.flags & (SYN | ACK | RST) == SYN:
-            out.append(Output(self.executor.as_injected(rst_for(pkt)), None, in_port))
-            self.counters["injected"] += 1
-        return out + [Output(frame, in_port)]
 
     # ---------------------------------------------------------------- control and state
     def control(self, command: Any, now: float) -> tuple[dict, list[Effect]]:

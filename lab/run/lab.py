@@ -22,7 +22,7 @@ from lab.run.network import Network, needs_netem, switch_ports
 from lab.run.pki import LabCA
 from lab.run.progress import default as default_progress
 from lab.run.rundir import RunDir
-from lab.run.wait import scaled
+from lab.run.wait import Timeout, scaled, wait_until
 from lab.scenario.kernel import netem_support
 from lab.scenario.model import Host, Link
 from lab.services.base import Service
@@ -327,17 +327,17 @@ class Lab:
         """Wait until the censor has caught up: its count of packet-ins holds still across
         two status calls 0.1 s apart (the events of what it saw are written by then). False
         when it was still busy at `timeout`."""
-        deadline = time.monotonic() + scaled(timeout)
-        last = None
-        while True:
+        last: list = []
+
+        def still() -> bool:
             seen = [self.control({"cmd": "status"}, name).get("stats", {}).get("packets_in")
                     for name in self.censors]
-            if None not in seen and seen == last:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            last = seen
-            time.sleep(0.1)         # polling step of a deadline wait
+            held, last[:] = None not in seen and seen == last, seen
+            return held
+        try:
+            return wait_until(still, timeout, "the censor to catch up", interval=0.1)
+        except Timeout:
+            return False
 
     def control(self, command: dict, censor: str | None = None) -> dict:
         """One control-socket command to the censor named (default: the first)."""

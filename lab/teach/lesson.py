@@ -27,6 +27,7 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 
+from lab.run.wait import Timeout, wait_until
 from lab.scenario.lessons import CENSOR_COMMANDS, Expect, Step, check_steps, matching_events
 from lab.teach.console import Console, Reply, paint, use_colour
 
@@ -137,13 +138,18 @@ class Lesson:
         return outcome
 
     def _events_since(self, t: float, expect: Expect) -> list[dict]:
-        deadline = time.monotonic() + (EVENT_WAIT if expect.event else 0)
-        while True:
-            events = [e for e in self.lab.events() if float(e.get("t", 0)) >= t - 0.2]
-            if not expect.event or matching_events(events, expect.event) \
-                    or time.monotonic() >= deadline:
-                return events
-            time.sleep(0.1)
+        """The events from `t` on; when the step expects one, once it has come (or after
+        EVENT_WAIT)."""
+        events: list[dict] = []
+
+        def arrived() -> bool:
+            events[:] = [e for e in self.lab.events() if float(e.get("t", 0)) >= t - 0.2]
+            return not expect.event or bool(matching_events(events, expect.event))
+        try:
+            wait_until(arrived, EVENT_WAIT, "the step's event", interval=0.1)
+        except Timeout:
+            pass                        # the step's check says which event did not come
+        return events
 
     def _show(self, o: Outcome) -> None:
         for command, reply, seconds in o.runs:

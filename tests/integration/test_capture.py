@@ -2,7 +2,7 @@
 
 The censor's injected packets are in the client's capture with the TTL the client saw: the
 RST of basics/reset and the forged DNS answer of basics/dns-forge. No tcpdump outlives the run.
-With BLOCKLAB_IPV6=1 the labs are dual-stack and curl connects over IPv6 (RFC 6724 prefers it
+The labs are dual-stack (unless BLOCKLAB_IPV6=0) and curl connects over IPv6 (RFC 6724 prefers it
 and nothing blocks the connect), so the RSTs are IPv6 ones: the checks read the family's
 fields (ipv6.src, ipv6.hlim) and the report shows the hop limit.
 """

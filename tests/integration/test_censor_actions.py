@@ -224,7 +224,7 @@ def test_action_symptoms(name):
 
 
 def test_ip_drop_covers_its_servers_ipv6_twin(monkeypatch):
-    """BLOCKLAB_IPV6=1 makes the IPv4-only scenario dual-stack; its address list names the
+    """The scenario dual-stack (whatever BLOCKLAB_IPV6 says); its address list names the
     server's IPv6 twin, so curl over IPv6 times out too (an IPv4-only list would let it in)."""
     monkeypatch.setenv("BLOCKLAB_IPV6", "1")
     sc = scenarios.load("basics/ip-drop")

@@ -57,7 +57,7 @@ def test_residual_blocks_the_three_tuple_then_expires():
     sc = scenarios.load("basics/residual")
     residual = sc.censor.rules[0].residual
     # One family: the box holds one server address, as the GFW's 3-tuple does, so in a
-    # dual-stack lab (BLOCKLAB_IPV6=1) curl's Happy Eyeballs would reach the boxed server over
+    # dual-stack lab (the default) curl's Happy Eyeballs would reach the boxed server over
     # the other family (Happy Eyeballs: test_ipv6.py).
     fine = ["curl", "-4", "-sS", "--max-time", "1", "https://fine.example.com/"]
     with Lab(sc) as lab:

@@ -2,7 +2,7 @@
 
 Each case is one `blocklab compare ... --json` run (its own lab), checked against what the
 scenario's censor must do to each tool: which targets answer, which rule blocked what, and
-that the rule acted on the tunnel's own flow. In a dual-stack lab (BLOCKLAB_IPV6=1) a tool
+that the rule acted on the tunnel's own flow. In a dual-stack lab (the default) a tool
 that can be kept to one family runs once per family, in columns `NAME · IPv4` and
 `NAME · IPv6` (docs/compare.md): `cells` gives each (scenario, tool) its cells by family, and
 a check that does not depend on the family holds for each.

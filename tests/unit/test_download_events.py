@@ -1,7 +1,7 @@
 """`plot`'s and the report's downloads (lab.report.downloads) find their censor events over
 either family: a dual-stack client's curl fetches over IPv6, and the censor's event names the
 IPv6 addresses (the real path: tests/integration/test_lesson.py, ru/2025-12's `plot` step
-with BLOCKLAB_IPV6=1)."""
+in a dual-stack lab)."""
 from types import SimpleNamespace
 
 from lab import scenario as scenarios

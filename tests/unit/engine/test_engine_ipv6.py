@@ -163,7 +163,7 @@ def test_neighbour_discovery_passes_a_drop_all_ipv6_rule():
 def test_multicast_listener_reports_are_not_pings_to_an_icmp_ban():
     """A host's MLD reports (ICMPv6 to ff02::16, sent as its link comes up) pass an `icmp`
     rule untouched: they counted as pings toward a ban_after and banned the host (Iran's
-    ir/2025-post-shutdown with BLOCKLAB_IPV6=1). An echo request still counts."""
+    ir/2025-post-shutdown, dual-stack). An echo request still counts."""
     e = Engine(policy6({**rule("ping", {"proto": ["icmp"]}, {"type": "ban_after",
                                                             "packets": 2}),
                         "residual": 10}))

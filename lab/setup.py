@@ -22,6 +22,8 @@ PACKAGES: list[tuple[str, list[str]]] = [
     ("the lab's network (switch, namespaces, links)",
      ["openvswitch-switch", "mininet", "iproute2", "ethtool", "procps", "psmisc"]),
     ("the Python that runs blocklab", ["python3", "python3-venv"]),
+    ("compiling the censor's packet path (Cython's C against Python's headers)",
+     ["gcc", "libc6-dev", "python3-dev"]),
     ("the lab's real servers",
      ["dnsmasq-base", "nginx-light|nginx", "openssl", "nsd", "coturn", "openssh-server",
       "socat"]),
@@ -201,6 +203,17 @@ def _link_mininet(say) -> None:
     importlib.invalidate_caches()
 
 
+def _compile_censor(say) -> None:
+    """The censor's Cython build for these sources (lab/run/compiled.py), by a Python that has
+    Cython (the venv's, not the system's first pass). A failed build is said and not fatal:
+    the censor then runs from source, at about half its DNS rate."""
+    from lab.run import compiled
+    try:
+        compiled.build(say)
+    except (compiled.BuildError, OSError, RuntimeError, subprocess.SubprocessError) as e:
+        say(f"could not compile the censor, which runs from source: {e}")
+
+
 def setup(dev: bool = False, say=print) -> None:
     """Make this machine able to run labs; says each thing it does, nothing when done."""
     if os.geteuid() != 0:
@@ -210,6 +223,7 @@ def setup(dev: bool = False, say=print) -> None:
     _quiet_system_daemons(say)
     _start_ovs(say)
     _link_mininet(say)
+    _compile_censor(say)
 
 
 def say(line: str) -> None:

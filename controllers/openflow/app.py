@@ -38,6 +38,8 @@ from controllers.openflow.wire import encode, read_packet_ins_directly
 from controllers.switch.tables import ct_zone, is_copy
 
 log = logging.getLogger("blocklab.censor")
+# Whether the engine runs compiled (lab/run/compiled.py: the censor started on a Cython build).
+COMPILED = not oflink.__file__.endswith(".py")
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class CensorApp(app_manager.OSKenApp):
         self.apply(effects)
         if command.get("cmd") == "status":      # the engine's status, and the app's own
             reply.update(ok=True, connected=self.datapath is not None, ready=self.ready,
-                         t=round(self.now(), 3), pid=os.getpid())
+                         t=round(self.now(), 3), pid=os.getpid(), compiled=COMPILED)
         if reply.get("ok") and command.get("cmd") in runstate.MUTATING:
             self.save_state()
         return reply

@@ -21,7 +21,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Callable
 
 from controllers.openflow.sockpath import unix_address
 from controllers.switch.tables import ct_zone
+from lab.run.compiled import censor_command
 from lab.run.network import kernel_datapath
 from lab.run.rundir import RunDir
 from lab.run.wait import Timeout, scaled, wait_until
@@ -132,13 +132,13 @@ class CensorProcess:
     def launch(self) -> None:
         """Start the process, not waiting for it (wait_started does): several censors
         start side by side."""
-        cmd = [sys.executable, "-m", "controllers.main", "--policy", str(self.policy_path),
-               "--events", str(self.events_path), "--control", str(self.control.path),
-               "--openflow", str(self.openflow_path), "--t0", repr(self.t0),
-               "--state", str(self.state_path), "--name", self.name]
+        args = ["--policy", str(self.policy_path), "--events", str(self.events_path),
+                "--control", str(self.control.path), "--openflow", str(self.openflow_path),
+                "--t0", repr(self.t0), "--state", str(self.state_path), "--name", self.name]
         env = dict(os.environ, OSKEN_HUB_TYPE="eventlet", PYTHONUNBUFFERED="1")
         if kernel_datapath():       # netfilter's tracker drops the mark of a one-sided flow
             env.setdefault("BLOCKLAB_CONNTRACK", "0")   # past its window: keep the pairs
+        cmd, env = censor_command(args, env)    # the compiled build, when it is current
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env,

@@ -1,6 +1,8 @@
 """The censor's CPU per DNS query, from read buffer to packet-out bytes (not a test: run by hand).
 
     .venv/bin/python tests/unit/engine/bench_dns_path.py [queries]
+    PYTHONPATH=$(.venv/bin/python -c 'from lab.run import compiled; print(compiled.current())') \
+        .venv/bin/python -P tests/unit/engine/bench_dns_path.py [queries]     # compiled
 
 The bench's DNS policy (bench.dns: the 1,001-pattern blocklist ahead of the 100 mixed rules)
 and its names (one in ten blocked), one query per fresh source port. Packet-ins in chunks of
@@ -18,7 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# After PYTHONPATH: run with the censor's compiled build there (lab/run/compiled.py) and
+# `python -P`, it measures the compiled modules.
+sys.path.append(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 from os_ken.controller.handler import MAIN_DISPATCHER  # noqa: E402
 from os_ken.ofproto import ofproto_v1_3 as ofp  # noqa: E402

@@ -44,6 +44,23 @@ def test_icmp_port_unreachable_quotes_the_datagram():
     assert verify_checksums(icmp)
 
 
+def _rfc1071(data: bytes) -> int:
+    """The checksum as RFC 1071 spells it: add the words, fold the carries, complement."""
+    data += b"\0" * (len(data) % 2)
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+@settings(max_examples=2000)
+@given(st.one_of(st.binary(max_size=1600),
+                 st.lists(st.sampled_from([b"\0\0", b"\xff\xff", b"\x00\x01", b"\xff\xfe"]),
+                          max_size=40).map(b"".join)))
+def test_checksum_is_rfc_1071s(data: bytes):
+    assert P.checksum(data) == _rfc1071(data)
+
+
 def test_odd_length_checksum_and_ip_options():
     frame = P.build_tcp(mac(ALICE), mac(WEB), ALICE["ip"], WEB["ip"], 1, 2, 3, 4, P.ACK, b"abc")
     assert verify_checksums(frame)

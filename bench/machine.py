@@ -1,4 +1,5 @@
-"""The machine a benchmark ran on: CPU, cores, memory, kernel, Open vSwitch, Python, load."""
+"""The machine a benchmark ran on: CPU, cores, memory, kernel, Open vSwitch, Python, load, and
+whether the censor ran compiled."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,7 @@ import platform
 import subprocess
 from pathlib import Path
 
+from lab.run import compiled
 from lab.run.network import kernel_datapath
 
 
@@ -66,6 +68,8 @@ def describe() -> dict:
         "ovs_datapath": "kernel" if kernel_dp else "userspace (netdev)",
         "ovs_userspace_tso": "userspace-tso-enable=\"true\"" in other,
         "python": platform.python_version(),
+        # the censor runs compiled when setup built these sources (lab/run/compiled.py)
+        "censor_compiled": compiled.current() is not None,
         "iperf3": _version("iperf3", "--version"),
         "nginx": _version("nginx", "-v"),
     }

@@ -176,7 +176,10 @@ def markdown(result: dict) -> str:
              f"{m.get('os')}, kernel {m.get('kernel')}, OVS {m.get('ovs')} "
              f"({m.get('ovs_datapath')}"
              + (", userspace TSO" if m.get("ovs_userspace_tso") else "")
-             + f"), Python {m.get('python')}; hypervisor {m.get('hypervisor')}, "
+             + f"), Python {m.get('python')}"
+             + (", the censor compiled" if m.get("censor_compiled") else
+                ", the censor from source" if "censor_compiled" in m else "")
+             + f"; hypervisor {m.get('hypervisor')}, "
              f"container {m.get('container')}.",
              f"Load average before / after: {result.get('load_before', {}).get('loadavg')} / "
              f"{result.get('load_after', {}).get('loadavg')}"

@@ -155,13 +155,17 @@ def run_generators(lab, hosts: list[str], args: list[str], seconds: float, pids:
                    ) -> tuple[list[dict], dict]:
     """bench.loadgen with `args` (mode, server, options) on each of `hosts`, all starting at
     one moment and running `seconds`: their reports, and the CPU of `pids` and the machine
-    sampled over the window (bench.common.CpuMeter)."""
+    sampled over the window (bench.common.CpuMeter) while all of them run."""
     start = time.time() + 0.5
     procs = [lab.popen(h, [python(), "-m", "bench.loadgen", *args, "--duration",
                            f"{seconds:g}", "--start-at", repr(start)],
                        stdout=-1, stderr=-1, text=True) for h in hosts]
     time.sleep(max(0.0, start - time.time() + 0.2))     # a start time, not a wait on a state
     meter = CpuMeter(pids).start()
-    time.sleep(max(0.1, seconds - 0.4))                  # the measuring window
+    # The measuring window, cut short when a generator ends: one that ran out of source ports
+    # (bench.dns gives each run ports of its own) leaves the machine idle for the rest.
+    end = time.monotonic() + max(0.1, seconds - 0.4)
+    while time.monotonic() < end and all(p.poll() is None for p in procs):
+        time.sleep(0.02)        # polling step of the window, not a synchronisation
     cpu = meter.stop()
     return [collect(p, seconds + 30) for p in procs], cpu

@@ -28,7 +28,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-CACHE = Path(os.environ.get("BLOCKLAB_COMPILED_CACHE", "/var/cache/blocklab/censor"))
+# Under /var/lib, not /var/cache: the kernel lane's guest (scripts/kernel-lane) sees this
+# machine's /var through an overlay but gets a /var/cache of its own, empty, and would compile
+# the censor again under software emulation (minutes) instead of running the host's build.
+CACHE = Path(os.environ.get("BLOCKLAB_COMPILED_CACHE", "/var/lib/blocklab/censor"))
 PACKAGE = "controllers"
 # Left as Python besides packages' __init__ files: the entry point, and the os-ken app, whose
 # event handlers os-ken finds by introspection (inspect.isfunction is false for a compiled

@@ -2,7 +2,8 @@
 `scripts/setup.sh` (`make setup`, the repository's CI, the Vagrant VM) and action.yml.
 
 Owns the Debian packages the lab uses and why, turning off the packages' own daemons, starting
-Open vSwitch, and making Debian's Mininet module importable by the Python that runs blocklab.
+Open vSwitch, making Debian's Mininet module importable by the Python that runs blocklab, and
+having the censor compiled for it (lab/run/compiled.py, also standard library only).
 Idempotent and quiet when nothing is to do. Standard library only: setup.sh runs it with the
 system's python3 (`python3 -m lab.setup`) before any venv exists.
 """
@@ -206,7 +207,7 @@ def _link_mininet(say) -> None:
 def _compile_censor(say) -> None:
     """The censor's Cython build for these sources (lab/run/compiled.py), by a Python that has
     Cython (the venv's, not the system's first pass). A failed build is said and not fatal:
-    the censor then runs from source, at about half its DNS rate."""
+    the censor then runs from source, with ~1.7 times the CPU per packet."""
     from lab.run import compiled
     try:
         compiled.build(say)

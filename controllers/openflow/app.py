@@ -72,6 +72,9 @@ class CensorApp(app_manager.OSKenApp):
         oflink.install(self.frame_in)
         assert _settings is not None, "controllers.openflow.app.configure() was not called"
         self.settings = _settings
+        log.info("%s runs %s", self.settings.name,
+                 f"compiled ({os.path.dirname(os.path.dirname(oflink.__file__))})" if COMPILED
+                 else "from source (setup compiles it: lab/run/compiled.py)")
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
                                   self.settings.events_keep)
         self.engine = self._engine()

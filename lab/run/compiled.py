@@ -108,9 +108,8 @@ def build(say=print, src: Path | None = None, cache: Path | None = None) -> Path
     compiler's output) when the build fails."""
     if not cython_available():
         return None
-    src = src or source_dir()
-    cache = cache or CACHE
-    where = cache / digest(src)
+    src, cache = src or source_dir(), cache or CACHE
+    where = build_dir(src, cache)
     if (where / "COMPLETE").is_file():
         return where
     say(f"compiling the censor's packet path with Cython (once per change of "

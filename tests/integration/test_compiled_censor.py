@@ -60,14 +60,27 @@ def _dns_path(env: dict, *python_flags: str) -> tuple[str, float]:
     return m.group(2), float(m.group(1))
 
 
+def _engine_module(env: dict, *python_flags: str) -> str:
+    """Where the engine module that Python, so started, imports lives."""
+    r = subprocess.run([sys.executable, *python_flags, "-c",
+                        "import controllers.engine.engine as e; print(e.__file__)"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 def test_compiled_and_source_send_the_same_bytes() -> None:
     """4,000 DNS queries (the bench's blocklist and 100 mixed rules, one in ten blocked)
     through the reader, the engine and the encoder: the same decisions, events and every
     byte sent, compiled and from source."""
     build = _build()
-    source, _ = _dns_path(dict(os.environ))
+    plain = dict(os.environ)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (str(build), os.environ.get("PYTHONPATH", "")) if p))
+    compiled_engine = _engine_module(env, "-P")     # each run is what it claims to be
+    assert compiled_engine.startswith(f"{build}/") and compiled_engine.endswith(".so")
+    assert _engine_module(plain).endswith(".py")
+    source, _ = _dns_path(plain)
     fast, _ = _dns_path(env, "-P")
     assert fast == source
     assert "4000 decisions, 400 events" in source

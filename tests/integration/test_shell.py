@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -17,6 +16,7 @@ from matplotlib import image as mpimg
 
 from lab.run.procs import alive
 from lab.run.rundir import RUNS
+from lab.run.wait import Timeout, wait_until
 
 PROMPT = "blocklab> "
 UP = 120             # seconds for the lab to come up on a loaded machine
@@ -69,9 +69,11 @@ def _bridges() -> list[str]:
 
 
 def _assert_torn_down(state: dict) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(alive(p) for p in state["pids"].values()):
-        time.sleep(0.2)
+    try:
+        wait_until(lambda: not any(alive(p) for p in state["pids"].values()), 10,
+                   "the shell's lab processes to exit")
+    except Timeout:
+        pass                            # the assertion below names what is left
     left = {what: pid for what, pid in state["pids"].items() if alive(pid)}
     assert not left, f"lab processes left after exit: {left}"
     assert not (RUNS / state["run_id"]).exists(), "the run directory is still there"

@@ -2,6 +2,7 @@
 counts as the current sources' (tests/integration/test_compiled_censor.py runs the real one)."""
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,7 +40,6 @@ def test_the_digest_follows_every_source_file(package: Path, tmp_path: Path) -> 
 
 
 def test_the_digest_is_of_contents_not_of_where_they_are(package: Path, tmp_path: Path) -> None:
-    import shutil
     copy = tmp_path / "elsewhere" / "controllers"
     shutil.copytree(package, copy)
     assert compiled.digest(copy) == compiled.digest(package)

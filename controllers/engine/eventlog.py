@@ -1,4 +1,4 @@
-"""The ground-truth log: one JSON object per line, appended and flushed as each event happens.
+"""The ground-truth log: one JSON object per line, appended as each event happens.
 
 Bounded on disk: when writing a line would take `events.jsonl` past `max_bytes` (64 MiB by
 default), the file is rotated first: `events.jsonl.1` becomes `.2` and so on, the current file
@@ -6,7 +6,10 @@ becomes `.1`, and a new `events.jsonl` is started. At most `keep` rotated files 
 default), the oldest is deleted, so the log never takes more than about (keep + 1) * max_bytes.
 The newest events are always in `events.jsonl`; read `.N` (oldest) down to `.1` and then the
 current file for the whole history. Opening appends: a restarted censor (the lab's watchdog)
-continues the same log, and nothing written before a crash is lost (every line is flushed).
+continues the same log. A line is written out (to the kernel: a crash of the censor does not
+lose it) when it is written, or, with `write(..., flush=False)`, at the next `flush()`: the
+censor's packet path (controllers.openflow.packetpath) writes a read's events out together, just
+before the packets they decided leave, so no packet is ever out without its event in the file.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import os
 
 MAX_BYTES = 64 * 1024 * 1024    # rotate when events.jsonl would grow past this
 KEEP = 4                        # rotated files kept: events.jsonl.1 (newest) .. .KEEP
+BUFFER = 1 << 20                # bytes of lines held between flushes before Python writes
 
 
 def rotated(path: str, keep: int = KEEP) -> list[str]:
@@ -24,8 +28,7 @@ def rotated(path: str, keep: int = KEEP) -> list[str]:
 
 
 class EventLog:
-    """Append-only JSONL writer, rotated by size; every line is flushed so a crash loses
-    nothing written."""
+    """Append-only JSONL writer, rotated by size."""
 
     def __init__(self, path: str, max_bytes: int = MAX_BYTES, keep: int = KEEP):
         self.path = path
@@ -35,16 +38,23 @@ class EventLog:
         self._open()
 
     def _open(self) -> None:
-        self._file = open(self.path, "a", encoding="utf-8", buffering=1)
+        self._file = open(self.path, "a", encoding="utf-8", buffering=BUFFER)
         self._size = self._file.tell()
 
-    def write(self, record: dict) -> None:
+    def write(self, record: dict, flush: bool = True) -> None:
+        """Append one record; written out now, or with the next flush() if not `flush`."""
         line = json.dumps(record, separators=(",", ":")) + "\n"
-        size = len(line.encode("utf-8"))
+        size = len(line)                # json.dumps escapes all but ASCII: a char a byte
         if self._size and self._size + size > self.max_bytes:
             self.rotate()
         self._file.write(line)
         self._size += size
+        if flush:
+            self._file.flush()
+
+    def flush(self) -> None:
+        """Write out the lines written with flush=False."""
+        self._file.flush()
 
     def rotate(self) -> None:
         """Start a new file now: current -> .1, .1 -> .2, ...; beyond `keep` is deleted."""

@@ -5,9 +5,10 @@ effects, encoded by controllers.openflow.wire (flow mods, meter mods, packet-out
 event lines; commands from the control socket (controllers.openflow.controlsocket) → engine.
 Errors in one packet or one command are logged, never fatal.
 Packet-ins take a short way through os-ken: read in chunks (controllers.openflow.link), parsed by
-controllers.openflow.wire and handed to `packet_in` in the switch connection's reader, rather than
-as events queued for the app's event loop; what one read's packet-ins produce goes out in
-one write.
+controllers.openflow.wire and handed to the packet path (controllers.openflow.packetpath, compiled
+with the engine: this module stays Python) in the switch connection's reader, rather than as
+events queued for the app's event loop; what one read's packet-ins produce goes out in one
+write, their events just before it.
 
 Crash-safe: whenever the rule set (a live change) or the penalty boxes change, the state worth
 keeping is saved to the run directory (controllers.engine.runstate); a censor started where such a
@@ -28,14 +29,13 @@ from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev
 from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
-from controllers.engine import effects as fx
 from controllers.engine import runstate
 from controllers.engine.eventlog import KEEP, MAX_BYTES, EventLog
 from controllers.openflow import controlsocket
 from controllers.openflow import link as oflink
-from controllers.openflow.offload import for_the_wire
-from controllers.openflow.wire import encode, read_packet_ins_directly
-from controllers.switch.tables import ct_zone, is_copy
+from controllers.openflow.packetpath import PacketPath
+from controllers.openflow.wire import read_packet_ins_directly
+from controllers.switch.tables import ct_zone
 
 log = logging.getLogger("blocklab.censor")
 # Whether the engine runs compiled (lab/run/compiled.py: the censor started on a Cython build).
@@ -68,8 +68,6 @@ class CensorApp(app_manager.OSKenApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        read_packet_ins_directly()
-        oflink.install(self.frame_in)
         assert _settings is not None, "controllers.openflow.app.configure() was not called"
         self.settings = _settings
         log.info("%s runs %s", self.settings.name,
@@ -77,24 +75,28 @@ class CensorApp(app_manager.OSKenApp):
                  else "from source (setup compiles it: lab/run/compiled.py)")
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
                                   self.settings.events_keep)
-        self.engine = self._engine()
+        self.engine, restart = self._engine()
+        self.path = PacketPath(self.engine, self.event_log, self.settings.name, self.now,
+                               on_box=self.save_state)
+        if restart is not None:
+            self.path.log_event(restart)
+        read_packet_ins_directly()
+        oflink.install(self.path.frame_in, before_write=self.path.flush_events)
         self.save_state()           # so that a restarted censor knows it is one
-        self.datapath = None
         self.ready = False
         self._barrier_xid = None
         hub.spawn(controlsocket.serve, self.settings.control_path, self.answer)
         hub.spawn(self._tick_loop)
 
     def _engine(self):
-        """The engine for the compiled policy, or for the saved state of a previous censor."""
+        """The engine for the compiled policy, or for the saved state of a previous censor
+        (and then the `censor`/`restart` event to log)."""
         with open(self.settings.policy_path, encoding="utf-8") as f:
             policy = json.load(f)
         engine, restart = runstate.start_engine(policy, self.settings.state_path, self.now())
         if os.environ.get("BLOCKLAB_CONNTRACK", "1") != "0":     # 0: per-flow pairs only
             engine.use_conntrack(ct_zone(os.path.abspath(self.settings.control_path)))
-        if restart is not None:
-            self._log_event(restart)
-        return engine
+        return engine, restart
 
     def save_state(self) -> None:
         if not self.settings.state_path:
@@ -103,12 +105,6 @@ class CensorApp(app_manager.OSKenApp):
             runstate.save(self.settings.state_path, runstate.current(self.engine, self.now()))
         except Exception:
             log.exception("could not save the censor state")
-
-    def _log_event(self, record: dict) -> None:
-        try:
-            self.event_log.write({**record, "censor": self.settings.name})
-        except Exception:
-            log.exception("could not write an event")
 
     def now(self) -> float:
         return time.time() - self.settings.t0
@@ -119,7 +115,7 @@ class CensorApp(app_manager.OSKenApp):
     def on_switch_features(self, ev):
         dp = ev.msg.datapath
         ofp, parser = dp.ofproto, dp.ofproto_parser
-        self.datapath, self.ready = dp, False
+        self.path.datapath, self.ready = dp, False
         dp.send_msg(parser.OFPSetConfig(dp, ofp.OFPC_FRAG_NORMAL, 0xFFFF))
         dp.send_msg(parser.OFPFlowMod(dp, command=ofp.OFPFC_DELETE, table_id=ofp.OFPTT_ALL,
                                       out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY))
@@ -143,26 +139,7 @@ class CensorApp(app_manager.OSKenApp):
         self.packet_in(ev.msg)
 
     def packet_in(self, msg) -> None:
-        self.frame_in(msg.match["in_port"], msg.cookie, msg.data)
-
-    def frame_in(self, in_port: int, cookie: int, data: bytes) -> None:
-        """One packet-in: the port it came in on, its entry's cookie, the frame."""
-        now = self.now()
-        copy = is_copy(cookie)      # forwarded already: the engine only takes note
-        # The censor sees what a link would carry: offloaded checksums completed, TCP
-        # super-segments cut to the MTU.
-        try:
-            frames = for_the_wire(data)
-        except Exception:
-            log.exception("could not prepare a frame for the wire; inspecting it as it came")
-            frames = [bytes(data)]
-        for frame in frames:
-            try:
-                effects = self.engine.packet_in(frame, in_port, now, copy)
-            except Exception:  # one bad packet must never stop the censor
-                log.exception("engine failed on a packet; forwarding it unchanged")
-                effects = [] if copy else [fx.Output(frame, in_port)]
-            self.apply(effects)
+        self.path.frame_in(msg.match["in_port"], msg.cookie, msg.data)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def on_error(self, ev):
@@ -172,22 +149,9 @@ class CensorApp(app_manager.OSKenApp):
     # --- effects → OpenFlow ----------------------------------------------------------------
 
     def apply(self, effects) -> None:
-        """The effects in order: events to the log, the rest as OpenFlow messages handed to
-        the switch connection in one write (a packet-in's flow mods and its packet-outs: one
-        send, one read on the switch's side)."""
-        dp = self.datapath
-        boxed = False
-        out: list[bytes] = []
-        for effect in effects:
-            if isinstance(effect, fx.Event):
-                self._log_event(dict(t=round(self.now(), 6), **effect.record))
-                boxed = boxed or effect.record.get("technique") == "residual"
-            elif dp is not None:
-                out.append(encode(dp, effect))
-        if out:
-            oflink.send_now(dp, b"".join(out))
-        if boxed:                   # a new penalty box: keep it across a restart
-            self.save_state()
+        """Effects from outside a packet-in (the handshake, a tick, a command): the packet
+        path applies them as it does a packet's."""
+        self.path.apply(effects)
 
     # --- background loops ------------------------------------------------------------------
 
@@ -204,7 +168,7 @@ class CensorApp(app_manager.OSKenApp):
         reply, effects = self.engine.control(command, self.now())
         self.apply(effects)
         if command.get("cmd") == "status":      # the engine's status, and the app's own
-            reply.update(ok=True, connected=self.datapath is not None, ready=self.ready,
+            reply.update(ok=True, connected=self.path.datapath is not None, ready=self.ready,
                          t=round(self.now(), 3), pid=os.getpid(), compiled=COMPILED)
         if reply.get("ok") and command.get("cmd") in runstate.MUTATING:
             self.save_state()

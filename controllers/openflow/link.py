@@ -9,7 +9,9 @@ and frame, read from the buffer: no message object, as a DNS query is one packet
 packet-out and nothing else), dispatches every
 other message as os-ken's own reader does (observers, then the ofp_brick's handlers for the
 connection's state), and collects what handlers send meanwhile through `send_now` into one
-write at the end of the read, then yields so that the writer sends it.
+write at the end of the read, then yields so that the writer sends it. Just before each such
+write it calls the `before_write` hooks given to `install()` (the packet path writes out the
+read's event lines there: controllers.openflow.packetpath).
 
 The switch connects over a Unix socket (controllers.main): os-ken's Datapath sets TCP_NODELAY
 on every connection, which a Unix socket refuses, so `install()` also wraps os-ken's
@@ -36,6 +38,7 @@ from controllers.openflow.wire import packet_in_fields
 log = logging.getLogger("blocklab.censor")
 
 _packet_in: list[Callable] = []     # the app's handler(in_port, cookie, frame) (install())
+_before_write: list[Callable] = []  # called before each batch is written (install())
 _OFPT_PACKET_IN = 10
 _OF13 = 4
 CHUNK = 256 * 1024          # bytes asked of the socket per read
@@ -53,9 +56,19 @@ def send_now(dp, data: bytes) -> None:
         dp.send(data)
 
 
+def batching(dp) -> bool:
+    """Whether what is sent on `dp` now goes out with a read's batch (see send_now)."""
+    return getattr(dp, "blocklab_batch", None) is not None
+
+
 def _flush(dp, more: bool) -> None:
     """Write the batch; with `more`, keep batching (the read is still being dispatched)."""
     batch, dp.blocklab_batch = dp.blocklab_batch, ([] if more else None)
+    for hook in _before_write:
+        try:
+            hook()
+        except Exception:       # never into the reader: it would drop the switch
+            log.exception("before-write hook failed")
     if batch:
         dp.send(b"".join(batch))
 
@@ -147,12 +160,14 @@ def _tcp_options_ignored(sock) -> None:
     sock.setsockopt = setsockopt
 
 
-def install(packet_in: Callable | None = None) -> None:
+def install(packet_in: Callable | None = None, before_write: Callable | None = None) -> None:
     """Give os-ken's Datapath the chunked reader, and its server Unix connections
     (idempotent); `packet_in(in_port, cookie, frame)` gets every packet-in of a connected
-    switch straight from the reader (no message object, no event, no observers)."""
+    switch straight from the reader (no message object, no event, no observers), and
+    `before_write()` is called before each write of a read's batch."""
     from os_ken.controller import controller    # after os-ken's app manager (import order)
     _packet_in[:] = [packet_in] if packet_in is not None else []
+    _before_write[:] = [before_write] if before_write is not None else []
     if getattr(controller.Datapath, "blocklab_reader", False):
         return
     controller.Datapath.os_ken_recv_loop = controller.Datapath._recv_loop   # kept for the

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "engine"))
 
 from controllers.openflow import app as censor_app  # noqa: E402
 from controllers.openflow import controlsocket  # noqa: E402
+from controllers.openflow.packetpath import PacketPath  # noqa: E402
 from controllers.engine.engine import Engine  # noqa: E402
 from controllers.engine.eventlog import EventLog  # noqa: E402
 from engine_helpers import policy, rule  # noqa: E402
@@ -30,7 +31,8 @@ def make_app(tmp: Path) -> censor_app.CensorApp:
                                        state_path=str(tmp / "censor-state.json"))
     app.engine = Engine(policy(rule("a", {"sni": ["a.example"]}, "drop")))
     app.event_log = EventLog(app.settings.events_path)
-    app.datapath, app.ready = None, True
+    app.path = PacketPath(app.engine, app.event_log, "censor", app.now)
+    app.ready = True
     return app
 
 

@@ -6,14 +6,16 @@
 
 The bench's DNS policy (bench.dns: the 1,001-pattern blocklist ahead of the 100 mixed rules)
 and its names (one in ten blocked), one query per fresh source port. Packet-ins in chunks of
-eight go through the switch connection's reader (controllers.openflow.link), what the app does
-with each (controllers.openflow.app frame_in: for_the_wire, the engine, the encoding of its
-effects) and one write per chunk, without sockets: CPU time per query, so the figure holds on a
-busy machine. Prints µs per query and a digest of every byte sent (the same digest before and
-after a change means the same packet-outs and answers).
+eight go through the switch connection's reader (controllers.openflow.link) and the censor's
+packet path (controllers.openflow.packetpath: for_the_wire, the engine, the encoding of its
+effects, the event lines to a log in a temporary folder), one write per chunk, without
+sockets: CPU time per query, so the figure holds on a busy machine. Prints µs per query and a
+digest of every byte sent (the same digest before and after a change means the same
+packet-outs and answers).
 """
 import hashlib
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -31,10 +33,10 @@ from os_ken.ofproto import ofproto_v1_3_parser as parser  # noqa: E402
 from bench import common, dns as bench_dns, rules as bench_rules  # noqa: E402
 from bench.suite import CLIENTS, SERVERS  # noqa: E402
 from controllers import packets as P  # noqa: E402
-from controllers.engine import effects as fx  # noqa: E402
 from controllers.engine.engine import Engine  # noqa: E402
+from controllers.engine.eventlog import EventLog  # noqa: E402
 from controllers.openflow import link, wire  # noqa: E402
-from controllers.openflow.offload import for_the_wire  # noqa: E402
+from controllers.openflow.packetpath import PacketPath  # noqa: E402
 from lab.clients.dnswire import a_query  # noqa: E402
 
 
@@ -74,16 +76,11 @@ def main(queries: int = 40000) -> None:
                                   a_query(names[i % len(names)], i & 0xFFFF)), 11)
             for i in range(queries)]
     switch = Switch([b"".join(msgs[i:i + 8]) for i in range(0, queries, 8)])
-
-    def frame_in(in_port, _cookie, data):
-        for frame in for_the_wire(data):
-            out = [wire.encode(switch, e) for e in engine.packet_in(frame, in_port, 1.0)
-                   if not isinstance(e, fx.Event)]
-            if out:
-                link.send_now(switch, b"".join(out))
-
+    path = PacketPath(engine, EventLog(str(folder / "events.jsonl")), "censor", lambda: 1.0)
+    path.datapath = switch
     wire.read_packet_ins_directly()
-    link._packet_in[:] = [frame_in]
+    link._packet_in[:] = [path.frame_in]
+    link._before_write[:] = [path.flush_events]
     cpu = time.process_time()
     link._recv_loop(switch)
     cpu = time.process_time() - cpu
@@ -91,6 +88,7 @@ def main(queries: int = 40000) -> None:
     print(f"{cpu / queries * 1e6:.1f} µs of CPU per query; {stats['decisions']} decisions, "
           f"{stats['events']} events, {switch.sent} bytes sent, "
           f"sha256 {switch.digest.hexdigest()[:16]}")
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

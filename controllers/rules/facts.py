@@ -34,8 +34,10 @@ class Facts:
     __slots__ = FACT_NAMES + ("dns_query", "dns_msg", "dns_tcp", "alpn")
 
     def __init__(self) -> None:
-        for name in FACT_NAMES:
-            setattr(self, name, UNKNOWN)
+        # FACT_NAMES one by one (a Facts is made for every flow: compiled, these are stores
+        # into the object, where setattr by name is a lookup each)
+        self.dns = self.sni = self.quic_sni = self.host = self.path = self.protocol = \
+            self.tls_ext = self.quic_ext = UNKNOWN
         self.dns_query = None
         self.dns_msg = b""
         self.dns_tcp = False

@@ -1,7 +1,10 @@
-"""lab/run/compiled.py's logic: which build a censor process is started on, and when a build
-counts as the current sources' (tests/integration/test_compiled_censor.py runs the real one)."""
+"""lab/run/compiled.py's logic: which build a censor process is started on, when a build
+counts as the current sources', and that the C declarations (.pxd) say what the classes say
+(tests/integration/test_compiled_censor.py runs the real build)."""
 from __future__ import annotations
 
+import importlib
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -36,7 +39,10 @@ def test_the_digest_follows_every_source_file(package: Path, tmp_path: Path) -> 
     edited = compiled.digest(package)
     assert edited != before
     (package / "engine" / "new.py").write_text("")
-    assert compiled.digest(package) not in (before, edited)
+    added = compiled.digest(package)
+    assert added not in (before, edited)
+    (package / "engine" / "new.pxd").write_text("cdef class New:\n    pass\n")
+    assert compiled.digest(package) not in (before, edited, added)    # C declarations too
 
 
 def test_the_digest_is_of_contents_not_of_where_they_are(package: Path, tmp_path: Path) -> None:
@@ -55,6 +61,7 @@ def test_what_is_compiled_and_what_stays_python() -> None:
     assert not compiled.compiled(Path("engine/__init__.py"))
     assert not compiled.compiled(Path("main.py"))
     assert not compiled.compiled(Path("openflow/app.py"))     # os-ken introspects its handlers
+    assert not compiled.compiled(Path("engine/flows.pxd"))    # declarations, read by Cython
 
 
 ARGS = ["--policy", "p.json"]
@@ -93,3 +100,30 @@ def test_blocklab_compiled_0_runs_from_source(package: Path, tmp_path: Path,
     _built(package, tmp_path / "cache")
     monkeypatch.setenv("BLOCKLAB_COMPILED", "0")
     assert compiled.current(package, tmp_path / "cache") is None
+
+
+def _declared(pxd: Path) -> dict[str, list[str]]:
+    """The attributes each `cdef class` of a .pxd declares, in order."""
+    out: dict[str, list[str]] = {}
+    cls = None
+    for line in pxd.read_text().splitlines():
+        head = re.match(r"cdef class (\w+):", line)
+        if head:
+            cls = out.setdefault(head.group(1), [])
+        elif cls is not None and line.strip().startswith("cdef public object "):
+            cls += [name.strip() for name in line.strip()[len("cdef public object "):].split(",")]
+    return out
+
+
+def test_each_declared_type_has_the_attributes_its_class_has() -> None:
+    src = compiled.source_dir()
+    pxds = sorted(src.rglob("*.pxd"))
+    assert pxds                                     # Packet, Flow, Facts at least
+    for pxd in pxds:
+        module = importlib.import_module(
+            ".".join((compiled.PACKAGE, *pxd.relative_to(src).with_suffix("").parts)))
+        for name, attributes in _declared(pxd).items():
+            cls = getattr(module, name)
+            assert sorted(attributes) == sorted(cls.__slots__), f"{pxd.name}: {name}"
+            assert len(set(attributes)) == len(attributes), f"{pxd.name}: {name}"
+

@@ -1,7 +1,7 @@
 """Reassembly in sequence order, the flow table's cap, and three-valued matching."""
 from hypothesis import given, settings, strategies as st
 
-from controllers.rules.facts import UNKNOWN, Facts
+from controllers.rules.facts import FACT_NAMES, UNKNOWN, Facts
 from controllers.engine.flows import SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.rules.matching import CompiledMatch
 from engine_helpers import HOSTS
@@ -66,6 +66,12 @@ def test_three_valued_matching_and_not():
     g.finalise()
     assert g.sni is None and m.matches(_F, g) is False
     assert UNKNOWN is not None and not UNKNOWN
+
+
+def test_every_fact_starts_unknown():
+    facts = Facts()
+    assert all(getattr(facts, name) is UNKNOWN for name in FACT_NAMES)
+    assert (facts.dns_query, facts.dns_msg, facts.dns_tcp, facts.alpn) == (None, b"", False, None)
 
 
 def test_header_constraints():

@@ -74,7 +74,8 @@ class PacketPath:
         for effect in effects:
             if isinstance(effect, _Event):
                 record = effect.record
-                self.log_event({"t": round(self.now(), 6), **record}, flush=False)
+                self._write_event({"t": round(self.now(), 6), **record, "censor": self.name},
+                                  False)
                 logged = True
                 boxed = boxed or record.get("technique") == "residual"
             elif dp is not None:
@@ -86,11 +87,13 @@ class PacketPath:
         if boxed and self.on_box is not None:   # a new penalty box: keep it across a restart
             self.on_box()
 
-    def log_event(self, record: dict, flush: bool = True) -> None:
-        """One event line, with the censor's name; written out now unless `flush` is False
-        (then with the read's batch: flush_events)."""
+    def log_event(self, record: dict) -> None:
+        """One event line, with the censor's name, written out now."""
+        self._write_event({**record, "censor": self.name}, True)
+
+    def _write_event(self, line: dict, flush: bool) -> None:
         try:
-            self.event_log.write({**record, "censor": self.name}, flush=flush)
+            self.event_log.write(line, flush=flush)
         except Exception:
             log.exception("could not write an event")
 

@@ -228,6 +228,7 @@ def packet_in_fields(buf, offset: int = 0) -> tuple[int | None, int, bytes]:
         head = _OXM_HEAD.unpack_from(buf, pos)[0]
         if head == _IN_PORT_OXM:
             in_port = _OXM_HEAD.unpack_from(buf, pos + 4)[0]
+            break                               # all the app reads of the match
         pos += 4 + (head & 0xFF)
     start = offset + 24 + (match_len + 7) // 8 * 8 + 2
     return in_port, cookie, bytes(buf[start:start + total_len])

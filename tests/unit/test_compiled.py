@@ -108,17 +108,18 @@ def _declared(pxd: Path) -> dict[str, list[str]]:
     cls = None
     for line in pxd.read_text().splitlines():
         head = re.match(r"cdef class (\w+):", line)
+        fields = re.match(r"\s+cdef (?:public|readonly) object (.+)", line)
         if head:
             cls = out.setdefault(head.group(1), [])
-        elif cls is not None and line.strip().startswith("cdef public object "):
-            cls += [name.strip() for name in line.strip()[len("cdef public object "):].split(",")]
+        elif cls is not None and fields:
+            cls += [name.strip() for name in fields.group(1).split(",")]
     return out
 
 
 def test_each_declared_type_has_the_attributes_its_class_has() -> None:
     src = compiled.source_dir()
     pxds = sorted(src.rglob("*.pxd"))
-    assert pxds                                     # Packet, Flow, Facts at least
+    assert pxds                         # Packet, Flow, Facts, DnsQuery at least
     for pxd in pxds:
         module = importlib.import_module(
             ".".join((compiled.PACKAGE, *pxd.relative_to(src).with_suffix("").parts)))

@@ -12,6 +12,8 @@ import ipaddress
 import struct
 from typing import Sequence
 
+from controllers import values
+
 from .result import INCOMPLETE, INCOMPLETE_RESULT, INVALID, INVALID_RESULT, OK, Parsed
 
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
@@ -29,11 +31,10 @@ _MAX_TTL = 0x7FFFFFFF
 
 
 class DnsQuery:
-    """The header and first question of a DNS query: a value (equal by its fields).
+    """The header and first question of a DNS query: a value (controllers.values).
 
-    One is made for every query the censor reads, so it is a plain class and not a frozen
-    dataclass (whose __init__ costs a quarter of a microsecond); compiled, dns.pxd makes it
-    an extension type whose fields Python code can read and not set."""
+    One is made for every query the censor reads: compiled, dns.pxd makes it an extension
+    type whose fields Python code can read and not set."""
 
     __slots__ = ("id", "flags", "qname", "qtype", "qclass", "question_end")
 
@@ -46,20 +47,14 @@ class DnsQuery:
         self.qclass = qclass
         self.question_end = question_end    # offset just past the first question
 
-    def _fields(self) -> tuple:
-        return (self.id, self.flags, self.qname, self.qtype, self.qclass, self.question_end)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DnsQuery):
-            return NotImplemented
-        return self._fields() == other._fields()
+    def __eq__(self, other):
+        return values.equal(self, other)
 
     def __hash__(self) -> int:
-        return hash(self._fields())
+        return hash(values.fields(self))
 
     def __repr__(self) -> str:
-        return (f"DnsQuery(id={self.id}, flags={self.flags:#x}, qname={self.qname!r}, "
-                f"qtype={self.qtype}, qclass={self.qclass}, question_end={self.question_end})")
+        return values.text(self)
 
 
 def _read_name(msg: bytes, pos: int) -> tuple[str, list[bytes], int]:

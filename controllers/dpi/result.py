@@ -10,25 +10,35 @@ A parser never raises: it answers with a :class:`Parsed` whose ``status`` is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
+from controllers import values
 
 OK, INCOMPLETE, INVALID = "ok", "incomplete", "invalid"
 
 
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A parser's answer: a status and, when OK, the parsed value."""
+class Parsed:
+    """A parser's answer: a status and, when OK, the parsed value (a value itself:
+    controllers.values; compiled, result.pxd makes it an extension type, read-only).
+    Annotations say `Parsed[X]` for an answer whose value is an X."""
 
-    status: str
-    value: T | None = None
+    __slots__ = ("status", "value")
+
+    def __init__(self, status: str, value=None) -> None:
+        self.status = status
+        self.value = value
 
     @property
     def ok(self) -> bool:
         """True when the status is OK (and so ``value`` is set)."""
         return self.status == OK
+
+    def __eq__(self, other):
+        return values.equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash(values.fields(self))
+
+    def __repr__(self) -> str:
+        return values.text(self)
 
 
 # Shared answers without a value: parsers return these instead of building new ones.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from controllers import values
+
 # Action atoms of a FlowSpec, applied in order. An empty tuple drops.
 NORMAL = ("normal",)            # forward like a learning switch
 CONTROLLER = ("controller",)    # send the whole packet to the controller
@@ -73,7 +75,6 @@ class RemoveMeter:
     meter_id: int
 
 
-@dataclass(frozen=True)
 class Output:
     """Send an Ethernet frame out of the switch.
 
@@ -81,11 +82,27 @@ class Output:
     frame the censor made itself, sent from the controller). `commit` (zone, mark): the frame
     first commits its connection to OVS's connection tracker in that zone with that ct_mark,
     which lets the connection's later packets pass at switch speed (an allowed flow,
-    controllers.switch.tables)."""
-    frame: bytes
-    in_port: int | None = None
-    out_port: int | None = None
-    commit: tuple[int, int] | None = None
+    controllers.switch.tables). A value like the others here, but made for nearly every
+    packet-in: a plain class (controllers.values; compiled, effects.pxd makes it an extension
+    type, read-only) rather than a frozen dataclass, whose __init__ runs as Python."""
+
+    __slots__ = ("frame", "in_port", "out_port", "commit")
+
+    def __init__(self, frame: bytes, in_port: int | None = None, out_port: int | None = None,
+                 commit: tuple[int, int] | None = None) -> None:
+        self.frame = frame
+        self.in_port = in_port
+        self.out_port = out_port
+        self.commit = commit
+
+    def __eq__(self, other):
+        return values.equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash(values.fields(self))
+
+    def __repr__(self) -> str:
+        return values.text(self)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import os
 MAX_BYTES = 64 * 1024 * 1024    # rotate when events.jsonl would grow past this
 KEEP = 4                        # rotated files kept: events.jsonl.1 (newest) .. .KEEP
 BUFFER = 1 << 20                # bytes of lines held between flushes before Python writes
+# json.dumps with separators makes an encoder per call; the log keeps one
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def rotated(path: str, keep: int = KEEP) -> list[str]:
@@ -43,7 +45,7 @@ class EventLog:
 
     def write(self, record: dict, flush: bool = True) -> None:
         """Append one record; written out now, or with the next flush() if not `flush`."""
-        line = json.dumps(record, separators=(",", ":")) + "\n"
+        line = _encode(record) + "\n"
         size = len(line)                # json.dumps escapes all but ASCII: a char a byte
         if self._size and self._size + size > self.max_bytes:
             self.rotate()

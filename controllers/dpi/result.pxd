@@ -1,0 +1,7 @@
+# C declarations for Cython alone (lab/run/compiled.py): a Parsed, made for every answer of a
+# parser, is an extension type whose fields its own code sets without a lookup and Python
+# code can only read. The fields are Parsed.__slots__ in result.py (all Python objects;
+# tests/unit/test_compiled.py checks the two agree).
+
+cdef class Parsed:
+    cdef readonly object status, value

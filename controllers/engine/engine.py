@@ -36,7 +36,7 @@ from controllers.engine import commands as _control
 from controllers.engine import tcb as _tcb
 from controllers.switch import proactive
 from controllers.engine.actions import Executor
-from controllers.engine.effects import Effect, Event, Output
+from controllers.engine.effects import Effect, Output, count_events
 from controllers.engine.flows import DECIDED, SEQ_MOD, Flow, FlowTable, Reassembler
 from controllers.engine.housekeeping import Housekeeping
 from controllers.engine.screening import Screening
@@ -156,7 +156,7 @@ class Engine(Screening, Verdicts, Housekeeping):
                 log.exception("engine failed on a copied packet; ignoring it")
                 self.counters["internal_errors"] += 1
                 return []
-            self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+            self.counters["events"] += count_events(out)
             return out
         try:
             out = self._packet_in(bytes(frame), in_port, now)
@@ -164,7 +164,7 @@ class Engine(Screening, Verdicts, Housekeeping):
             log.exception("engine failed on a packet; forwarding it unchanged")
             self.counters["internal_errors"] += 1
             return [Output(bytes(frame), in_port)]
-        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        self.counters["events"] += count_events(out)
         return out
 
     def _packet_in(self, frame: bytes, in_port: int, now: float) -> list[Effect]:
@@ -337,7 +337,7 @@ class Engine(Screening, Verdicts, Housekeeping):
             log.exception("control command %r failed", command)
             self.counters["internal_errors"] += 1
             return {"ok": False, "error": f"internal error: {exc}"}, []
-        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        self.counters["events"] += count_events(out)
         return reply, out
 
     def stats(self) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from controllers.engine.effects import Effect, Event, RemoveMeter
+from controllers.engine.effects import Effect, RemoveMeter, count_events
 from controllers.engine.flows import Flow
 from controllers.packets import Malformed, parse_frame
 
@@ -65,7 +65,7 @@ class Housekeeping:
         except Exception:
             log.exception("engine tick failed (held flows, expiry sweep); going on")
             self.counters["internal_errors"] += 1
-        self.counters["events"] += sum(1 for e in out if isinstance(e, Event))
+        self.counters["events"] += count_events(out)
         return out
 
     def _timeout(self, flow: Flow, now: float) -> list[Effect]:

@@ -62,9 +62,6 @@ _COUNTERS = ("packets_in", "non_ip", "malformed", "fragments", "flows_created",
              "injected", "events", "boxed", "cut", "internal_errors")
 
 
-_ip_int = ip6.addr_int
-
-
 class Engine(Screening, Verdicts, Housekeeping):
     """The censor's decisions for one compiled policy (the DPI profile's reading of TCP in
     controllers.engine.screening, decided flows' packets in controllers.engine.verdicts, the
@@ -92,6 +89,7 @@ class Engine(Screening, Verdicts, Housekeeping):
                              if h.get("side") == "client" and h.get("port") is not None}
         self.rules = RuleSet(policy.get("rules", []), self.hosts, policy.get("seed", 0))
         self.flows = FlowTable()
+        self._numbers = ip6.Numbers()       # flows' address numbers (rules match on them)
         self.boxes = PenaltyBoxes(self.tap)
         self.meters = MeterPool()
         self.rule_meters: dict[tuple, int] = {}
@@ -206,7 +204,8 @@ class Engine(Screening, Verdicts, Housekeeping):
         return out + self._undecided(flow, pkt, frame, in_port, c2s, now)
 
     def _new_flow(self, key: tuple, now: float) -> tuple[Flow, list[Effect]]:
-        flow = Flow(key, _ip_int(key[1]), _ip_int(key[3]), now)
+        numbers = self._numbers
+        flow = Flow(key, numbers[key[1]], numbers[key[3]], now)
         self.counters["flows_created"] += 1
         return flow, self._evict(self.flows.add(flow))
 

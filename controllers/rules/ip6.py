@@ -23,6 +23,21 @@ def addr_int(ip: str) -> int:
     return int.from_bytes(socket.inet_aton(ip), "big")
 
 
+class Numbers(dict):
+    """addr_int remembered, by address: a lab's flows come from a few hosts, over and over
+    (a hit is one dict lookup; forgotten all at once past `cap` addresses)."""
+
+    def __init__(self, cap: int = 1 << 16) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def __missing__(self, ip: str) -> int:
+        if len(self) >= self.cap:
+            self.clear()
+        n = self[ip] = addr_int(ip)
+        return n
+
+
 def family_of(n: int) -> int:
     """4 or 6, for a number from addr_int."""
     return 6 if n >= V6_FLAG else 4

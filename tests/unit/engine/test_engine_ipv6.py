@@ -9,6 +9,7 @@ import pytest
 from controllers import packets as P
 from controllers import packets6 as P6
 from controllers.engine.engine import Engine
+from controllers.rules import ip6
 from controllers.rules.checks import RuleError, check_rule
 from controllers.switch.tables import ETH_IPV6
 from engine_helpers import (WEB, TcpClient, client_hello, dns_query, events,
@@ -231,3 +232,10 @@ def test_rst_handshake_copies_syn_acks_of_both_families_up():
                and s.match.get("tcp_flags") == (P.SYN | P.ACK, P.SYN | P.ACK)]
     assert sorted(m["eth_type"] for m in synacks) == [0x800, ETH_IPV6]
     assert all(m["tcp_src"] == 443 for m in synacks)
+
+
+def test_address_numbers_are_remembered_and_forgotten_past_the_cap():
+    numbers = ip6.Numbers(cap=2)
+    assert numbers["198.18.0.10"] == ip6.addr_int("198.18.0.10")
+    assert numbers["2001:db8::1"] == ip6.addr_int("2001:db8::1") and len(numbers) == 2
+    assert numbers["198.18.0.11"] == ip6.addr_int("198.18.0.11") and len(numbers) == 1

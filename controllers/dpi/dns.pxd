@@ -5,3 +5,15 @@
 
 cdef class DnsQuery:
     cdef readonly object id, flags, qname, qtype, qclass, question_end
+
+# The name reader's offsets and lengths as C integers, and the module's own calls to its
+# helpers as C calls (their arguments are always these types: parse_query and
+# build_response make the message bytes first).
+import cython
+
+@cython.locals(size=Py_ssize_t, end=Py_ssize_t, segment_start=Py_ssize_t, n=Py_ssize_t,
+               length=Py_ssize_t, target=Py_ssize_t)
+cpdef tuple _read_name(bytes msg, Py_ssize_t pos)
+
+@cython.locals(n=Py_ssize_t)
+cpdef tuple _parse(bytes msg)

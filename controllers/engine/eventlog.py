@@ -19,8 +19,19 @@ import os
 MAX_BYTES = 64 * 1024 * 1024    # rotate when events.jsonl would grow past this
 KEEP = 4                        # rotated files kept: events.jsonl.1 (newest) .. .KEEP
 BUFFER = 1 << 20                # bytes of lines held between flushes before Python writes
-# json.dumps with separators makes an encoder per call; the log keeps one
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+# A line is written for every event: the C encoder that json.dumps makes anew for each call
+# (json.encoder.c_make_encoder, the same arguments as JSONEncoder's one-shot), made once;
+# where the C accelerator is missing, JSONEncoder's own encode.
+if json.encoder.c_make_encoder is not None:
+    _chunks = json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False,
+        False, True)
+
+    def _encode(record: dict) -> str:
+        return "".join(_chunks(record, 0))
+else:                                                   # pragma: no cover
+    _encode = _ENCODER.encode
 
 
 def rotated(path: str, keep: int = KEEP) -> list[str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from dataclasses import dataclass
 
 from os_ken.base import app_manager
@@ -75,9 +74,10 @@ class CensorApp(app_manager.OSKenApp):
                  else "from source (setup compiles it: lab/run/compiled.py)")
         self.event_log = EventLog(self.settings.events_path, self.settings.events_max_bytes,
                                   self.settings.events_keep)
-        self.engine, restart = self._engine()
-        self.path = PacketPath(self.engine, self.event_log, self.settings.name, self.now,
+        self.path = PacketPath(None, self.event_log, self.settings.name, self.settings.t0,
                                on_box=self.save_state)
+        self.engine, restart = self._engine()
+        self.path.engine = self.engine
         if restart is not None:
             self.path.log_event(restart)
         read_packet_ins_directly()
@@ -107,7 +107,8 @@ class CensorApp(app_manager.OSKenApp):
             log.exception("could not save the censor state")
 
     def now(self) -> float:
-        return time.time() - self.settings.t0
+        """Seconds since the run's start: the packet path's clock."""
+        return self.path.now()
 
     # --- OpenFlow events -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ package (lab/run/compiled.py), and tests/unit/engine/bench_dns_path.py measures 
 from __future__ import annotations
 
 import logging
+from time import time as _time
 from typing import Callable
 
 from controllers.engine import effects as fx
@@ -33,14 +34,18 @@ _Output = fx.Output
 
 
 class PacketPath:
-    """One censor's path from packet-ins to effects. `now()` is the run's clock; `on_box()`
-    is called after effects that made a penalty box (the app saves its state then)."""
+    """One censor's path from packet-ins to effects, and the run's clock (`now()`: seconds
+    since `t0`, the run's start). `on_box()` is called after effects that made a penalty box
+    (the app saves its state then)."""
 
-    def __init__(self, engine, event_log: EventLog, name: str, now: Callable[[], float],
+    def __init__(self, engine, event_log: EventLog, name: str, t0: float,
                  on_box: Callable[[], None] | None = None) -> None:
         self.engine, self.event_log, self.name = engine, event_log, name
-        self.now, self.on_box = now, on_box
+        self.t0, self.on_box = t0, on_box
         self.datapath = None            # the switch connection, once it is up
+
+    def now(self) -> float:
+        return _time() - self.t0
 
     def frame_in(self, in_port: int, cookie: int, data: bytes) -> None:
         """One packet-in: the port it came in on, its entry's cookie, the frame."""

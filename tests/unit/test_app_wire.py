@@ -97,7 +97,7 @@ def test_apply_sends_one_write_in_effect_order():
     class Dp(Datapath):
         def send(self, buf):
             sent.append(bytes(buf))
-    a = PacketPath(engine=None, event_log=None, name="censor", now=lambda: 0.0)
+    a = PacketPath(engine=None, event_log=None, name="censor", t0=0.0)
     a.datapath = dp = Dp()
     pair = [fx.InstallFlow(fx.FlowSpec(300, {"eth_type": 0x0800, "ip_proto": 6}, (fx.NORMAL,)))]
     effects = [fx.AddMeter(5, 1000, 600), *pair, fx.Output(b"\x00" * 60, 1)]

@@ -31,7 +31,7 @@ def make_app(tmp: Path) -> censor_app.CensorApp:
                                        state_path=str(tmp / "censor-state.json"))
     app.engine = Engine(policy(rule("a", {"sni": ["a.example"]}, "drop")))
     app.event_log = EventLog(app.settings.events_path)
-    app.path = PacketPath(app.engine, app.event_log, "censor", app.now)
+    app.path = PacketPath(app.engine, app.event_log, "censor", 0.0)
     app.ready = True
     return app
 

@@ -57,3 +57,30 @@ def test_reopening_appends(tmp_path):
 def test_default_is_64_mib_and_four_files(tmp_path):
     log = EventLog(str(tmp_path / "events.jsonl"))
     assert (log.max_bytes, log.keep) == (64 * 1024 * 1024, 4)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_a_line_is_what_json_dumps_writes(tmp_path_factory, record):
+    path = str(tmp_path_factory.mktemp("ev") / "events.jsonl")
+    log = EventLog(path)
+    log.write(record, flush=False)
+    log.flush()
+    with open(path, encoding="utf-8") as f:
+        assert f.read() == json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def test_lines_written_without_flush_are_out_after_flush(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(str(path))
+    log.write({"t": 1}, flush=False)
+    assert path.read_text() == ""              # held: the packet path writes a read's at once
+    log.flush()
+    assert path.read_text() == '{"t":1}\n'

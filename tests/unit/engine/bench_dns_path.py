@@ -76,7 +76,7 @@ def main(queries: int = 40000) -> None:
                                   a_query(names[i % len(names)], i & 0xFFFF)), 11)
             for i in range(queries)]
     switch = Switch([b"".join(msgs[i:i + 8]) for i in range(0, queries, 8)])
-    path = PacketPath(engine, EventLog(str(folder / "events.jsonl")), "censor", lambda: 1.0)
+    path = PacketPath(engine, EventLog(str(folder / "events.jsonl")), "censor", time.time())
     path.datapath = switch
     wire.read_packet_ins_directly()
     link._packet_in[:] = [path.frame_in]

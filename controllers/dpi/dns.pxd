@@ -3,7 +3,9 @@
 # Python code can only read. The fields are DnsQuery.__slots__ in dns.py (all Python objects;
 # tests/unit/test_compiled.py checks the two agree).
 
-cdef class DnsQuery:
+from controllers.values cimport Value
+
+cdef class DnsQuery(Value):
     cdef readonly object id, flags, qname, qtype, qclass, question_end
 
 # The name reader's offsets and lengths as C integers, and the module's own calls to its

@@ -12,7 +12,7 @@ import ipaddress
 import struct
 from typing import Sequence
 
-from controllers import values
+from controllers.values import Value
 
 from .result import INCOMPLETE, INCOMPLETE_RESULT, INVALID, INVALID_RESULT, OK, Parsed
 
@@ -30,7 +30,7 @@ _POINTER_TO_QUESTION = 0xC000 | _HEADER_LEN
 _MAX_TTL = 0x7FFFFFFF
 
 
-class DnsQuery:
+class DnsQuery(Value):
     """The header and first question of a DNS query: a value (controllers.values).
 
     One is made for every query the censor reads: compiled, dns.pxd makes it an extension
@@ -46,15 +46,6 @@ class DnsQuery:
         self.qtype = qtype
         self.qclass = qclass
         self.question_end = question_end    # offset just past the first question
-
-    def __eq__(self, other):
-        return values.equal(self, other)
-
-    def __hash__(self) -> int:
-        return hash(values.fields(self))
-
-    def __repr__(self) -> str:
-        return values.text(self)
 
 
 def _read_name(msg: bytes, pos: int) -> tuple[str, list[bytes], int]:

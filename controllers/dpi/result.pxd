@@ -3,5 +3,7 @@
 # code can only read. The fields are Parsed.__slots__ in result.py (all Python objects;
 # tests/unit/test_compiled.py checks the two agree).
 
-cdef class Parsed:
+from controllers.values cimport Value
+
+cdef class Parsed(Value):
     cdef readonly object status, value

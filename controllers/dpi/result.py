@@ -10,12 +10,12 @@ A parser never raises: it answers with a :class:`Parsed` whose ``status`` is
 
 from __future__ import annotations
 
-from controllers import values
+from controllers.values import Value
 
 OK, INCOMPLETE, INVALID = "ok", "incomplete", "invalid"
 
 
-class Parsed:
+class Parsed(Value):
     """A parser's answer: a status and, when OK, the parsed value (a value itself:
     controllers.values; compiled, result.pxd makes it an extension type, read-only).
     Annotations say `Parsed[X]` for an answer whose value is an X."""
@@ -30,15 +30,6 @@ class Parsed:
     def ok(self) -> bool:
         """True when the status is OK (and so ``value`` is set)."""
         return self.status == OK
-
-    def __eq__(self, other):
-        return values.equal(self, other)
-
-    def __hash__(self) -> int:
-        return hash(values.fields(self))
-
-    def __repr__(self) -> str:
-        return values.text(self)
 
 
 # Shared answers without a value: parsers return these instead of building new ones.

@@ -3,5 +3,7 @@
 # code can only read. The fields are Output.__slots__ in effects.py (all Python objects;
 # tests/unit/test_compiled.py checks the two agree).
 
-cdef class Output:
+from controllers.values cimport Value
+
+cdef class Output(Value):
     cdef readonly object frame, in_port, out_port, commit

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from controllers import values
+from controllers.values import Value
 
 # Action atoms of a FlowSpec, applied in order. An empty tuple drops.
 NORMAL = ("normal",)            # forward like a learning switch
@@ -75,7 +75,7 @@ class RemoveMeter:
     meter_id: int
 
 
-class Output:
+class Output(Value):
     """Send an Ethernet frame out of the switch.
 
     out_port None means NORMAL forwarding; in_port is the port the frame came in on (None for a
@@ -94,15 +94,6 @@ class Output:
         self.in_port = in_port
         self.out_port = out_port
         self.commit = commit
-
-    def __eq__(self, other):
-        return values.equal(self, other)
-
-    def __hash__(self) -> int:
-        return hash(values.fields(self))
-
-    def __repr__(self) -> str:
-        return values.text(self)
 
 
 @dataclass(frozen=True)

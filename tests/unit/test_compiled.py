@@ -107,7 +107,7 @@ def _declared(pxd: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     cls = None
     for line in pxd.read_text().splitlines():
-        head = re.match(r"cdef class (\w+):", line)
+        head = re.match(r"cdef class (\w+)(?:\(\w+\))?:", line)
         fields = re.match(r"\s+cdef (?:public|readonly) object (.+)", line)
         if head:
             cls = out.setdefault(head.group(1), [])

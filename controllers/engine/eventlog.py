@@ -57,7 +57,7 @@ class EventLog:
     def write(self, record: dict, flush: bool = True) -> None:
         """Append one record; written out now, or with the next flush() if not `flush`."""
         line = _encode(record) + "\n"
-        size = len(line)                # json.dumps escapes all but ASCII: a char a byte
+        size = len(line)                # the encoder escapes all but ASCII: a char a byte
         if self._size and self._size + size > self.max_bytes:
             self.rotate()
         self._file.write(line)

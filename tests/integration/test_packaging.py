@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from helpers import REPO
+from lab.run import compiled
 
 ACTION = REPO / "action.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
@@ -84,6 +85,12 @@ def test_the_wheel_and_the_action_without_a_checkout(tmp_path):
                 capture_output=True, text=True, cwd=workspace).stdout.strip()
             (workspace / "curl_detector.py").write_text(
                 (Path(examples) / "curl_detector.py").read_text())
+            # the wheel's censor is the checkout's, .pxd files and all: the same build
+            installed = subprocess.run(
+                [str(venv_bin / "python"), "-c", "from lab.run import compiled; "
+                 "print(compiled.digest(compiled.source_dir()))"],
+                capture_output=True, text=True, cwd=workspace).stdout.strip()
+            assert installed == compiled.digest(compiled.source_dir())
 
     text = summary.read_text()
     assert text.startswith("## blocklab\n")

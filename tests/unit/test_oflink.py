@@ -2,25 +2,18 @@
 the bytes are cut, and what handlers send during one read leaves in one write."""
 from __future__ import annotations
 
-import struct
+import sys
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from os_ken.controller.handler import MAIN_DISPATCHER
-from os_ken.ofproto import ofproto_v1_3 as ofp
-from os_ken.ofproto import ofproto_v1_3_parser as parser
 
 from controllers.openflow import link as oflink
-
 from controllers.openflow import wire as ofwire
 
-
-def packet_in(frame: bytes, in_port: int) -> bytes:
-    match = parser.OFPMatch(in_port=in_port)
-    buf = bytearray()
-    match.serialize(buf, 0)
-    body = struct.pack("!IHBBQ", 0xFFFFFFFF, len(frame), 1, 0, 0) + bytes(buf) + b"\0\0" + frame
-    return struct.pack("!BBHI", 4, ofp.OFPT_PACKET_IN, 8 + len(body), 7) + body
+sys.path.insert(0, str(Path(__file__).parent / "engine"))
+from engine_helpers import packet_in_message as packet_in  # noqa: E402
 
 
 class Socket:

@@ -16,7 +16,6 @@ packet-outs and answers).
 import hashlib
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import time
@@ -25,10 +24,9 @@ from pathlib import Path
 # After PYTHONPATH: run with the censor's compiled build there (lab/run/compiled.py) and
 # `python -P`, it measures the compiled modules.
 sys.path.append(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.append(os.path.dirname(__file__))     # engine_helpers (-P leaves it out)
 
 from os_ken.controller.handler import MAIN_DISPATCHER  # noqa: E402
-from os_ken.ofproto import ofproto_v1_3 as ofp  # noqa: E402
-from os_ken.ofproto import ofproto_v1_3_parser as parser  # noqa: E402
 
 from bench import common, dns as bench_dns, rules as bench_rules  # noqa: E402
 from bench.suite import CLIENTS, SERVERS  # noqa: E402
@@ -38,13 +36,7 @@ from controllers.engine.eventlog import EventLog  # noqa: E402
 from controllers.openflow import link, wire  # noqa: E402
 from controllers.openflow.packetpath import PacketPath  # noqa: E402
 from lab.clients.dnswire import a_query  # noqa: E402
-
-
-def packet_in(frame: bytes, in_port: int) -> bytes:
-    match, buf = parser.OFPMatch(in_port=in_port), bytearray()
-    match.serialize(buf, 0)
-    body = struct.pack("!IHBBQ", 0xFFFFFFFF, len(frame), 1, 0, 0) + bytes(buf) + b"\0\0" + frame
-    return struct.pack("!BBHI", 4, ofp.OFPT_PACKET_IN, 8 + len(body), 7) + body
+from engine_helpers import packet_in_message  # noqa: E402
 
 
 class Switch:
@@ -71,7 +63,7 @@ def main(queries: int = 40000) -> None:
     engine.base_effects()
     client, server = policy["hosts"]["c11"], policy["hosts"]["dns"]
     names = [n.split("=")[0] for n in bench_dns.names()]
-    msgs = [packet_in(P.build_udp(P.mac_bytes(client["mac"]), P.mac_bytes(server["mac"]),
+    msgs = [packet_in_message(P.build_udp(P.mac_bytes(client["mac"]), P.mac_bytes(server["mac"]),
                                   client["ip"], server["ip"], 1025 + i % 60000, 53,
                                   a_query(names[i % len(names)], i & 0xFFFF)), 11)
             for i in range(queries)]

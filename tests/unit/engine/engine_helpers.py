@@ -7,6 +7,8 @@ import struct
 
 import dns.message
 import dns.rrset
+from os_ken.ofproto import ofproto_v1_3 as ofp
+from os_ken.ofproto import ofproto_v1_3_parser as ofp_parser
 
 from controllers import packets as P
 from controllers.engine.effects import Event, InstallFlow, Output
@@ -107,6 +109,15 @@ class TcpClient:
 def udp(client, server, sport, dport, payload) -> bytes:
     return P.build_udp(mac(client), mac(server), client["ip"], server["ip"], sport, dport,
                        payload)
+
+
+def packet_in_message(frame: bytes, in_port: int) -> bytes:
+    """The OpenFlow 1.3 packet-in OVS sends for `frame` from `in_port` (no buffer, cookie 0),
+    in wire form: what the switch connection's reader (controllers.openflow.link) reads."""
+    match, buf = ofp_parser.OFPMatch(in_port=in_port), bytearray()
+    match.serialize(buf, 0)
+    body = struct.pack("!IHBBQ", 0xFFFFFFFF, len(frame), 1, 0, 0) + bytes(buf) + b"\0\0" + frame
+    return struct.pack("!BBHI", 4, ofp.OFPT_PACKET_IN, 8 + len(body), 7) + body
 
 
 def events(effects):
